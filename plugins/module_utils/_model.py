@@ -1,0 +1,665 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Canonical fabric document: one shape for desired (module args) and observed (reader) state.
+
+Private to this collection. Pure: imports no pyVmomi and opens no connection.
+
+Invariants
+- Observed state (``Host`` and everything in it) is concrete: every field has a value that
+  the host reported. ``PortGroup.override`` is the one exception: there ``None`` means
+  "not overridden, inherited from the vSwitch", mirroring the API's unset policy leaves.
+- Desired state (``Desired`` and the ``*Spec`` classes) uses three states per field:
+  ``OMIT`` (leave the host alone), ``INHERIT`` (clear an override), or an explicit value.
+  Nothing is ever filled in from a default, so an omitted option can never reset state
+  (safety rule SF-7).
+- Teaming names are user-facing and API-independent: policies ``failover_explicit``,
+  ``srcid``, ``srcmac``, ``iphash`` (``loadbased`` exists only on distributed switches),
+  failure detection ``link_status`` or ``beacon_probing``, netstacks ``default``,
+  ``vmotion``, ``provisioning`` (other host stacks keep their API key).
+- A failover order (active + standby) is always complete and written as a unit; unused is
+  derived as ``uplinks - active - standby`` and never sent to the API (rule TS-3).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple, TypeVar, Union
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+
+
+class _Sentinel:
+    """A named singleton marker (OMIT, INHERIT)."""
+
+    __slots__ = ("_name",)
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __repr__(self) -> str:
+        return self._name
+
+    def __reduce__(self) -> str:
+        return self._name
+
+    def __deepcopy__(self, memo: Dict[int, Any]) -> "_Sentinel":
+        return self
+
+    def __copy__(self) -> "_Sentinel":
+        return self
+
+
+OMIT = _Sentinel("OMIT")
+"""The user did not declare this field: the host's value is left alone."""
+
+INHERIT = _Sentinel("INHERIT")
+"""The user asked to clear the port-group override so the vSwitch value applies."""
+
+T = TypeVar("T")
+Field = Union[T, _Sentinel]  # an explicit value, OMIT or INHERIT
+
+POLICIES = ("failover_explicit", "srcid", "srcmac", "iphash")
+DVS_POLICIES = POLICIES + ("loadbased",)
+FAILURE_DETECTION = ("link_status", "beacon_probing")
+NETSTACKS = ("default", "vmotion", "provisioning")
+PURPOSES = ("general", "iscsi", "vmotion", "replica")
+MGMT_SERVICE = "management"
+
+# API <-> canonical names. Used by the reader and applier; kept here so both agree.
+POLICY_TO_API = {
+    "failover_explicit": "failover_explicit",
+    "srcid": "loadbalance_srcid",
+    "srcmac": "loadbalance_srcmac",
+    "iphash": "loadbalance_ip",
+    "loadbased": "loadbalance_loadbased",
+}
+POLICY_FROM_API = {v: k for k, v in POLICY_TO_API.items()}
+NETSTACK_TO_API = {
+    "default": "defaultTcpipStack",
+    "vmotion": "vmotion",
+    "provisioning": "vSphereProvisioning",
+}
+NETSTACK_FROM_API = {v: k for k, v in NETSTACK_TO_API.items()}
+
+
+def is_set(value: object) -> bool:
+    """True for an explicit value (neither OMIT nor INHERIT)."""
+    return value is not OMIT and value is not INHERIT
+
+
+# ---------------------------------------------------------------------------------------
+# Observed state
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Teaming:
+    """A teaming policy. Concrete on vSwitches and in ``PortGroup.effective``.
+
+    In ``PortGroup.override`` a ``None`` field is inherited from the vSwitch; ``active``
+    and ``standby`` are either both ``None`` (order inherited) or both tuples.
+    """
+
+    policy: Optional[str] = None
+    active: Optional[Tuple[str, ...]] = None
+    standby: Optional[Tuple[str, ...]] = None
+    failback: Optional[bool] = None
+    notify_switches: Optional[bool] = None
+    failure_detection: Optional[str] = None
+
+    @property
+    def has_order(self) -> bool:
+        return self.active is not None
+
+    def unused(self, uplinks: Tuple[str, ...]) -> Tuple[str, ...]:
+        """Uplinks in neither list, in bridge order (empty when the order is inherited)."""
+        if self.active is None:
+            return ()
+        listed = set(self.active) | set(self.standby or ())
+        return tuple(n for n in uplinks if n not in listed)
+
+    def merged_over(self, base: "Teaming") -> "Teaming":
+        """This override resolved against ``base`` (the vSwitch), leaf by leaf."""
+        ordered = self.active is not None
+        return Teaming(
+            policy=self.policy if self.policy is not None else base.policy,
+            active=self.active if ordered else base.active,
+            standby=(self.standby or ()) if ordered else base.standby,
+            failback=self.failback if self.failback is not None else base.failback,
+            notify_switches=(
+                self.notify_switches if self.notify_switches is not None else base.notify_switches
+            ),
+            failure_detection=(
+                self.failure_detection
+                if self.failure_detection is not None
+                else base.failure_detection
+            ),
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return self == Teaming()
+
+
+@dataclass(frozen=True)
+class Pnic:
+    device: str
+    link_speed: int = 0  # Mb/s; 0 = link down
+    mac: str = ""
+
+
+@dataclass(frozen=True)
+class VSwitch:
+    name: str
+    uplinks: Tuple[str, ...]
+    mtu: int = 1500
+    num_ports: int = 128
+    teaming: Teaming = Teaming()
+    beacon_interval: Optional[int] = None  # None: the bridge has no beacon configuration
+
+
+@dataclass(frozen=True)
+class PortGroup:
+    name: str
+    vswitch: str
+    vlan: int = 0
+    override: Teaming = Teaming()
+    effective: Teaming = Teaming()
+
+
+@dataclass(frozen=True)
+class Ip:
+    dhcp: bool = False
+    address: Optional[str] = None
+    netmask: Optional[str] = None
+
+    @property
+    def network(self) -> Optional[ipaddress.IPv4Network]:
+        """The IPv4 network (address + prefix), or None for DHCP / unset addresses."""
+        if self.dhcp or not self.address or not self.netmask:
+            return None
+        return ipaddress.IPv4Interface("%s/%s" % (self.address, self.netmask)).network
+
+
+@dataclass(frozen=True)
+class Vmk:
+    device: str
+    portgroup: str  # "" for a vmk on a distributed port
+    vswitch: str
+    ip: Ip = Ip()
+    mtu: int = 1500
+    netstack: str = "default"
+    services: FrozenSet[str] = frozenset()
+    mac: str = ""
+    gateway: Optional[str] = None  # per-vmk default gateway override
+
+    @property
+    def number(self) -> int:
+        return vmk_number(self.device)
+
+
+@dataclass(frozen=True)
+class Host:
+    """One consistent observed (or predicted) state of a host's networking."""
+
+    name: str
+    version: str = ""
+    pnics: Mapping[str, Pnic] = field(default_factory=dict)
+    vswitches: Mapping[str, VSwitch] = field(default_factory=dict)
+    portgroups: Mapping[str, PortGroup] = field(default_factory=dict)
+    vmks: Mapping[str, Vmk] = field(default_factory=dict)
+    nic_types: FrozenSet[str] = frozenset()  # service tags this host offers
+    netstacks: FrozenSet[str] = frozenset(("default", "vmotion", "provisioning"))
+
+    @property
+    def management_vmks(self) -> FrozenSet[str]:
+        """mgmt(h): vmk0 plus every vmk tagged management."""
+        tagged = {d for d, v in self.vmks.items() if MGMT_SERVICE in v.services}
+        if "vmk0" in self.vmks:
+            tagged.add("vmk0")
+        return frozenset(tagged)
+
+    def vmk_on_portgroup(self, portgroup: str) -> Optional[Vmk]:
+        for vmk in self.vmks.values():
+            if vmk.portgroup == portgroup:
+                return vmk
+        return None
+
+    def next_vmk_device(self, taken: FrozenSet[str] = frozenset()) -> str:
+        """The device name ESXi would allocate next: the lowest free vmkN."""
+        used = {vmk_number(d) for d in set(self.vmks) | set(taken)}
+        n = 0
+        while n in used:
+            n += 1
+        return "vmk%d" % n
+
+
+def vmk_number(device: str) -> int:
+    """``vmk12`` -> 12. Raises ValueError for anything else."""
+    if not device.startswith("vmk") or not device[3:].isdigit():
+        raise ValueError("not a vmk device name: %r" % device)
+    return int(device[3:])
+
+
+# ---------------------------------------------------------------------------------------
+# Desired state
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamingSpec:
+    """Declared teaming. ``active``/``standby`` are set together (an order) or both OMIT /
+    both INHERIT; ``unused``, when declared, must equal uplinks - active - standby."""
+
+    active: Field[Tuple[str, ...]] = OMIT
+    standby: Field[Tuple[str, ...]] = OMIT
+    unused: Field[Tuple[str, ...]] = OMIT
+    policy: Field[str] = OMIT
+    failback: Field[bool] = OMIT
+    notify_switches: Field[bool] = OMIT
+    failure_detection: Field[str] = OMIT
+    conflicts: Tuple[str, ...] = ()  # fields given both inherit and a value (rule TS-7)
+
+    @property
+    def is_omitted(self) -> bool:
+        return self == TeamingSpec()
+
+
+@dataclass(frozen=True)
+class VSwitchSpec:
+    name: str
+    state: str = "present"
+    uplinks: Field[Tuple[str, ...]] = OMIT
+    mtu: Field[int] = OMIT
+    teaming: TeamingSpec = TeamingSpec()
+
+
+@dataclass(frozen=True)
+class IpSpec:
+    dhcp: bool = False
+    address: Optional[str] = None
+    netmask: Optional[str] = None
+
+    def as_ip(self) -> Ip:
+        return Ip(dhcp=self.dhcp, address=self.address, netmask=self.netmask)
+
+
+@dataclass(frozen=True)
+class VmkSpec:
+    """One vmk and its standard port group. Identity: ``device`` if given, else the
+    port group (a vSS port group carries at most one vmk)."""
+
+    portgroup: str
+    vswitch: Field[str] = OMIT
+    state: str = "present"
+    device: Field[str] = OMIT
+    vlan: Field[int] = OMIT
+    ip: Field[IpSpec] = OMIT
+    mtu: Field[int] = OMIT
+    netstack: Field[str] = OMIT
+    services: Field[FrozenSet[str]] = OMIT
+    teaming: TeamingSpec = TeamingSpec()
+    purpose: str = "general"
+
+
+@dataclass(frozen=True)
+class Flags:
+    """Opt-in flags of safety-rules.md section 2. All default to False."""
+
+    allow_routed_port_binding: bool = False
+    physical_etherchannel_confirmed: bool = False
+    allow_no_active_uplink: bool = False
+    allow_recreate: bool = False
+    allow_adapter_level_params: bool = False
+    allow_profile_deviation: bool = False
+    allow_management_path_change: bool = False
+    allow_path_disruption: bool = False
+
+
+FLAG_NAMES = tuple(Flags.__dataclass_fields__)
+
+
+@dataclass(frozen=True)
+class Desired:
+    """What one module run declares for one host."""
+
+    host: str
+    vswitches: Tuple[VSwitchSpec, ...] = ()
+    vmks: Tuple[VmkSpec, ...] = ()
+    flags: Flags = Flags()
+
+
+# ---------------------------------------------------------------------------------------
+# Plan and findings (produced by _planner / _validator, consumed by _applier / _module)
+# ---------------------------------------------------------------------------------------
+
+ACTION_KINDS = ("vswitch", "portgroup", "vmk", "service")
+ACTION_OPS = ("add", "edit", "remove", "select", "deselect")
+
+
+@dataclass(frozen=True)
+class Action:
+    """One ordered change on one host.
+
+    ``changes`` maps a field name to ``(before, after)`` in canonical (document) form;
+    for ``add`` before is None, for ``remove`` after is None. ``name`` is the object's
+    name (vSwitch, port group, vmk device, or ``vmkN:service`` for service actions).
+    """
+
+    host: str
+    op: str
+    kind: str
+    name: str
+    changes: Mapping[str, Tuple[Any, Any]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = ", ".join(
+            "%s: %s -> %s" % (k, _short(b), _short(a)) for k, (b, a) in sorted(self.changes.items())
+        )
+        text = "%s %s %s" % (self.op, self.kind, self.name)
+        return "%s (%s)" % (text, parts) if parts else text
+
+    def as_dict(self) -> Dict[str, Any]:
+        return {
+            "host": self.host,
+            "op": self.op,
+            "kind": self.kind,
+            "name": self.name,
+            "changes": {k: {"before": b, "after": a} for k, (b, a) in sorted(self.changes.items())},
+            "summary": self.describe(),
+        }
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[%s]" % ", ".join(str(v) for v in value)
+    return str(value)
+
+
+SEVERITIES = ("error", "warning")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One validator finding, as specified in safety-rules.md section 3."""
+
+    rule: str
+    severity: str
+    host: str
+    object: str
+    found: str
+    change: str
+    source: str = ""
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def sort_key(self) -> Tuple[str, Tuple[str, int], str]:
+        family, _, num = self.rule.partition("-")
+        return (self.host, (family, int(num) if num.isdigit() else 0), self.object)
+
+    def as_dict(self) -> Dict[str, str]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "host": self.host,
+            "object": self.object,
+            "found": self.found,
+            "change": self.change,
+            "source": self.source,
+        }
+
+    def render(self) -> str:
+        return "[%s] %-7s host=%s  object=%s\n  found:  %s\n  change: %s%s" % (
+            self.rule,
+            self.severity,
+            self.host,
+            self.object,
+            self.found,
+            self.change,
+            "\n  source: %s" % self.source if self.source else "",
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# Canonical document (before / after / diff / gathered)
+# ---------------------------------------------------------------------------------------
+
+
+def teaming_to_doc(t: Teaming) -> Dict[str, Any]:
+    """Only the fields that are set; an order always shows active and standby."""
+    doc: Dict[str, Any] = {}
+    if t.policy is not None:
+        doc["policy"] = t.policy
+    if t.active is not None:
+        doc["active"] = list(t.active)
+        doc["standby"] = list(t.standby or ())
+    for name in ("failback", "notify_switches", "failure_detection"):
+        value = getattr(t, name)
+        if value is not None:
+            doc[name] = value
+    return doc
+
+
+def host_to_doc(host: Host) -> Dict[str, Any]:
+    """The canonical, sorted document of a host's networking (stable for diffs)."""
+    vswitches = []
+    for sw in sorted(host.vswitches.values(), key=lambda s: s.name):
+        team = teaming_to_doc(sw.teaming)
+        if "active" in team:
+            team["unused"] = list(sw.teaming.unused(sw.uplinks))
+        vswitches.append(
+            {"name": sw.name, "uplinks": list(sw.uplinks), "mtu": sw.mtu, "teaming": team}
+        )
+    portgroups = []
+    for pg in sorted(host.portgroups.values(), key=lambda p: p.name):
+        sw = host.vswitches.get(pg.vswitch)
+        team = teaming_to_doc(pg.override)
+        if "active" in team and sw is not None:
+            team["unused"] = list(pg.override.unused(sw.uplinks))
+        portgroups.append({"name": pg.name, "vswitch": pg.vswitch, "vlan": pg.vlan, "teaming": team})
+    vmknics = []
+    for vmk in sorted(host.vmks.values(), key=lambda v: v.number):
+        ip: Dict[str, Any] = (
+            {"dhcp": True} if vmk.ip.dhcp else {"address": vmk.ip.address, "netmask": vmk.ip.netmask}
+        )
+        entry: Dict[str, Any] = {
+            "device": vmk.device,
+            "portgroup": vmk.portgroup,
+            "vswitch": vmk.vswitch,
+            "ip": ip,
+            "mtu": vmk.mtu,
+            "netstack": vmk.netstack,
+            "services": sorted(vmk.services),
+        }
+        if vmk.gateway:
+            entry["gateway"] = vmk.gateway
+        vmknics.append(entry)
+    return {"vswitches": vswitches, "portgroups": portgroups, "vmknics": vmknics}
+
+
+# ---------------------------------------------------------------------------------------
+# Module arguments -> Desired (one per host)
+# ---------------------------------------------------------------------------------------
+
+_TEAMING_SCALARS = ("policy", "failback", "notify_switches", "failure_detection")
+_TEAMING_INHERITABLE = _TEAMING_SCALARS + ("order",)
+
+
+def _arg_error(field_name: str, message: str, host: Optional[str] = None) -> ArgumentError:
+    return ArgumentError(field_name, message, host)
+
+
+def teaming_from_args(args: Optional[Mapping[str, Any]], prefix: str = "teaming",
+                      allow_inherit: bool = True) -> TeamingSpec:
+    """Normalise a ``teaming`` option.
+
+    ``inherit: true`` clears the whole override; ``inherit: [policy, order, ...]`` clears the
+    named fields (``order`` = active + standby). ``active`` starts an explicit order;
+    ``standby`` defaults to empty then, and ``unused`` (if given) is checked by the validator.
+    A field given both ways is kept in ``conflicts`` for rule TS-7.
+    """
+    if not args:
+        return TeamingSpec()
+    inherit = args.get("inherit")
+    if inherit and not allow_inherit:
+        raise _arg_error(prefix + ".inherit", "a vSwitch has no parent to inherit from")
+    names: Tuple[str, ...]
+    if inherit is True:
+        names = _TEAMING_INHERITABLE
+    elif inherit in (None, False):
+        names = ()
+    else:
+        names = tuple(inherit)
+        bad = sorted(set(names) - set(_TEAMING_INHERITABLE))
+        if bad:
+            raise _arg_error(prefix + ".inherit", "unknown field(s) %s; choose from %s"
+                             % (", ".join(bad), ", ".join(_TEAMING_INHERITABLE)))
+    values: Dict[str, Any] = {}
+    conflicts = []
+    for name in _TEAMING_SCALARS:
+        given = args.get(name)
+        if given is not None and name in names:
+            conflicts.append(name)
+        values[name] = INHERIT if name in names else (OMIT if given is None else given)
+    active, standby, unused = args.get("active"), args.get("standby"), args.get("unused")
+    if "order" in names:
+        if active is not None or standby is not None or unused is not None:
+            conflicts.append("order")
+        values.update(active=INHERIT, standby=INHERIT, unused=OMIT)
+    elif active is not None:
+        values.update(active=tuple(active), standby=tuple(standby or ()),
+                      unused=OMIT if unused is None else tuple(unused))
+    elif standby is not None or unused is not None:
+        raise _arg_error(prefix + ".active", "required when standby or unused is given: "
+                         "a failover order is always written whole (active, standby, unused)")
+    if values.get("policy") not in (OMIT, INHERIT) and values["policy"] not in POLICIES:
+        raise _arg_error(prefix + ".policy", "must be one of %s, got %r"
+                         % (", ".join(POLICIES), values["policy"]))
+    fd = values.get("failure_detection")
+    if fd not in (OMIT, INHERIT) and fd not in FAILURE_DETECTION:
+        raise _arg_error(prefix + ".failure_detection", "must be one of %s, got %r"
+                         % (", ".join(FAILURE_DETECTION), fd))
+    return TeamingSpec(conflicts=tuple(conflicts), **values)
+
+
+def _check_range(field_name: str, value: Optional[int], low: int, high: int) -> None:
+    if value is not None and not low <= value <= high:
+        raise _arg_error(field_name, "must be between %d and %d, got %d" % (low, high, value))
+
+
+def _ipv4(field_name: str, value: Any, host: Optional[str]) -> str:
+    try:
+        return str(ipaddress.IPv4Address(str(value)))
+    except ValueError:
+        raise _arg_error(field_name, "%r is not an IPv4 address" % (value,), host)
+
+
+def _netmask(field_name: str, value: Any, host: Optional[str]) -> str:
+    text = _ipv4(field_name, value, host)
+    try:
+        ipaddress.IPv4Network("0.0.0.0/%s" % text)
+    except ValueError:
+        raise _arg_error(field_name, "%s is not a contiguous netmask" % text, host)
+    if text == "0.0.0.0":
+        raise _arg_error(field_name, "0.0.0.0 is not a usable netmask", host)
+    return text
+
+
+def ip_for_hosts(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
+                 cluster_mode: bool) -> Dict[str, Field[IpSpec]]:
+    """Per-host IpSpec from ``ip`` ({address, netmask} | {dhcp: true} |
+    {netmask, addresses: {host: address}})."""
+    if not ip:
+        return {h: OMIT for h in hosts}
+    if ip.get("dhcp"):
+        if ip.get("address") or ip.get("addresses"):
+            raise _arg_error("ip.dhcp", "cannot be combined with ip.address or ip.addresses")
+        return {h: IpSpec(dhcp=True) for h in hosts}
+    addresses = ip.get("addresses")
+    if addresses is not None and ip.get("address"):
+        raise _arg_error("ip.address", "give ip.address (one host) or ip.addresses (per host), not both")
+    if addresses is None:
+        if ip.get("address") is None:
+            raise _arg_error("ip.address", "required unless ip.dhcp or ip.addresses is given")
+        if cluster_mode and len(hosts) > 1:
+            raise _arg_error("ip.addresses", "a cluster needs one address per host, "
+                             "e.g. ip: {netmask: 255.255.255.0, addresses: {esx01.lab.local: 10.0.0.11}}")
+        addresses = {h: ip["address"] for h in hosts}
+    unknown = sorted(set(addresses) - set(hosts))
+    if unknown:
+        raise _arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
+    result: Dict[str, Field[IpSpec]] = {}
+    for h in hosts:
+        if h not in addresses:
+            raise _arg_error("ip.addresses", "no address given for this host", h)
+        if ip.get("netmask") is None:
+            raise _arg_error("ip.netmask", "required with a static address", h)
+        result[h] = IpSpec(address=_ipv4("ip.address", addresses[h], h),
+                           netmask=_netmask("ip.netmask", ip["netmask"], h))
+    return result
+
+
+def flags_from_args(params: Mapping[str, Any]) -> Flags:
+    return Flags(**{name: bool(params.get(name)) for name in FLAG_NAMES if name in params})
+
+
+def vmknic_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+    """``vmknic`` module arguments -> one Desired per host in scope."""
+    _check_range("vlan", params.get("vlan"), 0, 4095)
+    if params.get("mtu") is not None and params["mtu"] < 1280:
+        raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
+    netstack = params.get("netstack")
+    if netstack is not None and netstack not in NETSTACK_TO_API:
+        raise _arg_error("netstack", "must be one of %s" % ", ".join(NETSTACK_TO_API))
+    purpose = params.get("purpose") or "general"
+    if purpose not in PURPOSES:
+        raise _arg_error("purpose", "must be one of %s" % ", ".join(PURPOSES))
+    teaming = teaming_from_args(params.get("teaming"))
+    ips = ip_for_hosts(params.get("ip"), hosts, cluster_mode) if params.get("state", "present") == "present" \
+        else {h: OMIT for h in hosts}
+    services = params.get("services")
+    flags = flags_from_args(params)
+    out: Dict[str, Desired] = {}
+    for h in hosts:
+        spec = VmkSpec(
+            portgroup=params["portgroup"],
+            vswitch=_opt(params.get("vswitch")),
+            state=params.get("state") or "present",
+            device=_opt(params.get("device")),
+            vlan=_opt(params.get("vlan")),
+            ip=ips[h],
+            mtu=_opt(params.get("mtu")),
+            netstack=_opt(netstack),
+            services=OMIT if services is None else frozenset(services),
+            teaming=teaming,
+            purpose=purpose,
+        )
+        out[h] = Desired(host=h, vmks=(spec,), flags=flags)
+    return out
+
+
+def vswitch_desired(params: Mapping[str, Any], hosts: Tuple[str, ...]) -> Dict[str, Desired]:
+    """``vswitch`` module arguments -> one Desired per host in scope."""
+    if params.get("mtu") is not None and params["mtu"] < 1280:
+        raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
+    if len(params["name"]) > 32:
+        raise _arg_error("name", "at most 32 characters (ESXi limit)")
+    uplinks = params.get("uplinks")
+    spec = VSwitchSpec(
+        name=params["name"],
+        state=params.get("state") or "present",
+        uplinks=OMIT if uplinks is None else tuple(uplinks),
+        mtu=_opt(params.get("mtu")),
+        teaming=teaming_from_args(params.get("teaming"), allow_inherit=False),
+    )
+    flags = flags_from_args(params)
+    return {h: Desired(host=h, vswitches=(spec,), flags=flags) for h in hosts}
+
+
+def _opt(value: Any) -> Any:
+    return OMIT if value is None else value
