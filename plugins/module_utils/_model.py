@@ -168,6 +168,7 @@ class PortGroup:
     vlan: int = 0
     override: Teaming = Teaming()
     effective: Teaming = Teaming()
+    vm_ports: int = 0  # ports in use by something other than a vmk (VMs); 0 = safe to remove
 
 
 @dataclass(frozen=True)
