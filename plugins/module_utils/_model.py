@@ -400,7 +400,7 @@ class Finding:
         return self.severity == "error"
 
     def sort_key(self) -> Tuple[str, Tuple[str, int], str]:
-        family, _, num = self.rule.partition("-")
+        family, num = (self.rule.split("-", 1) + [""])[:2]
         return (self.host, (family, int(num) if num.isdigit() else 0), self.object)
 
     def as_dict(self) -> Dict[str, str]:
