@@ -557,7 +557,7 @@ def _ipv4(field_name: str, value: Any, host: Optional[str]) -> str:
     try:
         return str(ipaddress.IPv4Address(str(value)))
     except ValueError:
-        raise _arg_error(field_name, "%r is not an IPv4 address" % (value,), host)
+        raise _arg_error(field_name, "%r is not an IPv4 address" % (value,), host) from None
 
 
 def _netmask(field_name: str, value: Any, host: Optional[str]) -> str:
@@ -565,7 +565,7 @@ def _netmask(field_name: str, value: Any, host: Optional[str]) -> str:
     try:
         ipaddress.IPv4Network("0.0.0.0/%s" % text)
     except ValueError:
-        raise _arg_error(field_name, "%s is not a contiguous netmask" % text, host)
+        raise _arg_error(field_name, "%s is not a contiguous netmask" % text, host) from None
     if text == "0.0.0.0":
         raise _arg_error(field_name, "0.0.0.0 is not a usable netmask", host)
     return text
