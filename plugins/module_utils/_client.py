@@ -1,0 +1,163 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Connection to vCenter/ESXi: argspec, TLS context, one login per run, fault -> error mapping.
+
+Private to this collection. One of the three module_utils that import pyVmomi (with
+``_reader`` and ``_applier``); the import is guarded so that the pure layers and sanity's
+import test work without it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Type, TypeVar
+
+from ansible.module_utils.basic import env_fallback
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
+    ApplyError,
+    ArgumentError,
+    ConnectionFailure,
+    FabricError,
+    TransientError,
+)
+
+try:
+    from pyVim.connect import Disconnect, SmartConnect
+    from pyVmomi import vim, vmodl
+except ImportError:  # reported by the module wrapper through missing_required_lib
+    HAS_PYVMOMI = False
+else:
+    HAS_PYVMOMI = True
+
+T = TypeVar("T")
+
+CONNECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
+    "hostname": {"type": "str", "required": True, "fallback": (env_fallback, ["VMWARE_HOST"])},
+    "username": {"type": "str", "required": True, "fallback": (env_fallback, ["VMWARE_USER"])},
+    "password": {"type": "str", "required": True, "no_log": True, "fallback": (env_fallback, ["VMWARE_PASSWORD"])},
+    "port": {"type": "int", "default": 443, "fallback": (env_fallback, ["VMWARE_PORT"])},
+    "validate_certs": {"type": "bool", "default": True, "fallback": (env_fallback, ["VMWARE_VALIDATE_CERTS"])},
+    "ca_path": {"type": "path"},
+    "proxy_host": {"type": "str", "fallback": (env_fallback, ["VMWARE_PROXY_HOST"])},
+    "proxy_port": {"type": "int", "fallback": (env_fallback, ["VMWARE_PROXY_PORT"])},
+}
+"""Connection options; documented by the ``connection`` doc fragment (keep both in step)."""
+
+# Transport failures that mean "the connection broke", not "the request was wrong".
+_DROPPED = (http.client.RemoteDisconnected, ConnectionResetError, ConnectionAbortedError, BrokenPipeError)
+
+
+@dataclass(frozen=True)
+class Session:
+    """A logged-in connection: the ServiceInstance, its content and what it talks to."""
+
+    si: Any
+    content: Any
+    endpoint: str  # host:port, for messages
+
+    @property
+    def is_vcenter(self) -> bool:
+        return bool(self.content.about.apiType == "VirtualCenter")
+
+
+def ssl_context(validate_certs: bool, ca_path: Optional[str]) -> "ssl.SSLContext":
+    """Verify by default (system trust store, or ``ca_path``); ``validate_certs: false`` disables it."""
+    if not validate_certs:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    try:
+        return ssl.create_default_context(cafile=ca_path or None)
+    except (OSError, ssl.SSLError) as err:
+        raise ArgumentError("ca_path", "cannot load CA bundle %r: %s" % (ca_path, err)) from err
+
+
+def connect(params: Mapping[str, Any]) -> Any:
+    """Log in once and return the ServiceInstance; every failure is a ConnectionFailure."""
+    host, port = params["hostname"], int(params.get("port") or 443)
+    endpoint = "%s:%d" % (host, port)
+    ctx = ssl_context(bool(params.get("validate_certs", True)), params.get("ca_path"))
+    kwargs: Dict[str, Any] = {}
+    if params.get("proxy_host"):
+        kwargs.update(httpProxyHost=params["proxy_host"], httpProxyPort=int(params.get("proxy_port") or 80))
+    try:
+        return SmartConnect(host=host, port=port, user=params["username"], pwd=params["password"],
+                            sslContext=ctx, **kwargs)
+    except vim.fault.InvalidLogin as fault:
+        raise ConnectionFailure("Cannot log in to %s as %r: incorrect user name or password (InvalidLogin)"
+                                % (endpoint, params["username"]), endpoint=endpoint) from fault
+    except vmodl.MethodFault as fault:
+        raise ConnectionFailure("Login to %s failed: %s" % (endpoint, fault_text(fault)), endpoint=endpoint) from fault
+    except ssl.SSLCertVerificationError as err:
+        raise ConnectionFailure(
+            "The TLS certificate of %s is not trusted (%s). Set ca_path to the CA bundle that signed it, "
+            "or validate_certs: false to skip verification (not recommended)" % (endpoint, getattr(err, "verify_message", None) or err),
+            endpoint=endpoint) from err
+    except ssl.SSLError as err:
+        raise ConnectionFailure("TLS handshake with %s failed: %s" % (endpoint, err), endpoint=endpoint) from err
+    except socket.gaierror as err:
+        raise ConnectionFailure("Cannot resolve %s: %s" % (host, err.strerror or err), endpoint=endpoint) from err
+    except (OSError, http.client.HTTPException) as err:
+        raise ConnectionFailure("Cannot reach %s: %s" % (endpoint, _os_text(err)), endpoint=endpoint) from err
+
+
+def _os_text(err: Exception) -> str:
+    if isinstance(err, OSError) and err.strerror:
+        return err.strerror
+    return str(err) or type(err).__name__
+
+
+def disconnect(si: Any) -> None:
+    """Log out and close the connection. Never raises (pyVmomi swallows logout faults)."""
+    try:
+        Disconnect(si)
+    except OSError:
+        pass
+
+
+@contextmanager
+def session(params: Mapping[str, Any]) -> Iterator[Session]:
+    """One login for the whole run, logged out in ``finally``."""
+    si = connect(params)
+    try:
+        endpoint = "%s:%s" % (params["hostname"], params.get("port") or 443)
+        content = guarded(endpoint, "RetrieveServiceContent", si.RetrieveContent, error=ConnectionFailure)
+        yield Session(si=si, content=content, endpoint=endpoint)
+    finally:
+        disconnect(si)
+
+
+def fault_text(fault: Any) -> str:
+    """``<message> (<FaultType>[: invalid property])`` for a vmodl.MethodFault."""
+    name = getattr(fault, "_wsdlName", type(fault).__name__)
+    message = getattr(fault, "msg", None) or ""
+    if not message:
+        message = "; ".join(m.message for m in (getattr(fault, "faultMessage", None) or []) if m.message)
+    prop = getattr(fault, "invalidProperty", None)
+    detail = "%s: %s" % (name, prop) if prop else name
+    return "%s (%s)" % (message, detail) if message else detail
+
+
+def guarded(where: str, call: str, fn: Callable[..., T], *args: Any,
+            error: Type[FabricError] = ApplyError, **kwargs: Any) -> T:
+    """Run one API call; a fault becomes ``error`` (ApplyError) naming ``where``, the call and the fault.
+
+    A dropped connection becomes a TransientError (safe to retry only for reads).
+    """
+    try:
+        return fn(*args, **kwargs)
+    except vmodl.MethodFault as fault:
+        raise error("%s: %s failed: %s" % (where, call, fault_text(fault)),
+                         host=where, call=call, fault=getattr(fault, "_wsdlName", type(fault).__name__)) from fault
+    except _DROPPED as err:
+        raise TransientError("%s: %s: connection dropped (%s)" % (where, call, _os_text(err)), host=where, call=call) from err
+    except (OSError, http.client.HTTPException) as err:
+        raise ConnectionFailure("%s: %s: %s" % (where, call, _os_text(err)), host=where, call=call) from err

@@ -1,0 +1,362 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Observed state: one PropertyCollector round trip for every selected host -> ``_model.Host``.
+
+Private to this collection. Imports pyVmomi (guarded in ``_client``).
+
+Invariants
+- Exactly one ``RetrievePropertiesEx`` per run (plus ``ContinueRetrievePropertiesEx`` only when
+  the server pages), traversing from the root folder; never a per-property ``Fetch``: no
+  attribute of a managed-object reference is ever read here, only ``_moId``.
+- The pure model gets concrete values; the pyVmomi objects the applier needs (manager
+  references, each vSwitch's and port group's original spec) live in ``RawHost`` only.
+- Fail closed (rule SF-9): a selected host whose network state is missing from the answer is
+  an error, never an empty host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session, guarded
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import NotFoundError, StateReadError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    NETSTACK_FROM_API,
+    POLICY_FROM_API,
+    Host,
+    Ip,
+    Pnic,
+    PortGroup,
+    Teaming,
+    VSwitch,
+    Vmk,
+)
+
+try:
+    from pyVmomi import vim, vmodl
+except ImportError:  # pragma: no cover - the module wrapper reports the missing library
+    pass
+
+HOST_PROPS: Tuple[str, ...] = (
+    "name",
+    "parent",
+    "config.product",
+    "config.network",
+    "config.virtualNicManagerInfo",
+    "configManager.networkSystem",
+    "configManager.virtualNicManager",
+    "configManager.storageSystem",
+    "configManager.iscsiManager",
+)
+STORAGE_PROPS: Tuple[str, ...] = ("config.storageDevice",)
+CLUSTER_PROPS: Tuple[str, ...] = ("name", "host")
+REQUIRED_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo",
+                                   "configManager.networkSystem", "configManager.virtualNicManager")
+_LIST_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which hosts a run manages: one named host, or every host of a cluster."""
+
+    esxi_hostname: Optional[str] = None
+    cluster: Optional[str] = None
+
+    @property
+    def cluster_mode(self) -> bool:
+        return self.cluster is not None
+
+
+@dataclass
+class RawHost:
+    """What the applier needs from pyVmomi for one host; never part of the pure model."""
+
+    name: str
+    ref: Any  # vim.HostSystem
+    network_system: Any  # vim.host.NetworkSystem
+    vnic_manager: Any  # vim.host.VirtualNicManager
+    storage_system: Any = None
+    iscsi_manager: Any = None
+    vswitch_specs: Dict[str, Any] = field(default_factory=dict)  # name -> HostVirtualSwitchSpec
+    portgroup_specs: Dict[str, Any] = field(default_factory=dict)  # name -> HostPortGroupSpec
+    vnic_specs: Dict[str, Any] = field(default_factory=dict)  # device -> HostVirtualNicSpec
+    storage_device: Any = None  # HostStorageDeviceInfo, when read
+
+
+@dataclass
+class Observation:
+    """One consistent read: per selected host (keyed by the name the task used) model + raw."""
+
+    hosts: Dict[str, Host]
+    raw: Dict[str, RawHost]
+
+
+# ---------------------------------------------------------------------------------------
+# The one round trip
+# ---------------------------------------------------------------------------------------
+
+
+def filter_spec(root_folder: Any, storage: bool = False) -> Any:
+    """Folder -> childEntity (recursive), Datacenter -> hostFolder, ComputeResource -> host."""
+    TS = vmodl.query.PropertyCollector.TraversalSpec
+    SS = vmodl.query.PropertyCollector.SelectionSpec
+    to_folder = SS(name="folder")
+    folder = TS(name="folder", type=vim.Folder, path="childEntity", skip=False,
+                selectSet=[to_folder, SS(name="datacenter"), SS(name="compute")])
+    datacenter = TS(name="datacenter", type=vim.Datacenter, path="hostFolder", skip=False, selectSet=[to_folder])
+    compute = TS(name="compute", type=vim.ComputeResource, path="host", skip=False)
+    PS = vmodl.query.PropertyCollector.PropertySpec
+    host_props = list(HOST_PROPS + (STORAGE_PROPS if storage else ()))
+    return vmodl.query.PropertyCollector.FilterSpec(
+        objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=root_folder, skip=True,
+                                                            selectSet=[folder, datacenter, compute])],
+        propSet=[PS(type=vim.ClusterComputeResource, pathSet=list(CLUSTER_PROPS)),
+                 PS(type=vim.HostSystem, pathSet=host_props)],
+        reportMissingObjectsInResults=False,
+    )
+
+
+def retrieve(session: Session, spec: Any) -> List[Any]:
+    """RetrievePropertiesEx, following the paging token if the server pages."""
+    pc = session.content.propertyCollector
+    options = vmodl.query.PropertyCollector.RetrieveOptions()
+    where = session.endpoint
+    result = guarded(where, "RetrievePropertiesEx", pc.RetrievePropertiesEx, specSet=[spec], options=options,
+                     error=StateReadError)
+    objects: List[Any] = []
+    while result is not None:
+        objects.extend(result.objects or [])
+        if not result.token:
+            break
+        result = guarded(where, "ContinueRetrievePropertiesEx", pc.ContinueRetrievePropertiesEx,
+                         token=result.token, error=StateReadError)
+    return objects
+
+
+@dataclass
+class _Inventory:
+    clusters: Dict[str, List[str]] = field(default_factory=dict)  # cluster name -> host moIds
+    hosts: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # moId -> {prop: value}
+    refs: Dict[str, Any] = field(default_factory=dict)  # moId -> HostSystem MoRef
+    missing: Dict[str, List[str]] = field(default_factory=dict)  # moId -> missing property paths
+
+
+def index(objects: Iterable[Any]) -> _Inventory:
+    """Split the ObjectContents into clusters and hosts (only ``_moId`` of a MoRef is used)."""
+    inv = _Inventory()
+    for oc in objects:
+        props = {dp.name: dp.val for dp in (oc.propSet or [])}
+        if isinstance(oc.obj, vim.ClusterComputeResource):
+            inv.clusters[props.get("name", oc.obj._moId)] = [h._moId for h in (props.get("host") or [])]
+        elif isinstance(oc.obj, vim.HostSystem):
+            inv.hosts[oc.obj._moId] = props
+            inv.refs[oc.obj._moId] = oc.obj
+            inv.missing[oc.obj._moId] = [m.path for m in (oc.missingSet or [])]
+    return inv
+
+
+def read(session: Session, selection: Selection, storage: bool = False) -> Observation:
+    """Read every selected host in one round trip and convert it to the model."""
+    inv = index(retrieve(session, filter_spec(session.content.rootFolder, storage)))
+    chosen = select(inv, selection, session)
+    hosts: Dict[str, Host] = {}
+    raw: Dict[str, RawHost] = {}
+    for name, moid in chosen:
+        props = inv.hosts[moid]
+        _require(name, props, inv.missing.get(moid, []))
+        hosts[name] = host_from_api(name, props)
+        raw[name] = raw_from_api(name, inv.refs[moid], props)
+    return Observation(hosts=hosts, raw=raw)
+
+
+def _require(name: str, props: Mapping[str, Any], missing: List[str]) -> None:
+    absent = [p for p in REQUIRED_PROPS if props.get(p) is None]
+    if absent:
+        raise StateReadError("%s: could not read %s%s (is the host connected?); nothing was changed"
+                             % (name, ", ".join(absent), " (missing: %s)" % ", ".join(missing) if missing else ""),
+                             host=name)
+
+
+# ---------------------------------------------------------------------------------------
+# Selection
+# ---------------------------------------------------------------------------------------
+
+
+def _listing(names: Iterable[str]) -> str:
+    ordered = sorted(names)
+    if not ordered:
+        return "none"
+    more = len(ordered) - _LIST_LIMIT
+    return ", ".join(ordered[:_LIST_LIMIT]) + (" and %d more" % more if more > 0 else "")
+
+
+def select(inv: _Inventory, selection: Selection, session: Session) -> List[Tuple[str, str]]:
+    """(name used in results, host moId) for every selected host, sorted by name."""
+    by_name = {props.get("name", moid): moid for moid, props in inv.hosts.items()}
+    if selection.cluster_mode:
+        return _select_cluster(inv, str(selection.cluster), session.endpoint)
+    wanted = str(selection.esxi_hostname)
+    if wanted in by_name:
+        return [(wanted, by_name[wanted])]
+    folded = {n.lower(): moid for n, moid in by_name.items()}
+    if wanted.lower() in folded:
+        return [(wanted, folded[wanted.lower()])]
+    if not session.is_vcenter and len(by_name) == 1:
+        # Connected straight to ESXi: its only HostSystem (ha-host) is the host the task named,
+        # whatever the host calls itself. Results stay keyed by the task's name.
+        return [(wanted, next(iter(by_name.values())))]
+    raise NotFoundError("Host %r not found on %s; hosts: %s" % (wanted, session.endpoint, _listing(by_name)),
+                        host=wanted)
+
+
+def _select_cluster(inv: _Inventory, cluster: str, endpoint: str) -> List[Tuple[str, str]]:
+    if cluster not in inv.clusters:
+        raise NotFoundError("Cluster %r not found on %s; clusters: %s" % (cluster, endpoint, _listing(inv.clusters)),
+                            cluster=cluster)
+    members = [(inv.hosts.get(m, {}).get("name", m), m) for m in inv.clusters[cluster] if m in inv.hosts]
+    if not members:
+        raise NotFoundError("Cluster %r on %s has no hosts" % (cluster, endpoint), cluster=cluster)
+    return sorted(members)
+
+
+# ---------------------------------------------------------------------------------------
+# pyVmomi -> model (pure functions on data objects; unit-tested without a server)
+# ---------------------------------------------------------------------------------------
+
+
+def failure_detection_from_api(criteria: Any) -> Optional[str]:
+    if criteria is None or criteria.checkBeacon is None:
+        return None
+    return "beacon_probing" if criteria.checkBeacon else "link_status"
+
+
+def teaming_from_api(nt: Any) -> Teaming:
+    """HostNicTeamingPolicy -> Teaming; unset leaves stay None (inherited), nicOrder as a unit."""
+    if nt is None:
+        return Teaming()
+    order = nt.nicOrder
+    return Teaming(
+        policy=POLICY_FROM_API.get(nt.policy, nt.policy) if nt.policy else None,
+        active=tuple(order.activeNic or ()) if order is not None else None,
+        standby=tuple(order.standbyNic or ()) if order is not None else None,
+        failback=None if nt.rollingOrder is None else not nt.rollingOrder,
+        notify_switches=nt.notifySwitches,
+        failure_detection=failure_detection_from_api(nt.failureCriteria),
+    )
+
+
+def _policy_teaming(policy: Any) -> Any:
+    return policy.nicTeaming if policy is not None else None
+
+
+def vswitch_from_api(vs: Any) -> VSwitch:
+    spec = vs.spec
+    bridge = spec.bridge if spec is not None else None
+    nics = tuple(getattr(bridge, "nicDevice", None) or ())
+    beacon = getattr(bridge, "beacon", None)
+    return VSwitch(
+        name=vs.name,
+        uplinks=nics,
+        mtu=vs.mtu or (spec.mtu if spec is not None else None) or 1500,
+        num_ports=(spec.numPorts if spec is not None else None) or vs.numPorts or 128,
+        teaming=teaming_from_api(_policy_teaming(spec.policy if spec is not None else None)),
+        beacon_interval=beacon.interval if beacon is not None else None,
+    )
+
+
+def portgroup_from_api(pg: Any, switches: Mapping[str, VSwitch]) -> PortGroup:
+    spec = pg.spec
+    override = teaming_from_api(_policy_teaming(spec.policy))
+    computed = _policy_teaming(pg.computedPolicy)
+    if computed is not None:
+        effective = teaming_from_api(computed)
+    else:
+        base = switches[spec.vswitchName].teaming if spec.vswitchName in switches else Teaming()
+        effective = override.merged_over(base)
+    return PortGroup(
+        name=spec.name,
+        vswitch=spec.vswitchName,
+        vlan=spec.vlanId or 0,
+        override=override,
+        effective=effective,
+        vm_ports=sum(1 for p in (pg.port or []) if p.type != "host"),
+    )
+
+
+def services_from_api(vnic_info: Any) -> Tuple[FrozenSet[str], Dict[str, Set[str]]]:
+    """(nic types the host offers, device -> selected nic types) from virtualNicManagerInfo."""
+    offered: Set[str] = set()
+    selected: Dict[str, Set[str]] = {}
+    for cfg in (getattr(vnic_info, "netConfig", None) or []):
+        offered.add(cfg.nicType)
+        keys = set(cfg.selectedVnic or [])
+        for cand in cfg.candidateVnic or []:
+            if cand.key in keys:
+                selected.setdefault(cand.device, set()).add(cfg.nicType)
+    return frozenset(offered), selected
+
+
+def ip_from_api(ip: Any) -> Ip:
+    if ip is None:
+        return Ip()
+    if ip.dhcp:
+        return Ip(dhcp=True)
+    return Ip(address=ip.ipAddress or None, netmask=ip.subnetMask or None)
+
+
+def _gateway(spec: Any) -> Optional[str]:
+    route = getattr(spec, "ipRouteSpec", None)
+    config = getattr(route, "ipRouteConfig", None)
+    return getattr(config, "defaultGateway", None) or None
+
+
+def vmk_from_api(vnic: Any, portgroups: Mapping[str, PortGroup], services: Mapping[str, Set[str]]) -> Vmk:
+    spec = vnic.spec
+    pg_name = vnic.portgroup or ""
+    stack = spec.netStackInstanceKey or "defaultTcpipStack"
+    return Vmk(
+        device=vnic.device,
+        portgroup=pg_name,
+        vswitch=portgroups[pg_name].vswitch if pg_name in portgroups else "",
+        ip=ip_from_api(spec.ip),
+        mtu=spec.mtu or 1500,
+        netstack=NETSTACK_FROM_API.get(stack, stack),
+        services=frozenset(services.get(vnic.device, ())),
+        mac=spec.mac or "",
+        gateway=_gateway(spec),
+    )
+
+
+def host_from_api(name: str, props: Mapping[str, Any]) -> Host:
+    """One host's properties (as returned by the PropertyCollector) -> the canonical Host."""
+    net = props["config.network"]
+    switches = {vs.name: vswitch_from_api(vs) for vs in (net.vswitch or [])}
+    portgroups = {pg.spec.name: portgroup_from_api(pg, switches) for pg in (net.portgroup or [])}
+    offered, selected = services_from_api(props.get("config.virtualNicManagerInfo"))
+    vmks = {v.device: vmk_from_api(v, portgroups, selected) for v in (net.vnic or [])}
+    pnics = {p.device: Pnic(device=p.device, link_speed=p.linkSpeed.speedMb if p.linkSpeed else 0, mac=p.mac or "")
+             for p in (net.pnic or [])}
+    product = props.get("config.product")
+    stacks = frozenset(NETSTACK_FROM_API.get(s.key, s.key) for s in (net.netStackInstance or []) if s.key)
+    extra: Dict[str, Any] = {"netstacks": stacks} if stacks else {}
+    return Host(name=name, version=getattr(product, "version", "") or "", pnics=pnics, vswitches=switches,
+                portgroups=portgroups, vmks=vmks, nic_types=offered, **extra)
+
+
+def raw_from_api(name: str, ref: Any, props: Mapping[str, Any]) -> RawHost:
+    net = props["config.network"]
+    return RawHost(
+        name=name,
+        ref=ref,
+        network_system=props["configManager.networkSystem"],
+        vnic_manager=props["configManager.virtualNicManager"],
+        storage_system=props.get("configManager.storageSystem"),
+        iscsi_manager=props.get("configManager.iscsiManager"),
+        vswitch_specs={vs.name: vs.spec for vs in (net.vswitch or [])},
+        portgroup_specs={pg.spec.name: pg.spec for pg in (net.portgroup or [])},
+        vnic_specs={v.device: v.spec for v in (net.vnic or [])},
+        storage_device=props.get("config.storageDevice"),
+    )

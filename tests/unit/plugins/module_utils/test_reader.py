@@ -1,0 +1,183 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""_reader: PropertyCollector answer (real pyVmomi objects) -> model; selection; one round trip."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+from pyVmomi import vim, vmodl
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _reader
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import NotFoundError, StateReadError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Ip, Teaming, host_to_doc
+from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import vim_fixtures as fx
+
+
+def test_teaming_unset_leaves_stay_inherited():
+    t = _reader.teaming_from_api(fx.teaming(active=["vmnic2"]))
+    assert t == Teaming(active=("vmnic2",), standby=())
+    assert _reader.teaming_from_api(None) == Teaming()
+    assert _reader.teaming_from_api(vim.host.NetworkPolicy.NicTeamingPolicy()) == Teaming()
+
+
+def test_teaming_names_and_inverted_failback():
+    t = _reader.teaming_from_api(fx.teaming(policy="loadbalance_ip", active=["a", "b"], standby=["c"], rolling=True,
+                                            notify=False, beacon=True))
+    assert t == Teaming(policy="iphash", active=("a", "b"), standby=("c",), failback=False, notify_switches=False,
+                        failure_detection="beacon_probing")
+
+
+def test_standard_host_converts_to_model():
+    h = _reader.host_from_api("esx01.lab.local", fx.standard_host())
+    assert h.version == "8.0.3"
+    assert h.vswitches["vSwitch1"].mtu == 9000 and h.vswitches["vSwitch1"].uplinks == ("vmnic2", "vmnic3")
+    assert h.vswitches["vSwitch0"].beacon_interval == 1 and h.vswitches["vSwitch1"].beacon_interval is None
+    assert h.vswitches["vSwitch0"].teaming == Teaming(policy="srcid", active=("vmnic0", "vmnic1"), standby=(),
+                                                      failback=True, notify_switches=True,
+                                                      failure_detection="link_status")
+    pg = h.portgroups["iSCSI-A"]
+    assert (pg.vswitch, pg.vlan, pg.vm_ports) == ("vSwitch1", 20, 0)
+    assert pg.override == Teaming(active=("vmnic2",), standby=())
+    assert pg.effective.active == ("vmnic2",) and pg.effective.policy == "srcid"
+    assert h.portgroups["VM Network"].override == Teaming() and h.portgroups["VM Network"].vm_ports == 2
+    vmk0, vmk1 = h.vmks["vmk0"], h.vmks["vmk1"]
+    assert vmk0.services == {"management"} and vmk0.gateway == "192.168.1.1"
+    assert vmk1.ip == Ip(address="10.10.20.11", netmask="255.255.255.0") and vmk1.mtu == 9000
+    assert (vmk1.vswitch, vmk1.netstack, vmk1.services) == ("vSwitch1", "default", frozenset())
+    assert h.management_vmks == {"vmk0"}
+    assert {"vmotion", "vsanWitness", "management"} <= h.nic_types
+    assert h.netstacks == {"default", "vmotion", "provisioning"}
+    assert h.pnics["vmnic3"].link_speed == 10000
+
+
+def test_dhcp_and_other_stack_keys():
+    v = fx.vnic("vmk3", "pg", address=None, stack="mirror")
+    vmk = _reader.vmk_from_api(v, {}, {})
+    assert vmk.ip == Ip(dhcp=True) and vmk.netstack == "mirror" and vmk.vswitch == ""
+
+
+def test_computed_policy_missing_falls_back_to_leafwise_merge():
+    props = fx.standard_host()
+    pg = props["config.network"].portgroup[2]
+    pg.computedPolicy = vim.host.NetworkPolicy()  # hosts may omit the resolved teaming
+    h = _reader.host_from_api("esx01", props)
+    assert h.portgroups["iSCSI-A"].effective == Teaming(policy="srcid", active=("vmnic2",), standby=(), failback=True,
+                                                        notify_switches=True, failure_detection="link_status")
+
+
+def test_raw_host_keeps_original_specs_and_manager_refs():
+    props = fx.standard_host()
+    raw = _reader.raw_from_api("esx01", vim.HostSystem("host-1"), props)
+    assert raw.network_system._moId == "networkSystem-1" and raw.vnic_manager._moId == "ha-vnic-mgr-1"
+    assert raw.portgroup_specs["iSCSI-A"].policy.security.allowPromiscuous is False
+    assert raw.vswitch_specs["vSwitch0"].bridge.nicDevice == ["vmnic0", "vmnic1"]
+
+
+def test_filter_spec_traverses_from_the_root_folder():
+    spec = _reader.filter_spec(vim.Folder("group-d1"))
+    obj = spec.objectSet[0]
+    assert obj.obj._moId == "group-d1" and obj.skip
+    assert {s.name for s in obj.selectSet} == {"folder", "datacenter", "compute"}
+    paths = {p.type: list(p.pathSet) for p in spec.propSet}
+    assert paths[vim.ClusterComputeResource] == ["name", "host"]
+    assert "config.network" in paths[vim.HostSystem] and "config.storageDevice" not in paths[vim.HostSystem]
+    assert "config.storageDevice" in {p for ps in _reader.filter_spec(vim.Folder("r"), storage=True).propSet
+                                      for p in ps.pathSet}
+
+
+# --------------------------------------------------------------------------- read()
+
+class FakeCollector:
+    """Answers RetrievePropertiesEx in pages of ``page`` objects; counts calls."""
+
+    def __init__(self, objects, page=100):
+        self.objects, self.page, self.calls = objects, page, []
+
+    def _answer(self, start):
+        chunk = self.objects[start:start + self.page]
+        token = str(start + self.page) if start + self.page < len(self.objects) else None
+        return vmodl.query.PropertyCollector.RetrieveResult(objects=chunk, token=token)
+
+    def RetrievePropertiesEx(self, specSet, options):
+        self.calls.append("RetrievePropertiesEx")
+        return self._answer(0)
+
+    def ContinueRetrievePropertiesEx(self, token):
+        self.calls.append("ContinueRetrievePropertiesEx")
+        return self._answer(int(token))
+
+
+def _host_props(name):
+    props = fx.standard_host()
+    props["name"] = name
+    return props
+
+
+def vcenter(page=100, missing=()):
+    objects = [fx.object_content(vim.ClusterComputeResource("domain-c1"), {
+        "name": "Cluster-A", "host": vim.HostSystem.Array([vim.HostSystem("host-%d" % i) for i in (1, 2)])})]
+    for i in (1, 2, 3):
+        objects.append(fx.object_content(vim.HostSystem("host-%d" % i), _host_props("esx0%d.lab.local" % i)))
+    if missing:
+        objects[1] = fx.object_content(vim.HostSystem("host-1"), {"name": "esx01.lab.local"}, missing=missing)
+    pc = FakeCollector(objects, page)
+    content = SimpleNamespace(about=SimpleNamespace(apiType="VirtualCenter"), propertyCollector=pc,
+                              rootFolder=vim.Folder("group-d1"))
+    return Session(si=None, content=content, endpoint="vc.lab.local:443"), pc
+
+
+def test_cluster_reads_every_member_in_one_round_trip():
+    s, pc = vcenter()
+    obs = _reader.read(s, _reader.Selection(cluster="Cluster-A"))
+    assert list(obs.hosts) == ["esx01.lab.local", "esx02.lab.local"]
+    assert pc.calls == ["RetrievePropertiesEx"]
+    assert obs.raw["esx02.lab.local"].ref._moId == "host-2"
+
+
+def test_paged_answers_are_followed():
+    s, pc = vcenter(page=2)
+    obs = _reader.read(s, _reader.Selection(esxi_hostname="esx03.lab.local"))
+    assert list(obs.hosts) == ["esx03.lab.local"]
+    assert pc.calls == ["RetrievePropertiesEx", "ContinueRetrievePropertiesEx"]
+
+
+def test_host_name_match_is_case_insensitive_but_keeps_the_task_name():
+    s, _ = vcenter()
+    obs = _reader.read(s, _reader.Selection(esxi_hostname="ESX02.lab.local"))
+    assert list(obs.hosts) == ["ESX02.lab.local"]
+
+
+def test_unknown_host_lists_what_exists():
+    s, _ = vcenter()
+    with pytest.raises(NotFoundError, match=r"Host 'esx09' not found on vc.lab.local:443; hosts: "
+                                            r"esx01.lab.local, esx02.lab.local, esx03.lab.local"):
+        _reader.read(s, _reader.Selection(esxi_hostname="esx09"))
+
+
+def test_unknown_cluster_lists_what_exists():
+    s, _ = vcenter()
+    with pytest.raises(NotFoundError, match=r"Cluster 'Nope' not found on vc.lab.local:443; clusters: Cluster-A"):
+        _reader.read(s, _reader.Selection(cluster="Nope"))
+
+
+def test_unreadable_host_fails_closed():
+    s, _ = vcenter(missing=("config.network",))
+    with pytest.raises(StateReadError, match=r"esx01.lab.local: could not read config.network"):
+        _reader.read(s, _reader.Selection(cluster="Cluster-A"))
+
+
+def test_direct_esxi_selects_ha_host_under_the_task_name():
+    objects = [fx.object_content(vim.HostSystem("ha-host"), _host_props("localhost.localdomain"))]
+    content = SimpleNamespace(about=SimpleNamespace(apiType="HostAgent"), propertyCollector=FakeCollector(objects),
+                              rootFolder=vim.Folder("ha-folder-root"))
+    obs = _reader.read(Session(si=None, content=content, endpoint="esx01:443"),
+                       _reader.Selection(esxi_hostname="esx01.lab.local"))
+    assert list(obs.hosts) == ["esx01.lab.local"]
+    assert host_to_doc(obs.hosts["esx01.lab.local"])["vmknics"][0]["device"] == "vmk0"
+    with pytest.raises(NotFoundError, match="Cluster 'Cluster-A' not found on esx01:443; clusters: none"):
+        _reader.read(Session(si=None, content=content, endpoint="esx01:443"), _reader.Selection(cluster="Cluster-A"))
