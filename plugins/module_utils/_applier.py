@@ -1,0 +1,275 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Planned actions -> pyVmomi specs -> one UpdateNetworkConfig per host, then service tags.
+
+Private to this collection. Imports pyVmomi (guarded in ``_client``).
+
+Invariants
+- Every vSwitch, port-group and vmk action of one host goes into ONE
+  ``UpdateNetworkConfig(changeMode="modify")``; service (de)selections follow, one call each.
+- Values come from the planner's predicted ``after`` host; what is written is only what differs
+  from the observed host. Edits start from the observed spec (``RawHost``) so security,
+  shaping, offload and any field the model does not carry are written back unchanged.
+- Inherited teaming leaves are written unset (None); the failover order (``nicOrder``) is
+  written whole or not at all; unused NICs are never sent (they have no API field).
+- Spec building (``build_batch`` and below) is pure over pyVmomi data objects; only
+  ``apply_host`` talks to the server. Check mode never reaches this module.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    NETSTACK_TO_API,
+    POLICY_TO_API,
+    Action,
+    Host,
+    Ip,
+    PortGroup,
+    Teaming,
+    VSwitch,
+    Vmk,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawHost
+
+try:
+    from pyVmomi import vim
+except ImportError:  # pragma: no cover - the module wrapper reports the missing library
+    pass
+
+NETWORK_KINDS = ("vswitch", "portgroup", "vmk")
+SERVICE_CALLS = {"select": "SelectVnicForNicType", "deselect": "DeselectVnicForNicType"}
+
+
+@dataclass
+class HostBatch:
+    """Everything one host needs: the network config (or None) and the service calls after it."""
+
+    host: str
+    config: Any = None  # vim.host.NetworkConfig
+    added: List[str] = field(default_factory=list)  # planned devices of vmk adds, in config order
+    services: List[Tuple[str, str, str]] = field(default_factory=list)  # (op, planned device, nicType)
+
+    @property
+    def calls(self) -> int:
+        return (1 if self.config is not None else 0) + len(self.services)
+
+
+# ---------------------------------------------------------------------------------------
+# Teaming
+# ---------------------------------------------------------------------------------------
+
+
+def _nic_order(t: Teaming) -> Any:
+    if t.active is None:
+        return None
+    return vim.host.NetworkPolicy.NicOrderPolicy(activeNic=list(t.active), standbyNic=list(t.standby or ()))
+
+
+def teaming_update(base: Any, before: Teaming, after: Teaming) -> Any:
+    """A HostNicTeamingPolicy: ``base`` (copied) with only the leaves that differ set from ``after``.
+
+    None in ``after`` writes the leaf unset (inherited). ``failback`` maps to
+    ``rollingOrder = not failback``; beacon probing is ``failureCriteria.checkBeacon``.
+    """
+    nt = copy.deepcopy(base) if base is not None else vim.host.NetworkPolicy.NicTeamingPolicy()
+    if after.policy != before.policy:
+        nt.policy = POLICY_TO_API.get(after.policy, after.policy) if after.policy else None
+    if after.notify_switches != before.notify_switches:
+        nt.notifySwitches = after.notify_switches
+    if after.failback != before.failback:
+        nt.rollingOrder = None if after.failback is None else not after.failback
+    if after.failure_detection != before.failure_detection:
+        criteria = nt.failureCriteria or vim.host.NetworkPolicy.NicFailureCriteria()
+        criteria.checkBeacon = None if after.failure_detection is None else after.failure_detection == "beacon_probing"
+        nt.failureCriteria = criteria
+    if (after.active, after.standby or ()) != (before.active, before.standby or ()):
+        nt.nicOrder = _nic_order(after)
+    return nt
+
+
+def _policy_with_teaming(base_policy: Any, before: Teaming, after: Teaming) -> Any:
+    policy = copy.deepcopy(base_policy) if base_policy is not None else vim.host.NetworkPolicy()
+    policy.nicTeaming = teaming_update(policy.nicTeaming, before, after)
+    return policy
+
+
+# ---------------------------------------------------------------------------------------
+# vSwitch / port group / vmk specs
+# ---------------------------------------------------------------------------------------
+
+
+def _bridge(uplinks: Sequence[str], base: Any, beacon_interval: Optional[int]) -> Any:
+    if not uplinks:
+        return None
+    bridge = copy.deepcopy(base) if isinstance(base, vim.host.VirtualSwitch.BondBridge) \
+        else vim.host.VirtualSwitch.BondBridge()
+    bridge.nicDevice = list(uplinks)
+    if beacon_interval is not None and bridge.beacon is None:
+        bridge.beacon = vim.host.VirtualSwitch.BeaconConfig(interval=beacon_interval)
+    return bridge
+
+
+def vswitch_spec(after: VSwitch, before: Optional[VSwitch], base: Any = None) -> Any:
+    """HostVirtualSwitchSpec for an add (``before`` None) or an edit of the observed ``base`` spec."""
+    if before is None or base is None:
+        spec = vim.host.VirtualSwitch.Specification(numPorts=after.num_ports, mtu=after.mtu)
+        spec.bridge = _bridge(after.uplinks, None, after.beacon_interval)
+        spec.policy = _policy_with_teaming(None, Teaming(), after.teaming)
+        return spec
+    spec = copy.deepcopy(base)
+    if after.mtu != before.mtu:
+        spec.mtu = after.mtu
+    if after.uplinks != before.uplinks or after.beacon_interval != before.beacon_interval:
+        spec.bridge = _bridge(after.uplinks, spec.bridge, after.beacon_interval)
+    if after.teaming != before.teaming:
+        spec.policy = _policy_with_teaming(spec.policy, before.teaming, after.teaming)
+    return spec
+
+
+def portgroup_spec(after: PortGroup, before: Optional[PortGroup], base: Any = None) -> Any:
+    """A full HostPortGroupSpec: the observed spec with only the changed fields replaced."""
+    if before is None or base is None:
+        return vim.host.PortGroup.Specification(
+            name=after.name, vlanId=after.vlan, vswitchName=after.vswitch,
+            policy=_policy_with_teaming(None, Teaming(), after.override))
+    spec = copy.deepcopy(base)
+    if after.vlan != before.vlan:
+        spec.vlanId = after.vlan
+    if after.vswitch != before.vswitch:
+        spec.vswitchName = after.vswitch
+    if after.override != before.override:
+        spec.policy = _policy_with_teaming(spec.policy, before.override, after.override)
+    return spec
+
+
+def ip_config(ip: Ip) -> Any:
+    if ip.dhcp:
+        return vim.host.IpConfig(dhcp=True)
+    return vim.host.IpConfig(dhcp=False, ipAddress=ip.address, subnetMask=ip.netmask)
+
+
+def vmk_add(after: Vmk) -> Any:
+    spec = vim.host.VirtualNic.Specification(
+        ip=ip_config(after.ip), mtu=after.mtu,
+        netStackInstanceKey=NETSTACK_TO_API.get(after.netstack, after.netstack))
+    return vim.host.VirtualNic.Config(changeOperation="add", device=after.device, portgroup=after.portgroup, spec=spec)
+
+
+def vmk_edit(after: Vmk, before: Vmk) -> Any:
+    """Only the changed fields; a netstack change is never an edit (the planner recreates)."""
+    spec = vim.host.VirtualNic.Specification()
+    if after.ip != before.ip:
+        spec.ip = ip_config(after.ip)
+    if after.mtu != before.mtu:
+        spec.mtu = after.mtu
+    if after.portgroup != before.portgroup:
+        spec.portgroup = after.portgroup
+    return vim.host.VirtualNic.Config(changeOperation="edit", device=before.device, portgroup=after.portgroup,
+                                      spec=spec)
+
+
+def vmk_remove(before: Vmk) -> Any:
+    return vim.host.VirtualNic.Config(changeOperation="remove", device=before.device, portgroup=before.portgroup,
+                                      spec=vim.host.VirtualNic.Specification())
+
+
+# ---------------------------------------------------------------------------------------
+# Actions -> one batch per host
+# ---------------------------------------------------------------------------------------
+
+
+def _add_vswitch(cfg: Any, a: Action, observed: Host, after: Host, raw: RawHost) -> None:
+    if a.op == "remove":
+        cfg.vswitch.append(vim.host.VirtualSwitch.Config(changeOperation="remove", name=a.name))
+        return
+    before = observed.vswitches.get(a.name) if a.op == "edit" else None
+    spec = vswitch_spec(after.vswitches[a.name], before, raw.vswitch_specs.get(a.name))
+    cfg.vswitch.append(vim.host.VirtualSwitch.Config(changeOperation=a.op, name=a.name, spec=spec))
+
+
+def _add_portgroup(cfg: Any, a: Action, observed: Host, after: Host, raw: RawHost) -> None:
+    if a.op == "remove":
+        base = raw.portgroup_specs.get(a.name)
+        spec = copy.deepcopy(base) if base is not None else vim.host.PortGroup.Specification(
+            name=a.name, vlanId=0, vswitchName=observed.portgroups[a.name].vswitch, policy=vim.host.NetworkPolicy())
+        cfg.portgroup.append(vim.host.PortGroup.Config(changeOperation="remove", spec=spec))
+        return
+    before = observed.portgroups.get(a.name) if a.op == "edit" else None
+    spec = portgroup_spec(after.portgroups[a.name], before, raw.portgroup_specs.get(a.name))
+    cfg.portgroup.append(vim.host.PortGroup.Config(changeOperation=a.op, spec=spec))
+
+
+def _add_vmk(cfg: Any, batch: HostBatch, a: Action, observed: Host, after: Host) -> None:
+    if a.op == "add":
+        cfg.vnic.append(vmk_add(after.vmks[a.name]))
+        batch.added.append(a.name)
+    elif a.op == "edit":
+        cfg.vnic.append(vmk_edit(after.vmks[a.name], observed.vmks[a.name]))
+    else:
+        cfg.vnic.append(vmk_remove(observed.vmks[a.name]))
+
+
+def parse_service(name: str) -> Tuple[str, str]:
+    """``vmk1:vmotion`` -> (``vmk1``, ``vmotion``)."""
+    device, _, nic_type = name.partition(":")
+    return device, nic_type
+
+
+def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: RawHost) -> HostBatch:
+    """Pure: the one HostNetworkConfig (None when nothing network-level changes) and service calls."""
+    batch = HostBatch(host=observed.name)
+    cfg = vim.host.NetworkConfig()
+    for a in actions:
+        if a.kind == "vswitch":
+            _add_vswitch(cfg, a, observed, after, raw)
+        elif a.kind == "portgroup":
+            _add_portgroup(cfg, a, observed, after, raw)
+        elif a.kind == "vmk":
+            _add_vmk(cfg, batch, a, observed, after)
+        elif a.kind == "service":
+            device, nic_type = parse_service(a.name)
+            batch.services.append((a.op, device, nic_type))
+    if cfg.vswitch or cfg.portgroup or cfg.vnic:
+        batch.config = cfg
+    return batch
+
+
+def device_map(planned: Sequence[str], result: Any) -> Dict[str, str]:
+    """Planned vmk name -> the name the host gave it (``vnicDevice`` lists adds in order)."""
+    real = list(getattr(result, "vnicDevice", None) or [])
+    if len(real) != len(planned):
+        return {p: p for p in planned}
+    return dict(zip(planned, real, strict=True))
+
+
+def apply_host(batch: HostBatch, raw: RawHost) -> Dict[str, str]:
+    """Write one host's batch. Returns planned -> real vmk device names of new vmks.
+
+    Faults become ApplyError naming the host, the call and the fault (see ``_client.guarded``).
+    """
+    devices: Dict[str, str] = {}
+    if batch.config is not None:
+        result = guarded(batch.host, "UpdateNetworkConfig", raw.network_system.UpdateNetworkConfig,
+                         config=batch.config, changeMode="modify")
+        devices = device_map(batch.added, result)
+    done = ["UpdateNetworkConfig"] if batch.config is not None else []
+    for op, device, nic_type in batch.services:
+        method = raw.vnic_manager.SelectVnic if op == "select" else raw.vnic_manager.DeselectVnic
+        real = devices.get(device, device)
+        try:
+            guarded(batch.host, SERVICE_CALLS[op], method, nicType=nic_type, device=real)
+        except ApplyError as err:
+            if not done:
+                raise
+            raise ApplyError("%s (already applied on %s: %s)" % (err.message, batch.host, ", ".join(done)),
+                             **dict(err.details, changed=True)) from err
+        done.append("%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, real))
+    return devices
