@@ -1,0 +1,68 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Connection options shared by every module (mirrors ``_client.CONNECTION_ARGSPEC``)."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    DOCUMENTATION = r"""
+options:
+  hostname:
+    description:
+      - The vCenter Server or ESXi host to connect to (name or IP address).
+      - If not set, the value of the E(VMWARE_HOST) environment variable is used.
+    type: str
+    required: true
+  username:
+    description:
+      - The user to log in as.
+      - If not set, the value of the E(VMWARE_USER) environment variable is used.
+    type: str
+    required: true
+  password:
+    description:
+      - The password of O(username). Never shown in output or logs.
+      - If not set, the value of the E(VMWARE_PASSWORD) environment variable is used.
+    type: str
+    required: true
+  port:
+    description:
+      - The HTTPS port of the vSphere API.
+      - If not set, the value of the E(VMWARE_PORT) environment variable is used.
+    type: int
+    default: 443
+  validate_certs:
+    description:
+      - Verify the server's TLS certificate against the system trust store, or against O(ca_path) when set.
+      - Set to V(false) only for lab systems with self-signed certificates; the connection is then not protected
+        against interception.
+      - If not set, the value of the E(VMWARE_VALIDATE_CERTS) environment variable is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file with the CA certificate(s) that signed the server's certificate, used instead of the system
+        trust store when O(validate_certs=true).
+    type: path
+  proxy_host:
+    description:
+      - An HTTPS proxy to tunnel the connection through.
+      - If not set, the value of the E(VMWARE_PROXY_HOST) environment variable is used.
+    type: str
+  proxy_port:
+    description:
+      - The port of O(proxy_host). 80 when O(proxy_host) is set and this is not.
+      - If not set, the value of the E(VMWARE_PROXY_PORT) environment variable is used.
+    type: int
+notes:
+  - The E(VMWARE_*) environment variables are what the VMware credential type of AWX and Ansible Automation
+    Platform injects, so job templates need no connection options in the task.
+  - One login per task run; the session is logged out at the end, also on failure.
+  - Requires pyVmomi on the host that runs the module (usually the controller, with C(delegate_to=localhost)).
+requirements:
+  - pyVmomi >= 8.0
+"""

@@ -1,0 +1,81 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Plan/validate/apply behaviour, the opt-in safety flags and the return contract of mutating modules."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+
+    # The pipeline every mutating module runs, and its check/diff support.
+    DOCUMENTATION = r"""
+attributes:
+  check_mode:
+    description: Runs the same read, plan and validation as a real run and stops before the first write.
+      RV(after) is then the predicted state.
+    support: full
+  diff_mode:
+    description: Returns the canonical before and after document of every host that changes.
+    support: full
+  action_group:
+    description: Use C(group/vmkfabric.vsphere.vsphere) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - vmkfabric.vsphere.vsphere
+notes:
+  - "Every run reads the selected hosts, plans the change, validates the plan of ALL hosts together against the
+    safety rules and only then writes. Any error finding refuses the whole run: nothing is written on any host,
+    the task fails with RV(refused) and RV(findings), also in check mode. Warnings are reported as Ansible warnings
+    and in RV(findings)."
+  - An omitted option never changes the host. Nothing is reset to a default.
+  - All vSwitch, port-group and vmk changes of one host are written in one C(UpdateNetworkConfig) call; service
+    (tag) changes follow, one call each.
+"""
+
+    # Flags of the vmknic module.
+    VMKNIC_FLAGS = r"""
+options:
+  allow_recreate:
+    description:
+      - Allow a change of O(netstack) on an existing vmk by removing and re-creating it (rule NS-1). Without it,
+        a netstack change is refused.
+    type: bool
+    default: false
+  allow_no_active_uplink:
+    description:
+      - Accept a teaming override with no active uplink on a port group that carries a vmk (rule TS-4 becomes a
+        warning).
+    type: bool
+    default: false
+  allow_management_path_change:
+    description:
+      - Accept changes to a switch or port group that carries a management vmk (rule SF-2 becomes a warning).
+        Never lifts the protection of vmk0 and management vmks themselves (rule SF-1).
+    type: bool
+    default: false
+  physical_etherchannel_confirmed:
+    description:
+      - State that the upstream physical switch has a static port channel matching the uplinks, so IP hash may be
+        used (rule IP-5 becomes a warning).
+    type: bool
+    default: false
+"""
+
+    # Flags of the vswitch module.
+    VSWITCH_FLAGS = r"""
+options:
+  allow_management_path_change:
+    description:
+      - Accept changes to a vSwitch that carries a management vmk (rule SF-2 becomes a warning). Never lifts the
+        protection of vmk0 and management vmks themselves (rule SF-1).
+    type: bool
+    default: false
+  physical_etherchannel_confirmed:
+    description:
+      - State that the upstream physical switch has a static port channel matching the uplinks, so IP hash may be
+        used (rule IP-5 becomes a warning).
+    type: bool
+    default: false
+"""

@@ -1,0 +1,233 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The one wrapper every module uses: merged argspec, the pipeline, the return contract, one exit.
+
+Private to this collection. Imports no pyVmomi itself (``_client``/``_reader``/``_applier`` do).
+
+Pipeline: connect (one login) -> read (one PropertyCollector round trip for every selected
+host) -> normalise the module arguments per host (``_model``) -> plan per host (``_planner``)
+-> validate ALL hosts together (``_validator``; any error refuses the run before any write,
+in check mode too) -> apply (skipped in check mode) -> result.
+
+Return contract (design.md section 2): ``changed``, ``plan`` (actions of every host),
+``findings``, ``before`` / ``after`` (host -> canonical document; ``after`` is the planner's
+prediction, with the device names the host really gave new vmks after a real run) and, with
+``--diff``, ``diff`` (one before/after pair per changed host). A refused run fails with
+``msg``, ``refused`` (error findings), ``findings`` and ``changed: false``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, build_batch
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
+    CONNECTION_ARGSPEC,
+    HAS_PYVMOMI,
+    Session,
+    session,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
+    ApplyError,
+    ArgumentError,
+    FabricError,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    Action,
+    Desired,
+    Finding,
+    Host,
+    Vmk,
+    host_to_doc,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._retry import RetryPolicy, call_with_retry
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import Case, refusals, render, validate
+
+SELECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
+    "esxi_hostname": {"type": "str"},
+    "cluster": {"type": "str"},
+}
+"""Host selection; documented by the ``scope`` doc fragment."""
+
+FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {
+    name: {"type": "bool", "default": False}
+    for name in ("allow_recreate", "allow_no_active_uplink", "allow_management_path_change",
+                 "physical_etherchannel_confirmed")
+}
+"""Opt-in safety flags a module may take; documented by the ``plan`` doc fragment."""
+
+READ_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4.0, timeout=30.0)
+
+DesiredFn = Callable[[Mapping[str, Any], Tuple[str, ...], bool], Dict[str, Desired]]
+
+
+class _Refused(FabricError):
+    """The validator found errors: nothing was written."""
+
+
+def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = ()) -> AnsibleModule:
+    """AnsibleModule with connection + selection + the module's options + the named flags."""
+    spec: Dict[str, Any] = dict(CONNECTION_ARGSPEC)
+    spec.update(SELECTION_ARGSPEC)
+    spec.update(argument_spec)
+    spec.update({name: dict(FLAG_ARGSPEC[name]) for name in flags})
+    return AnsibleModule(
+        argument_spec=spec,
+        mutually_exclusive=[("esxi_hostname", "cluster")],
+        required_one_of=[("esxi_hostname", "cluster")],
+        supports_check_mode=True,
+    )
+
+
+def selection_of(params: Mapping[str, Any]) -> Selection:
+    return Selection(esxi_hostname=params.get("esxi_hostname"), cluster=params.get("cluster"))
+
+
+def run_converge(module: AnsibleModule, desired_fn: DesiredFn) -> None:
+    """Entry point of every mutating module. Never returns (exit_json / fail_json)."""
+    _run(module, lambda: converge(module, desired_fn))
+
+
+def run_gather(module: AnsibleModule) -> None:
+    """Entry point of the info module: ``gathered`` = host -> canonical document."""
+    _run(module, lambda: gather(module))
+
+
+def _run(module: AnsibleModule, work: Callable[[], Dict[str, Any]]) -> None:
+    """The single exit point: every FabricError (and anything unexpected) becomes one message."""
+    if not HAS_PYVMOMI:
+        module.fail_json(msg=missing_required_lib("pyVmomi"))
+    try:
+        result = work()
+    except _Refused as refused:
+        module.fail_json(msg=refused.message, changed=False, **refused.details)
+    except FabricError as err:
+        module.fail_json(msg=err.message, changed=bool(err.details.get("changed")), error=_public(err.details))
+    except Exception as err:  # the one place that turns any surprise into a clean failure, no traceback
+        module.fail_json(msg="Unexpected error (%s): %s" % (type(err).__name__, err), changed=False)
+    module.exit_json(**result)
+
+
+def _public(details: Mapping[str, Any]) -> Dict[str, Any]:
+    return {k: v for k, v in details.items() if isinstance(v, (str, int, bool)) and k != "changed"}
+
+
+# ---------------------------------------------------------------------------------------
+# The pipeline
+# ---------------------------------------------------------------------------------------
+
+
+def gather(module: AnsibleModule) -> Dict[str, Any]:
+    with session(module.params) as s:
+        obs = _read(s, selection_of(module.params))
+    return {"changed": False, "gathered": {h: host_to_doc(obs.hosts[h]) for h in obs.hosts}}
+
+
+def converge(module: AnsibleModule, desired_fn: DesiredFn) -> Dict[str, Any]:
+    params = module.params
+    selection = selection_of(params)
+    with session(params) as s:
+        obs = _read(s, selection)
+        names = tuple(obs.hosts)
+        desired = _normalise(desired_fn, params, names, selection.cluster_mode)
+        plans = {h: plan_host(obs.hosts[h], desired[h]) for h in names}
+        findings = validate([Case(obs.hosts[h], desired[h], plans[h]) for h in names])
+        _refuse_or_warn(module, findings)
+        devices = {} if module.check_mode else apply_all(plans, obs)
+    return result_of(module, obs, plans, findings, devices)
+
+
+def _read(s: Session, selection: Selection) -> Observation:
+    return call_with_retry(lambda: read(s, selection), READ_RETRY)
+
+
+def _normalise(desired_fn: DesiredFn, params: Mapping[str, Any], names: Tuple[str, ...],
+               cluster_mode: bool) -> Dict[str, Desired]:
+    """Module arguments -> one Desired per host; an argument error always names the host(s)."""
+    try:
+        return desired_fn(params, names, cluster_mode)
+    except ArgumentError as err:
+        if err.host:
+            raise
+        raise ArgumentError(err.field, err.message.partition(": ")[2], ", ".join(names)) from err
+
+
+def _one_line(f: Finding) -> str:
+    return "[%s] host=%s object=%s: %s; change: %s" % (f.rule, f.host, f.object, f.found, f.change)
+
+
+def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
+    errors = refusals(findings)
+    if errors:
+        headline = render(findings).splitlines()[0]
+        raise _Refused("%s %s" % (headline, _one_line(errors[0])),
+                       refused=[f.as_dict() for f in errors], findings=[f.as_dict() for f in findings])
+    for f in findings:
+        module.warn(_one_line(f))
+
+
+def apply_all(plans: Mapping[str, Plan], obs: Observation) -> Dict[str, Dict[str, str]]:
+    """Apply every changed host in name order; host -> {planned vmk: real vmk}."""
+    devices: Dict[str, Dict[str, str]] = {}
+    for h, plan in plans.items():
+        if not plan.changed:
+            continue
+        batch = build_batch(plan.actions, obs.hosts[h], plan.after, obs.raw[h])
+        try:
+            devices[h] = apply_host(batch, obs.raw[h])
+        except ApplyError as err:
+            done = sorted(devices)
+            note = " (already changed in this run: %s)" % ", ".join(done) if done else ""
+            raise ApplyError(err.message + note, **dict(err.details, changed=bool(done) or err.details.get("changed"))) from err
+    return devices
+
+
+# ---------------------------------------------------------------------------------------
+# Result
+# ---------------------------------------------------------------------------------------
+
+
+def rename_vmks(host: Host, devices: Mapping[str, str]) -> Host:
+    """``host`` with planned vmk names replaced by the names the host gave them."""
+    if all(k == v for k, v in devices.items()):
+        return host
+    vmks: Dict[str, Vmk] = {}
+    for name, vmk in host.vmks.items():
+        real = devices.get(name, name)
+        vmks[real] = dataclasses.replace(vmk, device=real)
+    return dataclasses.replace(host, vmks=vmks)
+
+
+def rename_action(action: Action, devices: Mapping[str, str]) -> Action:
+    device, sep, rest = action.name.partition(":")
+    if device not in devices or devices[device] == device:
+        return action
+    return dataclasses.replace(action, name=devices[device] + sep + rest)
+
+
+def result_of(module: AnsibleModule, obs: Observation, plans: Mapping[str, Plan], findings: List[Finding],
+              devices: Mapping[str, Mapping[str, str]]) -> Dict[str, Any]:
+    before = {h: host_to_doc(obs.hosts[h]) for h in plans}
+    after = {h: host_to_doc(rename_vmks(p.after, devices.get(h, {}))) for h, p in plans.items()}
+    actions = [rename_action(a, devices.get(h, {})).as_dict() for h, p in plans.items() for a in p.actions]
+    result: Dict[str, Any] = {
+        "changed": any(p.changed for p in plans.values()),
+        "plan": actions,
+        "findings": [f.as_dict() for f in findings],
+        "before": before,
+        "after": after,
+    }
+    if module._diff:
+        result["diff"] = [
+            {"before": before[h], "after": after[h], "before_header": "%s (before)" % h,
+             "after_header": "%s (after%s)" % (h, ", predicted" if module.check_mode else "")}
+            for h, p in plans.items() if p.changed
+        ]
+    return result

@@ -1,0 +1,51 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import vmknic_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
+
+TEAMING = {
+    "active": {"type": "list", "elements": "str"},
+    "standby": {"type": "list", "elements": "str"},
+    "unused": {"type": "list", "elements": "str"},
+    "policy": {"type": "str", "choices": ["failover_explicit", "srcid", "srcmac", "iphash"]},
+    "failback": {"type": "bool"},
+    "notify_switches": {"type": "bool"},
+    "failure_detection": {"type": "str", "choices": ["link_status", "beacon_probing"]},
+    "inherit": {"type": "raw"},
+}
+
+ARGUMENT_SPEC = {
+    "portgroup": {"type": "str", "required": True},
+    "vswitch": {"type": "str"},
+    "vlan": {"type": "int"},
+    "ip": {"type": "dict", "options": {
+        "address": {"type": "str"},
+        "netmask": {"type": "str"},
+        "dhcp": {"type": "bool"},
+        "addresses": {"type": "dict"},
+    }},
+    "mtu": {"type": "int"},
+    "netstack": {"type": "str", "choices": ["default", "vmotion", "provisioning"]},
+    "services": {"type": "list", "elements": "str"},
+    "teaming": {"type": "dict", "options": TEAMING},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+    "device": {"type": "str"},
+    "purpose": {"type": "str", "choices": ["general", "iscsi", "vmotion", "replica"], "default": "general"},
+}
+
+FLAGS = ("allow_recreate", "allow_no_active_uplink", "allow_management_path_change", "physical_etherchannel_confirmed")
+
+
+def main() -> None:
+    module = fabric_module(ARGUMENT_SPEC, flags=FLAGS)
+    run_converge(module, vmknic_desired)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import vswitch_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
+
+TEAMING = {
+    "active": {"type": "list", "elements": "str"},
+    "standby": {"type": "list", "elements": "str"},
+    "unused": {"type": "list", "elements": "str"},
+    "policy": {"type": "str", "choices": ["failover_explicit", "srcid", "srcmac", "iphash"]},
+    "failback": {"type": "bool"},
+    "notify_switches": {"type": "bool"},
+    "failure_detection": {"type": "str", "choices": ["link_status", "beacon_probing"]},
+}
+
+ARGUMENT_SPEC = {
+    "name": {"type": "str", "required": True},
+    "uplinks": {"type": "list", "elements": "str"},
+    "mtu": {"type": "int"},
+    "teaming": {"type": "dict", "options": TEAMING},
+    "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+}
+
+FLAGS = ("allow_management_path_change", "physical_etherchannel_confirmed")
+
+
+def main() -> None:
+    module = fabric_module(ARGUMENT_SPEC, flags=FLAGS)
+    run_converge(module, lambda params, hosts, cluster_mode: vswitch_desired(params, hosts))
+
+
+if __name__ == "__main__":
+    main()
