@@ -219,7 +219,7 @@ def _add_vmk(cfg: Any, batch: HostBatch, a: Action, observed: Host, after: Host)
 
 def parse_service(name: str) -> Tuple[str, str]:
     """``vmk1:vmotion`` -> (``vmk1``, ``vmotion``)."""
-    device, _, nic_type = name.partition(":")
+    device, nic_type = name.split(":", 1)
     return device, nic_type
 
 

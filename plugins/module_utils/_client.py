@@ -156,7 +156,7 @@ def guarded(where: str, call: str, fn: Callable[..., T], *args: Any,
         return fn(*args, **kwargs)
     except vmodl.MethodFault as fault:
         raise error("%s: %s failed: %s" % (where, call, fault_text(fault)),
-                         host=where, call=call, fault=getattr(fault, "_wsdlName", type(fault).__name__)) from fault
+                    host=where, call=call, fault=getattr(fault, "_wsdlName", type(fault).__name__)) from fault
     except _DROPPED as err:
         raise TransientError("%s: %s: connection dropped (%s)" % (where, call, _os_text(err)), host=where, call=call) from err
     except (OSError, http.client.HTTPException) as err:

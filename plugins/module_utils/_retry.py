@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass
-from typing import Callable, Iterator, Tuple, Type, TypeVar
+from typing import Callable, Iterator, TypeVar
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import TransientError
 
@@ -22,13 +22,16 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """``attempts`` counts the first try; ``timeout`` bounds the whole sequence, sleeps included."""
+    """``attempts`` counts the first try; ``timeout`` bounds the whole sequence, sleeps included.
+
+    Only ``TransientError`` is retried: the collection raises it for failures known to be safe
+    to repeat (a dropped connection during a read).
+    """
 
     attempts: int = 3
     base_delay: float = 0.5
     max_delay: float = 8.0
     timeout: float = 60.0
-    retry_on: Tuple[Type[BaseException], ...] = (TransientError,)
 
 
 NO_RETRY = RetryPolicy(attempts=1)
@@ -44,7 +47,7 @@ def call_with_retry(fn: Callable[[], T], policy: RetryPolicy = NO_RETRY,
                     sleep: Callable[[float], None] = time.sleep,
                     clock: Callable[[], float] = time.monotonic,
                     rand: Callable[[], float] = random.random) -> T:
-    """Call ``fn`` until it succeeds, raises a non-retryable error, or attempts/time run out.
+    """Call ``fn`` until it succeeds, raises anything but TransientError, or attempts/time run out.
 
     The last retryable error is re-raised unchanged when the budget is spent.
     """
@@ -53,7 +56,7 @@ def call_with_retry(fn: Callable[[], T], policy: RetryPolicy = NO_RETRY,
     while True:
         try:
             return fn()
-        except policy.retry_on:
+        except TransientError:
             pause = next(pauses, None)
             if pause is None or clock() + pause > deadline:
                 raise

@@ -71,7 +71,6 @@ def test_portgroup_edit_is_a_full_replacement_keeping_security(observed):
 
 
 def test_new_portgroup_carries_only_the_override(observed):
-    host, _ = observed
     after = PortGroup(name="vMotion-A", vswitch="vSwitch0", vlan=30,
                       override=Teaming(active=("vmnic0",), standby=("vmnic1",)))
     spec = _applier.portgroup_spec(after, None)

@@ -42,8 +42,8 @@ def test_every_awx_variable_is_a_fallback(monkeypatch):
     result = ArgumentSpecValidator(_client.CONNECTION_ARGSPEC).validate({})
     assert result.error_messages == []
     p = result.validated_parameters
-    assert (p["hostname"], p["username"], p["password"], p["port"]) == ("vc.lab.local", "admin@vsphere.local",
-                                                                         "s3cret!", 8443)
+    assert (p["hostname"], p["username"], p["password"], p["port"]) == \
+        ("vc.lab.local", "admin@vsphere.local", "s3cret!", 8443)
     assert p["validate_certs"] is False
     assert (p["proxy_host"], p["proxy_port"]) == ("proxy.lab.local", 3128)
     assert "s3cret!" in result._no_log_values

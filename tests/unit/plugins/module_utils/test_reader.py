@@ -147,26 +147,26 @@ def test_paged_answers_are_followed():
 
 
 def test_host_name_match_is_case_insensitive_but_keeps_the_task_name():
-    s, _ = vcenter()
+    s = vcenter()[0]
     obs = _reader.read(s, _reader.Selection(esxi_hostname="ESX02.lab.local"))
     assert list(obs.hosts) == ["ESX02.lab.local"]
 
 
 def test_unknown_host_lists_what_exists():
-    s, _ = vcenter()
+    s = vcenter()[0]
     with pytest.raises(NotFoundError, match=r"Host 'esx09' not found on vc.lab.local:443; hosts: "
                                             r"esx01.lab.local, esx02.lab.local, esx03.lab.local"):
         _reader.read(s, _reader.Selection(esxi_hostname="esx09"))
 
 
 def test_unknown_cluster_lists_what_exists():
-    s, _ = vcenter()
+    s = vcenter()[0]
     with pytest.raises(NotFoundError, match=r"Cluster 'Nope' not found on vc.lab.local:443; clusters: Cluster-A"):
         _reader.read(s, _reader.Selection(cluster="Nope"))
 
 
 def test_unreadable_host_fails_closed():
-    s, _ = vcenter(missing=("config.network",))
+    s = vcenter(missing=("config.network",))[0]
     with pytest.raises(StateReadError, match=r"esx01.lab.local: could not read config.network"):
         _reader.read(s, _reader.Selection(cluster="Cluster-A"))
 

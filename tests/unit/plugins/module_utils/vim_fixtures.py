@@ -41,7 +41,7 @@ def vswitch(name: str, nics: Sequence[str], mtu: int = 1500, beacon: bool = True
     team.setdefault("beacon", False)
     team.setdefault("reverse", True)
     spec = vim.host.VirtualSwitch.Specification(numPorts=128, mtu=mtu, bridge=bridge,
-                                                  policy=policy(teaming(**team), security=True))
+                                                policy=policy(teaming(**team), security=True))
     return vim.host.VirtualSwitch(name=name, key="key-vim.host.VirtualSwitch-" + name, numPorts=1536, mtu=mtu,
                                   spec=spec, pnic=["key-vim.host.PhysicalNic-" + n for n in nics])
 
