@@ -53,6 +53,7 @@ functional: venv
 
 lint: venv
 	$(BIN)/ruff check plugins tests
+	$(BIN)/ansible-lint --offline --nocolor playbooks
 	$(BIN)/antsibull-changelog lint
 
 demo: venv
