@@ -28,7 +28,6 @@ DEMO = os.path.join(SIM_DIR, "inventories", "demo.yml")
 BIN = os.path.dirname(sys.executable)
 
 
-
 def credentials() -> Dict[str, str]:
     with open(DEMO, encoding="utf-8") as fh:
         return yaml.safe_load(fh)["credentials"]
