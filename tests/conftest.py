@@ -13,7 +13,14 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
-if importlib.util.find_spec("ansible_collections.vmkfabric.vsphere") is None:
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a parent package (ansible_collections) is missing
+        return False
+
+
+if not _importable("ansible_collections.vmkfabric.vsphere"):
     _LINKROOT = os.path.join(tempfile.gettempdir(), "vmkfabric-pytest-%d" % os.getuid())
     _LINK = os.path.join(_LINKROOT, "ansible_collections", "vmkfabric", "vsphere")
     os.makedirs(os.path.dirname(_LINK), exist_ok=True)
