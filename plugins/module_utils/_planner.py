@@ -1,0 +1,464 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pure planner: observed host + desired state -> resulting state R and ordered actions.
+
+Private to this collection. Pure: imports no pyVmomi and opens no connection.
+
+Invariants
+- ``Plan.after`` (R) is the observed host with the desired state applied field by field:
+  OMIT leaves the observed value, INHERIT clears a port-group override field (the failover
+  order inherits as a unit), an explicit value replaces. Nothing else changes, except what a
+  documented rule derives (a NIC removed from a bridge leaves every failover order, as the
+  API does; a NIC added to a bridge joins the vSwitch's active list, as ESXi does).
+- Actions are derived from the difference between observed and R, so a no-op desired state
+  gives zero actions and ``after == observed``; ``changes`` only holds fields that differ.
+- Actions come in the safe order of ``ORDER`` and are sorted by name within a group.
+- A netstack change of an existing vmk is never silently applied: without ``allow_recreate``
+  the vmk stays as observed in R (the validator refuses with NS-1); with it, the vmk is
+  removed and added again with the same device and its services re-selected.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    INHERIT,
+    OMIT,
+    Action,
+    Desired,
+    Host,
+    Ip,
+    PortGroup,
+    Teaming,
+    TeamingSpec,
+    VmkSpec,
+    VSwitch,
+    VSwitchSpec,
+    Vmk,
+    is_set,
+)
+
+ORDER: Tuple[Tuple[str, str], ...] = (
+    ("add", "vswitch"),
+    ("edit", "vswitch"),
+    ("add", "portgroup"),
+    ("edit", "portgroup"),
+    ("add", "vmk"),
+    ("edit", "vmk"),
+    ("deselect", "service"),
+    ("select", "service"),
+    ("remove", "vmk"),
+    ("remove", "portgroup"),
+    ("remove", "vswitch"),
+)
+"""The safe order of action groups (create before use, stop using before delete)."""
+
+TEAMING_FIELDS = ("policy", "active", "standby", "failback", "notify_switches", "failure_detection")
+DEDICATED_STACKS = {"vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
+"""Netstacks that carry one service implicitly: declared services are not selected there."""
+
+NEW_VSWITCH_MTU = 1500
+NEW_VMK_MTU = 1500
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The plan of one host: ordered actions and the resulting state R."""
+
+    host: str
+    actions: Tuple[Action, ...]
+    after: Host
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.actions)
+
+
+def new_vswitch_teaming(uplinks: Tuple[str, ...]) -> Teaming:
+    """The teaming ESXi gives a vSwitch created without a policy: srcid, active = bridge NICs."""
+    return Teaming(policy="srcid", active=tuple(uplinks), standby=(), failback=True,
+                   notify_switches=True, failure_detection="link_status")
+
+
+# ---------------------------------------------------------------------------------------
+# Matching desired objects to observed ones
+# ---------------------------------------------------------------------------------------
+
+
+def match_vmk(host: Host, spec: VmkSpec) -> Optional[Vmk]:
+    """The vmk of ``host`` a spec refers to: by ``device`` if given, else by port group."""
+    if is_set(spec.device):
+        return host.vmks.get(spec.device)
+    return host.vmk_on_portgroup(spec.portgroup)
+
+
+def wants_recreate(observed: Host, spec: VmkSpec) -> bool:
+    """True when the spec asks an existing vmk to move to another netstack (rule NS-1)."""
+    vmk = match_vmk(observed, spec)
+    return (spec.state == "present" and vmk is not None and is_set(spec.netstack)
+            and spec.netstack != vmk.netstack)
+
+
+# ---------------------------------------------------------------------------------------
+# Teaming
+# ---------------------------------------------------------------------------------------
+
+
+def _field(spec_value: Any, current: Any) -> Any:
+    """One override leaf: OMIT keeps ``current``, INHERIT clears it, a value replaces it."""
+    if spec_value is OMIT:
+        return current
+    if spec_value is INHERIT:
+        return None
+    return spec_value
+
+
+def apply_teaming(current: Teaming, spec: TeamingSpec) -> Teaming:
+    """``current`` with the declared fields of ``spec`` applied; the order moves as a unit."""
+    if spec.active is INHERIT:
+        active, standby = None, None
+    elif is_set(spec.active):
+        active = tuple(spec.active)
+        standby = tuple(spec.standby) if is_set(spec.standby) else ()
+    else:
+        active, standby = current.active, current.standby
+    return Teaming(
+        policy=_field(spec.policy, current.policy),
+        active=active,
+        standby=standby,
+        failback=_field(spec.failback, current.failback),
+        notify_switches=_field(spec.notify_switches, current.notify_switches),
+        failure_detection=_field(spec.failure_detection, current.failure_detection),
+    )
+
+
+def drop_nics(teaming: Teaming, removed: FrozenSet[str]) -> Teaming:
+    """``teaming`` without the removed NICs in its order (what the API does silently)."""
+    if teaming.active is None or not removed:
+        return teaming
+    return dataclasses.replace(
+        teaming,
+        active=tuple(n for n in teaming.active if n not in removed),
+        standby=tuple(n for n in teaming.standby or () if n not in removed),
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# The draft: R under construction
+# ---------------------------------------------------------------------------------------
+
+
+class _Draft:
+    """Mutable copies of the observed maps; ``freeze`` turns them into the R host."""
+
+    def __init__(self, observed: Host, desired: Desired) -> None:
+        self.observed = observed
+        self.desired = desired
+        self.vswitches: Dict[str, VSwitch] = dict(observed.vswitches)
+        self.portgroups: Dict[str, PortGroup] = dict(observed.portgroups)
+        self.vmks: Dict[str, Vmk] = dict(observed.vmks)
+        self.recreated: Set[str] = set()
+        self.allocated: Set[str] = set()
+
+    def error(self, field_name: str, message: str) -> ArgumentError:
+        return ArgumentError(field_name, message, self.observed.name)
+
+    # -- vSwitches ------------------------------------------------------------------------
+
+    def vswitch(self, spec: VSwitchSpec) -> None:
+        """Add, edit (declared fields only) or remove one vSwitch."""
+        current = self.vswitches.get(spec.name)
+        if spec.state == "absent":
+            if current is not None:
+                self.remove_vswitch(spec.name)
+            return
+        if current is None:
+            uplinks = tuple(spec.uplinks) if is_set(spec.uplinks) else ()
+            team = apply_teaming(new_vswitch_teaming(uplinks), spec.teaming)
+            mtu = spec.mtu if is_set(spec.mtu) else NEW_VSWITCH_MTU
+            self.vswitches[spec.name] = VSwitch(name=spec.name, uplinks=uplinks, mtu=mtu, teaming=team)
+            return
+        self.edit_vswitch(current, spec)
+
+    def edit_vswitch(self, current: VSwitch, spec: VSwitchSpec) -> None:
+        """Declared fields replace; a changed bridge updates every order on the switch."""
+        uplinks = tuple(spec.uplinks) if is_set(spec.uplinks) else current.uplinks
+        removed = frozenset(current.uplinks) - frozenset(uplinks)
+        added = tuple(n for n in uplinks if n not in current.uplinks)
+        team = drop_nics(current.teaming, removed)
+        if added and team.active is not None:
+            team = dataclasses.replace(team, active=team.active + added)
+        team = apply_teaming(team, spec.teaming)
+        mtu = spec.mtu if is_set(spec.mtu) else current.mtu
+        self.vswitches[current.name] = dataclasses.replace(current, uplinks=uplinks, mtu=mtu, teaming=team)
+        if removed:
+            for name, pg in list(self.portgroups.items()):
+                if pg.vswitch == current.name:
+                    self.portgroups[name] = dataclasses.replace(pg, override=drop_nics(pg.override, removed))
+
+    def remove_vswitch(self, name: str) -> None:
+        """The vSwitch goes, and with it its port groups and their vmks."""
+        for pg_name in [p.name for p in self.portgroups.values() if p.vswitch == name]:
+            for device in [v.device for v in self.vmks.values() if v.portgroup == pg_name]:
+                del self.vmks[device]
+            del self.portgroups[pg_name]
+        del self.vswitches[name]
+
+    # -- vmks and their port groups -------------------------------------------------------
+
+    def vmk(self, spec: VmkSpec) -> None:
+        """Apply one VmkSpec: its port group first, then the vmk itself."""
+        current = match_vmk(self.observed, spec)
+        if current is not None and current.device not in self.vmks:
+            current = None  # removed earlier in this plan (with its vSwitch)
+        if spec.state == "absent":
+            self.remove_vmk(current, spec)
+            return
+        pg = self.portgroup(spec)
+        if current is None:
+            self.add_vmk(spec, pg)
+        else:
+            self.edit_vmk(current, spec, pg)
+
+    def portgroup(self, spec: VmkSpec) -> PortGroup:
+        """Create the spec's port group or edit its declared fields; returns it as in R."""
+        current = self.portgroups.get(spec.portgroup)
+        if current is None:
+            if not is_set(spec.vswitch):
+                raise self.error("vswitch", "required to create port group %r, which does not exist on this host"
+                                 % spec.portgroup)
+            self._require_vswitch(spec.vswitch)
+            pg = PortGroup(name=spec.portgroup, vswitch=spec.vswitch,
+                           vlan=spec.vlan if is_set(spec.vlan) else 0,
+                           override=apply_teaming(Teaming(), spec.teaming))
+        else:
+            vswitch = spec.vswitch if is_set(spec.vswitch) else current.vswitch
+            if vswitch != current.vswitch:
+                self._require_vswitch(vswitch)
+            pg = dataclasses.replace(current, vswitch=vswitch,
+                                     vlan=spec.vlan if is_set(spec.vlan) else current.vlan,
+                                     override=apply_teaming(current.override, spec.teaming))
+        self.portgroups[pg.name] = pg
+        return pg
+
+    def _require_vswitch(self, name: str) -> None:
+        if name not in self.vswitches:
+            raise self.error("vswitch", "%r does not exist on this host (vSwitches: %s)"
+                             % (name, ", ".join(sorted(self.vswitches)) or "none"))
+
+    def add_vmk(self, spec: VmkSpec, pg: PortGroup) -> None:
+        """A new vmk: declared values, else ESXi's creation defaults (mtu 1500, default stack)."""
+        if not is_set(spec.ip):
+            raise self.error("ip", "required to create a vmk on port group %r" % spec.portgroup)
+        if is_set(spec.device):
+            device = spec.device
+        else:
+            device = self.observed.next_vmk_device(frozenset(self.allocated | set(self.vmks)))
+        self.allocated.add(device)
+        netstack = spec.netstack if is_set(spec.netstack) else "default"
+        self.vmks[device] = Vmk(
+            device=device, portgroup=pg.name, vswitch=pg.vswitch, ip=spec.ip.as_ip(),
+            mtu=spec.mtu if is_set(spec.mtu) else NEW_VMK_MTU, netstack=netstack,
+            services=_services(spec, netstack, frozenset()))
+
+    def edit_vmk(self, current: Vmk, spec: VmkSpec, pg: PortGroup) -> None:
+        """Declared fields replace; a netstack change recreates only with allow_recreate."""
+        netstack = current.netstack
+        if is_set(spec.netstack) and spec.netstack != current.netstack and self.desired.flags.allow_recreate:
+            netstack = spec.netstack
+            self.recreated.add(current.device)
+        self.vmks[current.device] = dataclasses.replace(
+            current, portgroup=pg.name, vswitch=pg.vswitch,
+            ip=spec.ip.as_ip() if is_set(spec.ip) else current.ip,
+            mtu=spec.mtu if is_set(spec.mtu) else current.mtu,
+            netstack=netstack,
+            services=_services(spec, netstack, current.services))
+
+    def remove_vmk(self, current: Optional[Vmk], spec: VmkSpec) -> None:
+        """Remove the vmk, then its port group when nothing else uses it."""
+        pg_name = spec.portgroup
+        if current is not None:
+            pg_name = current.portgroup
+            del self.vmks[current.device]
+        pg = self.portgroups.get(pg_name)
+        if pg is None or pg.vm_ports:
+            return
+        if any(v.portgroup == pg_name for v in self.vmks.values()):
+            return
+        del self.portgroups[pg_name]
+
+    # -- R --------------------------------------------------------------------------------
+
+    def freeze(self) -> Host:
+        """R: the drafted maps, each changed port group's effective teaming recomputed."""
+        for name, pg in list(self.portgroups.items()):
+            sw = self.vswitches.get(pg.vswitch)
+            if sw is None or not self._teaming_moved(pg, sw):
+                continue
+            self.portgroups[name] = dataclasses.replace(pg, effective=pg.override.merged_over(sw.teaming))
+        return dataclasses.replace(self.observed, vswitches=self.vswitches, portgroups=self.portgroups,
+                                   vmks=self.vmks)
+
+    def _teaming_moved(self, pg: PortGroup, sw: VSwitch) -> bool:
+        """True when the port group is new or its override or its switch's teaming changed."""
+        before = self.observed.portgroups.get(pg.name)
+        before_sw = self.observed.vswitches.get(pg.vswitch)
+        return before is None or before_sw is None or before.override != pg.override \
+            or before.vswitch != pg.vswitch or before_sw.teaming != sw.teaming
+
+
+def _services(spec: VmkSpec, netstack: str, current: FrozenSet[str]) -> FrozenSet[str]:
+    """Declared services are exactly the services; OMIT keeps them; dedicated stacks select nothing."""
+    if netstack in DEDICATED_STACKS or not is_set(spec.services):
+        return current
+    return frozenset(spec.services)
+
+
+# ---------------------------------------------------------------------------------------
+# Actions from observed vs R
+# ---------------------------------------------------------------------------------------
+
+
+def _canon(value: Any) -> Any:
+    """Canonical (document) form of a value: tuples become lists, an Ip becomes a dict."""
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, frozenset):
+        return sorted(value)
+    if isinstance(value, Ip):
+        return {"dhcp": True} if value.dhcp else {"address": value.address, "netmask": value.netmask}
+    return value
+
+
+def _teaming_fields(t: Teaming) -> Dict[str, Any]:
+    return {"teaming." + name: getattr(t, name) for name in TEAMING_FIELDS}
+
+
+def vswitch_fields(sw: VSwitch) -> Dict[str, Any]:
+    """The fields of a vSwitch a plan may change, by their action (option) names."""
+    fields: Dict[str, Any] = {"uplinks": sw.uplinks, "mtu": sw.mtu}
+    fields.update(_teaming_fields(sw.teaming))
+    return fields
+
+
+def portgroup_fields(pg: PortGroup) -> Dict[str, Any]:
+    """The fields of a port group a plan may change (teaming = the override; None = inherited)."""
+    fields: Dict[str, Any] = {"vswitch": pg.vswitch, "vlan": pg.vlan}
+    fields.update(_teaming_fields(pg.override))
+    return fields
+
+
+def vmk_fields(vmk: Vmk) -> Dict[str, Any]:
+    """The fields of a vmk a plan may change (services are separate service actions)."""
+    return {"portgroup": vmk.portgroup, "vswitch": vmk.vswitch, "ip": vmk.ip, "mtu": vmk.mtu,
+            "netstack": vmk.netstack}
+
+
+def diff_fields(before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> Dict[str, Tuple[Any, Any]]:
+    """``{field: (before, after)}`` in canonical form, only for fields that differ (None = absent)."""
+    names = list(after or before or {})
+    changes: Dict[str, Tuple[Any, Any]] = {}
+    for name in names:
+        old = None if before is None else before.get(name)
+        new = None if after is None else after.get(name)
+        if old != new:
+            changes[name] = (_canon(old), _canon(new))
+    return changes
+
+
+def _object_actions(host: str, kind: str, before: Dict[str, Any], after: Dict[str, Any],
+                    fields: Any) -> Iterator[Action]:
+    for name in sorted(set(before) | set(after)):
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        op = "add" if old is None else "remove" if new is None else "edit"
+        changes = diff_fields(None if old is None else fields(old), None if new is None else fields(new))
+        if changes or op != "edit":
+            yield Action(host, op, kind, name, changes)
+
+
+def _vmk_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterator[Action]:
+    """vmk add/edit/remove; a recreated vmk is a remove and an add of the same device."""
+    for device in sorted(set(observed.vmks) | set(after.vmks)):
+        old, new = observed.vmks.get(device), after.vmks.get(device)
+        if device in recreated and old is not None and new is not None:
+            yield Action(observed.name, "remove", "vmk", device, diff_fields(vmk_fields(old), None))
+            yield Action(observed.name, "add", "vmk", device, diff_fields(None, vmk_fields(new)))
+            continue
+        if old == new:
+            continue
+        op = "add" if old is None else "remove" if new is None else "edit"
+        changes = diff_fields(None if old is None else vmk_fields(old), None if new is None else vmk_fields(new))
+        if changes or op != "edit":
+            yield Action(observed.name, op, "vmk", device, changes)
+
+
+def _service_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterator[Action]:
+    """Select services R has and the host lacks; deselect the extra ones (live vmks only)."""
+    for device, vmk in after.vmks.items():
+        old = observed.vmks.get(device)
+        had = frozenset() if old is None or device in recreated else old.services
+        for service in sorted(vmk.services - had):
+            yield Action(observed.name, "select", "service", "%s:%s" % (device, service), {"selected": (False, True)})
+        for service in sorted(had - vmk.services):
+            yield Action(observed.name, "deselect", "service", "%s:%s" % (device, service),
+                         {"selected": (True, False)})
+
+
+def action_key(action: Action) -> Tuple[int, Tuple[Any, ...], int]:
+    """Safe-order key: group of ``ORDER``, natural name order (vmk2 before vmk10), removes first."""
+    group = ORDER.index((action.op, action.kind))
+    if action.kind in ("vmk", "service"):
+        device, _sep, rest = action.name.partition(":")
+        match = re.match(r"vmk(\d+)$", device)
+        name_key: Tuple[Any, ...] = (int(match.group(1)) if match else 0, device, rest)
+    else:
+        name_key = (0, action.name, "")
+    return group, name_key, 0 if action.op == "remove" else 1
+
+
+def order_actions(actions: List[Action], recreated: Set[str]) -> Tuple[Action, ...]:
+    """Sort into the safe order; the remove of a recreated vmk directly precedes its add."""
+    def key(action: Action) -> Tuple[int, Tuple[Any, ...], int]:
+        group, name_key, tie = action_key(action)
+        if action.kind == "vmk" and action.op == "remove" and action.name in recreated:
+            group = ORDER.index(("add", "vmk"))
+        return group, name_key, tie
+    return tuple(sorted(actions, key=key))
+
+
+def plan_host(observed: Host, desired: Desired) -> Plan:
+    """The plan of one host: R (``after``) and the ordered actions that lead from observed to R.
+
+    vSwitch additions and edits are applied first, then vmk specs (with their port groups), then
+    vSwitch removals. Raises ArgumentError (naming the host) when a new object lacks a required
+    value (a port group's vSwitch, a vmk's IP) or names a vSwitch the host does not have.
+    """
+    draft = _Draft(observed, desired)
+    for sw_spec in desired.vswitches:
+        if sw_spec.state != "absent":
+            draft.vswitch(sw_spec)
+    for vmk_spec in desired.vmks:
+        draft.vmk(vmk_spec)
+    for sw_spec in desired.vswitches:
+        if sw_spec.state == "absent":
+            draft.vswitch(sw_spec)
+    after = draft.freeze()
+    actions: List[Action] = []
+    actions.extend(_object_actions(observed.name, "vswitch", dict(observed.vswitches), dict(after.vswitches),
+                                   vswitch_fields))
+    actions.extend(_object_actions(observed.name, "portgroup", dict(observed.portgroups), dict(after.portgroups),
+                                   portgroup_fields))
+    actions.extend(_vmk_actions(observed, after, draft.recreated))
+    actions.extend(_service_actions(observed, after, draft.recreated))
+    if not actions:
+        after = observed
+    return Plan(host=observed.name, actions=order_actions(actions, draft.recreated), after=after)

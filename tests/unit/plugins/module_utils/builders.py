@@ -1,0 +1,132 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Observed-host builders for the pure-layer unit tests (no pyVmomi, no simulator).
+
+``demo_host()`` is an ESXi 8 host: vmnic0-3 at 10 Gb, vSwitch0 on vmnic0+vmnic1 (mtu 1500) with
+"Management Network" (vmk0, 192.168.10.11/24, management, override active vmnic0 standby vmnic1)
+and "VM Network"; the nic types an 8.0 host offers. The ``with_*`` helpers return a new host.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, FrozenSet, Iterable, Optional, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    Desired,
+    Flags,
+    Host,
+    Ip,
+    IpSpec,
+    Pnic,
+    PortGroup,
+    Teaming,
+    TeamingSpec,
+    VmkSpec,
+    VSwitch,
+    VSwitchSpec,
+    Vmk,
+)
+
+H = "esx01.lab.local"
+
+NIC_TYPES_80: FrozenSet[str] = frozenset((
+    "faultToleranceLogging", "management", "nvmeRdma", "nvmeTcp", "ptp", "vSphereBackupNFC",
+    "vSphereProvisioning", "vSphereReplication", "vSphereReplicationNFC", "vmotion", "vsan", "vsanWitness",
+))
+
+SWITCH_TEAMING = Teaming(policy="srcid", active=("vmnic0", "vmnic1"), standby=(), failback=True,
+                         notify_switches=True, failure_detection="link_status")
+MGMT_OVERRIDE = Teaming(policy="failover_explicit", active=("vmnic0",), standby=("vmnic1",), failback=True,
+                        notify_switches=True, failure_detection="link_status")
+
+
+def pnics(count: int = 4, speed: int = 10000) -> dict:
+    return {"vmnic%d" % i: Pnic("vmnic%d" % i, speed, "00:50:56:00:00:%02x" % i) for i in range(count)}
+
+
+def demo_host(name: str = H) -> Host:
+    """The ESXi 8 demo host described in the module docstring."""
+    sw0 = VSwitch("vSwitch0", ("vmnic0", "vmnic1"), mtu=1500, teaming=SWITCH_TEAMING, beacon_interval=1)
+    mgmt = PortGroup("Management Network", "vSwitch0", 0, override=MGMT_OVERRIDE,
+                     effective=MGMT_OVERRIDE.merged_over(SWITCH_TEAMING))
+    vmnet = PortGroup("VM Network", "vSwitch0", 0, effective=SWITCH_TEAMING, vm_ports=2)
+    vmk0 = Vmk("vmk0", "Management Network", "vSwitch0", Ip(address="192.168.10.11", netmask="255.255.255.0"),
+               services=frozenset({"management"}), mac="00:50:56:aa:00:00")
+    return Host(name=name, version="8.0.2", pnics=pnics(),
+                vswitches={"vSwitch0": sw0},
+                portgroups={mgmt.name: mgmt, vmnet.name: vmnet},
+                vmks={"vmk0": vmk0}, nic_types=NIC_TYPES_80)
+
+
+def with_vswitch(host: Host, name: str = "vSwitch1", uplinks: Tuple[str, ...] = ("vmnic2", "vmnic3"),
+                 mtu: int = 9000, teaming: Optional[Teaming] = None, beacon_interval: Optional[int] = None) -> Host:
+    """``host`` plus a vSwitch (default teaming: srcid, every uplink active)."""
+    team = teaming or Teaming(policy="srcid", active=tuple(uplinks), standby=(), failback=True,
+                              notify_switches=True, failure_detection="link_status")
+    sw = VSwitch(name, tuple(uplinks), mtu=mtu, teaming=team, beacon_interval=beacon_interval)
+    portgroups = {k: _refresh(v, sw) if v.vswitch == name else v for k, v in host.portgroups.items()}
+    return dataclasses.replace(host, vswitches=dict(host.vswitches, **{name: sw}), portgroups=portgroups)
+
+
+def _refresh(pg: PortGroup, sw: VSwitch) -> PortGroup:
+    return dataclasses.replace(pg, effective=pg.override.merged_over(sw.teaming))
+
+
+def with_portgroup(host: Host, name: str, vswitch: str = "vSwitch1", vlan: int = 0,
+                   override: Teaming = Teaming(), vm_ports: int = 0) -> Host:
+    """``host`` plus a port group whose effective teaming is resolved against its vSwitch."""
+    pg = PortGroup(name, vswitch, vlan, override=override,
+                   effective=override.merged_over(host.vswitches[vswitch].teaming), vm_ports=vm_ports)
+    return dataclasses.replace(host, portgroups=dict(host.portgroups, **{name: pg}))
+
+
+def with_vmk(host: Host, device: str, portgroup: str, address: Optional[str] = None,
+             netmask: str = "255.255.255.0", mtu: int = 1500, netstack: str = "default",
+             services: Iterable[str] = (), vswitch: Optional[str] = None, **pg_args: Any) -> Host:
+    """``host`` plus a vmk (and its port group on ``vswitch`` when missing)."""
+    if portgroup not in host.portgroups:
+        host = with_portgroup(host, portgroup, vswitch or "vSwitch1", **pg_args)
+    pg = host.portgroups[portgroup]
+    ip = Ip(address=address, netmask=netmask) if address else Ip(dhcp=True)
+    vmk = Vmk(device, portgroup, pg.vswitch, ip, mtu=mtu, netstack=netstack, services=frozenset(services))
+    return dataclasses.replace(host, vmks=dict(host.vmks, **{device: vmk}))
+
+
+def storage_host(name: str = H) -> Host:
+    """demo_host + vSwitch1 (vmnic2, vmnic3, mtu 9000) + "Base-A" with vmk1 10.10.20.11/24 pinned to vmnic2."""
+    host = with_vswitch(demo_host(name))
+    return with_vmk(host, "vmk1", "Base-A", "10.10.20.11", vlan=20,
+                    override=Teaming(active=("vmnic2",), standby=()))
+
+
+def ipspec(address: str, netmask: str = "255.255.255.0") -> IpSpec:
+    return IpSpec(address=address, netmask=netmask)
+
+
+def vmk_spec(portgroup: str = "Storage-A", **kwargs: Any) -> VmkSpec:
+    """A VmkSpec on vSwitch1 unless told otherwise; ``ip`` may be given as a string address."""
+    kwargs.setdefault("vswitch", "vSwitch1")
+    if isinstance(kwargs.get("ip"), str):
+        kwargs["ip"] = ipspec(kwargs["ip"])
+    if isinstance(kwargs.get("teaming"), dict):
+        kwargs["teaming"] = team(**kwargs["teaming"])
+    return VmkSpec(portgroup=portgroup, **kwargs)
+
+
+def team(**kwargs: Any) -> TeamingSpec:
+    """TeamingSpec with list values turned into tuples (standby () when active is given)."""
+    for key in ("active", "standby", "unused"):
+        if isinstance(kwargs.get(key), list):
+            kwargs[key] = tuple(kwargs[key])
+    if isinstance(kwargs.get("active"), tuple) and "standby" not in kwargs:
+        kwargs["standby"] = ()
+    return TeamingSpec(**kwargs)
+
+
+def desired(*specs: Any, host: str = H, **flags: bool) -> Desired:
+    """A Desired of VmkSpecs and VSwitchSpecs (in any mix) with the named flags set."""
+    return Desired(host=host, vswitches=tuple(s for s in specs if isinstance(s, VSwitchSpec)),
+                   vmks=tuple(s for s in specs if isinstance(s, VmkSpec)), flags=Flags(**flags))
