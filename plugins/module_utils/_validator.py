@@ -1,0 +1,890 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pure plan validator: the rules of safety-rules.md as one function per rule ID, in one table.
+
+Private to this collection. Pure: imports no pyVmomi, opens no connection, calls no API.
+
+Invariants
+- ``validate`` runs EVERY rule of ``RULES`` on every host (host-scoped rules) and on all hosts
+  together (cross-host rules), and returns every finding sorted by ``Finding.sort_key``
+  (host, rule ID, object). It never stops at the first finding.
+- A rule function yields ``Finding``s with its catalog severity (a few rules pick warning or
+  error per finding, as the catalog says). The one place a severity changes afterwards is the
+  opt-in downgrade: an error of a rule with a ``flag`` becomes a warning when the task set it.
+- End-state rules look at R (``plan.after``), transition rules compare O (observed) with R,
+  structural rules look at the declared specs. Every finding names a typed object, what was
+  found (with values), a concrete change in the task's option names, and the catalog source.
+- Where two rules would report the same mistake, the more specific one reports it (MTU-3 over
+  MTU-1 above 9000; SF-1 over MTU-1 for a management vmk; TS-2 over IP-4 for a NIC-like name).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    INHERIT,
+    Desired,
+    Finding,
+    Host,
+    PortGroup,
+    Teaming,
+    TeamingSpec,
+    VmkSpec,
+    VSwitch,
+    Vmk,
+    is_set,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import (
+    TEAMING_FIELDS,
+    Plan,
+    match_vmk,
+    wants_recreate,
+)
+
+ERROR = "error"
+WARNING = "warning"
+HOST = "host"
+CROSS_HOST = "cross-host"
+DEDICATED_SERVICE = {"vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
+JUMBO_ROLES = ("iscsi", "vmotion", "replica")
+MAX_MTU = 9000
+PNIC_NAME = re.compile(r"^(vmnic|vusb)\d+$")
+
+
+@dataclass(frozen=True)
+class Case:
+    """One host of a run: observed state O, the desired state, and its plan (R = plan.after)."""
+
+    observed: Host
+    desired: Desired
+    plan: Plan
+
+    @property
+    def host(self) -> str:
+        return self.observed.name
+
+    @property
+    def after(self) -> Host:
+        return self.plan.after
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One catalog entry: ID, default severity, scope, opt-in downgrade flag, §7 step, source."""
+
+    rule: str
+    severity: str
+    scope: str
+    check: Callable[..., Iterable[Finding]]
+    source: str
+    flag: Optional[str] = None
+    step: int = 2
+
+
+# ---------------------------------------------------------------------------------------
+# Helpers
+# ---------------------------------------------------------------------------------------
+
+
+def _names(values: Iterable[Any]) -> str:
+    return "[%s]" % ", ".join(str(v) for v in values)
+
+
+def vmk_obj(vmk: Vmk) -> str:
+    return "vmk:%s" % vmk.device
+
+
+def pg_obj(pg: PortGroup) -> str:
+    return "portgroup:%s/%s" % (pg.vswitch, pg.name)
+
+
+def sw_obj(name: str) -> str:
+    return "vswitch:%s" % name
+
+
+def finding(rule: str, case_host: str, obj: str, found: str, change: str, severity: Optional[str] = None) -> Finding:
+    """A Finding of ``rule`` with the catalog's severity (unless given) and source."""
+    meta = RULE_INDEX[rule]
+    return Finding(rule, severity or meta.severity, case_host, obj, found, change, meta.source)
+
+
+def tags(vmk: Vmk) -> Set[str]:
+    """tags(v): selected services, plus the service a dedicated netstack implies."""
+    implied = {DEDICATED_SERVICE[vmk.netstack]} if vmk.netstack in DEDICATED_SERVICE else set()
+    return set(vmk.services) | implied
+
+
+def managed(case: Case) -> Iterator[Tuple[VmkSpec, Optional[Vmk]]]:
+    """Every present VmkSpec with its vmk in R (None when R has none)."""
+    for spec in case.desired.vmks:
+        if spec.state == "present":
+            yield spec, match_vmk(case.after, spec)
+
+
+def spec_obj(case: Case, spec: VmkSpec) -> str:
+    """The typed object of a vmk spec: its vmk in R, else its port group."""
+    vmk = match_vmk(case.after, spec)
+    if vmk is not None:
+        return vmk_obj(vmk)
+    vswitch = spec.vswitch if is_set(spec.vswitch) else "?"
+    return "portgroup:%s/%s" % (vswitch, spec.portgroup)
+
+
+def declared_teamings(case: Case) -> Iterator[Tuple[str, TeamingSpec, Tuple[str, ...]]]:
+    """(object, declared teaming, uplinks of its switch in R) for every present spec."""
+    r = case.after
+    for sw_spec in case.desired.vswitches:
+        if sw_spec.state == "present":
+            sw = r.vswitches.get(sw_spec.name)
+            yield sw_obj(sw_spec.name), sw_spec.teaming, sw.uplinks if sw else ()
+    for spec in case.desired.vmks:
+        if spec.state == "present":
+            pg = r.portgroups.get(spec.portgroup)
+            sw = r.vswitches.get(pg.vswitch) if pg else None
+            obj = pg_obj(pg) if pg else "portgroup:?/%s" % spec.portgroup
+            yield obj, spec.teaming, sw.uplinks if sw else ()
+
+
+def teams(host: Host) -> Iterator[Tuple[str, Teaming, Optional[VSwitch], bool]]:
+    """(object, effective teaming, switch, overrides?) of every switch and port group of ``host``.
+
+    ``overrides`` is True for a switch, and for a port group that overrides policy, order or
+    failure detection (a port group that inherits all three is reported on its switch).
+    """
+    for sw in host.vswitches.values():
+        yield sw_obj(sw.name), sw.teaming, sw, True
+    for pg in host.portgroups.values():
+        sw = host.vswitches.get(pg.vswitch)
+        effective = pg.override.merged_over(sw.teaming) if sw else pg.effective
+        own = pg.override.policy is not None or pg.override.active is not None \
+            or pg.override.failure_detection is not None
+        yield pg_obj(pg), effective, sw, own
+
+
+def unused_of(t: Teaming, sw: Optional[VSwitch]) -> Tuple[str, ...]:
+    return t.unused(sw.uplinks) if sw is not None and t.active is not None else ()
+
+
+def _vmk_carried(host: Host, pg_name: str) -> List[str]:
+    return sorted(v.device for v in host.vmks.values() if v.portgroup == pg_name)
+
+
+# ---------------------------------------------------------------------------------------
+# TS: teaming-spec integrity
+# ---------------------------------------------------------------------------------------
+
+
+def ts1_order_has_duplicates(case: Case) -> Iterator[Finding]:
+    """A NIC appears more than once across the active and standby lists the plan writes."""
+    for obj, spec, _uplinks in declared_teamings(case):
+        if not is_set(spec.active):
+            continue
+        active, standby = tuple(spec.active), tuple(spec.standby) if is_set(spec.standby) else ()
+        names = active + standby
+        for nic in sorted({n for n in names if names.count(n) > 1}):
+            where = "teaming.standby" if nic in standby else "teaming.active"
+            yield finding("TS-1", case.host, obj,
+                          "%s is listed more than once: active=%s standby=%s" % (nic, _names(active), _names(standby)),
+                          "list %s once: remove it from %s" % (nic, where))
+
+
+def ts2_order_name_not_uplink(case: Case) -> Iterator[Finding]:
+    """A failover order names a NIC its switch does not own in R, or a bridge gets a NIC the host lacks."""
+    r = case.after
+    for obj, team, sw, own in teams(r):
+        if sw is None or not own or team.active is None:
+            continue
+        order = tuple(team.active) + tuple(team.standby or ())
+        missing = [n for n in order if n not in sw.uplinks]
+        if missing:
+            yield finding("TS-2", case.host, obj,
+                          "teaming order names %s, not an uplink of %s (uplinks %s)"
+                          % (_names(missing), sw.name, _names(sw.uplinks)),
+                          "use only %s in teaming.active/teaming.standby, or add %s to uplinks of %s first"
+                          % (_names(sw.uplinks), _names(missing), sw.name))
+    for sw_spec in case.desired.vswitches:
+        if sw_spec.state != "present" or not is_set(sw_spec.uplinks):
+            continue
+        unknown = [n for n in sw_spec.uplinks if n not in case.observed.pnics]
+        if unknown:
+            yield finding("TS-2", case.host, sw_obj(sw_spec.name),
+                          "uplinks %s include %s, which this host does not have (NICs %s)"
+                          % (_names(sw_spec.uplinks), _names(unknown), _names(sorted(case.observed.pnics))),
+                          "remove %s from uplinks" % _names(unknown))
+
+
+def ts3_order_incomplete(case: Case) -> Iterator[Finding]:
+    """A declared unused list must equal uplinks - active - standby (unused is derived, never sent)."""
+    for obj, spec, uplinks in declared_teamings(case):
+        if not is_set(spec.unused) or not is_set(spec.active):
+            continue
+        listed = set(spec.active) | set(spec.standby if is_set(spec.standby) else ())
+        derived = [n for n in uplinks if n not in listed]
+        if sorted(spec.unused) != sorted(derived):
+            yield finding("TS-3", case.host, obj,
+                          "teaming.unused %s, but uplinks %s - active - standby = %s"
+                          % (_names(spec.unused), _names(uplinks), _names(derived)),
+                          "set teaming.unused to %s, or list the other NICs in teaming.active/teaming.standby"
+                          % _names(derived))
+
+
+def ts4_no_active_uplink(case: Case) -> Iterator[Finding]:
+    """A port-group override that carries a vmk has an empty active list."""
+    r = case.after
+    for pg in r.portgroups.values():
+        vmks = _vmk_carried(r, pg.name)
+        if pg.override.active is None or pg.override.active or not vmks:
+            continue
+        yield finding("TS-4", case.host, pg_obj(pg),
+                      "override active=[] standby=%s on the port group of %s"
+                      % (_names(pg.override.standby or ()), ", ".join(vmks)),
+                      "give teaming.active at least one uplink, or set allow_no_active_uplink: true")
+
+
+def ts5_beacon_probing(case: Case) -> Iterator[Finding]:
+    """Beacon probing needs a bridge beacon configuration (error) and 3+ uplinks in the team (warning)."""
+    for obj, team, sw, own in teams(case.after):
+        if sw is None or not own or team.failure_detection != "beacon_probing":
+            continue
+        members = set(team.active or ()) | set(team.standby or ())
+        if sw.beacon_interval is None:
+            yield finding("TS-5", case.host, obj,
+                          "failure_detection beacon_probing, but %s has no beacon configuration" % sw.name,
+                          "set teaming.failure_detection: link_status (the vSwitch has no beacon interval)")
+        elif len(members) < 3:
+            yield finding("TS-5", case.host, obj,
+                          "beacon_probing with %d uplink(s) %s in active+standby" % (len(members), _names(sorted(members))),
+                          "use teaming.failure_detection: link_status, or team three or more uplinks",
+                          severity=WARNING)
+
+
+def ts6_loadbased_on_vss(case: Case) -> Iterator[Finding]:
+    """Route based on physical NIC load exists only on distributed switches."""
+    for obj, spec, _uplinks in declared_teamings(case):
+        if spec.policy == "loadbased":
+            yield finding("TS-6", case.host, obj, "teaming.policy loadbased on a standard switch",
+                          "use teaming.policy srcid, srcmac, iphash or failover_explicit")
+
+
+def ts7_inherit_and_value(case: Case) -> Iterator[Finding]:
+    """A teaming field is given both ``inherit`` and an explicit value."""
+    for obj, spec, _uplinks in declared_teamings(case):
+        for name in spec.conflicts:
+            yield finding("TS-7", case.host, obj,
+                          "teaming.%s is both in teaming.inherit and given a value" % name,
+                          "remove %s from teaming.inherit, or remove teaming.%s"
+                          % (name, "active/standby/unused" if name == "order" else name))
+
+
+# ---------------------------------------------------------------------------------------
+# MTU
+# ---------------------------------------------------------------------------------------
+
+
+def mtu1_vmk_above_switch(case: Case) -> Iterator[Finding]:
+    """A vmk's MTU in R exceeds its vSwitch's MTU in R."""
+    o, r = case.observed, case.after
+    for vmk in r.vmks.values():
+        sw = r.vswitches.get(vmk.vswitch)
+        if sw is None or vmk.mtu <= sw.mtu or vmk.mtu > MAX_MTU:
+            continue  # above 9000 is MTU-3's finding
+        before = o.vmks.get(vmk.device)
+        if vmk.device in o.management_vmks and before is not None and before.mtu != vmk.mtu:
+            continue  # SF-1 refuses any MTU change of a management vmk
+        yield finding("MTU-1", case.host, "%s [%s]" % (vmk_obj(vmk), sw_obj(sw.name)),
+                      "vmk mtu %d is above the mtu %d of %s" % (vmk.mtu, sw.mtu, sw.name),
+                      "set mtu: %d (or less) on %s, or set mtu: %d on %s first"
+                      % (sw.mtu, vmk.device, vmk.mtu, sw.name))
+
+
+def _mtu_groups(case: Case) -> Iterator[Tuple[str, List[Vmk]]]:
+    r = case.after
+    by_stack: Dict[str, List[Vmk]] = defaultdict(list)
+    for vmk in r.vmks.values():
+        if "vmotion" in tags(vmk):
+            by_stack[vmk.netstack].append(vmk)
+    for stack, members in sorted(by_stack.items()):
+        yield "vMotion set on netstack %s" % stack, members
+    iscsi = [vmk for spec, vmk in managed(case) if spec.purpose == "iscsi" and vmk is not None]
+    yield "iSCSI vmks", iscsi
+
+
+def mtu2_set_mtu_mismatch(case: Case) -> Iterator[Finding]:
+    """Members of one vMotion set (or the iSCSI vmks of the task) have different MTUs in R."""
+    for label, members in _mtu_groups(case):
+        mtus = {v.mtu for v in members}
+        if len(members) < 2 or len(mtus) < 2:
+            continue
+        top = max(mtus)
+        listing = ", ".join("%s (mtu %d)" % (v.device, v.mtu) for v in sorted(members, key=lambda v: v.number))
+        for vmk in sorted((v for v in members if v.mtu != top), key=lambda v: v.number):
+            yield finding("MTU-2", case.host, vmk_obj(vmk), "%s has different MTUs: %s" % (label, listing),
+                          "set mtu: %d on %s (one MTU for the whole set)" % (top, vmk.device))
+
+
+def mtu3_above_max(case: Case) -> Iterator[Finding]:
+    """A declared vmk or vSwitch MTU above 9000."""
+    for sw_spec in case.desired.vswitches:
+        if is_set(sw_spec.mtu) and sw_spec.mtu > MAX_MTU:
+            yield finding("MTU-3", case.host, sw_obj(sw_spec.name), "mtu %d is above ESXi's maximum 9000" % sw_spec.mtu,
+                          "set mtu: 9000 or less")
+    for spec in case.desired.vmks:
+        if spec.state == "present" and is_set(spec.mtu) and spec.mtu > MAX_MTU:
+            yield finding("MTU-3", case.host, spec_obj(case, spec), "mtu %d is above ESXi's maximum 9000" % spec.mtu,
+                          "set mtu: 9000 or less")
+
+
+def mtu4_jumbo_path(case: Case) -> Iterator[Finding]:
+    """An iSCSI, vMotion or replica vmk with jumbo frames: the path must carry them end to end."""
+    for spec, vmk in managed(case):
+        if vmk is None or spec.purpose not in JUMBO_ROLES or vmk.mtu <= 1500:
+            continue
+        yield finding("MTU-4", case.host, vmk_obj(vmk),
+                      "%s vmk with mtu %d; the host cannot see the physical path" % (spec.purpose, vmk.mtu),
+                      "test every peer/target: vmkping -I %s -d -s %d <address>, or set mtu: 1500"
+                      % (vmk.device, vmk.mtu - 28))
+
+
+# ---------------------------------------------------------------------------------------
+# NS: netstacks
+# ---------------------------------------------------------------------------------------
+
+
+def ns1_netstack_change(case: Case) -> Iterator[Finding]:
+    """The task moves an existing vmk to another netstack (only by delete and recreate)."""
+    for spec in case.desired.vmks:
+        if not wants_recreate(case.observed, spec):
+            continue
+        vmk = match_vmk(case.observed, spec)
+        assert vmk is not None  # wants_recreate guarantees it
+        yield finding("NS-1", case.host, vmk_obj(vmk),
+                      "%s is on netstack %s; the task asks for netstack %s" % (vmk.device, vmk.netstack, spec.netstack),
+                      "set allow_recreate: true to remove and recreate %s on %s, or set netstack: %s"
+                      % (vmk.device, spec.netstack, vmk.netstack))
+
+
+def ns2_service_not_allowed(case: Case) -> Iterator[Finding]:
+    """A service on a netstack that does not carry it, or one the host's ESXi version lacks."""
+    for spec, vmk in managed(case):
+        if not is_set(spec.services):
+            continue
+        stack = spec.netstack if is_set(spec.netstack) else (vmk.netstack if vmk else "default")
+        obj = vmk_obj(vmk) if vmk else spec_obj(case, spec)
+        for service in sorted(spec.services):
+            if stack in DEDICATED_SERVICE and service != DEDICATED_SERVICE[stack]:
+                yield finding("NS-2", case.host, obj,
+                              "service %s requested on netstack %s, which carries %s only"
+                              % (service, stack, DEDICATED_SERVICE[stack]),
+                              "remove %s from services, or use netstack: default" % service)
+            elif service not in case.observed.nic_types:
+                yield finding("NS-2", case.host, obj,
+                              "service %s is not offered by this host (ESXi %s offers %s)"
+                              % (service, case.observed.version or "?", _names(sorted(case.observed.nic_types))),
+                              "remove %s from services" % service)
+
+
+def ns3_service_disabled_by_stack(case: Case) -> Iterator[Finding]:
+    """vMotion (provisioning) tagged on a default-stack vmk while the dedicated stack has a vmk."""
+    stacks = {v.netstack for v in case.after.vmks.values()}
+    for spec, vmk in managed(case):
+        if vmk is None or vmk.netstack != "default" or not is_set(spec.services):
+            continue
+        for stack, service in sorted(DEDICATED_SERVICE.items()):
+            if service in spec.services and stack in stacks:
+                yield finding("NS-3", case.host, vmk_obj(vmk),
+                              "%s tagged on %s (netstack default) while a vmk exists on netstack %s"
+                              % (service, vmk.device, stack),
+                              "remove %s from services (ESXi uses the %s netstack for it)" % (service, stack))
+
+
+def ns4_unknown_netstack(case: Case) -> Iterator[Finding]:
+    """The requested netstack is not an instance on the host (and vSAN has no stack)."""
+    for spec in case.desired.vmks:
+        if spec.state != "present" or not is_set(spec.netstack):
+            continue
+        if spec.netstack == "vsan" or spec.netstack not in case.observed.netstacks:
+            yield finding("NS-4", case.host, "netstack:%s [%s]" % (spec.netstack, spec_obj(case, spec)),
+                          "netstack %s does not exist on this host (netstacks %s)"
+                          % (spec.netstack, _names(sorted(case.observed.netstacks))),
+                          "set netstack to one of %s" % _names(sorted(case.observed.netstacks)))
+
+
+# ---------------------------------------------------------------------------------------
+# MH: one vmk per subnet per netstack
+# ---------------------------------------------------------------------------------------
+
+
+def _purposes(case: Case) -> Dict[str, str]:
+    return {vmk.device: spec.purpose for spec, vmk in managed(case) if vmk is not None}
+
+
+def mh1_exempt_vmotion(case: Case, members: Sequence[Vmk]) -> bool:
+    """All vMotion-tagged: a multi-NIC vMotion set (MV rules apply)."""
+    return all("vmotion" in tags(v) for v in members)
+
+
+def mh1_exempt_iscsi(case: Case, members: Sequence[Vmk]) -> bool:
+    """All declared ``purpose: iscsi`` in this task (port binding; PB rules apply)."""
+    purposes = _purposes(case)
+    return all(purposes.get(v.device) == "iscsi" for v in members)
+
+
+MH1_EXEMPTIONS: Tuple[Tuple[str, Callable[[Case, Sequence[Vmk]], bool]], ...] = (
+    ("vmotion-set", mh1_exempt_vmotion),
+    ("iscsi-binding", mh1_exempt_iscsi),
+)
+"""Hooks that may exempt a same-subnet group from MH-1; later issues add binding-aware ones."""
+
+
+def _subnet_groups(host: Host) -> Dict[Tuple[str, ipaddress.IPv4Network], List[Vmk]]:
+    groups: Dict[Tuple[str, ipaddress.IPv4Network], List[Vmk]] = defaultdict(list)
+    for vmk in sorted(host.vmks.values(), key=lambda v: v.number):
+        net = vmk.ip.network
+        if net is not None:
+            groups[(vmk.netstack, net)].append(vmk)
+    return groups
+
+
+def _changed_vmks(case: Case) -> Set[str]:
+    """vmks that are new or re-addressed/moved in R."""
+    return {d for d, v in case.after.vmks.items() if case.observed.vmks.get(d) != v}
+
+
+def mh1_one_vmk_per_subnet(case: Case) -> Iterator[Finding]:
+    """More than one vmk in one subnet on one netstack, unless an MH1_EXEMPTIONS hook applies."""
+    changed = _changed_vmks(case)
+    for (stack, net), members in sorted(_subnet_groups(case.after).items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
+        if len(members) < 2 or any(hook(case, members) for _name, hook in MH1_EXEMPTIONS):
+            continue
+        culprit = next((v for v in reversed(members) if v.device in changed), members[-1])
+        listing = ", ".join("%s (%s)" % (v.device, v.ip.address) for v in members)
+        yield finding("MH-1", case.host, vmk_obj(culprit),
+                      "%s share subnet %s on netstack %s" % (listing, net, stack),
+                      "give %s an ip.address in its own subnet, or another netstack" % culprit.device)
+
+
+def mh2_duplicate_ip(case: Case) -> Iterator[Finding]:
+    """Two vmks of one host with the same IPv4 address in R."""
+    by_ip: Dict[str, List[Vmk]] = defaultdict(list)
+    for vmk in sorted(case.after.vmks.values(), key=lambda v: v.number):
+        if not vmk.ip.dhcp and vmk.ip.address:
+            by_ip[vmk.ip.address].append(vmk)
+    changed = _changed_vmks(case)
+    for address, members in sorted(by_ip.items()):
+        if len(members) < 2:
+            continue
+        culprit = next((v for v in reversed(members) if v.device in changed), members[-1])
+        yield finding("MH-2", case.host, vmk_obj(culprit),
+                      "%s is the address of %s" % (address, ", ".join(v.device for v in members)),
+                      "give %s another ip.address" % culprit.device)
+
+
+def mh3_overlapping_subnets(case: Case) -> Iterator[Finding]:
+    """Two vmks on one netstack with different but overlapping subnets."""
+    vmks = sorted((v for v in case.after.vmks.values() if v.ip.network is not None), key=lambda v: v.number)
+    for i, first in enumerate(vmks):
+        for second in vmks[i + 1:]:
+            a, b = first.ip.network, second.ip.network
+            if a is None or b is None or first.netstack != second.netstack or a == b or not a.overlaps(b):
+                continue
+            yield finding("MH-3", case.host, vmk_obj(second),
+                          "%s (%s) overlaps %s (%s) on netstack %s" % (second.device, b, first.device, a, first.netstack),
+                          "give %s an ip.netmask/ip.address whose subnet does not overlap %s" % (second.device, a))
+
+
+# ---------------------------------------------------------------------------------------
+# IP: IP hash and link aggregation
+# ---------------------------------------------------------------------------------------
+
+
+def ip1_iphash_all_active(case: Case) -> Iterator[Finding]:
+    """IP hash with a standby NIC or an unused NIC: every uplink must be active."""
+    for obj, team, sw, own in teams(case.after):
+        if not own or team.policy != "iphash":
+            continue
+        standby, unused = tuple(team.standby or ()), unused_of(team, sw)
+        if standby or unused:
+            yield finding("IP-1", case.host, obj,
+                          "policy iphash with standby %s, unused %s" % (_names(standby), _names(unused)),
+                          "set teaming.active: %s and teaming.standby: [], or choose another teaming.policy"
+                          % _names(sw.uplinks if sw else ()))
+
+
+def ip2_iphash_beacon(case: Case) -> Iterator[Finding]:
+    """IP hash combined with beacon probing."""
+    for obj, team, _sw, own in teams(case.after):
+        if own and team.policy == "iphash" and team.failure_detection == "beacon_probing":
+            yield finding("IP-2", case.host, obj, "policy iphash with failure_detection beacon_probing",
+                          "set teaming.failure_detection: link_status")
+
+
+def ip3_iphash_portgroup_override(case: Case) -> Iterator[Finding]:
+    """IP hash is set once on the vSwitch: no port-group iphash override, no override under iphash."""
+    r = case.after
+    for pg in r.portgroups.values():
+        sw = r.vswitches.get(pg.vswitch)
+        if sw is None:
+            continue
+        if pg.override.policy == "iphash" and sw.teaming.policy != "iphash":
+            yield finding("IP-3", case.host, pg_obj(pg),
+                          "port group overrides policy to iphash; %s uses %s" % (sw.name, sw.teaming.policy),
+                          "remove teaming.policy iphash (set IP hash on vSwitch %s for all port groups)" % sw.name)
+        elif sw.teaming.policy == "iphash" and (pg.override.policy not in (None, "iphash")
+                                                or pg.override.active is not None):
+            yield finding("IP-3", case.host, pg_obj(pg),
+                          "port group on iphash vSwitch %s overrides policy %s / order %s"
+                          % (sw.name, pg.override.policy, _names(pg.override.active or ())),
+                          "set teaming.inherit: [policy, order] on this port group")
+
+
+def ip4_lag_on_vss(case: Case) -> Iterator[Finding]:
+    """A LAG (a name that is neither a host NIC nor NIC-like) in a standard switch's team."""
+    pnics = case.observed.pnics
+    for obj, team, sw, own in teams(case.after):
+        names = list(team.active or ()) + list(team.standby or ()) if own else []
+        if obj.startswith("vswitch:") and sw is not None:
+            names += list(sw.uplinks)
+        lags = sorted({n for n in names if n not in pnics and not PNIC_NAME.match(n)})
+        if lags:
+            yield finding("IP-4", case.host, obj,
+                          "%s on a standard switch (LACP/LAGs exist only on distributed switches)" % _names(lags),
+                          "use host NICs %s instead of %s (static EtherChannel with teaming.policy iphash)"
+                          % (_names(sorted(pnics)), _names(lags)))
+
+
+def ip5_etherchannel_unconfirmed(case: Case) -> Iterator[Finding]:
+    """Moving to IP hash or changing an IP-hash bridge needs the physical port channel to match."""
+    o, r = case.observed, case.after
+    for sw in r.vswitches.values():
+        if sw.teaming.policy != "iphash":
+            continue
+        before = o.vswitches.get(sw.name)
+        touched = before is None or before.teaming.policy != "iphash" or before.uplinks != sw.uplinks
+        yield finding("IP-5", case.host, sw_obj(sw.name),
+                      "policy iphash on uplinks %s%s" % (_names(sw.uplinks), " (changed by this plan)" if touched else ""),
+                      "configure a static port channel of exactly %s on the physical switch, then set "
+                      "physical_etherchannel_confirmed: true" % _names(sw.uplinks),
+                      severity=None if touched else WARNING)
+    for pg in r.portgroups.values():
+        before_pg = o.portgroups.get(pg.name)
+        if pg.override.policy == "iphash" and (before_pg is None or before_pg.override.policy != "iphash"):
+            yield finding("IP-5", case.host, pg_obj(pg), "the plan sets policy iphash on the port group",
+                          "configure the upstream static port channel, then set physical_etherchannel_confirmed: true")
+
+
+# ---------------------------------------------------------------------------------------
+# SF: safety interlocks
+# ---------------------------------------------------------------------------------------
+
+
+def _vmk_diff(before: Vmk, after: Vmk) -> List[str]:
+    out = []
+    for name in ("ip", "mtu", "netstack", "portgroup", "vswitch", "services"):
+        old, new = getattr(before, name), getattr(after, name)
+        if old != new:
+            show = (lambda v: _names(sorted(v))) if name == "services" else \
+                (lambda v: "dhcp" if getattr(v, "dhcp", False) else "%s/%s" % (v.address, v.netmask)) if name == "ip" \
+                else str
+            out.append("%s %s -> %s" % (name, show(old), show(new)))
+    return out
+
+
+def sf1_management_vmk(case: Case) -> Iterator[Finding]:
+    """Any change to vmk0 or a management-tagged vmk (no opt-in)."""
+    o, r = case.observed, case.after
+    asked = {match_vmk(o, s).device: s for s in case.desired.vmks if match_vmk(o, s) is not None}
+    for device in sorted(o.management_vmks, key=lambda d: o.vmks[d].number):
+        before, after = o.vmks[device], r.vmks.get(device)
+        spec = asked.get(device)
+        if after is None:
+            what = ["removes it"]
+        else:
+            what = _vmk_diff(before, after)
+            if spec is not None and is_set(spec.netstack) and spec.netstack != before.netstack and not what:
+                what = ["netstack %s -> %s" % (before.netstack, spec.netstack)]
+        if what:
+            yield finding("SF-1", case.host, vmk_obj(before),
+                          "the plan changes management vmk %s (%s): %s" % (device, before.portgroup, "; ".join(what)),
+                          "remove this %s from the task: vmk0 and management vmks are never changed by this "
+                          "collection (change them by hand)" % ("state: absent" if after is None else "change"))
+
+
+def sf2_management_path(case: Case) -> Iterator[Finding]:
+    """A change to the switch or port group that carries a management vmk in O."""
+    o, r = case.observed, case.after
+    seen: Set[str] = set()
+    for device in sorted(o.management_vmks):
+        pg_name = o.vmks[device].portgroup
+        pg_o, pg_r = o.portgroups.get(pg_name), r.portgroups.get(pg_name)
+        if pg_o is None:
+            continue
+        what = []
+        if pg_r is None:
+            what.append("removes the port group")
+        else:
+            if pg_r.vlan != pg_o.vlan:
+                what.append("vlan %d -> %d" % (pg_o.vlan, pg_r.vlan))
+            if pg_r.vswitch != pg_o.vswitch:
+                what.append("vswitch %s -> %s" % (pg_o.vswitch, pg_r.vswitch))
+            what += ["teaming.%s" % f for f in TEAMING_FIELDS
+                     if getattr(pg_r.override, f) != getattr(pg_o.override, f)]
+        if what and pg_obj(pg_o) not in seen:
+            seen.add(pg_obj(pg_o))
+            yield finding("SF-2", case.host, "%s [vmk:%s]" % (pg_obj(pg_o), device),
+                          "the plan changes the management port group: %s" % ", ".join(what),
+                          "leave %s out of the task, or set allow_management_path_change: true" % pg_name)
+        yield from _sf2_switch(case, pg_o.vswitch, device, seen)
+
+
+def _sf2_switch(case: Case, name: str, device: str, seen: Set[str]) -> Iterator[Finding]:
+    sw_o, sw_r = case.observed.vswitches.get(name), case.after.vswitches.get(name)
+    if sw_o is None or sw_obj(name) in seen:
+        return
+    what = []
+    if sw_r is None:
+        what.append("removes the vSwitch")
+    else:
+        if sw_r.uplinks != sw_o.uplinks:
+            what.append("uplinks %s -> %s" % (_names(sw_o.uplinks), _names(sw_r.uplinks)))
+        what += ["teaming.%s" % f for f in TEAMING_FIELDS if getattr(sw_r.teaming, f) != getattr(sw_o.teaming, f)]
+        if sw_r.mtu < sw_o.mtu:
+            what.append("mtu %d -> %d" % (sw_o.mtu, sw_r.mtu))
+    if what:
+        seen.add(sw_obj(name))
+        yield finding("SF-2", case.host, "%s [vmk:%s]" % (sw_obj(name), device),
+                      "the plan changes the management vSwitch: %s" % ", ".join(what),
+                      "leave %s out of the task, or set allow_management_path_change: true" % name)
+
+
+ANY = "*"
+
+
+def _declared_vswitch(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+    o = case.observed
+    for spec in case.desired.vswitches:
+        key = ("vswitch", spec.name)
+        if spec.state == "absent" or spec.name not in o.vswitches:
+            allowed[key].add(ANY)
+            for pg in o.portgroups.values():
+                if spec.state == "absent" and pg.vswitch == spec.name:
+                    allowed[("portgroup", pg.name)].add(ANY)
+                    for vmk in o.vmks.values():
+                        if vmk.portgroup == pg.name:
+                            allowed[("vmk", vmk.device)].add(ANY)
+            continue
+        allowed[key].update(n for n in ("uplinks", "mtu") if is_set(getattr(spec, n)))
+        allowed[key].update(_declared_teaming(spec.teaming))
+        if is_set(spec.uplinks):  # a changed bridge re-derives every order on the switch
+            allowed[key].update(("teaming.active", "teaming.standby"))
+            for pg in o.portgroups.values():
+                if pg.vswitch == spec.name:
+                    allowed[("portgroup", pg.name)].update(("teaming.active", "teaming.standby"))
+
+
+def _declared_teaming(spec: TeamingSpec) -> Set[str]:
+    out = {"teaming." + f for f in TEAMING_FIELDS if getattr(spec, f) is INHERIT or is_set(getattr(spec, f))}
+    if "teaming.active" in out:
+        out.add("teaming.standby")
+    return out
+
+
+def _declared_vmks(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+    o = case.observed
+    for spec in case.desired.vmks:
+        vmk = match_vmk(o, spec)
+        after = match_vmk(case.after, spec)
+        pg_key = ("portgroup", vmk.portgroup if (vmk and spec.state == "absent") else spec.portgroup)
+        if spec.state == "absent" or spec.portgroup not in o.portgroups:
+            allowed[pg_key].add(ANY)
+        else:
+            allowed[pg_key].update(n for n in ("vlan", "vswitch") if is_set(getattr(spec, n)))
+            allowed[pg_key].update(_declared_teaming(spec.teaming))
+        device = vmk.device if vmk else (after.device if after else None)
+        if device is None:
+            continue
+        if vmk is None or spec.state == "absent" or wants_recreate(o, spec):
+            allowed[("vmk", device)].add(ANY)
+            allowed[("service", device)].add(ANY)
+            continue
+        allowed[("vmk", device)].update({"portgroup", "vswitch"} | {n for n in ("ip", "mtu") if is_set(getattr(spec, n))})
+        if is_set(spec.services):
+            allowed[("service", device)].add(ANY)
+
+
+def sf7_undeclared_write(case: Case) -> Iterator[Finding]:
+    """Invariant: every written field was declared by the user or derived by a documented rule."""
+    allowed: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
+    _declared_vswitch(case, allowed)
+    _declared_vmks(case, allowed)
+    for action in case.plan.actions:
+        name = action.name.partition(":")[0] if action.kind == "service" else action.name
+        ok = allowed.get((action.kind, name), set())
+        if ANY in ok:
+            continue
+        extra = sorted(action.changes) if action.op in ("add", "remove") else sorted(set(action.changes) - ok)
+        if action.kind == "service" or action.op in ("add", "remove"):
+            extra = extra or [action.op]
+        if extra:
+            shown = "; ".join("%s %s -> %s" % (f, *action.changes[f]) for f in extra if f in action.changes)
+            yield finding("SF-7", case.host, "%s:%s" % (action.kind, action.name),
+                          "the plan would %s %s %s and write %s, which the task did not declare"
+                          % (action.op, action.kind, action.name, shown or action.op),
+                          "declare %s in the task if that is intended; otherwise leave it out (nothing was written)"
+                          % ", ".join(extra))
+
+
+def sf8_drops_relied_uplink(case: Case) -> Iterator[Finding]:
+    """Removing a NIC from a bridge that a vmk's port group (or the switch's last uplink) relies on."""
+    o, r = case.observed, case.after
+    for sw in r.vswitches.values():
+        before = o.vswitches.get(sw.name)
+        removed = sorted(set(before.uplinks) - set(sw.uplinks)) if before else []
+        if not removed:
+            continue
+        carrying = [pg for pg in r.portgroups.values() if pg.vswitch == sw.name and _vmk_carried(r, pg.name)]
+        if not sw.uplinks and carrying:
+            yield finding("SF-8", case.host, sw_obj(sw.name),
+                          "the plan removes the last uplinks %s of %s, which carries %s"
+                          % (_names(removed), sw.name, ", ".join(d for pg in carrying for d in _vmk_carried(r, pg.name))),
+                          "keep at least one uplink in uplinks of %s" % sw.name)
+            continue
+        for pg in sorted(carrying, key=lambda p: p.name):
+            pg_o = o.portgroups.get(pg.name)
+            relied = [n for n in (pg_o.effective.active or ()) if n in removed] if pg_o else []
+            if relied and not pg.effective.active:
+                yield finding("SF-8", case.host, pg_obj(pg),
+                              "removing %s from %s leaves %s (%s) without an active uplink (active was %s)"
+                              % (_names(relied), sw.name, pg.name, ", ".join(_vmk_carried(r, pg.name)),
+                                 _names(pg_o.effective.active or ())),
+                              "keep %s in uplinks of %s, or first move teaming.active of %s to %s"
+                              % (_names(relied), sw.name, pg.name, _names(sw.uplinks)))
+
+
+# ---------------------------------------------------------------------------------------
+# XH: cross-host
+# ---------------------------------------------------------------------------------------
+
+
+def xh1_duplicate_ip_across_hosts(cases: Sequence[Case]) -> Iterator[Finding]:
+    """One IPv4 address on vmks of more than one host in scope (planned and observed)."""
+    owners: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+    for case in cases:
+        for vmk in case.after.vmks.values():
+            if not vmk.ip.dhcp and vmk.ip.address:
+                owners[vmk.ip.address].append((case.host, vmk.device))
+    for address, where in sorted(owners.items()):
+        if len({h for h, _d in where}) < 2:
+            continue
+        for host, device in sorted(where):
+            others = ", ".join("%s/%s" % (h, d) for h, d in sorted(where) if h != host)
+            yield finding("XH-1", host, "vmk:%s" % device, "%s is also assigned on %s" % (address, others),
+                          "give %s on %s a unique address (ip.address, or ip.addresses in cluster mode)"
+                          % (device, host))
+
+
+# ---------------------------------------------------------------------------------------
+# The table, and running it
+# ---------------------------------------------------------------------------------------
+
+RULES: Tuple[Rule, ...] = (
+    # step 1: structural checks on the plan alone
+    Rule("TS-1", ERROR, HOST, ts1_order_has_duplicates, "vSphere API HostNicOrderPolicy; community.vmware #1432; DSC #282",
+         step=1),
+    Rule("TS-3", ERROR, HOST, ts3_order_incomplete, "community.vmware #1432; DSC #282 / PR #296; vmware/pyvmomi #222",
+         step=1),
+    Rule("TS-6", ERROR, HOST, ts6_loadbased_on_vss, "seed 003_0f7278c8dbd74fdd.txt; vSphere API NicTeamingPolicyMode",
+         step=1),
+    Rule("TS-7", ERROR, HOST, ts7_inherit_and_value, "DSC Inherit* flags; Terraform #2355 / PR #2377", step=1),
+    Rule("NS-4", ERROR, HOST, ns4_unknown_netstack, "vSphere API HostNetStackInstanceSystemStackKey; Terraform #1593",
+         step=1),
+    Rule("MTU-3", ERROR, HOST, mtu3_above_max, "vSphere Storage, jumbo frames", step=1),
+    # step 2: per-host rules on R
+    Rule("MH-1", ERROR, HOST, mh1_one_vmk_per_subnet,
+         "KB 2010877 / Broadcom 318546; vSphere 8 Networking GUID-D4191320; seed 004_7014b243ce6e5277.txt"),
+    Rule("MH-2", ERROR, HOST, mh2_duplicate_ip, "KB 2010877 / Broadcom 318546 (derived)"),
+    Rule("MH-3", WARNING, HOST, mh3_overlapping_subnets, "derived from KB 2010877 / Broadcom 318546"),
+    Rule("IP-1", ERROR, HOST, ip1_iphash_all_active, "KB 1001938; vSphere 6.7 Networking, Route Based on IP Hash"),
+    Rule("IP-2", ERROR, HOST, ip2_iphash_beacon, "KB 1001938; vSphere 6.7 Networking"),
+    Rule("IP-3", ERROR, HOST, ip3_iphash_portgroup_override, "seed 003_0f7278c8dbd74fdd.txt; KB 1001938"),
+    Rule("IP-4", ERROR, HOST, ip4_lag_on_vss,
+         "Broadcom 315347 (formerly KB 2051307); KB 1001938; seed 003_0f7278c8dbd74fdd.txt"),
+    Rule("TS-2", ERROR, HOST, ts2_order_name_not_uplink,
+         "vSphere API HostNicOrderPolicy, UpdateVirtualSwitch; Terraform provider vSwitch diff check (PR #256)"),
+    Rule("TS-4", ERROR, HOST, ts4_no_active_uplink, "community.vmware #934", flag="allow_no_active_uplink"),
+    Rule("TS-5", ERROR, HOST, ts5_beacon_probing,
+         "seed 003_0f7278c8dbd74fdd.txt; vSphere API HostVirtualSwitchBondBridge"),
+    Rule("NS-2", ERROR, HOST, ns2_service_not_allowed,
+         "Terraform provider service precheck; community.vmware vmware_vmkernel; vSphere API VirtualNicManager.NicType"),
+    Rule("NS-3", WARNING, HOST, ns3_service_disabled_by_stack, "vSphere 8 Networking, TCP/IP stacks"),
+    Rule("MTU-1", ERROR, HOST, mtu1_vmk_above_switch, "vSphere Storage, Using Jumbo Frames with iSCSI"),
+    Rule("MTU-2", ERROR, HOST, mtu2_set_mtu_mismatch, "vSphere Storage, Using Jumbo Frames with iSCSI (derived)"),
+    Rule("MTU-4", WARNING, HOST, mtu4_jumbo_path, "vSphere Storage, jumbo frames; seed 001_15b6c053b9d007c1.txt"),
+    # step 3: cross-host rules
+    Rule("XH-1", ERROR, CROSS_HOST, xh1_duplicate_ip_across_hosts, "derived; KB 2010877 / Broadcom 318546", step=3),
+    # step 4: transition rules comparing O and R
+    Rule("NS-1", ERROR, HOST, ns1_netstack_change,
+         "vSphere API HostVirtualNicSpec.netStackInstanceKey; Terraform vsphere_vnic (ForceNew); ansible/ansible #48706",
+         flag="allow_recreate", step=4),
+    Rule("IP-5", ERROR, HOST, ip5_etherchannel_unconfirmed, "KB 1001938; seed 003_0f7278c8dbd74fdd.txt",
+         flag="physical_etherchannel_confirmed", step=4),
+    Rule("SF-1", ERROR, HOST, sf1_management_vmk,
+         "DSC MigratePhysicalNicsOnly interlock; Ansible network resource-module docs; community.vmware vmware_vmkernel",
+         step=4),
+    Rule("SF-2", ERROR, HOST, sf2_management_path, "KB 1001938; community.vmware #1120; community.vmware #1439",
+         flag="allow_management_path_change", step=4),
+    Rule("SF-7", ERROR, HOST, sf7_undeclared_write, "community.vmware #934, #1136, #1297", step=4),
+    Rule("SF-8", ERROR, HOST, sf8_drops_relied_uplink,
+         "vSphere API UpdateVirtualSwitch; community.vmware vmware_vswitch (nics: [] removes every uplink)", step=4),
+)
+"""The one rule table. PB, MV, PR, TP, more XH and SF rules are added here as rows."""
+
+RULE_INDEX: Dict[str, Rule] = {r.rule: r for r in RULES}
+
+
+def _downgrade(rule: Rule, desired: Desired, item: Finding) -> Finding:
+    """An error of a gated rule becomes a warning when the task set the rule's opt-in flag."""
+    if rule.flag and item.is_error and getattr(desired.flags, rule.flag, False):
+        return dataclasses.replace(item, severity=WARNING, found="%s (accepted: %s is set)" % (item.found, rule.flag))
+    return item
+
+
+def validate(cases: Sequence[Case]) -> List[Finding]:
+    """Every rule on every host (and across hosts); all findings sorted by host, rule ID, object."""
+    by_host = {c.host: c for c in cases}
+    found: List[Finding] = []
+    for rule in RULES:
+        if rule.scope == CROSS_HOST:
+            items = [(by_host.get(f.host), f) for f in rule.check(cases)]
+            found.extend(_downgrade(rule, c.desired, f) if c else f for c, f in items)
+            continue
+        for case in cases:
+            found.extend(_downgrade(rule, case.desired, f) for f in rule.check(case))
+    return sorted(found, key=lambda f: (f.sort_key(), f.found))
+
+
+def refusals(findings: Iterable[Finding]) -> List[Finding]:
+    """The error findings: any one refuses the whole run."""
+    return [f for f in findings if f.is_error]
+
+
+def _count(n: int, word: str) -> str:
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def render(findings: Sequence[Finding]) -> str:
+    """The text form of safety-rules.md section 3: a headline, then every finding."""
+    errors = len(refusals(findings))
+    warnings = len(findings) - errors
+    if errors:
+        head = "plan refused: %s, %s (no changes made)" % (_count(errors, "error"), _count(warnings, "warning"))
+    else:
+        head = "plan accepted: %s, %s" % (_count(0, "error"), _count(warnings, "warning"))
+    return "\n".join([head] + [f.render() for f in findings])
