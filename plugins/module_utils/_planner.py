@@ -270,16 +270,18 @@ class _Draft:
 
     def edit_vmk(self, current: Vmk, spec: VmkSpec, pg: PortGroup) -> None:
         """Declared fields replace; a netstack change recreates only with allow_recreate."""
-        netstack = current.netstack
+        netstack, services = current.netstack, current.services
         if is_set(spec.netstack) and spec.netstack != current.netstack and self.desired.flags.allow_recreate:
             netstack = spec.netstack
             self.recreated.add(current.device)
+            if netstack in DEDICATED_STACKS:
+                services = frozenset()  # a recreated vmk on a dedicated stack carries its service implicitly
         self.vmks[current.device] = dataclasses.replace(
             current, portgroup=pg.name, vswitch=pg.vswitch,
             ip=spec.ip.as_ip() if is_set(spec.ip) else current.ip,
             mtu=spec.mtu if is_set(spec.mtu) else current.mtu,
             netstack=netstack,
-            services=_services(spec, netstack, current.services))
+            services=_services(spec, netstack, services))
 
     def remove_vmk(self, current: Optional[Vmk], spec: VmkSpec) -> None:
         """Remove the vmk, then its port group when nothing else uses it."""
