@@ -39,6 +39,7 @@ NIC_TYPES_80: FrozenSet[str] = frozenset((
 
 SWITCH_TEAMING = Teaming(policy="srcid", active=("vmnic0", "vmnic1"), standby=(), failback=True,
                          notify_switches=True, failure_detection="link_status")
+NO_OVERRIDE = Teaming()
 MGMT_OVERRIDE = Teaming(policy="failover_explicit", active=("vmnic0",), standby=("vmnic1",), failback=True,
                         notify_switches=True, failure_detection="link_status")
 
@@ -47,13 +48,19 @@ def pnics(count: int = 4, speed: int = 10000) -> dict:
     return {"vmnic%d" % i: Pnic("vmnic%d" % i, speed, "00:50:56:00:00:%02x" % i) for i in range(count)}
 
 
+def host_index(name: str) -> int:
+    """``esx02.lab.local`` -> 2 (1 when the name has no number): addresses differ per host."""
+    digits = "".join(c for c in name.split(".")[0] if c.isdigit())
+    return int(digits) if digits else 1
+
+
 def demo_host(name: str = H) -> Host:
-    """The ESXi 8 demo host described in the module docstring."""
+    """The ESXi 8 demo host described in the module docstring (vmk0 at 192.168.10.1N for esx0N)."""
     sw0 = VSwitch("vSwitch0", ("vmnic0", "vmnic1"), mtu=1500, teaming=SWITCH_TEAMING, beacon_interval=1)
     mgmt = PortGroup("Management Network", "vSwitch0", 0, override=MGMT_OVERRIDE,
                      effective=MGMT_OVERRIDE.merged_over(SWITCH_TEAMING))
     vmnet = PortGroup("VM Network", "vSwitch0", 0, effective=SWITCH_TEAMING, vm_ports=2)
-    vmk0 = Vmk("vmk0", "Management Network", "vSwitch0", Ip(address="192.168.10.11", netmask="255.255.255.0"),
+    vmk0 = Vmk("vmk0", "Management Network", "vSwitch0", Ip(address="192.168.10.%d" % (10 + host_index(name)), netmask="255.255.255.0"),
                services=frozenset({"management"}), mac="00:50:56:aa:00:00")
     return Host(name=name, version="8.0.2", pnics=pnics(),
                 vswitches={"vSwitch0": sw0},
@@ -76,7 +83,7 @@ def _refresh(pg: PortGroup, sw: VSwitch) -> PortGroup:
 
 
 def with_portgroup(host: Host, name: str, vswitch: str = "vSwitch1", vlan: int = 0,
-                   override: Teaming = Teaming(), vm_ports: int = 0) -> Host:
+                   override: Teaming = NO_OVERRIDE, vm_ports: int = 0) -> Host:
     """``host`` plus a port group whose effective teaming is resolved against its vSwitch."""
     pg = PortGroup(name, vswitch, vlan, override=override,
                    effective=override.merged_over(host.vswitches[vswitch].teaming), vm_ports=vm_ports)
@@ -96,9 +103,9 @@ def with_vmk(host: Host, device: str, portgroup: str, address: Optional[str] = N
 
 
 def storage_host(name: str = H) -> Host:
-    """demo_host + vSwitch1 (vmnic2, vmnic3, mtu 9000) + "Base-A" with vmk1 10.10.20.11/24 pinned to vmnic2."""
+    """demo_host + vSwitch1 (vmnic2, vmnic3, mtu 9000) + "Base-A" with vmk1 10.10.20.1N/24 pinned to vmnic2."""
     host = with_vswitch(demo_host(name))
-    return with_vmk(host, "vmk1", "Base-A", "10.10.20.11", vlan=20,
+    return with_vmk(host, "vmk1", "Base-A", "10.10.20.%d" % (10 + host_index(name)), vlan=20,
                     override=Teaming(active=("vmnic2",), standby=()))
 
 

@@ -1,0 +1,347 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Validator: every rule with a refusing (or warning) and a passing case, downgrades, sorting, render."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Callable, List, Tuple
+
+import pytest
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    OMIT,
+    Action,
+    Finding,
+    Host,
+    IpSpec,
+    Teaming,
+    TeamingSpec,
+    VSwitchSpec,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
+from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
+
+H, H2 = b.H, "esx02.lab.local"
+spec, team, sw = b.vmk_spec, b.team, VSwitchSpec
+
+
+def case(host: Host, *specs: Any, **flags: bool) -> v.Case:
+    d = b.desired(*specs, host=host.name, **flags)
+    return v.Case(host, d, plan_host(host, d))
+
+
+def run(host: Host, *specs: Any, **flags: bool) -> List[Finding]:
+    return v.validate([case(host, *specs, **flags)])
+
+
+def rules_of(findings: List[Finding], rule: str) -> List[Finding]:
+    return [f for f in findings if f.rule == rule]
+
+
+def storage(name: str = H) -> Host:
+    return b.storage_host(name)
+
+
+def no_beacon_3nics() -> Host:
+    return b.with_vswitch(b.demo_host(), uplinks=("vmnic1", "vmnic2", "vmnic3"), beacon_interval=1)
+
+
+def beacon_2nics() -> Host:
+    return b.with_vswitch(b.demo_host(), beacon_interval=1)
+
+
+def iphash_switch() -> Host:
+    t = Teaming("iphash", ("vmnic2", "vmnic3"), (), True, True, "link_status")
+    return b.with_vswitch(b.demo_host(), teaming=t)
+
+
+def vmotion_pair(mtu2: int = 9000) -> Host:
+    host = b.with_vmk(storage(), "vmk2", "VMo-A", "10.10.50.11", mtu=9000, services=("vmotion",))
+    return b.with_vmk(host, "vmk3", "VMo-B", "10.10.50.12", mtu=mtu2, services=("vmotion",))
+
+
+def on_vmotion_stack() -> Host:
+    return b.with_vmk(storage(), "vmk2", "VMo", "10.10.50.11", netstack="vmotion")
+
+
+NEW = {"ip": "10.10.30.5"}  # a new vmk "Storage-A" in its own subnet on vSwitch1 (mtu 9000)
+
+# (rule, severity expected, host builder, specs, flags): each rule fires in its "bad" rows
+BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
+    ("TS-1", "error", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic2"]}),), {}),
+    ("TS-1", "error", storage, (sw("vSwitch1", teaming=team(active=["vmnic2", "vmnic2"])),), {}),
+    ("TS-2", "error", storage, (spec(**NEW, teaming={"active": ["vmnic5"]}),), {}),
+    ("TS-2", "error", storage, (sw("vSwitch1", uplinks=("vmnic2", "vmnic3", "vmnic9")),), {}),
+    ("TS-2", "error", storage, (sw("vSwitch1", teaming=team(active=["vmnic1"])),), {}),
+    ("TS-3", "error", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "unused": []}),), {}),
+    ("TS-4", "error", storage, (spec(**NEW, teaming={"active": [], "standby": ["vmnic2"]}),), {}),
+    ("TS-5", "error", storage, (spec(**NEW, teaming={"failure_detection": "beacon_probing"}),), {}),
+    ("TS-5", "warning", beacon_2nics, (spec(**NEW, teaming={"failure_detection": "beacon_probing"}),), {}),
+    ("TS-6", "error", storage, (spec(**NEW, teaming=TeamingSpec(policy="loadbased")),), {}),
+    ("TS-7", "error", storage, (spec(**NEW, teaming=TeamingSpec(policy="srcid", conflicts=("policy",))),), {}),
+    ("MTU-1", "error", storage, (sw("vSwitch1", mtu=1500), spec("Base-A", mtu=9000)), {}),
+    ("MTU-1", "error", b.demo_host, (spec("New", vswitch="vSwitch0", ip="10.1.1.1", mtu=9000),), {}),
+    ("MTU-2", "error", lambda: vmotion_pair(1500), (), {}),
+    ("MTU-2", "error", storage, (spec("I1", ip="10.10.40.1", mtu=9000, purpose="iscsi"),
+                                 spec("I2", ip="10.10.40.2", mtu=1500, purpose="iscsi")), {}),
+    ("MTU-3", "error", storage, (spec(**NEW, mtu=9216),), {}),
+    ("MTU-3", "error", storage, (sw("vSwitch1", mtu=9216),), {}),
+    ("MTU-4", "warning", storage, (spec(**NEW, mtu=9000, purpose="iscsi"),), {}),
+    ("NS-1", "error", storage, (spec("Base-A", netstack="vmotion"),), {}),
+    ("NS-2", "error", storage, (spec(**NEW, netstack="vmotion", services=frozenset({"vsan"})),), {}),
+    ("NS-2", "error", storage, (spec(**NEW, services=frozenset({"nvmeFoo"})),), {}),
+    ("NS-2", "error", storage, (spec(**NEW, netstack="provisioning", services=frozenset({"vmotion"})),), {}),
+    ("NS-3", "warning", on_vmotion_stack, (spec(**NEW, services=frozenset({"vmotion"})),), {}),
+    ("NS-4", "error", lambda: dataclasses.replace(storage(), netstacks=frozenset({"default"})),
+     (spec(**NEW, netstack="vmotion"),), {}),
+    ("MH-1", "error", storage, (spec(ip="10.10.20.12"),), {}),
+    ("MH-1", "error", storage, (spec(ip="10.10.20.12", services=frozenset({"vmotion"})),), {}),
+    ("MH-2", "error", storage, (spec(ip=IpSpec(address="10.10.20.11", netmask="255.255.0.0")),), {}),
+    ("MH-3", "warning", storage, (spec(ip=IpSpec(address="10.10.99.1", netmask="255.255.0.0")),), {}),
+    ("IP-1", "error", storage, (spec(**NEW, teaming={"policy": "iphash", "active": ["vmnic2"], "standby": ["vmnic3"]}),),
+     {"physical_etherchannel_confirmed": True}),
+    ("IP-1", "error", storage, (sw("vSwitch1", teaming=team(policy="iphash", active=["vmnic2"])),),
+     {"physical_etherchannel_confirmed": True}),
+    ("IP-2", "error", no_beacon_3nics, (sw("vSwitch1", teaming=team(policy="iphash", failure_detection="beacon_probing")),),
+     {"physical_etherchannel_confirmed": True}),
+    ("IP-3", "error", storage, (spec(**NEW, teaming={"policy": "iphash", "active": ["vmnic2", "vmnic3"]}),),
+     {"physical_etherchannel_confirmed": True}),
+    ("IP-3", "error", iphash_switch, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic3"]}),),
+     {"physical_etherchannel_confirmed": True}),
+    ("IP-4", "error", storage, (spec(**NEW, teaming={"active": ["lag1"]}),), {}),
+    ("IP-5", "error", storage, (sw("vSwitch1", teaming=team(policy="iphash")),), {}),
+    ("IP-5", "error", iphash_switch, (sw("vSwitch1", uplinks=("vmnic2",)),), {}),
+    ("IP-5", "warning", iphash_switch, (spec(**NEW),), {}),
+    ("SF-1", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, mtu=9000),), {}),
+    ("SF-1", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, state="absent"),), {}),
+    ("SF-1", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, services=frozenset()),), {}),
+    ("SF-1", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, netstack="vmotion"),), {}),
+    ("SF-1", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, ip="192.168.10.12"),), {}),
+    ("SF-1", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, netstack="vmotion"),),
+     {"allow_recreate": True}),
+    ("SF-2", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, vlan=10),), {}),
+    ("SF-2", "error", b.demo_host, (spec("Management Network", vswitch=OMIT, teaming={"active": ["vmnic1"]}),), {}),
+    ("SF-2", "error", b.demo_host, (sw("vSwitch0", uplinks=("vmnic0", "vmnic1", "vmnic2")),), {}),
+    ("SF-2", "error", b.demo_host, (sw("vSwitch0", state="absent"),), {}),
+    ("SF-8", "error", storage, (sw("vSwitch1", uplinks=("vmnic3",)),), {}),
+    ("SF-8", "error", storage, (sw("vSwitch1", uplinks=()),), {}),
+]
+
+GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
+    ("TS-1", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic3"]}),), {}),
+    ("TS-2", storage, (spec(**NEW, teaming={"active": ["vmnic3"]}), sw("vSwitch1", uplinks=("vmnic2", "vmnic3"))), {}),
+    ("TS-3", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "unused": ["vmnic3"]}),), {}),
+    ("TS-4", storage, (spec(**NEW, teaming={"active": ["vmnic2"]}),), {}),
+    ("TS-5", no_beacon_3nics, (spec(**NEW, teaming={"failure_detection": "beacon_probing"}),), {}),
+    ("TS-6", storage, (spec(**NEW, teaming={"policy": "srcmac"}),), {}),
+    ("TS-7", storage, (spec(**NEW, teaming=TeamingSpec(policy="srcid")),), {}),
+    ("MTU-1", storage, (spec(**NEW, mtu=9000),), {}),
+    ("MTU-2", vmotion_pair, (), {}),
+    ("MTU-3", storage, (spec(**NEW, mtu=9000), sw("vSwitch1", mtu=9000)), {}),
+    ("MTU-4", storage, (spec(**NEW, mtu=1500, purpose="iscsi"), spec("G", ip="10.10.31.5", mtu=9000)), {}),
+    ("NS-1", storage, (spec("Base-A", netstack="default"),), {}),
+    ("NS-2", storage, (spec(**NEW, services=frozenset({"vsan", "vmotion", "management"})),), {}),
+    ("NS-2", storage, (spec(**NEW, netstack="vmotion", services=frozenset({"vmotion"})),), {}),
+    ("NS-3", storage, (spec(**NEW, services=frozenset({"vmotion"})),), {}),
+    ("NS-4", storage, (spec(**NEW, netstack="provisioning"),), {}),
+    ("MH-1", storage, (spec(**NEW),), {}),
+    ("MH-1", storage, (spec(ip="10.10.20.12", netstack="vmotion"),), {}),
+    ("MH-1", vmotion_pair, (), {}),
+    ("MH-1", storage, (spec("I1", ip="10.10.40.1", purpose="iscsi"), spec("I2", ip="10.10.40.2", purpose="iscsi")), {}),
+    ("MH-2", storage, (spec(ip="10.10.30.11"),), {}),
+    ("MH-3", storage, (spec(ip=IpSpec(address="10.10.99.1", netmask="255.255.255.0")),), {}),
+    ("IP-1", iphash_switch, (spec(**NEW),), {}),
+    ("IP-2", iphash_switch, (spec(**NEW),), {}),
+    ("IP-3", iphash_switch, (spec(**NEW, teaming={"failback": False}),), {}),
+    ("IP-4", storage, (spec(**NEW, teaming={"active": ["vmnic2"]}),), {}),
+    ("IP-5", storage, (spec(**NEW, teaming={"policy": "failover_explicit"}),), {}),
+    ("SF-1", b.demo_host, (spec("Management Network", vswitch=OMIT, mtu=1500, netstack="default",
+                                services=frozenset({"management"}), ip="192.168.10.11"),), {}),
+    ("SF-2", b.demo_host, (sw("vSwitch0", mtu=9000, uplinks=("vmnic0", "vmnic1")),), {}),
+    ("SF-7", storage, (spec(**NEW, vlan=30, mtu=9000, services=frozenset({"vsan"}),
+                            teaming={"active": ["vmnic3"], "unused": ["vmnic2"]}),
+                       spec("Base-A", state="absent"), sw("vSwitch1", uplinks=("vmnic2", "vmnic3", "vmnic1"))), {}),
+    ("SF-8", storage, (sw("vSwitch1", uplinks=("vmnic2",)),), {}),
+]
+
+
+def _ids(rows: List[Tuple[Any, ...]]) -> List[str]:
+    return ["%s-%d" % (row[0], i) for i, row in enumerate(rows)]
+
+
+@pytest.mark.parametrize("rule, severity, host_fn, specs, flags", BAD, ids=_ids(BAD))
+def test_rule_fires(rule, severity, host_fn, specs, flags):
+    findings = run(host_fn(), *specs, **flags)
+    hits = rules_of(findings, rule)
+    assert hits, [f.rule for f in findings]
+    assert {f.severity for f in hits} == {severity}
+    for f in hits:
+        assert f.host == H and f.object.split(":")[0] in ("vmk", "portgroup", "vswitch", "netstack")
+        assert f.found and f.change and f.source == v.RULE_INDEX[rule].source
+
+
+@pytest.mark.parametrize("rule, host_fn, specs, flags", GOOD, ids=_ids(GOOD))
+def test_rule_passes(rule, host_fn, specs, flags):
+    findings = run(host_fn(), *specs, **flags)
+    assert not rules_of(findings, rule), [f.render() for f in findings]
+
+
+def test_every_rule_has_a_firing_and_a_passing_case():
+    ids = {r.rule for r in v.RULES}
+    assert ids <= {row[0] for row in BAD} | {"SF-7", "XH-1"}
+    assert ids <= {row[0] for row in GOOD} | {"XH-1"}
+
+
+def test_rule_table_shape():
+    assert len({r.rule for r in v.RULES}) == len(v.RULES)
+    for r in v.RULES:
+        assert r.severity in ("error", "warning") and r.scope in (v.HOST, v.CROSS_HOST) and r.source
+        assert r.check.__name__.startswith(r.rule.lower().replace("-", ""))
+        assert r.flag is None or r.flag in b.Flags.__dataclass_fields__
+    assert {r.rule: r.flag for r in v.RULES if r.flag} == {
+        "TS-4": "allow_no_active_uplink", "NS-1": "allow_recreate", "IP-5": "physical_etherchannel_confirmed",
+        "SF-2": "allow_management_path_change"}
+
+
+# --- specific behaviour ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rule, host_fn, specs, flag", [
+    ("TS-4", storage, (spec(**NEW, teaming={"active": [], "standby": ["vmnic2"]}),), "allow_no_active_uplink"),
+    ("NS-1", storage, (spec("Base-A", netstack="vmotion"),), "allow_recreate"),
+    ("IP-5", storage, (sw("vSwitch1", teaming=team(policy="iphash")),), "physical_etherchannel_confirmed"),
+    ("SF-2", b.demo_host, (spec("Management Network", vswitch=OMIT, vlan=10),), "allow_management_path_change"),
+])
+def test_flag_downgrades_error_to_warning(rule, host_fn, specs, flag):
+    hits = rules_of(run(host_fn(), *specs, **{flag: True}), rule)
+    assert hits and all(f.severity == "warning" and flag in f.found for f in hits)
+
+
+def test_sf1_has_no_opt_in():
+    every = {name: True for name in b.Flags.__dataclass_fields__}
+    hits = rules_of(run(b.demo_host(), spec("Management Network", vswitch=OMIT, mtu=9000), **every), "SF-1")
+    assert hits and hits[0].severity == "error"
+
+
+def test_sf1_wins_over_mtu1_for_management_vmk():
+    findings = run(b.demo_host(), spec("Management Network", vswitch=OMIT, mtu=9000))
+    assert [f.rule for f in v.refusals(findings)] == ["SF-1"]
+    assert "mtu 1500 -> 9000" in findings[0].found
+
+
+def test_mtu3_wins_over_mtu1_above_9000():
+    findings = run(b.with_vswitch(b.demo_host(), mtu=1500), spec(**NEW, mtu=9216))
+    assert [f.rule for f in findings] == ["MTU-3"]
+
+
+def test_nic_like_missing_name_is_ts2_not_ip4():
+    findings = run(storage(), spec(**NEW, teaming={"active": ["vmnic5"]}))
+    assert [f.rule for f in findings] == ["TS-2"]
+
+
+def test_recreate_with_flag_plans_delete_then_create():
+    c = case(storage(), spec("Base-A", netstack="vmotion"), allow_recreate=True)
+    assert [(a.op, a.kind) for a in c.plan.actions] == [("remove", "vmk"), ("add", "vmk")]
+    assert [f.rule for f in v.validate([c])] == ["NS-1"]
+
+
+def test_mh1_culprit_is_the_planned_vmk_and_all_members_listed():
+    (hit,) = rules_of(run(storage(), spec(ip="10.10.20.12")), "MH-1")
+    assert hit.object == "vmk:vmk2" and "vmk1 (10.10.20.11)" in hit.found and "10.10.20.0/24" in hit.found
+
+
+def test_mh1_exemption_table_is_a_hook():
+    names = [name for name, _hook in v.MH1_EXEMPTIONS]
+    assert names == ["vmotion-set", "iscsi-binding"]
+    host = b.with_vmk(storage(), "vmk2", "Other", "10.10.20.12")
+    assert rules_of(v.validate([case(host)]), "MH-1")
+    always = (("always", lambda c, members: True),)
+    original = v.MH1_EXEMPTIONS
+    try:
+        v.MH1_EXEMPTIONS = always
+        assert not rules_of(v.validate([case(host)]), "MH-1")
+    finally:
+        v.MH1_EXEMPTIONS = original
+
+
+def test_sf7_refuses_an_undeclared_write():
+    host = storage()
+    c = case(host, spec("Base-A", mtu=9000))
+    rogue = Action(H, "edit", "vmk", "vmk1", {"mtu": (1500, 9000), "ip": ({"dhcp": False}, {"dhcp": True})})
+    extra_pg = Action(H, "add", "portgroup", "Sneaky", {"vlan": (None, 0)})
+    extra_svc = Action(H, "select", "service", "vmk1:vsan", {"selected": (False, True)})
+    bad = v.Case(host, c.desired, dataclasses.replace(c.plan, actions=(rogue, extra_pg, extra_svc)))
+    hits = rules_of(v.validate([bad]), "SF-7")
+    assert [h.object for h in hits] == ["portgroup:Sneaky", "service:vmk1:vsan", "vmk:vmk1"]
+    assert all(h.severity == "error" for h in hits)
+    assert "ip" in hits[2].found and "mtu" not in hits[2].change
+
+
+@pytest.mark.parametrize("specs", [
+    (spec("Base-A", mtu=9000, ip="10.10.20.15", vlan=21),),
+    (spec("Base-A", teaming=TeamingSpec(policy="srcid", failback=False)),),
+    (sw("vSwitch1", uplinks=("vmnic3",)), spec("Base-A", teaming={"active": ["vmnic3"]})),
+    (sw("vSwitch1", state="absent"),),
+    (spec("Base-A", netstack="vmotion"),),
+])
+def test_sf7_never_fires_on_real_plans(specs):
+    assert not rules_of(run(storage(), *specs, allow_recreate=True), "SF-7")
+
+
+# --- cross-host ---------------------------------------------------------------------------------
+
+
+def test_xh1_duplicate_address_across_hosts():
+    one = case(storage(H), spec(ip="10.10.30.5"))
+    two = case(storage(H2), spec(ip="10.10.30.5"))
+    hits = rules_of(v.validate([one, two]), "XH-1")
+    assert [(f.host, f.object) for f in hits] == [(H, "vmk:vmk2"), (H2, "vmk:vmk2")]
+    assert H2 in hits[0].found and all(f.severity == "error" for f in hits)
+
+
+def test_xh1_passes_with_unique_addresses():
+    one = case(storage(H), spec(ip="10.10.30.5"))
+    two = case(dataclasses.replace(storage(H2), vmks={}), spec(ip="10.10.30.6"))
+    assert not rules_of(v.validate([one, two]), "XH-1")
+
+
+# --- validate / refusals / render -----------------------------------------------------------
+
+
+def test_all_findings_returned_and_sorted():
+    bad_h1 = case(storage(H), spec(**NEW, mtu=9216, teaming={"active": ["vmnic2"], "standby": ["vmnic2"]}))
+    bad_h2 = case(storage(H2), spec(ip="10.10.20.13"), sw("vSwitch1", uplinks=("vmnic3",)))
+    findings = v.validate([bad_h2, bad_h1])
+    assert [(f.host, f.rule) for f in findings] == [
+        (H, "MTU-3"), (H, "TS-1"), (H2, "MH-1"), (H2, "SF-8"), (H2, "TS-4")]
+    assert findings == sorted(findings, key=lambda f: (f.sort_key(), f.found))
+
+
+def test_sort_is_numeric_within_a_family():
+    fs = [Finding("MTU-10", "error", H, "a", "f", "c"), Finding("MTU-2", "error", H, "a", "f", "c")]
+    assert [f.rule for f in sorted(fs, key=lambda f: f.sort_key())] == ["MTU-2", "MTU-10"]
+
+
+def test_refusals_are_the_errors():
+    fs = [Finding("A-1", "warning", H, "o", "f", "c"), Finding("A-2", "error", H, "o", "f", "c")]
+    assert v.refusals(fs) == [fs[1]]
+
+
+def test_render_refused_and_accepted():
+    fs = v.validate([case(storage(), spec(**NEW, mtu=9216), spec("I", ip="10.10.44.1", mtu=9000, purpose="iscsi"))])
+    text = v.render(fs)
+    assert text.splitlines()[0] == "plan refused: 1 error, 1 warning (no changes made)"
+    assert "[MTU-3] error   host=esx01.lab.local  object=vmk:vmk2" in text and "source: " in text
+    assert v.render([]) == "plan accepted: 0 errors, 0 warnings"
+    warn = [Finding("MTU-4", "warning", H, "vmk:vmk1", "f", "c")] * 2
+    assert v.render(warn).splitlines()[0] == "plan accepted: 0 errors, 2 warnings"
+    two = [Finding("X-1", "error", H, "o", "f", "c")] * 2
+    assert v.render(two).splitlines()[0] == "plan refused: 2 errors, 0 warnings (no changes made)"
+
+
+def test_clean_plan_has_no_findings():
+    assert v.validate([case(storage(), spec(**NEW, vlan=30, teaming={"active": ["vmnic3"], "unused": ["vmnic2"]}))]) == []
