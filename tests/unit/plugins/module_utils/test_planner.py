@@ -103,8 +103,8 @@ def test_inherit_clears_override_and_recomputes_effective():
 
 def test_explicit_override_fields_and_effective():
     host = b.storage_host()
-    spec = b.vmk_spec("Base-A", teaming={"active": ["vmnic3"], "standby": ["vmnic2"], "policy": "failover_explicit",
-                                        "failback": False})
+    wanted = {"active": ["vmnic3"], "standby": ["vmnic2"], "policy": "failover_explicit", "failback": False}
+    spec = b.vmk_spec("Base-A", teaming=wanted)
     plan = plan_host(host, b.desired(spec))
     pg = plan.after.portgroups["Base-A"]
     assert pg.override == Teaming("failover_explicit", ("vmnic3",), ("vmnic2",), False)
