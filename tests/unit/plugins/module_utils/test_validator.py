@@ -21,6 +21,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Teaming,
     TeamingSpec,
     VSwitchSpec,
+    vmknic_desired,
+    vswitch_desired,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
@@ -345,3 +347,71 @@ def test_render_refused_and_accepted():
 
 def test_clean_plan_has_no_findings():
     assert v.validate([case(storage(), spec(**NEW, vlan=30, teaming={"active": ["vmnic3"], "unused": ["vmnic2"]}))]) == []
+
+
+# --- the bad inputs of issue 3, through model -> planner -> validator ---------------------------
+
+ISSUE3_SETUP = [
+    ("vswitch", {"name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"]}),
+    ("vmknic", {"portgroup": "Base-A", "vswitch": "vSwitch1", "vlan": 20,
+                "ip": {"address": "10.10.20.11", "netmask": "255.255.255.0"},
+                "teaming": {"active": ["vmnic2"], "unused": ["vmnic3"]}}),
+]
+
+
+def _pipeline(host: Host, module: str, params: dict) -> v.Case:
+    """What _module.converge does for one host: normalise, plan, and build the Case."""
+    if module == "vswitch":
+        d = vswitch_desired(params, (host.name,))[host.name]
+    else:
+        d = vmknic_desired(dict({"state": "present"}, **params), (host.name,), False)[host.name]
+    return v.Case(host, d, plan_host(host, d))
+
+
+def _issue3_host() -> Host:
+    host = b.demo_host()
+    for module, params in ISSUE3_SETUP:
+        c = _pipeline(host, module, params)
+        assert not v.refusals(v.validate([c])), v.render(v.validate([c]))
+        host = c.plan.after
+    return host
+
+
+def _bad(portgroup: str = "Bad", **params: Any) -> Tuple[str, dict]:
+    return "vmknic", dict({"portgroup": portgroup, "vswitch": "vSwitch1"}, **params)
+
+
+def _ip(address: str, netmask: str = "255.255.255.0") -> dict:
+    return {"address": address, "netmask": netmask}
+
+
+ISSUE3 = [
+    ("invalid-mtu-high", _bad(mtu=9216, ip=_ip("10.10.22.5")), "MTU-3"),
+    ("uplink-not-on-vswitch", _bad(ip=_ip("10.10.22.5"), teaming={"active": ["vmnic5"]}), "TS-2"),
+    ("active-and-standby", _bad(ip=_ip("10.10.22.5"), teaming={"active": ["vmnic2"], "standby": ["vmnic2"]}), "TS-1"),
+    ("iphash-with-standby", _bad(ip=_ip("10.10.22.5"), physical_etherchannel_confirmed=True,
+                                 teaming={"policy": "iphash", "active": ["vmnic2"], "standby": ["vmnic3"]}), "IP-1"),
+    ("beacon-without-config", _bad(ip=_ip("10.10.22.5"), teaming={"failure_detection": "beacon_probing"}), "TS-5"),
+    ("vmk-mtu-above-vswitch", _bad(mtu=9000, ip=_ip("10.10.22.5")), "MTU-1"),
+    ("netstack-change", _bad("Base-A", netstack="vmotion"), "NS-1"),
+    ("service-not-on-netstack", _bad(netstack="vmotion", services=["vsan"], ip=_ip("10.10.40.11")), "NS-2"),
+    ("second-vmk-in-subnet", _bad(ip=_ip("10.10.20.12")), "MH-1"),
+    ("touching-vmk0", ("vmknic", {"portgroup": "Management Network", "mtu": 9000}), "SF-1"),
+    ("vswitch-drops-relied-on-uplink", ("vswitch", {"name": "vSwitch1", "uplinks": ["vmnic3"]}), "SF-8"),
+    ("vswitch-unknown-nic", ("vswitch", {"name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3", "vmnic9"]}), "TS-2"),
+]
+
+
+@pytest.mark.parametrize("task, rule", [c[1:] for c in ISSUE3], ids=[c[0] for c in ISSUE3])
+def test_issue3_bad_input_is_refused_first_by_its_rule(task, rule):
+    """The module shows the first error in its message: it must be the rule the input breaks."""
+    findings = v.validate([_pipeline(_issue3_host(), *task)])
+    errors = v.refusals(findings)
+    assert errors and errors[0].rule == rule, v.render(findings)
+    assert all(f.object and f.change for f in errors)
+
+
+def test_issue3_setup_is_idempotent():
+    host = _issue3_host()
+    for module, params in ISSUE3_SETUP:
+        assert _pipeline(host, module, params).plan.actions == ()
