@@ -585,15 +585,22 @@ def ip5_etherchannel_unconfirmed(case: Case) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------
 
 
+def _show(name: str, value: Any) -> str:
+    """A vmk field for a finding: services as a list, an Ip as address/netmask or dhcp."""
+    if name == "services":
+        return _names(sorted(value))
+    if name == "ip":
+        return "dhcp" if value.dhcp else "%s/%s" % (value.address, value.netmask)
+    return str(value)
+
+
 def _vmk_diff(before: Vmk, after: Vmk) -> List[str]:
+    """``field old -> new`` for every field SF-1 protects that differs."""
     out = []
     for name in ("ip", "mtu", "netstack", "portgroup", "vswitch", "services"):
         old, new = getattr(before, name), getattr(after, name)
         if old != new:
-            show = (lambda v: _names(sorted(v))) if name == "services" else \
-                (lambda v: "dhcp" if getattr(v, "dhcp", False) else "%s/%s" % (v.address, v.netmask)) if name == "ip" \
-                else str
-            out.append("%s %s -> %s" % (name, show(old), show(new)))
+            out.append("%s %s -> %s" % (name, _show(name, old), _show(name, new)))
     return out
 
 
