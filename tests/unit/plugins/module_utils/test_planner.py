@@ -368,3 +368,21 @@ def test_natural_device_order():
         host = b.with_vmk(host, "vmk%d" % n, "P%d" % n, "10.20.%d.1" % n)
     plan = plan_host(host, b.desired(*[b.vmk_spec("P%d" % n, mtu=9000) for n in (10, 2, 9)]))
     assert [a.name for a in plan.actions] == ["vmk2", "vmk9", "vmk10"]
+
+
+def test_lifecycle_on_predicted_state():
+    """create -> rerun is a no-op on the predicted state -> update -> absent -> absent again."""
+    switch = VSwitchSpec("vSwitch1", uplinks=("vmnic2", "vmnic3"), mtu=9000)
+    create = b.vmk_spec(ip="10.10.20.11", vlan=20, mtu=9000, teaming={"active": ["vmnic2"], "unused": ["vmnic3"]})
+    host = plan_host(b.demo_host(), b.desired(switch)).after
+    first = plan_host(host, b.desired(create))
+    assert ops(first) == [("add", "portgroup", "Storage-A"), ("add", "vmk", "vmk1")]
+    host = first.after
+    assert plan_host(host, b.desired(switch, create)).actions == ()
+    update = b.vmk_spec(mtu=1500, teaming={"active": ["vmnic3"], "standby": ["vmnic2"], "policy": "failover_explicit",
+                                           "failback": False})
+    second = plan_host(host, b.desired(update))
+    assert ops(second) == [("edit", "portgroup", "Storage-A"), ("edit", "vmk", "vmk1")]
+    gone = plan_host(second.after, b.desired(b.vmk_spec(state="absent")))
+    assert ops(gone) == [("remove", "vmk", "vmk1"), ("remove", "portgroup", "Storage-A")]
+    assert plan_host(gone.after, b.desired(b.vmk_spec(state="absent"))).actions == ()
