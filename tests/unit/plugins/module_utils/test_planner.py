@@ -379,8 +379,8 @@ def test_lifecycle_on_predicted_state():
     assert ops(first) == [("add", "portgroup", "Storage-A"), ("add", "vmk", "vmk1")]
     host = first.after
     assert plan_host(host, b.desired(switch, create)).actions == ()
-    update = b.vmk_spec(mtu=1500, teaming={"active": ["vmnic3"], "standby": ["vmnic2"], "policy": "failover_explicit",
-                                           "failback": False})
+    wanted = {"active": ["vmnic3"], "standby": ["vmnic2"], "policy": "failover_explicit", "failback": False}
+    update = b.vmk_spec(mtu=1500, teaming=wanted)
     second = plan_host(host, b.desired(update))
     assert ops(second) == [("edit", "portgroup", "Storage-A"), ("edit", "vmk", "vmk1")]
     gone = plan_host(second.after, b.desired(b.vmk_spec(state="absent")))
