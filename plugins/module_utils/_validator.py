@@ -431,10 +431,23 @@ def mh1_exempt_vmotion(case: Case, members: Sequence[Vmk]) -> bool:
     return all("vmotion" in tags(v) for v in members)
 
 
+def _iscsi_shaped(case: Case, vmk: Vmk) -> bool:
+    """A vmk this task does not manage that looks like a port-binding member in R: no service
+    tag, default netstack, not management, and a port-group override with exactly one active
+    uplink and no standby (the PB-1/PB-2 shape). Until binding-aware hooks exist this is how
+    a second iSCSI vmk, created by a later task, recognises the first one."""
+    pg = case.after.portgroups.get(vmk.portgroup)
+    return (not tags(vmk) and vmk.netstack == "default" and vmk.device not in case.observed.management_vmks
+            and pg is not None and pg.override.active is not None
+            and len(pg.override.active) == 1 and not pg.override.standby)
+
+
 def mh1_exempt_iscsi(case: Case, members: Sequence[Vmk]) -> bool:
-    """All declared ``purpose: iscsi`` in this task (port binding; PB rules apply)."""
+    """Every member is declared ``purpose: iscsi`` in this task or, when unmanaged here, is
+    iSCSI-shaped (port binding; PB rules apply)."""
     purposes = _purposes(case)
-    return all(purposes.get(v.device) == "iscsi" for v in members)
+    return all(purposes.get(v.device) == "iscsi" if v.device in purposes else _iscsi_shaped(case, v)
+               for v in members)
 
 
 MH1_EXEMPTIONS: Tuple[Tuple[str, Callable[[Case, Sequence[Vmk]], bool]], ...] = (

@@ -415,3 +415,32 @@ def test_issue3_setup_is_idempotent():
     host = _issue3_host()
     for module, params in ISSUE3_SETUP:
         assert _pipeline(host, module, params).plan.actions == ()
+
+
+ISCSI_B = dict(ip="10.10.20.12", purpose="iscsi", teaming={"active": ["vmnic3"], "unused": ["vmnic2"]})
+
+
+def test_mh1_second_iscsi_vmk_from_a_later_task_is_exempt_when_the_first_is_iscsi_shaped():
+    # vmk1 (observed, unmanaged here) is pinned to vmnic2 with no standby and no service tag.
+    assert not rules_of(run(storage(), spec("Storage-B", **ISCSI_B)), "MH-1")
+
+
+@pytest.mark.parametrize("change", [
+    pytest.param(lambda h: _retag(h, "vmk1", "vsan"), id="observed-vmk-has-a-service-tag"),
+    pytest.param(lambda h: _reteam(h, "Base-A", Teaming(active=("vmnic2",), standby=("vmnic3",))), id="observed-pg-has-standby"),
+    pytest.param(lambda h: _reteam(h, "Base-A", Teaming()), id="observed-pg-inherits-the-switch-order"),
+])
+def test_mh1_second_iscsi_vmk_is_refused_next_to_a_vmk_that_is_not_iscsi_shaped(change: Callable[[Host], Host]):
+    (hit,) = rules_of(run(change(storage()), spec("Storage-B", **ISCSI_B)), "MH-1")
+    assert hit.severity == "error" and hit.object == "vmk:vmk2"
+
+
+def _retag(host: Host, device: str, service: str) -> Host:
+    vmk = dataclasses.replace(host.vmks[device], services=frozenset({service}))
+    return dataclasses.replace(host, vmks=dict(host.vmks, **{device: vmk}))
+
+
+def _reteam(host: Host, portgroup: str, override: Teaming) -> Host:
+    pg = host.portgroups[portgroup]
+    pg = dataclasses.replace(pg, override=override, effective=override.merged_over(host.vswitches[pg.vswitch].teaming))
+    return dataclasses.replace(host, portgroups=dict(host.portgroups, **{portgroup: pg}))
