@@ -13,6 +13,7 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
+
 def _importable(name: str) -> bool:
     try:
         return importlib.util.find_spec(name) is not None
