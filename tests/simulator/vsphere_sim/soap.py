@@ -1,0 +1,175 @@
+"""SOAP codec for the simulator, built on pyVmomi's own (de)serializer.
+
+A request body is parsed as one data object of a synthetic type whose members are ``_this``
+plus the method's parameters, so pyVmomi itself handles arrays, ``xsi:type``, MoRefs, enums and
+faults. Responses and faults are written with ``SoapSerializer`` for the negotiated version.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any, Dict, List, Optional, Tuple
+from xml.parsers import expat
+
+from pyVmomi import SoapAdapter, VmomiSupport, vmodl
+
+NS_VIM = "urn:vim25"
+
+
+@dataclass(frozen=True)
+class MethodInfo:
+    """The parts of pyVmomi's method info the server needs (also used for ``Fetch``)."""
+
+    wsdl_name: str
+    params: Tuple[Any, ...]
+    result: Any
+    result_flags: int
+    version: Any
+    faults: Tuple[str, ...]
+    is_task: bool
+
+
+FETCH = MethodInfo("Fetch", (VmomiSupport.Object(name="prop", type=str, version="vmodl.version.version0", flags=0),),
+                   object, 0, "vmodl.version.version0", (), False)
+
+_REQUEST_TYPES: Dict[str, type] = {}
+
+
+class SoapRequestError(Exception):
+    """The request is not a SOAP call we can parse (maps to InvalidRequest)."""
+
+
+def method_info(wsdl_name: str) -> MethodInfo:
+    """Method info by WSDL name; unknown names raise KeyError (-> MethodNotFound)."""
+    if wsdl_name == "Fetch":
+        return FETCH
+    info = VmomiSupport.GetWsdlMethod(NS_VIM, wsdl_name).info
+    return MethodInfo(info.wsdlName, tuple(info.params), info.result, info.resultFlags, info.version,
+                      tuple(info.faults or ()), bool(info.isTask))
+
+
+def _request_type(info: MethodInfo) -> type:
+    cached = _REQUEST_TYPES.get(info.wsdl_name)
+    if cached is None:
+        members = [VmomiSupport.Object(name="_this", type=VmomiSupport.ManagedObject, version=info.version, flags=0)]
+        members += list(info.params)
+        attrs = {"_wsdlName": "Req" + info.wsdl_name, "_version": info.version,
+                 "_propList": members, "_propInfo": {m.name: m for m in members}}
+        cached = type(attrs["_wsdlName"], (VmomiSupport.DataObject,), attrs)
+        _REQUEST_TYPES[info.wsdl_name] = cached
+    return cached
+
+
+class _EnvelopeHandler(SoapAdapter.ExpatDeserializerNSHandlers):
+    """Walks Envelope/Body and hands the method element to pyVmomi's SoapDeserializer."""
+
+    def __init__(self, parser: Any, version: Any) -> None:
+        SoapAdapter.ExpatDeserializerNSHandlers.__init__(self)
+        self.parser = parser
+        self.version = version
+        self.depth = 0
+        self.in_body = False
+        self.info: Optional[MethodInfo] = None
+        self.deserializer: Optional[SoapAdapter.SoapDeserializer] = None
+
+    def StartElementHandler(self, tag: str, attr: Dict[str, str]) -> None:  # noqa: N802 (expat API)
+        ns, name = (tag.split(SoapAdapter.NS_SEP, 1) + [""])[:2] if SoapAdapter.NS_SEP in tag else ("", tag)
+        if self.depth == 2 and self.in_body and self.info is None:
+            try:
+                self.info = method_info(name)
+            except KeyError:
+                raise LookupError(name) from None
+            self.deserializer = SoapAdapter.SoapDeserializer(version=self.version)
+            self.deserializer.Deserialize(self.parser, _request_type(self.info), False, self.nsMap)
+            self.deserializer.StartElementHandler(tag, attr)
+            return
+        self.depth += 1
+        if self.depth == 2 and ns == SoapAdapter.XMLNS_SOAPENV and name == "Body":
+            self.in_body = True
+
+    def EndElementHandler(self, tag: str) -> None:  # noqa: N802 (expat API)
+        self.depth -= 1
+
+    def CharacterDataHandler(self, data: str) -> None:  # noqa: N802 (expat API)
+        return None
+
+
+def parse_request(body: bytes, version: Any) -> Tuple[MethodInfo, Any, Dict[str, Any]]:
+    """(method info, _this MoRef, params by name). LookupError(name) for an unknown method."""
+    parser = expat.ParserCreate(namespace_separator=SoapAdapter.NS_SEP)
+    handler = _EnvelopeHandler(parser, version)
+    SoapAdapter.SetHandlers(parser, SoapAdapter.GetHandlers(handler))
+    try:
+        parser.Parse(body, True)
+    except expat.ExpatError as err:
+        raise SoapRequestError("malformed XML: %s" % err) from None
+    if handler.info is None or handler.deserializer is None:
+        raise SoapRequestError("no method element in the SOAP body")
+    req = handler.deserializer.GetResult()
+    params = {p.name: getattr(req, p.name) for p in handler.info.params}
+    return handler.info, req._this, params
+
+
+def _envelope(inner: str) -> bytes:
+    return (SoapAdapter.XML_HEADER + "\n" + SoapAdapter.SOAP_START + inner + SoapAdapter.SOAP_END).encode("utf-8")
+
+
+def serialize_response(info: MethodInfo, result: Any, version: Any) -> bytes:
+    """``<MethodResponse xmlns="urn:vim25"><returnval>...`` for the negotiated version."""
+    out = io.StringIO()
+    nsmap = dict(SoapAdapter.SOAP_NSMAP)
+    nsmap[NS_VIM] = ""
+    serializer = SoapAdapter.SoapSerializer(out, version, nsmap)
+    serializer.outermostAttrs = ""
+    if result is not None:
+        rtype = info.result
+        if info is FETCH and isinstance(result, list):
+            raise TypeError("Fetch of a list must be wrapped in its array type")
+        serializer.Serialize(result, VmomiSupport.Object(name="returnval", type=rtype, version=version, flags=info.result_flags))
+    return _envelope('<%sResponse xmlns="%s">%s</%sResponse>' % (info.wsdl_name, NS_VIM, out.getvalue(), info.wsdl_name))
+
+
+def serialize_fault(fault: vmodl.MethodFault, version: Any) -> bytes:
+    """A ``soapenv:Fault`` with the fault's fields in ``<detail>`` (message only in faultstring)."""
+    message = fault.msg or _default_message(fault)
+    detail = io.StringIO()
+    nsmap = dict(SoapAdapter.SOAP_NSMAP)
+    nsmap[NS_VIM] = ""
+    serializer = SoapAdapter.SoapSerializer(detail, version, nsmap)
+    serializer.outermostAttrs = ""
+    copy = VmomiSupport.Type(fault)()
+    for prop in fault._GetPropertyList():
+        setattr(copy, prop.name, getattr(fault, prop.name))
+    copy.msg = None
+    wsdl = fault._wsdlName
+    serializer._SerializeDataObject(copy, VmomiSupport.Object(name=wsdl + "Fault", type=object, version=version, flags=0),
+                                    ' xmlns="%s"' % NS_VIM, NS_VIM)
+    body = ("<soapenv:Fault><faultcode>ServerFaultCode</faultcode><faultstring>%s</faultstring>"
+            "<detail>%s</detail></soapenv:Fault>" % (SoapAdapter.XmlEscape(message), detail.getvalue()))
+    return _envelope(body)
+
+
+_MESSAGES = {
+    "NotFound": "The object or item referred to could not be found.",
+    "ResourceInUse": "The resource '%(name)s' is in use.",
+    "AlreadyExists": "The specified key, name, or identifier '%(name)s' already exists.",
+    "InvalidArgument": "A specified parameter was not correct: %(invalidProperty)s",
+    "HostConfigFault": "An error occurred during host configuration.",
+    "InvalidLogin": "Cannot complete login due to an incorrect user name or password.",
+    "NotAuthenticated": "The session is not authenticated.",
+}
+
+
+def _default_message(fault: vmodl.MethodFault) -> str:
+    """hostd-like fault strings (vsphere-api.md §3.1) filled from the fault's fields."""
+    template = _MESSAGES.get(fault._wsdlName)
+    if template is None:
+        return "%s fault" % fault._wsdlName
+    values = {p.name: getattr(fault, p.name, "") or "" for p in fault._GetPropertyList()}
+    return template % values
+
+
+def wrap_array(value: List[Any], prop_type: Any) -> Any:
+    """Fetch of an array property must be serialized as the declared array type."""
+    return prop_type(value)

@@ -1,0 +1,329 @@
+"""The Simulator: object registry, sessions, dispatch with declared-fault enforcement, stats,
+fault injection and --state persistence. One RLock serialises every SOAP call."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sys
+import threading
+import time
+from collections import Counter
+from typing import Any, Dict, List, Optional
+
+from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
+
+from . import objects as o
+from .soap import MethodInfo
+
+UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
+
+
+class DropConnection(Exception):
+    """Fault injection asked to close the connection without answering."""
+
+
+class ControlError(ValueError):
+    """A bad /_sim control request (answered with HTTP 400)."""
+
+
+def declared(info: MethodInfo, fault: vmodl.MethodFault) -> bool:
+    """True when ``fault`` may come from this method: declared in pyVmomi's type info, or a
+    vmodl.RuntimeFault (which any method may raise). Fetch may also raise InvalidProperty."""
+    if isinstance(fault, vmodl.RuntimeFault):
+        return True
+    if info.wsdl_name == "Fetch" and isinstance(fault, vmodl.query.InvalidProperty):
+        return True
+    return any(isinstance(fault, VmomiSupport.GetVmodlType(name)) for name in info.faults)
+
+
+class CallContext:
+    """Per-request view of the caller's session."""
+
+    def __init__(self, sim: "Simulator", session_key: Optional[str]) -> None:
+        self.sim, self.session_key = sim, session_key or ""
+        self.new_cookie: Optional[str] = None
+
+    @property
+    def authenticated(self) -> bool:
+        return self.session_key in self.sim.sessions
+
+    def new_session(self, user: str) -> str:
+        key = secrets.token_hex(20)
+        self.sim.sessions[key] = user
+        self.session_key = self.new_cookie = key
+        return key
+
+    def end_session(self) -> None:
+        self.sim.sessions.pop(self.session_key, None)
+
+
+class Simulator:
+    def __init__(self, credentials: tuple, state_file: Optional[str] = None, latency_ms: int = 0) -> None:
+        self.lock = threading.RLock()
+        self.credentials = credentials
+        self.state_file, self.latency_ms = state_file, latency_ms
+        self.objects: Dict[str, o.MO] = {}
+        self.sessions: Dict[str, str] = {}
+        self.calls: Counter = Counter()
+        self.writes = 0
+        self.faults: List[Dict[str, Any]] = []
+        self.hosts: Dict[str, o.HostModel] = {}
+        self.vcenter = True
+        self._ids: Counter = Counter()
+        self._dirty = False
+        self.last_request = time.monotonic()
+        self.root: Any = None
+        self.pc: Any = None
+        self.view_manager: Any = None
+        self.session_manager: Any = None
+        self.service_instance: Any = None
+
+    # -- registry -----------------------------------------------------------------------
+    def next_id(self, prefix: str) -> str:
+        self._ids[prefix] += 1
+        return "%s-%d" % (prefix, self._ids[prefix])
+
+    def register(self, mo: o.MO) -> o.MO:
+        self.objects[mo.moid] = mo
+        return mo
+
+    def unregister(self, mo: o.MO) -> None:
+        self.objects.pop(mo.moid, None)
+
+    def find(self, ref: Any) -> Optional[o.MO]:
+        mo = self.objects.get(getattr(ref, "_moId", None))
+        if mo is None or not issubclass(mo.PYTYPE, type(ref)) and not issubclass(type(ref), mo.PYTYPE):
+            return None
+        return mo
+
+    def lookup(self, ref: Any) -> o.MO:
+        mo = self.find(ref)
+        if mo is None:
+            raise vmodl.fault.ManagedObjectNotFound(obj=ref, msg="The object '%s' has already been deleted or has not been completely created"
+                                                     % getattr(ref, "_moId", ref))
+        return mo
+
+    def descendants(self, container: o.MO, recursive: bool) -> List[o.MO]:
+        """Inventory objects below ``container`` (folders, datacenters, clusters, hosts)."""
+        out: List[o.MO] = []
+        for child in self._children(container):
+            out.append(child)
+            if recursive:
+                out.extend(self.descendants(child, True))
+        return out
+
+    def _children(self, mo: o.MO) -> List[o.MO]:
+        if isinstance(mo, o.Folder):
+            return list(mo.children)
+        if isinstance(mo, o.Datacenter):
+            return [mo.host_folder]
+        if isinstance(mo, o.Cluster):
+            return list(mo.hosts)
+        return []
+
+    def create_task(self, name: str, entity: o.MO, result: Any = None, error: Any = None) -> o.Task:
+        task = o.Task(self, self.next_id("task"), name, entity, result, error)
+        return self.register(task)  # type: ignore[return-value]
+
+    def about(self, version: str = "8.0.3") -> Any:
+        vc = self.vcenter and version == "8.0.3"
+        return vim.AboutInfo(name="VMware vCenter Server" if vc else "VMware ESXi", fullName="vsphere_sim %s" % version,
+                             vendor="VMware, Inc.", version=version, build="24022515", osType="linux-x64" if vc else "vmnix-x86",
+                             productLineId="vpx" if vc else "embeddedEsx", apiType="VirtualCenter" if vc else "HostAgent",
+                             apiVersion="8.0.3.0", instanceUuid="00000000-0000-0000-0000-000000000001", licenseProductName="VMware VirtualCenter Server")
+
+    def changed(self) -> None:
+        self._dirty = True
+
+    # -- property paths -----------------------------------------------------------------
+    def read_path(self, mo: o.MO, path: str) -> Any:
+        """``config.network`` style paths; lists come back as their declared array type."""
+        first, *rest = path.split(".")
+        value = mo.prop(first)
+        owner_type: Any = type(mo.ref)
+        decl = VmomiSupport.GetPropertyInfo(owner_type, first).type if _has_prop(owner_type, first) else None
+        for name in rest:
+            if value is None:
+                return None
+            if not isinstance(value, VmomiSupport.DataObject) or not _has_prop(type(value), name):
+                raise vmodl.query.InvalidProperty(name=path)
+            decl = VmomiSupport.GetPropertyInfo(type(value), name).type
+            value = getattr(value, name)
+        if type(value) is list and decl is not None:  # pylint: disable=unidiomatic-typecheck
+            value = decl(value)
+        return value
+
+    # -- dispatch -----------------------------------------------------------------------
+    def dispatch(self, ctx: CallContext, info: MethodInfo, this: Any, params: Dict[str, Any]) -> Any:
+        self.last_request = time.monotonic()
+        injected = self._injection(info.wsdl_name)
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000.0)
+        if injected.get("latency_ms"):
+            time.sleep(injected["latency_ms"] / 1000.0)
+        with self.lock:
+            self.calls[info.wsdl_name] += 1
+            if injected.get("action") == "drop":
+                raise DropConnection()
+            if injected.get("fault") is not None:
+                raise injected["fault"]
+            if info.wsdl_name not in UNAUTHENTICATED and not ctx.authenticated:
+                raise vim.fault.NotAuthenticated(object=this, privilegeId="System.View")
+            try:
+                result = self._invoke(ctx, info, this, params)
+            except vmodl.MethodFault as fault:
+                if not declared(info, fault):
+                    print("vsphere_sim bug: %s raised undeclared %s" % (info.wsdl_name, fault._wsdlName), file=sys.stderr)
+                    raise vmodl.fault.SystemError(reason="simulator raised an undeclared fault %s" % fault._wsdlName) from None
+                raise
+            finally:
+                self._persist_if_dirty(info)
+            return result
+
+    def _invoke(self, ctx: CallContext, info: MethodInfo, this: Any, params: Dict[str, Any]) -> Any:
+        mo = self.lookup(this)
+        if info.wsdl_name == "Fetch":
+            value = mo.prop(params["prop"])
+            if type(value) is list:  # pylint: disable=unidiomatic-typecheck
+                value = VmomiSupport.GetPropertyInfo(type(mo.ref), params["prop"]).type(value)
+            return value
+        method = getattr(mo, "m_" + info.wsdl_name, None)
+        if method is None:
+            raise vmodl.fault.MethodNotFound(receiver=this, method=info.wsdl_name)
+        before = self._dirty
+        self._dirty = False
+        try:
+            result = method(ctx, **params)
+        except BaseException:
+            self._dirty = before
+            raise
+        if info.wsdl_name in mo.WRITES and self._dirty:
+            self.writes += 1
+        self._dirty = self._dirty or before
+        return result
+
+    def _persist_if_dirty(self, info: MethodInfo) -> None:
+        if self._dirty and self.state_file:
+            self.save(self.state_file)
+        self._dirty = False
+
+    # -- stats & faults -----------------------------------------------------------------
+    def stats(self) -> Dict[str, Any]:
+        with self.lock:
+            return {"calls": dict(self.calls), "writes": self.writes, "total": sum(self.calls.values())}
+
+    def reset_stats(self) -> None:
+        with self.lock:
+            self.calls.clear()
+            self.writes = 0
+
+    def arm(self, spec: Dict[str, Any]) -> None:
+        """Validate and arm one fault-injection entry (ControlError on bad input)."""
+        method = spec.get("method")
+        if not isinstance(method, str):
+            raise ControlError("'method' (a WSDL method name) is required")
+        from .soap import method_info  # pylint: disable=import-outside-toplevel
+        try:
+            info = method_info(method)
+        except KeyError:
+            raise ControlError("unknown method %r" % method) from None
+        entry: Dict[str, Any] = {"method": method, "seen": 0}
+        if "latency_ms" in spec:
+            if not isinstance(spec["latency_ms"], int) or spec["latency_ms"] < 0:
+                raise ControlError("'latency_ms' must be a non-negative integer")
+            entry["latency_ms"] = spec["latency_ms"]
+        else:
+            nth = spec.get("nth", 1)
+            if not isinstance(nth, int) or nth < 1:
+                raise ControlError("'nth' must be a positive integer")
+            entry["nth"] = nth
+            if spec.get("action") == "drop":
+                entry["action"] = "drop"
+            elif "fault" in spec:
+                entry["fault"] = self._fault(info, spec["fault"], spec.get("message"))
+            else:
+                raise ControlError("give 'fault', 'action': 'drop' or 'latency_ms'")
+        with self.lock:
+            self.faults.append(entry)
+
+    def _fault(self, info: MethodInfo, name: Any, message: Any) -> vmodl.MethodFault:
+        fault_type = None
+        for ns in ("vim.fault.", "vmodl.fault.", "vim.", ""):
+            try:
+                fault_type = VmomiSupport.GetVmodlType(ns + str(name)) if ns else VmomiSupport.GetWsdlType("urn:vim25", str(name))
+                break
+            except (AttributeError, KeyError):
+                continue
+        if fault_type is None or not issubclass(fault_type, vmodl.MethodFault):
+            raise ControlError("unknown fault %r" % name)
+        fault = fault_type(msg=message if isinstance(message, str) else None)
+        if not declared(info, fault):
+            raise ControlError("%s is not declared for %s (declared: %s; any vmodl.RuntimeFault is allowed)"
+                               % (name, info.wsdl_name, ", ".join(info.faults) or "none"))
+        return fault
+
+    def disarm(self) -> None:
+        with self.lock:
+            self.faults.clear()
+
+    def _injection(self, method: str) -> Dict[str, Any]:
+        with self.lock:
+            for entry in self.faults:
+                if entry["method"] != method:
+                    continue
+                if "latency_ms" in entry:
+                    return {"latency_ms": entry["latency_ms"]}
+                entry["seen"] += 1
+                if entry["seen"] == entry["nth"]:
+                    return {k: v for k, v in entry.items() if k in ("action", "fault")}
+        return {}
+
+    # -- persistence ----------------------------------------------------------------------
+    def save(self, path: str) -> None:
+        data = {name: _dump_host(h) for name, h in self.hosts.items()}
+        tmp = path + ".tmp"
+        with open(tmp, "w", encoding="utf-8") as fh:
+            json.dump({"format": "vsphere_sim-state-1", "hosts": data}, fh, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+
+    def load(self, path: str) -> None:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        for name, dumped in data.get("hosts", {}).items():
+            if name in self.hosts:
+                _load_host(self.hosts[name], dumped)
+
+
+def _has_prop(cls: Any, name: str) -> bool:
+    try:
+        VmomiSupport.GetPropertyInfo(cls, name)
+        return True
+    except AttributeError:
+        return False
+
+
+def _xml(obj: Any) -> str:
+    return SoapAdapter.Serialize(obj).decode("utf-8") if isinstance(SoapAdapter.Serialize(obj), bytes) else SoapAdapter.Serialize(obj)
+
+
+def _from_xml(text: str, cls: Any) -> Any:
+    return SoapAdapter.Deserialize(text, cls)
+
+
+def _dump_host(h: o.HostModel) -> Dict[str, Any]:
+    return {
+        "vswitches": {n: _xml(s) for n, s in h.vswitches.items()},
+        "portgroups": {n: _xml(s) for n, s in h.portgroups.items()},
+        "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": _xml(v.spec)} for d, v in h.vnics.items()},
+        "selected": {t: sorted(d) for t, d in h.selected.items()},
+    }
+
+
+def _load_host(h: o.HostModel, data: Dict[str, Any]) -> None:
+    h.vswitches = {n: _from_xml(x, vim.host.VirtualSwitch.Specification) for n, x in data["vswitches"].items()}
+    h.portgroups = {n: _from_xml(x, vim.host.PortGroup.Specification) for n, x in data["portgroups"].items()}
+    h.vnics = {d: o._Vnic(v["portgroup"], _from_xml(v["spec"], vim.host.VirtualNic.Specification), v["mac"])  # pylint: disable=protected-access
+               for d, v in data["vnics"].items()}
+    h.selected = {t: set(d) for t, d in data["selected"].items()}
