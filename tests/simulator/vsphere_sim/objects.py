@@ -166,7 +166,7 @@ class Task(MO):
     def __init__(self, sim: Any, moid: str, name: str, entity: MO, result: Any = None, error: Any = None) -> None:
         super().__init__(sim, moid)
         state = vim.TaskInfo.State.error if error is not None else vim.TaskInfo.State.success
-        self.info = vim.TaskInfo(key=moid, task=self.ref, name=name, descriptionId=name, entity=entity.ref,
+        self.info = vim.TaskInfo(key=moid, task=self.ref, descriptionId=name, entity=entity.ref,
                                  entityName=getattr(entity, "name", entity.moid), state=state, cancelled=False,
                                  cancelable=False, result=result, queueTime=NOW, startTime=NOW, completeTime=NOW,
                                  eventChainId=int(moid.split("-")[-1]), reason=vim.TaskReasonUser(userName="sim"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 from xml.parsers import expat
 
 from pyVmomi import SoapAdapter, VmomiSupport, vmodl
@@ -123,10 +123,7 @@ def serialize_response(info: MethodInfo, result: Any, version: Any) -> bytes:
     serializer = SoapAdapter.SoapSerializer(out, version, nsmap)
     serializer.outermostAttrs = ""
     if result is not None:
-        rtype = info.result
-        if info is FETCH and isinstance(result, list):
-            raise TypeError("Fetch of a list must be wrapped in its array type")
-        serializer.Serialize(result, VmomiSupport.Object(name="returnval", type=rtype, version=version, flags=info.result_flags))
+        serializer.Serialize(result, VmomiSupport.Object(name="returnval", type=info.result, version=version, flags=info.result_flags))
     return _envelope('<%sResponse xmlns="%s">%s</%sResponse>' % (info.wsdl_name, NS_VIM, out.getvalue(), info.wsdl_name))
 
 
@@ -169,7 +166,3 @@ def _default_message(fault: vmodl.MethodFault) -> str:
     values = {p.name: getattr(fault, p.name, "") or "" for p in fault._GetPropertyList()}
     return template % values
 
-
-def wrap_array(value: List[Any], prop_type: Any) -> Any:
-    """Fetch of an array property must be serialized as the declared array type."""
-    return prop_type(value)
