@@ -736,7 +736,7 @@ class NetworkSystem(MO):
         return item.device in self.host.vnics
 
     # -- vSwitch -------------------------------------------------------------------------
-    def _check_switch_spec(self, name: str, spec: Any) -> None:
+    def _check_switch_spec(self, name: str, spec: Any, adding: bool = False) -> None:
         if len(name) > 32 or not name:
             raise invalid("vswitchName")
         if spec.mtu is not None and not 1280 <= spec.mtu <= 9000:
@@ -748,10 +748,13 @@ class NetworkSystem(MO):
             raise vmodl.fault.NotSupported(msg="only BondBridge is supported on ESXi")
         for nic in bridge:
             if nic not in self.host.pnics:
+                # AddVirtualSwitch declares no NotFound: an unknown NIC is a bad argument there [INF]
+                if adding:
+                    raise invalid("spec.bridge.nicDevice", "physical NIC %s not found" % nic)
                 raise vim.fault.NotFound(msg="physical NIC %s not found" % nic)
             owner = next((n for n, s in self.host.vswitches.items() if n != name and nic in _bridge(s)), None)
             if owner is not None:
-                raise vim.fault.ResourceInUse(type="PhysicalNic", name=nic, msg="%s is already used by %s" % (nic, owner))
+                raise vim.fault.ResourceInUse(type=vim.host.PhysicalNic, name=nic, msg="%s is already used by %s" % (nic, owner))
         if spec.policy is not None:
             self._check_policy(spec.policy, bridge, "spec.policy", spec)
 
@@ -778,7 +781,7 @@ class NetworkSystem(MO):
         if name in self.host.vswitches:
             raise vim.fault.AlreadyExists(name=name)
         spec = copy.deepcopy(spec) if spec is not None else vim.host.VirtualSwitch.Specification(numPorts=128)
-        self._check_switch_spec(name, spec)
+        self._check_switch_spec(name, spec, adding=True)
         if spec.policy is None:
             spec.policy = default_switch_policy(_bridge(spec))
         spec.mtu = spec.mtu or 1500
@@ -800,7 +803,7 @@ class NetworkSystem(MO):
         if name not in self.host.vswitches:
             raise vim.fault.NotFound(msg="vSwitch %s not found" % name)
         if any(self.host.portgroups[v.portgroup].vswitchName == name for v in self.host.vnics.values() if v.portgroup):
-            raise vim.fault.ResourceInUse(type="VirtualSwitch", name=name)
+            raise vim.fault.ResourceInUse(type=vim.host.VirtualSwitch, name=name)
         for pg in [p for p, s in self.host.portgroups.items() if s.vswitchName == name]:
             del self.host.portgroups[pg]
         del self.host.vswitches[name]
@@ -832,7 +835,7 @@ class NetworkSystem(MO):
             raise vim.fault.AlreadyExists(name=spec.name)
         self._check_pg(spec)
         if spec.vswitchName != self.host.portgroups[name].vswitchName and _vnics_on(self.host, name):
-            raise vim.fault.ResourceInUse(type="PortGroup", name=name)
+            raise vim.fault.HostConfigFault(msg="port group %s carries VMkernel NICs" % name)  # [INF]
         stored = copy.deepcopy(spec)  # full replacement (vsphere-api.md §3.1)
         stored.policy = _merge(stored.policy, _empty_pg_policy()) if stored.policy is not None else _empty_pg_policy()
         del self.host.portgroups[name]
@@ -844,7 +847,7 @@ class NetworkSystem(MO):
         if name not in self.host.portgroups:
             raise vim.fault.NotFound(msg="port group %s not found" % name)
         if _vnics_on(self.host, name):
-            raise vim.fault.ResourceInUse(type="PortGroup", name=name)
+            raise vim.fault.ResourceInUse(type=vim.host.PortGroup, name=name)
         del self.host.portgroups[name]
 
     # -- vmks ----------------------------------------------------------------------------
@@ -907,8 +910,8 @@ class NetworkSystem(MO):
         if spec.portgroup and spec.portgroup != vnic.portgroup:
             if spec.portgroup not in self.host.portgroups:
                 raise invalid("nic.portgroup")
-            if _vnics_on(self.host, spec.portgroup):
-                raise vim.fault.AlreadyExists(name=spec.portgroup)
+            if _vnics_on(self.host, spec.portgroup):  # UpdateVirtualNic declares no AlreadyExists [INF]
+                raise vim.fault.HostConfigFault(msg="port group %s already has a VMkernel NIC" % spec.portgroup)
             vnic.portgroup = spec.portgroup
         for prop in ("ip", "mtu", "mac", "tsoEnabled", "ipRouteSpec"):
             value = getattr(spec, prop, None)
