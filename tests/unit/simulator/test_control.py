@@ -115,3 +115,43 @@ def test_state_survives_a_restart(tmp_path):
 
 def test_simulator_directory_is_importable():
     assert SIM_DIR.endswith("tests/simulator")
+
+
+def test_several_clients_at_once(sim):
+    """The server is threaded: parallel sessions each get correct answers."""
+    from concurrent.futures import ThreadPoolExecutor  # pylint: disable=import-outside-toplevel
+
+    user, pwd = credentials()
+
+    def work(_index: int) -> int:
+        si = SmartConnect(host="127.0.0.1", port=sim.port, user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=sim.ca_file))
+        return len(hosts_by_name(si))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        assert list(pool.map(work, range(6))) == [4] * 6
+
+
+def test_launcher_start_and_stop_from_the_command_line(tmp_path):
+    import os  # pylint: disable=import-outside-toplevel
+    import subprocess  # pylint: disable=import-outside-toplevel
+    import sys  # pylint: disable=import-outside-toplevel
+
+    pidfile, infofile = str(tmp_path / "sim.pid"), str(tmp_path / "sim.json")
+    env = dict(os.environ, PYTHONPATH=SIM_DIR)
+    subprocess.run([sys.executable, "-m", "vsphere_sim.launcher", "start", "--inventory", DEMO, "--pidfile", pidfile,
+                    "--infofile", infofile, "--idle-timeout", "60"], env=env, check=True, timeout=60)
+    with open(infofile, encoding="utf-8") as fh:
+        info = json.load(fh)
+    user, pwd = credentials()
+    si = SmartConnect(host="127.0.0.1", port=info["port"], user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=info["ca_file"]))
+    assert len(hosts_by_name(si)) == 4
+    subprocess.run([sys.executable, "-m", "vsphere_sim.launcher", "stop", "--pidfile", pidfile], env=env, check=True, timeout=60)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(info["pid"], 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the simulator did not stop")

@@ -187,3 +187,17 @@ def test_beacon_probing_needs_a_bridge_beacon(ns):
     policy = V.NetworkPolicy(nicTeaming=V.NetworkPolicy.NicTeamingPolicy(failureCriteria=V.NetworkPolicy.NicFailureCriteria(checkBeacon=True)))
     with pytest.raises(vim.fault.HostConfigFault):
         ns.AddVirtualSwitch("vSwitchB", switch_spec(["vmnic2"], policy=policy))
+
+
+def test_update_network_config_replace_destroys_what_is_not_listed(connect):
+    from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.test_protocol import hosts_by_name as by_name  # pylint: disable=import-outside-toplevel
+
+    ns = by_name(connect())["esx02.lab.local"].configManager.networkSystem
+    current = ns.networkConfig
+    keep = [p for p in current.portgroup if p.spec.name == "Management Network"]
+    config = V.NetworkConfig(vswitch=current.vswitch, portgroup=keep, vnic=current.vnic)
+    ns.UpdateNetworkConfig(config, "replace")
+    assert [p.spec.name for p in ns.networkInfo.portgroup] == ["Management Network"]
+    assert [v.device for v in ns.networkInfo.vnic] == ["vmk0"]
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        ns.UpdateNetworkConfig(config, "merge")
