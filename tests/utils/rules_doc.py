@@ -42,5 +42,6 @@ def main() -> int:
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.join(ROOT, "tests"))
-    import conftest  # noqa: F401  # pylint: disable=unused-import,import-error  (makes the collection importable)
+    # importing tests/conftest.py makes the collection importable
+    import conftest  # noqa: F401  # pylint: disable=unused-import,import-error
     sys.exit(main())

@@ -408,9 +408,9 @@ def default_switch_policy(bridge: List[str]) -> Any:
         security=vim.host.NetworkPolicy.SecurityPolicy(allowPromiscuous=False, macChanges=True, forgedTransmits=True),
         nicTeaming=vim.host.NetworkPolicy.NicTeamingPolicy(
             policy="loadbalance_srcid", reversePolicy=True, notifySwitches=True, rollingOrder=False,
-            failureCriteria=vim.host.NetworkPolicy.NicFailureCriteria(checkSpeed="minimum", speed=10, checkDuplex=False,
-                                                                     fullDuplex=False, checkErrorPercent=False, percentage=0,
-                                                                     checkBeacon=False),
+            failureCriteria=vim.host.NetworkPolicy.NicFailureCriteria(
+                checkSpeed="minimum", speed=10, checkDuplex=False, fullDuplex=False, checkErrorPercent=False, percentage=0,
+                checkBeacon=False),
             nicOrder=vim.host.NetworkPolicy.NicOrderPolicy(activeNic=list(bridge), standbyNic=[])),
         offloadPolicy=vim.host.NetOffloadCapabilities(csumOffload=True, tcpSegmentation=True, zeroCopyXmit=True),
         shapingPolicy=vim.host.NetworkPolicy.TrafficShapingPolicy(enabled=False))

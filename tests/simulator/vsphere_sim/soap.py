@@ -165,4 +165,3 @@ def _default_message(fault: vmodl.MethodFault) -> str:
         return "%s fault" % fault._wsdlName
     values = {p.name: getattr(fault, p.name, "") or "" for p in fault._GetPropertyList()}
     return template % values
-

@@ -101,8 +101,8 @@ class Simulator:
     def lookup(self, ref: Any) -> o.MO:
         mo = self.find(ref)
         if mo is None:
-            raise vmodl.fault.ManagedObjectNotFound(obj=ref, msg="The object '%s' has already been deleted or has not been completely created"
-                                                     % getattr(ref, "_moId", ref))
+            text = "The object '%s' has already been deleted or has not been completely created" % getattr(ref, "_moId", ref)
+            raise vmodl.fault.ManagedObjectNotFound(obj=ref, msg=text)
         return mo
 
     def descendants(self, container: o.MO, recursive: bool) -> List[o.MO]:

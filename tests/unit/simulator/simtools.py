@@ -15,7 +15,8 @@ ESXI = os.path.join(INVENTORIES, "esxi.yml")
 if SIM_DIR not in sys.path:
     sys.path.insert(0, SIM_DIR)
 
-from vsphere_sim.launcher import SimProcess  # noqa: E402,F401  # pylint: disable=wrong-import-position,import-error,unused-import  (re-exported)
+# SimProcess is re-exported for the test modules.
+from vsphere_sim.launcher import SimProcess  # noqa: E402,F401  # pylint: disable=wrong-import-position,import-error,unused-import
 
 
 def credentials(inventory: str = DEMO) -> tuple:

@@ -91,7 +91,11 @@ def test_a_handler_cannot_raise_an_undeclared_fault():
     info = soap.method_info("RefreshNetworkSystem")  # declares HostConfigFault only... and nothing else
     assert not declared(info, vim.fault.InvalidLogin()) and declared(info, vmodl.fault.InvalidArgument())
     ns = next(mo for mo in sim.objects.values() if isinstance(mo, objects.NetworkSystem))
-    ns.m_RefreshNetworkSystem = lambda _ctx: (_ for _ in ()).throw(vim.fault.InvalidLogin())
+
+    def misbehaving(ctx):
+        raise vim.fault.InvalidLogin()
+
+    ns.m_RefreshNetworkSystem = misbehaving
     with pytest.raises(vmodl.fault.SystemError) as err:
         sim.dispatch(ctx, info, ns.ref, {})
     assert "undeclared fault InvalidLogin" in err.value.reason
