@@ -60,7 +60,8 @@ demo: venv
 	$(BIN)/python tests/utils/demo.py
 
 bench: venv
-	$(BIN)/python benchmarks/bench_converge.py
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	$(BIN)/python benchmarks/bench_converge.py --out benchmarks/results/latest.json
 
 clean:
 	rm -rf $(VENV) tests/output .demo

@@ -1,0 +1,161 @@
+"""Converge the same iSCSI fabric with vmkfabric.vsphere and with community.vmware, side by side.
+
+Both sides run against a fresh simulator (demo inventory: 4 hosts in Cluster-A) with the same
+per-call latency, first to create the fabric, then again when nothing is left to do. For each
+run the table shows wall time, SOAP calls (total, writes, logins, property reads) as counted
+by the simulator, and how many tasks reported a change.
+
+The fabric: vSwitch1 on vmnic2+vmnic3 (MTU 9000) and two iSCSI port groups with one active
+uplink each and the other unused, each carrying a vmk with a static address and MTU 9000.
+
+The baseline is community.vmware 5.10 from the released `ansible` 12.3.0 package, downloaded
+once into .venv/bench (never a runtime dependency of this collection):
+`vmware_vswitch` and `vmware_vmkernel` per host, `vmware_portgroup` per cluster.
+
+Usage: .venv/bin/python benchmarks/bench_converge.py [--latency-ms 20] [--out benchmarks/results/X.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from typing import Any, Dict, List
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "simulator"))
+
+from vsphere_sim.launcher import SimProcess  # noqa: E402
+
+DEMO = os.path.join(ROOT, "tests", "simulator", "inventories", "demo.yml")
+BENCH = os.path.join(ROOT, ".venv", "bench")
+BASELINE_WHEEL = "ansible==12.3.0"
+HOSTS = ["esx0%d.lab.local" % i for i in range(1, 5)]
+PORTGROUPS = [("iSCSI-A", "vmnic2", "vmnic3", 11), ("iSCSI-B", "vmnic3", "vmnic2", 21)]
+BIN = os.path.dirname(sys.executable)
+
+
+def address(first: int, index: int) -> str:
+    return "10.10.20.%d" % (first + index)
+
+
+def ours() -> List[Dict[str, Any]]:
+    tasks: List[Dict[str, Any]] = [{
+        "name": "vSwitch1",
+        "vmkfabric.vsphere.vswitch": {"cluster": "Cluster-A", "name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 9000},
+    }]
+    for pg, active, unused, first in PORTGROUPS:
+        tasks.append({"name": pg, "vmkfabric.vsphere.vmknic": {
+            "cluster": "Cluster-A", "portgroup": pg, "vswitch": "vSwitch1", "vlan": 20, "mtu": 9000, "purpose": "iscsi",
+            "ip": {"netmask": "255.255.255.0", "addresses": {h: address(first, i) for i, h in enumerate(HOSTS)}},
+            "teaming": {"active": [active], "unused": [unused]},
+        }})
+    return tasks
+
+
+def baseline() -> List[Dict[str, Any]]:
+    tasks: List[Dict[str, Any]] = [{
+        "name": "vSwitch1", "loop": HOSTS,
+        "community.vmware.vmware_vswitch": {"esxi_hostname": "{{ item }}", "switch": "vSwitch1", "nics": ["vmnic2", "vmnic3"], "mtu": 9000},
+    }]
+    for pg, active, _unused, first in PORTGROUPS:
+        tasks.append({"name": pg, "community.vmware.vmware_portgroup": {
+            "cluster_name": "Cluster-A", "switch": "vSwitch1", "portgroup": pg, "vlan_id": 20,
+            "teaming": {"load_balancing": "failover_explicit", "active_adapters": [active], "standby_adapters": []},
+        }})
+        tasks.append({"name": pg + " vmk", "loop": ["%s=%s" % (h, address(first, i)) for i, h in enumerate(HOSTS)],
+                      "community.vmware.vmware_vmkernel": {
+                          "esxi_hostname": "{{ item.split('=')[0] }}", "portgroup_name": pg, "vswitch_name": "vSwitch1",
+                          "mtu": 9000, "network": {"type": "static", "ip_address": "{{ item.split('=')[1] }}", "subnet_mask": "255.255.255.0"},
+                          "state": "present"}})
+    return tasks
+
+
+def ensure_baseline() -> str:
+    """Unpack community.vmware + vmware.vmware from the released ansible wheel (once)."""
+    target = os.path.join(BENCH, "collections")
+    if os.path.isdir(os.path.join(target, "ansible_collections", "community", "vmware")):
+        return target
+    dl = os.path.join(BENCH, "dl")
+    os.makedirs(dl, exist_ok=True)
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "-d", dl, BASELINE_WHEEL], check=True, timeout=900)
+    wheel = glob.glob(os.path.join(dl, "ansible-*.whl"))[0]
+    with zipfile.ZipFile(wheel) as zf:
+        members = [n for n in zf.namelist() if n.startswith(("ansible_collections/community/vmware/", "ansible_collections/vmware/vmware/"))]
+        zf.extractall(target, members)
+    return target
+
+
+def run_play(sim: SimProcess, tasks: List[Dict[str, Any]], collections: str, workdir: str, defaults: Dict[str, Any]) -> Dict[str, Any]:
+    with open(DEMO, encoding="utf-8") as fh:
+        creds = yaml.safe_load(fh)["credentials"]
+    play = [{"name": "bench", "hosts": "localhost", "gather_facts": False,
+             "module_defaults": defaults, "tasks": tasks}]
+    path = os.path.join(workdir, "play.yml")
+    with open(path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(play, fh, sort_keys=False)
+    inventory = os.path.join(workdir, "inventory.ini")
+    with open(inventory, "w", encoding="utf-8") as fh:
+        fh.write("localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n")
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1", VMWARE_HOST="127.0.0.1",
+               VMWARE_PORT=str(sim.port), VMWARE_USER=creds["username"], VMWARE_PASSWORD=creds["password"],
+               SSL_CERT_FILE=sim.ca_file, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+    sim.reset_stats()
+    start = time.monotonic()
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", inventory, path], env=env,
+                          capture_output=True, text=True, timeout=1800, check=False)
+    wall = time.monotonic() - start
+    stats = sim.stats()
+    recap = proc.stdout.rsplit("PLAY RECAP", 1)[-1]
+    changed = int(recap.split("changed=")[1].split()[0]) if "changed=" in recap else -1
+    calls = stats["calls"]
+    reads = sum(calls.get(m, 0) for m in ("Fetch", "RetrieveProperties", "RetrievePropertiesEx", "ContinueRetrievePropertiesEx"))
+    return {"ok": proc.returncode == 0, "wall_s": round(wall, 2), "calls": stats["total"], "writes": stats["writes"],
+            "logins": calls.get("Login", 0), "property_reads": reads,
+            "changed_tasks": changed, "by_method": calls, "tail": "" if proc.returncode == 0 else proc.stdout[-2000:]}
+
+
+def measure(name: str, tasks: List[Dict[str, Any]], collections: str, defaults: Dict[str, Any], latency: int) -> Dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, SimProcess(DEMO, latency_ms=latency) as sim:
+        first = run_play(sim, tasks, collections, tmp, defaults)
+        second = run_play(sim, tasks, collections, tmp, defaults)
+    return {"tool": name, "converge": first, "rerun": second}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--latency-ms", type=int, default=20, help="simulated per-call latency (default 20 ms)")
+    parser.add_argument("--out", default=None, help="write the JSON result here")
+    args = parser.parse_args()
+    ours_root = os.path.join(ROOT, ".venv", "collections")
+    results = [
+        measure("vmkfabric.vsphere", ours(), ours_root, {"group/vmkfabric.vsphere.vsphere": {}}, args.latency_ms),
+        measure("community.vmware 5.10", baseline(), ensure_baseline(), {}, args.latency_ms),
+    ]
+    print("%-22s %-9s %4s %7s %6s %6s %6s %8s" % ("tool", "run", "ok", "wall s", "calls", "writes", "logins", "reads"))
+    for r in results:
+        for run in ("converge", "rerun"):
+            m = r[run]
+            row = (r["tool"], run, "yes" if m["ok"] else "NO", m["wall_s"], m["calls"], m["writes"], m["logins"], m["property_reads"])
+            print("%-22s %-9s %4s %7.2f %6d %6d %6d %8d" % row)
+    for r in results:
+        for run in ("converge", "rerun"):
+            if r[run]["tail"]:
+                print("\n%s %s failed:\n%s" % (r["tool"], run, r[run]["tail"]))
+    if args.out:
+        os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+        with open(args.out, "w", encoding="utf-8") as fh:
+            json.dump({"latency_ms": args.latency_ms, "results": results}, fh, indent=2, sort_keys=True)
+    return 0 if all(r["tool"] != "vmkfabric.vsphere" or (r["converge"]["ok"] and r["rerun"]["ok"]) for r in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
