@@ -49,27 +49,15 @@ options:
         warning).
     type: bool
     default: false
+"""
+
+    # Flags of every module that can change a switch or port group (vswitch, vmknic).
+    SWITCH_FLAGS = r"""
+options:
   allow_management_path_change:
     description:
       - Accept changes to a switch or port group that carries a management vmk (rule SF-2 becomes a warning).
         Never lifts the protection of vmk0 and management vmks themselves (rule SF-1).
-    type: bool
-    default: false
-  physical_etherchannel_confirmed:
-    description:
-      - State that the upstream physical switch has a static port channel matching the uplinks, so IP hash may be
-        used (rule IP-5 becomes a warning).
-    type: bool
-    default: false
-"""
-
-    # Flags of the vswitch module.
-    VSWITCH_FLAGS = r"""
-options:
-  allow_management_path_change:
-    description:
-      - Accept changes to a vSwitch that carries a management vmk (rule SF-2 becomes a warning). Never lifts the
-        protection of vmk0 and management vmks themselves (rule SF-1).
     type: bool
     default: false
   physical_etherchannel_confirmed:

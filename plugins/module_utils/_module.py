@@ -38,6 +38,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
     FabricError,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    FAILURE_DETECTION,
+    POLICIES,
     Action,
     Desired,
     Finding,
@@ -55,6 +57,17 @@ SELECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
     "cluster": {"type": "str"},
 }
 """Host selection; documented by the ``scope`` doc fragment."""
+
+TEAMING_ARGSPEC: Dict[str, Dict[str, Any]] = {
+    "active": {"type": "list", "elements": "str"},
+    "standby": {"type": "list", "elements": "str"},
+    "unused": {"type": "list", "elements": "str"},
+    "policy": {"type": "str", "choices": list(POLICIES)},
+    "failback": {"type": "bool"},
+    "notify_switches": {"type": "bool"},
+    "failure_detection": {"type": "str", "choices": list(FAILURE_DETECTION)},
+}
+"""The ``teaming`` suboptions shared by vswitch and vmknic (vmknic adds ``inherit``)."""
 
 FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {
     name: {"type": "bool", "default": False}

@@ -7,18 +7,9 @@
 from __future__ import annotations
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import vmknic_desired
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import TEAMING_ARGSPEC, fabric_module, run_converge
 
-TEAMING = {
-    "active": {"type": "list", "elements": "str"},
-    "standby": {"type": "list", "elements": "str"},
-    "unused": {"type": "list", "elements": "str"},
-    "policy": {"type": "str", "choices": ["failover_explicit", "srcid", "srcmac", "iphash"]},
-    "failback": {"type": "bool"},
-    "notify_switches": {"type": "bool"},
-    "failure_detection": {"type": "str", "choices": ["link_status", "beacon_probing"]},
-    "inherit": {"type": "raw"},
-}
+TEAMING = dict(TEAMING_ARGSPEC, inherit={"type": "raw"})
 
 ARGUMENT_SPEC = {
     "portgroup": {"type": "str", "required": True},
