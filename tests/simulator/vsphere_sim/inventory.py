@@ -20,13 +20,14 @@ import yaml
 from pyVmomi import vim, vmodl
 
 from . import objects as o
+from . import storage
 from .state import Simulator
 
 HostBuilder = Callable[[Simulator, o.HostModel, Any, str], None]
 TopBuilder = Callable[[Simulator, Any, str], None]
 _HOST_SECTIONS: Dict[str, HostBuilder] = {}
 _TOP_SECTIONS: Dict[str, TopBuilder] = {}
-HOST_KEYS = {"name", "version", "pnics", "vswitches", "portgroups", "vmks"}
+HOST_KEYS = {"name", "version", "pnics", "vswitches", "portgroups", "vmks", "iscsi"}
 POLICIES = {"srcid": "loadbalance_srcid", "srcmac": "loadbalance_srcmac", "iphash": "loadbalance_ip",
             "failover_explicit": "failover_explicit"}
 NETSTACKS = {"default": "defaultTcpipStack", "vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
@@ -60,11 +61,12 @@ def build(data: Any, state_file: Optional[str] = None, latency_ms: int = 0) -> S
     creds = data.get("credentials")
     _require(isinstance(creds, dict) and "username" in creds and "password" in creds, "credentials",
              "give credentials: {username: ..., password: ...}")
-    known = {"credentials", "host_defaults", "vcenter", "esxi"} | set(_TOP_SECTIONS)
+    known = {"credentials", "host_defaults", "vcenter", "esxi", "storage_arrays"} | set(_TOP_SECTIONS)
     for key in data:
         _require(key in known, key, "unknown top-level key (known: %s)" % ", ".join(sorted(known)))
     _require(("vcenter" in data) != ("esxi" in data), "<root>", "give exactly one of vcenter or esxi")
     sim = Simulator((str(creds["username"]), str(creds["password"])), state_file, latency_ms)
+    sim.storage_arrays = _arrays(data.get("storage_arrays") or [])
     defaults = data.get("host_defaults") or {}
     _service_objects(sim, esxi="esxi" in data)
     if "esxi" in data:
@@ -147,6 +149,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
     managers = {
         "network": sim.register(o.NetworkSystem(sim, "networkSystem" + suffix, model)),
         "vnic": sim.register(o.VirtualNicManager(sim, "ha-vnic-mgr" + suffix, model)),
+        "storage": sim.register(storage.StorageSystem(sim, "storageSystem" + suffix, model)),
     }
     host = o.HostSystem(sim, "ha-host" if esxi else "host-%d" % (10 + n), model, parent, managers)
     sim.register(host)
@@ -158,6 +161,8 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
         _portgroup(net, pg, "%s.portgroups[%d]" % (path, i))
     for i, vmk in enumerate(data.get("vmks") or []):
         _vmk(net, managers["vnic"], vmk, "%s.vmks[%d]" % (path, i))
+    if data.get("iscsi"):
+        _iscsi(managers["storage"], data["iscsi"], path + ".iscsi")
     for key, builder in _HOST_SECTIONS.items():
         if key in data:
             builder(sim, model, data[key], "%s.%s" % (path, key))
@@ -243,3 +248,26 @@ def _vmk(net: o.NetworkSystem, vnic_mgr: o.VirtualNicManager, vmk: Any, path: st
             net.host.selected.setdefault(service, set()).add(device)
     except vmodl.MethodFault as err:  # the host's own checks, reported with the YAML path
         raise InventoryError(path, _fault_text(err)) from None
+
+
+def _arrays(arrays: Any) -> List[Dict[str, Any]]:
+    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}]}]."""
+    _require(isinstance(arrays, list), "storage_arrays", "a list of arrays")
+    out = []
+    for i, arr in enumerate(arrays):
+        path = "storage_arrays[%d]" % i
+        portals = [(str(_get(p, "address", "%s.portals[%d]" % (path, j))), int(p.get("port", 3260)))
+                   for j, p in enumerate(_get(arr, "portals", path))]
+        targets = [str(_get(t, "iqn", "%s.targets[%d]" % (path, j))) for j, t in enumerate(_get(arr, "targets", path))]
+        _require(bool(portals) and bool(targets), path, "an array needs at least one portal and one target")
+        out.append({"name": str(_get(arr, "name", path)), "portals": portals, "targets": targets})
+    return out
+
+
+def _iscsi(system: storage.StorageSystem, data: Any, path: str) -> None:
+    """Per-host iscsi: {software_iscsi: true} enables the software adapter at start."""
+    _require(isinstance(data, dict), path, "iscsi must be a mapping")
+    unknown = set(data) - {"software_iscsi"}
+    _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
+    if data.get("software_iscsi"):
+        system.m_UpdateSoftwareInternetScsiEnabled(None, True)

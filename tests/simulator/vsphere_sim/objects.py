@@ -383,7 +383,7 @@ class HostModel:
         self.portgroups: Dict[str, Any] = {}  # name -> HostPortGroupSpec
         self.vnics: Dict[str, Any] = {}  # device -> HostVirtualNic (portgroup, spec, mac)
         self.selected: Dict[str, Set[str]] = {t: set() for t in self.nic_types()}
-        self.storage_device = vim.host.StorageDeviceInfo()
+        self.storage: Any = None  # storage.StorageSystem, set when it is built
         self.vnic_removal_guards: List[Callable[["HostModel", str], None]] = []
         self.network_change_listeners: List[Callable[["HostModel"], None]] = []
 
@@ -496,7 +496,7 @@ class HostSystem(MO):
     def p_config(self) -> Any:
         return vim.host.ConfigInfo(host=self.ref, product=self.sim.about(self.model.version),
                                    network=network_info(self.model), virtualNicManagerInfo=vnic_manager_info(self.model),
-                                   storageDevice=copy.deepcopy(self.model.storage_device))
+                                   storageDevice=self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo())
 
     def p_runtime(self) -> Any:
         return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", inMaintenanceMode=False,

@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
 from . import objects as o
+from . import storage
 from .soap import MethodInfo
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
@@ -70,6 +71,7 @@ class Simulator:
         self.writes = 0
         self.faults: List[Dict[str, Any]] = []
         self.hosts: Dict[str, o.HostModel] = {}
+        self.storage_arrays: List[Dict[str, Any]] = []  # {"name", "portals": [(address, port)], "targets": [iqn]}
         self.vcenter = True
         self._ids: Counter = Counter()
         self._dirty = False
@@ -318,6 +320,7 @@ def _dump_host(h: o.HostModel) -> Dict[str, Any]:
         "portgroups": {n: _xml(s) for n, s in h.portgroups.items()},
         "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": _xml(v.spec)} for d, v in h.vnics.items()},
         "selected": {t: sorted(d) for t, d in h.selected.items()},
+        "storage": storage.dump(h.storage) if h.storage else None,
     }
 
 
@@ -327,3 +330,5 @@ def _load_host(h: o.HostModel, data: Dict[str, Any]) -> None:
     h.vnics = {d: o._Vnic(v["portgroup"], _from_xml(v["spec"], vim.host.VirtualNic.Specification), v["mac"])  # pylint: disable=protected-access
                for d, v in data["vnics"].items()}
     h.selected = {t: set(d) for t, d in data["selected"].items()}
+    if h.storage and data.get("storage"):
+        storage.load(h.storage, data["storage"])

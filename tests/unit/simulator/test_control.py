@@ -106,13 +106,18 @@ def test_state_survives_a_restart(tmp_path):
     user, pwd = credentials()
     with SimProcess(DEMO, state=state) as first:
         si = SmartConnect(host="127.0.0.1", port=first.port, user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=first.ca_file))
-        ns = hosts_by_name(si)["esx04.lab.local"].configManager.networkSystem
-        ns.AddPortGroup(vim.host.PortGroup.Specification(name="Kept", vswitchName="vSwitch0", vlanId=7, policy=vim.host.NetworkPolicy()))
+        managers = hosts_by_name(si)["esx04.lab.local"].configManager
+        managers.networkSystem.AddPortGroup(vim.host.PortGroup.Specification(name="Kept", vswitchName="vSwitch0", vlanId=7,
+                                                                             policy=vim.host.NetworkPolicy()))
+        managers.storageSystem.UpdateSoftwareInternetScsiEnabled(True)
+        managers.storageSystem.AddInternetScsiSendTargets("vmhba64", [vim.host.InternetScsiHba.SendTarget(address="10.10.20.100", port=3260)])
     with SimProcess(DEMO, state=state) as second:
         si = SmartConnect(host="127.0.0.1", port=second.port, user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=second.ca_file))
-        ns = hosts_by_name(si)["esx04.lab.local"].configManager.networkSystem
-        kept = [p.spec for p in ns.networkInfo.portgroup if p.spec.name == "Kept"]
+        managers = hosts_by_name(si)["esx04.lab.local"].configManager
+        kept = [p.spec for p in managers.networkSystem.networkInfo.portgroup if p.spec.name == "Kept"]
         assert len(kept) == 1 and kept[0].vlanId == 7
+        (hba,) = managers.storageSystem.storageDeviceInfo.hostBusAdapter
+        assert hba.device == "vmhba64" and len(hba.configuredStaticTarget) == 2
     with open(state, encoding="utf-8") as fh:
         assert json.load(fh)["format"] == "vsphere_sim-state-1"
 

@@ -1,0 +1,298 @@
+"""HostStorageSystem: software iSCSI, send/static targets, advanced options with inheritance,
+and discovery against simulated storage arrays (vsphere-api.md §6).
+
+Inheritance (§6.4): adapter → send target → static targets discovered from that send target.
+A level that holds its own value reports ``isInherited = False``; otherwise it shows the value
+of the level above with ``isInherited = True``. Not yet here: IscsiManager port binding,
+paths and LUN topology (issue "Simulator: software iSCSI, IscsiManager compliance, ...").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Dict, List, Optional, Tuple
+
+from pyVmomi import vim, vmodl
+
+from . import objects as o
+
+HBA = vim.host.InternetScsiHba
+SOFTWARE_FIRST = 64
+
+# key -> (type, min, max, default, read-only). LoginTimeout 1-60 default 5 and DelayedAck
+# default true are the values ESXi 7/8 report (vsphere-api.md §6); the rest follow the same table.
+OPTIONS: Dict[str, Tuple[type, Optional[int], Optional[int], Any, bool]] = {
+    "ErrorRecoveryLevel": (int, 0, 2, 0, True),
+    "LoginRetryMax": (int, 0, 64, 4, True),
+    "MaxOutstandingR2T": (int, 1, 8, 1, False),
+    "FirstBurstLength": (int, 512, 16777215, 262144, False),
+    "MaxBurstLength": (int, 512, 16777215, 262144, False),
+    "MaxRecvDataSegLen": (int, 512, 16777215, 131072, False),
+    "MaxCommands": (int, 2, 2048, 128, True),
+    "DefaultTimeToWait": (int, 0, 60, 2, True),
+    "DefaultTimeToRetain": (int, 0, 60, 0, True),
+    "LoginTimeout": (int, 1, 60, 5, False),
+    "LogoutTimeout": (int, 0, 60, 15, True),
+    "RecoveryTimeout": (int, 1, 120, 10, False),
+    "NoopTimeout": (int, 10, 30, 10, False),
+    "NoopInterval": (int, 1, 60, 15, False),
+    "InitR2T": (bool, None, None, False, True),
+    "ImmediateData": (bool, None, None, True, True),
+    "DelayedAck": (bool, None, None, True, False),
+}
+
+
+def option_defs() -> List[Any]:
+    defs = []
+    for key, (kind, low, high, default, readonly) in OPTIONS.items():
+        if kind is bool:
+            otype = vim.option.BoolOption(supported=True, defaultValue=default, valueIsReadonly=readonly)
+        else:
+            otype = vim.option.IntOption(min=low, max=high, defaultValue=default, valueIsReadonly=readonly)
+        defs.append(vim.option.OptionDef(label=key, summary="iSCSI option : %s" % key, key=key, optionType=otype))
+    return defs
+
+
+class Adapter:
+    """One iSCSI adapter: its own option overrides and its targets' overrides."""
+
+    def __init__(self, device: str, iqn: str, software: bool) -> None:
+        self.device, self.iqn, self.software = device, iqn, software
+        self.alias: Optional[str] = None
+        self.own: Dict[str, Any] = {}
+        self.send: Dict[Tuple[str, int], Dict[str, Any]] = {}  # (address, port) -> own options
+        self.static: Dict[Tuple[str, int, str], Dict[str, Any]] = {}  # manually added static targets
+        self.discovered: Dict[Tuple[str, int, str], Tuple[str, int]] = {}  # static -> parent send target
+        self.discovered_own: Dict[Tuple[str, int, str], Dict[str, Any]] = {}
+
+
+def _values(own: Dict[str, Any], parent: Dict[str, Any]) -> Tuple[List[Any], Dict[str, Any]]:
+    """(ParamValues for this level, the effective values it passes down)."""
+    effective = dict(parent)
+    effective.update(own)
+    return [HBA.ParamValue(key=k, value=effective[k], isInherited=k not in own) for k in OPTIONS], effective
+
+
+class StorageSystem(o.MO):
+    WSDL, PYTYPE = "HostStorageSystem", vim.host.StorageSystem
+    WRITES = frozenset({"UpdateSoftwareInternetScsiEnabled", "AddInternetScsiSendTargets", "RemoveInternetScsiSendTargets",
+                        "AddInternetScsiStaticTargets", "RemoveInternetScsiStaticTargets", "UpdateInternetScsiAdvancedOptions",
+                        "UpdateInternetScsiName", "UpdateInternetScsiAlias"})
+
+    def __init__(self, sim: Any, moid: str, host: o.HostModel) -> None:
+        super().__init__(sim, moid)
+        self.host = host
+        self.enabled = False
+        self.adapters: Dict[str, Adapter] = {}
+        host.storage = self
+
+    # -- read side -----------------------------------------------------------------------
+    def device_info(self) -> Any:
+        return vim.host.StorageDeviceInfo(hostBusAdapter=[self._hba(a) for a in self.adapters.values()],
+                                          softwareInternetScsiEnabled=self.enabled)
+
+    def p_storageDeviceInfo(self) -> Any:
+        return self.device_info()
+
+    def _hba(self, a: Adapter) -> Any:
+        defaults = {k: v[3] for k, v in OPTIONS.items()}
+        adapter_values, adapter_eff = _values(a.own, defaults)
+        for value in adapter_values:
+            value.isInherited = value.key not in a.own  # adapter level: inherited = the host default
+        sends, statics = [], []
+        for (addr, port), own in sorted(a.send.items()):
+            values, eff = _values(own, adapter_eff)
+            sends.append(HBA.SendTarget(address=addr, port=port, supportedAdvancedOptions=option_defs(), advancedOptions=values,
+                                        parent=a.device))
+            for key, parent in sorted(a.discovered.items()):
+                if parent == (addr, port):
+                    svalues = _values(a.discovered_own.get(key, {}), eff)[0]
+                    statics.append(HBA.StaticTarget(address=key[0], port=key[1], iScsiName=key[2], discoveryMethod="sendTargetMethod",
+                                                    supportedAdvancedOptions=option_defs(), advancedOptions=svalues,
+                                                    parent="%s:%d" % (addr, port)))
+        for key, own in sorted(a.static.items()):
+            values = _values(own, adapter_eff)[0]
+            statics.append(HBA.StaticTarget(address=key[0], port=key[1], iScsiName=key[2], discoveryMethod="staticMethod",
+                                            supportedAdvancedOptions=option_defs(), advancedOptions=values, parent=a.device))
+        return HBA(
+            key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, status="online" if self.enabled or not a.software else "offline",
+            model="iSCSI Software Adapter" if a.software else "iSCSI Hardware Adapter", driver="iscsi_vmk" if a.software else "bnx2i",
+            isSoftwareBased=a.software, canBeDisabled=a.software, networkBindingSupport="optional" if a.software else "required",
+            discoveryCapabilities=HBA.DiscoveryCapabilities(iSnsDiscoverySettable=False, slpDiscoverySettable=False,
+                                                            staticTargetDiscoverySettable=False, sendTargetsDiscoverySettable=False),
+            discoveryProperties=HBA.DiscoveryProperties(iSnsDiscoveryEnabled=False, slpDiscoveryEnabled=False,
+                                                        staticTargetDiscoveryEnabled=True, sendTargetsDiscoveryEnabled=True),
+            authenticationCapabilities=HBA.AuthenticationCapabilities(chapAuthSettable=True, krb5AuthSettable=False, srpAuthSettable=False,
+                                                                      spkmAuthSettable=False, mutualChapSettable=True),
+            authenticationProperties=HBA.AuthenticationProperties(chapAuthEnabled=False),
+            ipCapabilities=HBA.IPCapabilities(addressSettable=False, ipConfigurationMethodSettable=False, subnetMaskSettable=False,
+                                              defaultGatewaySettable=False, primaryDnsServerAddressSettable=False,
+                                              alternateDnsServerAddressSettable=False),
+            ipProperties=HBA.IPProperties(dhcpConfigurationEnabled=False),
+            supportedAdvancedOptions=option_defs(), advancedOptions=adapter_values, iScsiName=a.iqn, iScsiAlias=a.alias,
+            configuredSendTarget=sends, configuredStaticTarget=statics)
+
+    # -- software iSCSI --------------------------------------------------------------------
+    def m_UpdateSoftwareInternetScsiEnabled(self, ctx: Any, enabled: bool) -> None:
+        if enabled and not any(a.software for a in self.adapters.values()):
+            n = SOFTWARE_FIRST
+            while "vmhba%d" % n in self.adapters:
+                n += 1
+            digest = hashlib.sha256(self.host.name.encode()).hexdigest()[:8]
+            device = "vmhba%d" % n
+            self.adapters[device] = Adapter(device, "iqn.1998-01.com.vmware:%s-%s" % (self.host.name.split(".")[0], digest), True)
+        if self.enabled != enabled:
+            # Disabling keeps the adapter until the host reboots, as ESXi does [INF]
+            self.enabled = enabled
+            self.sim.changed()
+
+    def _adapter(self, device: str) -> Adapter:
+        adapter = self.adapters.get(device)
+        if adapter is None:
+            raise vim.fault.NotFound(msg="iSCSI adapter %s not found" % device)
+        return adapter
+
+    # -- targets -------------------------------------------------------------------------
+    def m_AddInternetScsiSendTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any]) -> None:
+        adapter = self._adapter(iScsiHbaDevice)
+        for target in targets:
+            key = (target.address, target.port or 3260)
+            if key not in adapter.send:
+                adapter.send[key] = {}
+                self.sim.changed()
+        self._discover(adapter)
+
+    def m_RemoveInternetScsiSendTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any], force: Optional[bool] = None) -> None:
+        adapter = self._adapter(iScsiHbaDevice)
+        for target in targets:
+            key = (target.address, target.port or 3260)
+            if key not in adapter.send:
+                raise vim.fault.NotFound(msg="send target %s:%d not found" % (key[0], key[1]))
+        for target in targets:
+            key = (target.address, target.port or 3260)
+            del adapter.send[key]
+            for static in [s for s, parent in adapter.discovered.items() if parent == key]:
+                del adapter.discovered[static]
+                adapter.discovered_own.pop(static, None)
+        self.sim.changed()
+
+    def m_AddInternetScsiStaticTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any]) -> None:
+        adapter = self._adapter(iScsiHbaDevice)
+        for target in targets:
+            key = (target.address, target.port or 3260, target.iScsiName)
+            if key not in adapter.static and key not in adapter.discovered:
+                adapter.static[key] = {}
+                self.sim.changed()
+
+    def m_RemoveInternetScsiStaticTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any]) -> None:
+        adapter = self._adapter(iScsiHbaDevice)
+        keys = [(t.address, t.port or 3260, t.iScsiName) for t in targets]
+        for key in keys:
+            if key not in adapter.static:
+                raise vim.fault.NotFound(msg="static target %s:%d %s not found" % (key[0], key[1], key[2]))
+        for key in keys:
+            del adapter.static[key]
+        self.sim.changed()
+
+    def _discover(self, adapter: Adapter) -> None:
+        """SendTargets discovery: every array target behind a configured portal appears as a
+        static target whose parent is that send target; unknown portals discover nothing."""
+        for (addr, port) in adapter.send:
+            for array in self.sim.storage_arrays:
+                if (addr, port) in array["portals"]:
+                    for iqn in array["targets"]:
+                        for portal in array["portals"]:
+                            key = (portal[0], portal[1], iqn)
+                            if key not in adapter.discovered and key not in adapter.static:
+                                adapter.discovered[key] = (addr, port)
+                                self.sim.changed()
+
+    # -- options -------------------------------------------------------------------------
+    def m_UpdateInternetScsiAdvancedOptions(self, ctx: Any, iScsiHbaDevice: str, options: List[Any], targetSet: Any = None) -> None:
+        adapter = self._adapter(iScsiHbaDevice)
+        levels = self._levels(adapter, targetSet)
+        for opt in options:
+            _check_option(opt)
+        for own in levels:
+            for opt in options:
+                if opt.isInherited:
+                    own.pop(opt.key, None)
+                else:
+                    own[opt.key] = opt.value
+        self.sim.changed()
+
+    def _levels(self, adapter: Adapter, target_set: Any) -> List[Dict[str, Any]]:
+        if target_set is None or (not target_set.sendTargets and not target_set.staticTargets):
+            return [adapter.own]
+        levels = []
+        for target in target_set.sendTargets or []:
+            key = (target.address, target.port or 3260)
+            if key not in adapter.send:
+                raise vim.fault.NotFound(msg="send target %s:%d not found" % (key[0], key[1]))
+            levels.append(adapter.send[key])
+        for target in target_set.staticTargets or []:
+            key = (target.address, target.port or 3260, target.iScsiName)
+            if key in adapter.static:
+                levels.append(adapter.static[key])
+            elif key in adapter.discovered:
+                levels.append(adapter.discovered_own.setdefault(key, {}))
+            else:
+                raise vim.fault.NotFound(msg="static target %s:%d %s not found" % (key[0], key[1], key[2]))
+        return levels
+
+    def m_UpdateInternetScsiName(self, ctx: Any, iScsiHbaDevice: str, iScsiName: str) -> None:
+        if not iScsiName.startswith(("iqn.", "eui.")):
+            raise vmodl.fault.InvalidArgument(invalidProperty="iScsiName")
+        self._adapter(iScsiHbaDevice).iqn = iScsiName
+        self.sim.changed()
+
+    def m_UpdateInternetScsiAlias(self, ctx: Any, iScsiHbaDevice: str, iScsiAlias: str) -> None:
+        self._adapter(iScsiHbaDevice).alias = iScsiAlias
+        self.sim.changed()
+
+    def m_RescanHba(self, ctx: Any, hbaDevice: str) -> None:
+        self._discover(self._adapter(hbaDevice))
+
+    def m_RescanAllHba(self, ctx: Any) -> None:
+        for adapter in self.adapters.values():
+            self._discover(adapter)
+
+
+def _check_option(opt: Any) -> None:
+    spec = OPTIONS.get(opt.key)
+    if spec is None:
+        raise vmodl.fault.InvalidArgument(invalidProperty="options.key", msg="unknown iSCSI option %s" % opt.key)
+    kind, low, high, _default, readonly = spec
+    if readonly:
+        raise vmodl.fault.InvalidArgument(invalidProperty="options.key", msg="%s is read-only" % opt.key)
+    if opt.isInherited:
+        return
+    if kind is bool and not isinstance(opt.value, bool):
+        raise vmodl.fault.InvalidArgument(invalidProperty="options.value", msg="%s takes a boolean" % opt.key)
+    if kind is int and (isinstance(opt.value, bool) or not isinstance(opt.value, int) or not low <= opt.value <= high):
+        raise vmodl.fault.InvalidArgument(invalidProperty="options.value", msg="%s must be an integer from %s to %s" % (opt.key, low, high))
+
+
+def dump(storage: StorageSystem) -> Dict[str, Any]:
+    """JSON-able state for --state."""
+    return {"enabled": storage.enabled, "adapters": [
+        {"device": a.device, "iqn": a.iqn, "software": a.software, "alias": a.alias, "own": a.own,
+         "send": [[k[0], k[1], v] for k, v in a.send.items()],
+         "static": [[k[0], k[1], k[2], v] for k, v in a.static.items()],
+         "discovered": [[k[0], k[1], k[2], p[0], p[1], a.discovered_own.get(k, {})] for k, p in a.discovered.items()]}
+        for a in storage.adapters.values()]}
+
+
+def load(storage: StorageSystem, data: Dict[str, Any]) -> None:
+    storage.enabled = bool(data.get("enabled"))
+    storage.adapters = {}
+    for d in data.get("adapters", []):
+        a = Adapter(d["device"], d["iqn"], d["software"])
+        a.alias, a.own = d.get("alias"), dict(d.get("own", {}))
+        a.send = {(s[0], s[1]): s[2] for s in d.get("send", [])}
+        a.static = {(s[0], s[1], s[2]): s[3] for s in d.get("static", [])}
+        for s in d.get("discovered", []):
+            a.discovered[(s[0], s[1], s[2])] = (s[3], s[4])
+            if s[5]:
+                a.discovered_own[(s[0], s[1], s[2])] = s[5]
+        storage.adapters[a.device] = a
