@@ -19,8 +19,8 @@ from typing import Any, Callable, Dict, List, Optional
 import yaml
 from pyVmomi import vim, vmodl
 
+from . import iscsi, storage
 from . import objects as o
-from . import storage
 from .state import Simulator
 
 HostBuilder = Callable[[Simulator, o.HostModel, Any, str], None]
@@ -150,6 +150,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
         "network": sim.register(o.NetworkSystem(sim, "networkSystem" + suffix, model)),
         "vnic": sim.register(o.VirtualNicManager(sim, "ha-vnic-mgr" + suffix, model)),
         "storage": sim.register(storage.StorageSystem(sim, "storageSystem" + suffix, model)),
+        "iscsi": sim.register(iscsi.IscsiManager(sim, "iscsiManager" + suffix, model)),
     }
     host = o.HostSystem(sim, "ha-host" if esxi else "host-%d" % (10 + n), model, parent, managers)
     sim.register(host)

@@ -64,6 +64,7 @@ class Adapter:
         self.static: Dict[Tuple[str, int, str], Dict[str, Any]] = {}  # manually added static targets
         self.discovered: Dict[Tuple[str, int, str], Tuple[str, int]] = {}  # static -> parent send target
         self.discovered_own: Dict[Tuple[str, int, str], Dict[str, Any]] = {}
+        self.bound: List[str] = []  # vmks bound by IscsiManager.BindVnic, in binding order
 
 
 def _values(own: Dict[str, Any], parent: Dict[str, Any]) -> Tuple[List[Any], Dict[str, Any]]:
@@ -276,7 +277,7 @@ def _check_option(opt: Any) -> None:
 def dump(storage: StorageSystem) -> Dict[str, Any]:
     """JSON-able state for --state."""
     return {"enabled": storage.enabled, "adapters": [
-        {"device": a.device, "iqn": a.iqn, "software": a.software, "alias": a.alias, "own": a.own,
+        {"device": a.device, "iqn": a.iqn, "software": a.software, "alias": a.alias, "own": a.own, "bound": a.bound,
          "send": [[k[0], k[1], v] for k, v in a.send.items()],
          "static": [[k[0], k[1], k[2], v] for k, v in a.static.items()],
          "discovered": [[k[0], k[1], k[2], p[0], p[1], a.discovered_own.get(k, {})] for k, p in a.discovered.items()]}
@@ -288,7 +289,7 @@ def load(storage: StorageSystem, data: Dict[str, Any]) -> None:
     storage.adapters = {}
     for d in data.get("adapters", []):
         a = Adapter(d["device"], d["iqn"], d["software"])
-        a.alias, a.own = d.get("alias"), dict(d.get("own", {}))
+        a.alias, a.own, a.bound = d.get("alias"), dict(d.get("own", {})), list(d.get("bound", []))
         a.send = {(s[0], s[1]): s[2] for s in d.get("send", [])}
         a.static = {(s[0], s[1], s[2]): s[3] for s in d.get("static", [])}
         for s in d.get("discovered", []):
