@@ -16,7 +16,7 @@ import copy
 import datetime
 import ipaddress
 import itertools
-from typing import Any, Callable, Dict, Iterable, List, Optional, Set, Tuple
+from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from pyVmomi import VmomiSupport, vim, vmodl
 
@@ -975,6 +975,3 @@ class VirtualNicManager(MO):
         self.host.selected[nicType].discard(device)
         self.sim.changed()
 
-
-def all_wsdl_names(classes: Iterable[type]) -> Dict[str, type]:
-    return {c.WSDL: c for c in classes}

@@ -157,7 +157,10 @@ def watch_idle(server: SimServer, idle_timeout: int) -> threading.Thread:
         while True:
             time.sleep(min(1.0, idle_timeout))
             if time.monotonic() - server.sim.last_request > idle_timeout:
-                print("idle for %d s: exiting" % idle_timeout, flush=True)
+                try:
+                    print("idle for %d s: exiting" % idle_timeout, flush=True)
+                except OSError:  # a detached simulator (launcher start) has no stdout any more
+                    pass
                 server.shutdown()
                 return
     thread = threading.Thread(target=run, daemon=True)

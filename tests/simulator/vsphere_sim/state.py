@@ -16,7 +16,7 @@ from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
 from . import objects as o
 from . import storage
-from .soap import MethodInfo
+from .soap import MethodInfo, method_info
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
 
@@ -181,7 +181,7 @@ class Simulator:
                     raise vmodl.fault.SystemError(reason="simulator raised an undeclared fault %s" % fault._wsdlName) from None
                 raise
             finally:
-                self._persist_if_dirty(info)
+                self._persist_if_dirty()
             return result
 
     def _invoke(self, ctx: CallContext, info: MethodInfo, this: Any, params: Dict[str, Any]) -> Any:
@@ -206,7 +206,7 @@ class Simulator:
         self._dirty = self._dirty or before
         return result
 
-    def _persist_if_dirty(self, info: MethodInfo) -> None:
+    def _persist_if_dirty(self) -> None:
         if self._dirty and self.state_file:
             self.save(self.state_file)
         self._dirty = False
@@ -226,7 +226,6 @@ class Simulator:
         method = spec.get("method")
         if not isinstance(method, str):
             raise ControlError("'method' (a WSDL method name) is required")
-        from .soap import method_info  # pylint: disable=import-outside-toplevel
         try:
             info = method_info(method)
         except KeyError:
@@ -307,7 +306,8 @@ def _has_prop(cls: Any, name: str) -> bool:
 
 
 def _xml(obj: Any) -> str:
-    return SoapAdapter.Serialize(obj).decode("utf-8") if isinstance(SoapAdapter.Serialize(obj), bytes) else SoapAdapter.Serialize(obj)
+    text = SoapAdapter.Serialize(obj)
+    return text.decode("utf-8") if isinstance(text, bytes) else text
 
 
 def _from_xml(text: str, cls: Any) -> Any:
