@@ -266,9 +266,15 @@ def _arrays(arrays: Any) -> List[Dict[str, Any]]:
 
 
 def _iscsi(system: storage.StorageSystem, data: Any, path: str) -> None:
-    """Per-host iscsi: {software_iscsi: true} enables the software adapter at start."""
+    """Per-host iscsi: {software_iscsi: true, dependent_adapters: [{device: vmhba2, pnic: vmnic3}]}."""
     _require(isinstance(data, dict), path, "iscsi must be a mapping")
-    unknown = set(data) - {"software_iscsi"}
+    unknown = set(data) - {"software_iscsi", "dependent_adapters"}
     _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
+    for i, dep in enumerate(data.get("dependent_adapters") or []):
+        dpath = "%s.dependent_adapters[%d]" % (path, i)
+        device, pnic = str(_get(dep, "device", dpath)), str(_get(dep, "pnic", dpath))
+        _require(device.startswith("vmhba") and device not in system.adapters, dpath + ".device", "a new vmhbaN name")
+        _require(pnic in system.host.pnics, dpath + ".pnic", "%s is not a physical NIC of %s" % (pnic, system.host.name))
+        system.add_dependent(device, pnic)
     if data.get("software_iscsi"):
         system.m_UpdateSoftwareInternetScsiEnabled(None, True)

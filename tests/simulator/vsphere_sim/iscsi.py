@@ -111,6 +111,8 @@ class IscsiManager(o.MO):
         faults = self.compliance(vnicDevice)
         if faults:
             raise faults[0]
+        if adapter.pnic is not None and self._pnic(vnicDevice) != adapter.pnic:
+            raise vim.fault.IscsiFaultVnicHasWrongUplink(vnicDevice=vnicDevice)
         adapter.bound.append(vnicDevice)
         self.sim.changed()
 

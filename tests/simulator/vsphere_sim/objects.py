@@ -974,4 +974,3 @@ class VirtualNicManager(MO):
             raise invalid("device", "%s is not selected for %s" % (device, nicType))
         self.host.selected[nicType].discard(device)
         self.sim.changed()
-

@@ -56,8 +56,9 @@ def option_defs() -> List[Any]:
 class Adapter:
     """One iSCSI adapter: its own option overrides and its targets' overrides."""
 
-    def __init__(self, device: str, iqn: str, software: bool) -> None:
+    def __init__(self, device: str, iqn: str, software: bool, pnic: Optional[str] = None) -> None:
         self.device, self.iqn, self.software = device, iqn, software
+        self.pnic = pnic  # a dependent hardware adapter's own NIC function
         self.alias: Optional[str] = None
         self.own: Dict[str, Any] = {}
         self.send: Dict[Tuple[str, int], Dict[str, Any]] = {}  # (address, port) -> own options
@@ -117,7 +118,7 @@ class StorageSystem(o.MO):
                                             supportedAdvancedOptions=option_defs(), advancedOptions=values, parent=a.device))
         return HBA(
             key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, status="online" if self.enabled or not a.software else "offline",
-            model="iSCSI Software Adapter" if a.software else "iSCSI Hardware Adapter", driver="iscsi_vmk" if a.software else "bnx2i",
+            model="iSCSI Software Adapter" if a.software else "Dependent iSCSI Adapter", driver="iscsi_vmk" if a.software else "bnx2i",
             isSoftwareBased=a.software, canBeDisabled=a.software, networkBindingSupport="optional" if a.software else "required",
             discoveryCapabilities=HBA.DiscoveryCapabilities(iSnsDiscoverySettable=False, slpDiscoverySettable=False,
                                                             staticTargetDiscoverySettable=False, sendTargetsDiscoverySettable=False),
@@ -146,6 +147,11 @@ class StorageSystem(o.MO):
             # Disabling keeps the adapter until the host reboots, as ESXi does [INF]
             self.enabled = enabled
             self.sim.changed()
+
+    def add_dependent(self, device: str, pnic: str) -> None:
+        """A dependent hardware iSCSI adapter (inventory only): binds only vmks on its own NIC."""
+        digest = hashlib.sha256((self.host.name + device).encode()).hexdigest()[:8]
+        self.adapters[device] = Adapter(device, "iqn.1998-01.com.broadcom:%s-%s" % (self.host.name.split(".")[0], digest), False, pnic)
 
     def _adapter(self, device: str) -> Adapter:
         adapter = self.adapters.get(device)
@@ -277,7 +283,7 @@ def _check_option(opt: Any) -> None:
 def dump(storage: StorageSystem) -> Dict[str, Any]:
     """JSON-able state for --state."""
     return {"enabled": storage.enabled, "adapters": [
-        {"device": a.device, "iqn": a.iqn, "software": a.software, "alias": a.alias, "own": a.own, "bound": a.bound,
+        {"device": a.device, "iqn": a.iqn, "software": a.software, "pnic": a.pnic, "alias": a.alias, "own": a.own, "bound": a.bound,
          "send": [[k[0], k[1], v] for k, v in a.send.items()],
          "static": [[k[0], k[1], k[2], v] for k, v in a.static.items()],
          "discovered": [[k[0], k[1], k[2], p[0], p[1], a.discovered_own.get(k, {})] for k, p in a.discovered.items()]}
@@ -288,7 +294,7 @@ def load(storage: StorageSystem, data: Dict[str, Any]) -> None:
     storage.enabled = bool(data.get("enabled"))
     storage.adapters = {}
     for d in data.get("adapters", []):
-        a = Adapter(d["device"], d["iqn"], d["software"])
+        a = Adapter(d["device"], d["iqn"], d["software"], d.get("pnic"))
         a.alias, a.own, a.bound = d.get("alias"), dict(d.get("own", {})), list(d.get("bound", []))
         a.send = {(s[0], s[1]): s[2] for s in d.get("send", [])}
         a.static = {(s[0], s[1], s[2]): s[3] for s in d.get("static", [])}

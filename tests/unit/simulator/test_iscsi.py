@@ -104,3 +104,32 @@ def test_removing_a_bound_vmk_fails_until_unbound(managers):
     managers.iscsiManager.UnbindVnic("vmhba64", b, True)  # force skips the path checks
     managers.networkSystem.RemoveVirtualNic(b)
     assert b not in [p.vnicDevice for p in managers.iscsiManager.QueryBoundVnics("vmhba64")]
+
+
+def test_host_with_two_adapters_and_a_dependent_adapters_own_uplink():
+    import ssl  # pylint: disable=import-outside-toplevel
+
+    from pyVim.connect import Disconnect, SmartConnect  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import (  # pylint: disable=import-outside-toplevel
+        ESXI, SimProcess, credentials)
+
+    with SimProcess(ESXI) as sim:
+        user, pwd = credentials(ESXI)
+        si = SmartConnect(host="127.0.0.1", port=sim.port, user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=sim.ca_file))
+        cm = hosts_by_name(si)["esxi01.lab.local"].configManager
+        hbas = {h.device: h for h in cm.storageSystem.storageDeviceInfo.hostBusAdapter}
+        assert sorted(hbas) == ["vmhba2", "vmhba64"] and not hbas["vmhba2"].isSoftwareBased
+        assert hbas["vmhba2"].networkBindingSupport == "required"
+        ns = cm.networkSystem
+        ns.AddVirtualSwitch("vSwitch1", V.VirtualSwitch.Specification(numPorts=128, bridge=V.VirtualSwitch.BondBridge(nicDevice=["vmnic2", "vmnic3"])))
+        for name, nic, addr in (("On-2", "vmnic2", "10.1.1.2"), ("On-3", "vmnic3", "10.1.1.3")):
+            ns.AddPortGroup(V.PortGroup.Specification(name=name, vswitchName="vSwitch1", vlanId=0, policy=order([nic])))
+            ns.AddVirtualNic(name, V.VirtualNic.Specification(ip=V.IpConfig(dhcp=False, ipAddress=addr, subnetMask="255.255.255.0")))
+        with pytest.raises(vim.fault.IscsiFaultVnicHasWrongUplink):
+            cm.iscsiManager.BindVnic("vmhba2", vmk_of(cm, "On-2"))
+        cm.iscsiManager.BindVnic("vmhba2", vmk_of(cm, "On-3"))
+        cm.iscsiManager.BindVnic("vmhba64", vmk_of(cm, "On-2"))
+        assert [p.vnicDevice for p in cm.iscsiManager.QueryBoundVnics("vmhba2")] == [vmk_of(cm, "On-3")]
+        assert [p.vnicDevice for p in cm.iscsiManager.QueryBoundVnics("vmhba64")] == [vmk_of(cm, "On-2")]
+        Disconnect(si)

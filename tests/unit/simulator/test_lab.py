@@ -23,8 +23,8 @@ def test_lab_starts_under_5_seconds_and_one_call_reads_all_hosts():
         si = SmartConnect(host="127.0.0.1", port=sim.port, user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=sim.ca_file))
         content = si.RetrieveContent()
         view = content.viewManager.CreateContainerView(content.rootFolder, [vim.HostSystem], True)
-        spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[PC.TraversalSpec(type=vim.view.ContainerView,
-                                                                                                          path="view", skip=False)])],
+        to_hosts = PC.TraversalSpec(type=vim.view.ContainerView, path="view", skip=False)
+        spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=view, skip=True, selectSet=[to_hosts])],
                              propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=["name", "config.network", "config.storageDevice"])])
         sim.reset_stats()
         result = content.propertyCollector.RetrievePropertiesEx([spec], PC.RetrieveOptions())
