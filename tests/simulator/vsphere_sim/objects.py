@@ -782,8 +782,8 @@ class NetworkSystem(MO):
             raise vim.fault.AlreadyExists(name=name)
         spec = copy.deepcopy(spec) if spec is not None else vim.host.VirtualSwitch.Specification(numPorts=128)
         self._check_switch_spec(name, spec, adding=True)
-        if spec.policy is None:
-            spec.policy = default_switch_policy(_bridge(spec))
+        # A vSwitch policy is never partial when read: unset leaves get ESXi's defaults [INF]
+        spec.policy = _merge(spec.policy, default_switch_policy(_bridge(spec)))
         spec.mtu = spec.mtu or 1500
         self.host.vswitches[name] = spec
 

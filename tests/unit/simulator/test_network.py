@@ -183,6 +183,15 @@ def test_remove_switch_after_its_vmks(ns):
     assert ns.networkConfig.vswitch[0].name == "vSwitch0" and ns.capabilities.supportsNicTeaming
 
 
+def test_a_partial_switch_policy_is_completed_with_esxi_defaults(ns):
+    ns.AddVirtualSwitch("vSwitchP", switch_spec(["vmnic2"], policy=order_policy(["vmnic2"])))
+    sw = next(s for s in ns.networkInfo.vswitch if s.name == "vSwitchP")
+    team = sw.spec.policy.nicTeaming
+    assert team.nicOrder.activeNic == ["vmnic2"] and team.policy == "loadbalance_srcid" and team.rollingOrder is False
+    assert sw.spec.policy.security.allowPromiscuous is False
+    ns.RemoveVirtualSwitch("vSwitchP")
+
+
 def test_beacon_probing_needs_a_bridge_beacon(ns):
     policy = V.NetworkPolicy(nicTeaming=V.NetworkPolicy.NicTeamingPolicy(failureCriteria=V.NetworkPolicy.NicFailureCriteria(checkBeacon=True)))
     with pytest.raises(vim.fault.HostConfigFault):
