@@ -21,11 +21,13 @@ Invariants
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, run_calls
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_TO_API,
     POLICY_TO_API,
@@ -250,17 +252,23 @@ def device_map(planned: Sequence[str], result: Any) -> Dict[str, str]:
     return dict(zip(planned, real, strict=True))
 
 
-def apply_host(batch: HostBatch, raw: RawHost) -> Dict[str, str]:
-    """Write one host's batch. Returns planned -> real vmk device names of new vmks.
+def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: Sequence[Call] = (),
+               adapters: Optional[Dict[str, str]] = None) -> Dict[str, str]:
+    """Write one host: iSCSI removals (``pre``), the network batch, service tags, then iSCSI
+    additions (``post``). Returns planned -> real vmk device names of new vmks; ``adapters``
+    receives planned -> real iSCSI adapter names.
 
     Faults become ApplyError naming the host, the call and the fault (see ``_client.guarded``).
     """
     devices: Dict[str, str] = {}
+    adapters = {} if adapters is None else adapters
+    early: List[str] = []
+    run_calls(pre, raw, adapters, early)
     if batch.config is not None:
         result = guarded(batch.host, "UpdateNetworkConfig", raw.network_system.UpdateNetworkConfig,
                          config=batch.config, changeMode="modify")
         devices = device_map(batch.added, result)
-    done = ["UpdateNetworkConfig"] if batch.config is not None else []
+    done = early + (["UpdateNetworkConfig"] if batch.config is not None else [])
     for op, device, nic_type in batch.services:
         method = raw.vnic_manager.SelectVnic if op == "select" else raw.vnic_manager.DeselectVnic
         real = devices.get(device, device)
@@ -272,4 +280,14 @@ def apply_host(batch: HostBatch, raw: RawHost) -> Dict[str, str]:
             raise ApplyError("%s (already applied on %s: %s)" % (err.message, batch.host, ", ".join(done)),
                              **dict(err.details, changed=True)) from err
         done.append("%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, real))
+    run_calls([_renamed(c, devices) for c in post], raw, adapters, done)
     return devices
+
+
+def _renamed(call: Call, devices: Mapping[str, str]) -> Call:
+    """A binding call for a vmk created in this run goes to the device the host gave it."""
+    kwargs = dict(call.kwargs)
+    if "vnicDevice" in kwargs and kwargs["vnicDevice"] in devices:
+        kwargs["vnicDevice"] = devices[kwargs["vnicDevice"]]
+        return dataclasses.replace(call, kwargs=tuple(kwargs.items()))
+    return call

@@ -29,6 +29,12 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple, TypeVar, Union
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import (
+    OPTION_KEYS,
+    OPTION_NAMES,
+    PROFILES,
+    canonical_profile,
+)
 
 
 class _Sentinel:
@@ -203,6 +209,73 @@ class Vmk:
 
 
 @dataclass(frozen=True)
+class IscsiTarget:
+    """A send target (``iqn`` empty) or a static target of an iSCSI adapter.
+
+    ``values`` are the effective advanced options, ``own`` the subset the target holds itself
+    (``isInherited`` false); everything else is inherited from the level above (adapter, or
+    for a SendTargets-discovered static target its send target ``discovered_from``).
+    """
+
+    address: str
+    port: int = 3260
+    iqn: str = ""
+    discovered_from: str = ""  # "address:port" of the send target that discovered it
+    values: Mapping[str, Any] = field(default_factory=dict)
+    own: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def portal(self) -> str:
+        return "%s:%d" % (self.address, self.port)
+
+
+TargetKey = Tuple[str, int, str]  # (address, port, iqn); iqn "" for a send target
+
+
+def target_key(t: IscsiTarget) -> TargetKey:
+    return (t.address, t.port, t.iqn)
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A vmk bound to an adapter as ``QueryBoundVnics`` reports it (IscsiPortInfo)."""
+
+    vmk: str
+    path: str = "notUsed"  # notUsed | active | standBy | lastActive
+    compliance: Tuple[str, ...] = ()  # fault type names of complianceStatus.reason; () = compliant
+    pnic: str = ""
+
+
+@dataclass(frozen=True)
+class IscsiAdapter:
+    """One iSCSI adapter (software or dependent hardware) with its targets and bindings."""
+
+    device: str
+    software: bool = True
+    enabled: bool = True
+    iqn: str = ""
+    alias: str = ""
+    binding_support: str = "optional"  # notsupported | optional | required
+    pnics: Tuple[str, ...] = ()  # dependent hardware: the NIC functions it binds through
+    option_defs: Mapping[str, Any] = field(default_factory=dict)  # key -> _profiles.OptionDef
+    values: Mapping[str, Any] = field(default_factory=dict)  # adapter-level effective options
+    own: Mapping[str, Any] = field(default_factory=dict)  # adapter-level values set on the adapter
+    send_targets: Mapping[TargetKey, IscsiTarget] = field(default_factory=dict)
+    static_targets: Mapping[TargetKey, IscsiTarget] = field(default_factory=dict)
+    bindings: Mapping[str, Binding] = field(default_factory=dict)  # vmk -> binding, in binding order
+    live_portals: FrozenSet[str] = frozenset()  # target addresses that carry paths to devices
+
+    @property
+    def bound(self) -> Tuple[str, ...]:
+        return tuple(self.bindings)
+
+    def portals(self) -> Tuple[str, ...]:
+        """T(a): the addresses of every send and static target, sorted."""
+        return tuple(sorted({t.address for t in self.send_targets.values()}
+                            | {t.address for t in self.static_targets.values()}))
+
+
+@dataclass(frozen=True)
 class Host:
     """One consistent observed (or predicted) state of a host's networking."""
 
@@ -214,6 +287,8 @@ class Host:
     vmks: Mapping[str, Vmk] = field(default_factory=dict)
     nic_types: FrozenSet[str] = frozenset()  # service tags this host offers
     netstacks: FrozenSet[str] = frozenset(("default", "vmotion", "provisioning"))
+    iscsi: Mapping[str, IscsiAdapter] = field(default_factory=dict)  # device -> adapter
+    iscsi_known: bool = True  # False: the host's iSCSI state could not be read (rule SF-9)
 
     @property
     def management_vmks(self) -> FrozenSet[str]:
@@ -222,6 +297,15 @@ class Host:
         if "vmk0" in self.vmks:
             tagged.add("vmk0")
         return frozenset(tagged)
+
+    @property
+    def software_adapter(self) -> Optional[IscsiAdapter]:
+        """The software iSCSI adapter (a host has at most one), enabled or not."""
+        return next((a for a in self.iscsi.values() if a.software), None)
+
+    def bound_to(self, device: str) -> Optional[IscsiAdapter]:
+        """The adapter vmk ``device`` is bound to, if any."""
+        return next((a for a in self.iscsi.values() if device in a.bindings), None)
 
     def vmk_on_portgroup(self, portgroup: str) -> Optional[Vmk]:
         for vmk in self.vmks.values():
@@ -324,6 +408,60 @@ FLAG_NAMES = tuple(Flags.__dataclass_fields__)
 
 
 @dataclass(frozen=True)
+class BindingSpec:
+    """One declared port binding: a vmk by device, or the vmk on a standard port group."""
+
+    vmk: Optional[str] = None
+    portgroup: Optional[str] = None
+
+    def describe(self) -> str:
+        return self.vmk if self.vmk else "portgroup %s" % self.portgroup
+
+
+@dataclass(frozen=True)
+class TargetSpec:
+    """One declared send target (``iqn`` empty) or static target.
+
+    ``options`` (API keys) is what is written on the target: the profile's values with the
+    explicit ones on top. ``explicit`` keeps the explicitly given ones (rule TP-5).
+    """
+
+    address: str
+    port: int = 3260
+    iqn: str = ""
+    state: str = "present"
+    options: Mapping[str, Any] = field(default_factory=dict)
+    explicit: Mapping[str, Any] = field(default_factory=dict)
+    profile: Optional[str] = None
+    index: int = 0  # position in the task's list (error messages)
+
+    @property
+    def key(self) -> TargetKey:
+        return (self.address, self.port, self.iqn)
+
+    @property
+    def portal(self) -> str:
+        return "%s:%d" % (self.address, self.port)
+
+
+@dataclass(frozen=True)
+class IscsiSpec:
+    """What one task declares for one iSCSI adapter. ``adapter`` OMIT = the software adapter."""
+
+    adapter: Field[str] = OMIT
+    software: Field[bool] = OMIT  # software iSCSI enabled / disabled
+    iqn: Field[str] = OMIT
+    alias: Field[str] = OMIT
+    bindings: Field[Tuple[BindingSpec, ...]] = OMIT
+    purge_bindings: bool = False
+    send_targets: Tuple[TargetSpec, ...] = ()
+    static_targets: Tuple[TargetSpec, ...] = ()
+    purge_targets: bool = False
+    adapter_options: Mapping[str, Any] = field(default_factory=dict)
+    rescan: bool = True
+
+
+@dataclass(frozen=True)
 class Desired:
     """What one module run declares for one host."""
 
@@ -331,14 +469,15 @@ class Desired:
     vswitches: Tuple[VSwitchSpec, ...] = ()
     vmks: Tuple[VmkSpec, ...] = ()
     flags: Flags = Flags()
+    iscsi: Tuple[IscsiSpec, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------
 # Plan and findings (produced by _planner / _validator, consumed by _applier / _module)
 # ---------------------------------------------------------------------------------------
 
-ACTION_KINDS = ("vswitch", "portgroup", "vmk", "service")
-ACTION_OPS = ("add", "edit", "remove", "select", "deselect")
+ACTION_KINDS = ("vswitch", "portgroup", "vmk", "service", "adapter", "binding", "send_target", "static_target")
+ACTION_OPS = ("add", "edit", "remove", "select", "deselect", "rescan")
 
 
 @dataclass(frozen=True)
@@ -480,7 +619,38 @@ def host_to_doc(host: Host) -> Dict[str, Any]:
         if vmk.gateway:
             entry["gateway"] = vmk.gateway
         vmknics.append(entry)
-    return {"vswitches": vswitches, "portgroups": portgroups, "vmknics": vmknics}
+    return {"vswitches": vswitches, "portgroups": portgroups, "vmknics": vmknics,
+            "iscsi": [iscsi_to_doc(a) for _d, a in sorted(host.iscsi.items())]}
+
+
+def options_to_doc(options: Mapping[str, Any]) -> Dict[str, Any]:
+    """API-keyed advanced options -> the module's option names (other keys stay as they are)."""
+    return {OPTION_NAMES.get(k, k): v for k, v in sorted(options.items())}
+
+
+def _target_doc(t: IscsiTarget) -> Dict[str, Any]:
+    doc: Dict[str, Any] = {"address": t.address, "port": t.port}
+    if t.iqn:
+        doc["iscsi_name"] = t.iqn
+    if t.discovered_from:
+        doc["discovered_from"] = t.discovered_from
+    doc["options"] = options_to_doc(t.own)
+    return doc
+
+
+def iscsi_to_doc(a: IscsiAdapter) -> Dict[str, Any]:
+    """One adapter in canonical form: only values held at each level (inherited ones omitted)."""
+    return {
+        "adapter": a.device,
+        "software": a.software,
+        "enabled": a.enabled,
+        "iqn": a.iqn,
+        "alias": a.alias,
+        "bindings": list(a.bound),
+        "send_targets": [_target_doc(t) for _k, t in sorted(a.send_targets.items())],
+        "static_targets": [_target_doc(t) for _k, t in sorted(a.static_targets.items())],
+        "options": options_to_doc(a.own),
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -664,3 +834,121 @@ def vswitch_desired(params: Mapping[str, Any], hosts: Tuple[str, ...]) -> Dict[s
 
 def _opt(value: Any) -> Any:
     return OMIT if value is None else value
+
+
+# ---------------------------------------------------------------------------------------
+# iSCSI module arguments -> Desired
+# ---------------------------------------------------------------------------------------
+
+PROFILE_NAMES = tuple(sorted(PROFILES))
+
+
+def _binding_specs(items: Any) -> Tuple[BindingSpec, ...]:
+    """``bindings``: vmk names (``vmk1``) or ``{vmk: vmk1}`` / ``{portgroup: iSCSI-A}`` items."""
+    out = []
+    for i, item in enumerate(items):
+        where = "bindings[%d]" % i
+        if isinstance(item, str):
+            item = {"vmk": item}
+        if not isinstance(item, Mapping):
+            raise _arg_error(where, "must be a vmk name or a dict with vmk or portgroup, got %r" % (item,))
+        unknown = sorted(set(item) - {"vmk", "portgroup"})
+        if unknown:
+            raise _arg_error(where, "unknown key(s) %s; use vmk or portgroup" % ", ".join(unknown))
+        vmk, pg = item.get("vmk"), item.get("portgroup")
+        if bool(vmk) == bool(pg):
+            raise _arg_error(where, "give exactly one of vmk or portgroup")
+        if vmk is not None:
+            try:
+                vmk_number(str(vmk))
+            except ValueError:
+                raise _arg_error(where + ".vmk", "%r is not a vmk device name (vmkN)" % (vmk,)) from None
+        out.append(BindingSpec(vmk=str(vmk) if vmk else None, portgroup=str(pg) if pg else None))
+    seen: Dict[BindingSpec, int] = {}
+    for i, b in enumerate(out):
+        if b in seen:
+            raise _arg_error("bindings[%d]" % i, "%s is listed twice (also bindings[%d])" % (b.describe(), seen[b]))
+        seen[b] = i
+    return tuple(out)
+
+
+def _explicit_options(item: Mapping[str, Any]) -> Dict[str, Any]:
+    return {OPTION_KEYS[name]: item[name] for name in OPTION_KEYS if item.get(name) is not None}
+
+
+def _target_specs(items: Any, field_name: str, default_profile: Optional[str], static: bool) -> Tuple[TargetSpec, ...]:
+    out = []
+    seen: Dict[TargetKey, int] = {}
+    for i, item in enumerate(items or ()):
+        where = "%s[%d]" % (field_name, i)
+        address = _ipv4(where + ".address", item.get("address"), None)
+        port = item.get("port") or 3260
+        _check_range(where + ".port", port, 1, 65535)
+        iqn = ""
+        if static:
+            iqn = str(item.get("iscsi_name") or "")
+            if not iqn.startswith(("iqn.", "eui.", "naa.")):
+                raise _arg_error(where + ".iscsi_name", "required for a static target: the target's iqn./eui./naa. name")
+        profile = item.get("profile") or default_profile
+        if profile is not None and canonical_profile(profile) not in PROFILES:
+            raise _arg_error(where + ".profile", "unknown profile %r; choose from %s" % (profile, ", ".join(PROFILE_NAMES)))
+        explicit = _explicit_options(item)
+        options: Dict[str, Any] = dict(PROFILES[canonical_profile(profile)].values) if profile else {}
+        options.update(explicit)
+        state = item.get("state") or "present"
+        spec = TargetSpec(address=address, port=int(port), iqn=iqn, state=state, options=options, explicit=explicit,
+                          profile=canonical_profile(profile) if profile else None, index=i)
+        if spec.key in seen:
+            raise _arg_error(where, "%s is listed twice (also %s[%d])" % (spec.portal, field_name, seen[spec.key]))
+        seen[spec.key] = i
+        out.append(spec)
+    return tuple(out)
+
+
+def _adapter_field(params: Mapping[str, Any]) -> Field[str]:
+    adapter = params.get("adapter")
+    if adapter is not None and not str(adapter).startswith("vmhba"):
+        raise _arg_error("adapter", "%r is not an adapter device name (vmhbaN)" % (adapter,))
+    return _opt(adapter)
+
+
+def iscsi_adapter_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+    """``iscsi_adapter`` module arguments -> one Desired per host in scope."""
+    state = params.get("software_iscsi")
+    bindings = params.get("bindings")
+    spec = IscsiSpec(
+        adapter=_adapter_field(params),
+        software=OMIT if state is None else state == "enabled",
+        iqn=_opt(params.get("iqn")),
+        alias=_opt(params.get("alias")),
+        bindings=OMIT if bindings is None else _binding_specs(bindings),
+        purge_bindings=bool(params.get("purge_bindings")),
+    )
+    if spec.purge_bindings and bindings is None:
+        raise _arg_error("purge_bindings", "needs bindings: the complete list of vmks that stay bound")
+    if is_set(spec.iqn) and not str(spec.iqn).startswith(("iqn.", "eui.")):
+        raise _arg_error("iqn", "must start with iqn. or eui., got %r" % (spec.iqn,))
+    flags = flags_from_args(params)
+    return {h: Desired(host=h, iscsi=(spec,), flags=flags) for h in hosts}
+
+
+def iscsi_target_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+    """``iscsi_target`` module arguments -> one Desired per host in scope."""
+    profile = params.get("profile")
+    if profile is not None and canonical_profile(profile) not in PROFILES:
+        raise _arg_error("profile", "unknown profile %r; choose from %s" % (profile, ", ".join(PROFILE_NAMES)))
+    sends = _target_specs(params.get("send_targets"), "send_targets", profile, static=False)
+    statics = _target_specs(params.get("static_targets"), "static_targets", None, static=True)
+    adapter_options = _explicit_options(params.get("adapter_options") or {})
+    if not sends and not statics and not adapter_options and not params.get("purge"):
+        raise _arg_error("send_targets", "nothing to manage: give send_targets, static_targets or adapter_options")
+    spec = IscsiSpec(
+        adapter=_adapter_field(params),
+        send_targets=sends,
+        static_targets=statics,
+        purge_targets=bool(params.get("purge")),
+        adapter_options=adapter_options,
+        rescan=params.get("rescan", True) is not False,
+    )
+    flags = flags_from_args(params)
+    return {h: Desired(host=h, iscsi=(spec,), flags=flags) for h in hosts}

@@ -26,6 +26,7 @@ from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, build_batch
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import build_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
     CONNECTION_ARGSPEC,
     HAS_PYVMOMI,
@@ -48,7 +49,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     host_to_doc,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, read_iscsi
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._retry import RetryPolicy, call_with_retry
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import Case, refusals, render, validate
 
@@ -153,7 +154,10 @@ def converge(module: AnsibleModule, desired_fn: DesiredFn) -> Dict[str, Any]:
         plans = {h: plan_host(obs.hosts[h], desired[h]) for h in names}
         findings = validate([Case(obs.hosts[h], desired[h], plans[h]) for h in names])
         _refuse_or_warn(module, findings)
-        devices = {} if module.check_mode else apply_all(plans, obs)
+        if module.check_mode:
+            return result_of(module, obs, plans, findings, {})
+        devices, adapters = apply_all(plans, obs)
+        plans = read_back(s, plans, obs, adapters)
     return result_of(module, obs, plans, findings, devices)
 
 
@@ -186,20 +190,44 @@ def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
         module.warn(_one_line(f))
 
 
-def apply_all(plans: Mapping[str, Plan], obs: Observation) -> Dict[str, Dict[str, str]]:
-    """Apply every changed host in name order; host -> {planned vmk: real vmk}."""
+def apply_all(plans: Mapping[str, Plan], obs: Observation) -> Tuple[Dict[str, Dict[str, str]], Dict[str, Dict[str, str]]]:
+    """Apply every changed host in name order.
+
+    Returns (host -> {planned vmk: real vmk}, host -> {planned adapter: real adapter}) for the
+    hosts that were written; only hosts with iSCSI calls appear in the second map.
+    """
     devices: Dict[str, Dict[str, str]] = {}
+    adapters: Dict[str, Dict[str, str]] = {}
     for h, plan in plans.items():
         if not plan.changed:
             continue
         batch = build_batch(plan.actions, obs.hosts[h], plan.after, obs.raw[h])
+        pre, post = build_calls(plan.actions, obs.hosts[h], plan.after)
         try:
-            devices[h] = apply_host(batch, obs.raw[h])
+            mapped: Dict[str, str] = {}
+            devices[h] = apply_host(batch, obs.raw[h], pre, post, mapped)
+            if pre or post:
+                adapters[h] = mapped
         except ApplyError as err:
             done = sorted(devices)
             note = " (already changed in this run: %s)" % ", ".join(done) if done else ""
             raise ApplyError(err.message + note, **dict(err.details, changed=bool(done) or err.details.get("changed"))) from err
-    return devices
+    return devices, adapters
+
+
+def read_back(s: Session, plans: Dict[str, Plan], obs: Observation,
+              adapters: Mapping[str, Mapping[str, str]]) -> Dict[str, Plan]:
+    """Re-read the iSCSI state of every host that got iSCSI calls (one PropertyCollector read for
+    all of them), check it against the plan (PB-12 compliance, send-target values) and put what
+    the host reports (real adapter names, discovered static targets) into ``after``."""
+    if not adapters:
+        return plans
+    state = read_iscsi(s, {h: obs.raw[h] for h in adapters})
+    out = dict(plans)
+    for h, mapped in adapters.items():
+        verify(h, plans[h].after.iscsi, state[h], mapped)
+        out[h] = dataclasses.replace(plans[h], after=dataclasses.replace(plans[h].after, iscsi=state[h]))
+    return out
 
 
 # ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import plan_iscsi
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
     OMIT,
@@ -46,6 +47,10 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 )
 
 ORDER: Tuple[Tuple[str, str], ...] = (
+    ("remove", "static_target"),
+    ("remove", "send_target"),
+    ("remove", "binding"),
+    ("remove", "adapter"),
     ("add", "vswitch"),
     ("edit", "vswitch"),
     ("add", "portgroup"),
@@ -57,8 +62,17 @@ ORDER: Tuple[Tuple[str, str], ...] = (
     ("remove", "vmk"),
     ("remove", "portgroup"),
     ("remove", "vswitch"),
+    ("add", "adapter"),
+    ("edit", "adapter"),
+    ("add", "binding"),
+    ("add", "send_target"),
+    ("add", "static_target"),
+    ("edit", "send_target"),
+    ("edit", "static_target"),
+    ("rescan", "adapter"),
 )
-"""The safe order of action groups (create before use, stop using before delete)."""
+"""The safe order of action groups (create before use, stop using before delete): iSCSI
+removals (targets, unbind, disable) before any network change, iSCSI additions after it."""
 
 TEAMING_FIELDS = ("policy", "active", "standby", "failback", "notify_switches", "failure_detection")
 DEDICATED_STACKS = {"vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
@@ -418,8 +432,10 @@ def _service_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterat
 def action_key(action: Action) -> Tuple[int, Tuple[Any, ...], int]:
     """Safe-order key: group of ``ORDER``, natural name order (vmk2 before vmk10), removes first."""
     group = ORDER.index((action.op, action.kind))
-    if action.kind in ("vmk", "service"):
+    if action.kind in ("vmk", "service", "binding"):
         device, _sep, rest = action.name.partition(":")
+        if action.kind == "binding":
+            rest, device = device, rest
         match = re.match(r"vmk(\d+)$", device)
         name_key: Tuple[Any, ...] = (int(match.group(1)) if match else 0, device, rest)
     else:
@@ -461,6 +477,10 @@ def plan_host(observed: Host, desired: Desired) -> Plan:
                                    portgroup_fields))
     actions.extend(_vmk_actions(observed, after, draft.recreated))
     actions.extend(_service_actions(observed, after, draft.recreated))
+    if desired.iscsi or observed.iscsi:
+        iscsi, iscsi_actions = plan_iscsi(observed, after, desired)
+        after = dataclasses.replace(after, iscsi=iscsi)
+        actions.extend(iscsi_actions)
     if not actions:
         after = observed
     return Plan(host=observed.name, actions=order_actions(actions, draft.recreated), after=after)

@@ -26,14 +26,19 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import N
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_FROM_API,
     POLICY_FROM_API,
+    Binding,
     Host,
     Ip,
+    IscsiAdapter,
+    IscsiTarget,
     Pnic,
     PortGroup,
     Teaming,
     VSwitch,
     Vmk,
+    target_key,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OptionDef
 
 try:
     from pyVmomi import vim, vmodl
@@ -50,7 +55,12 @@ HOST_PROPS: Tuple[str, ...] = (
     "configManager.virtualNicManager",
     "configManager.storageSystem",
     "configManager.iscsiManager",
+    "config.storageDevice.hostBusAdapter",
+    "config.storageDevice.softwareInternetScsiEnabled",
+    "config.storageDevice.scsiTopology",
 )
+"""Every host property the pipeline needs, read in the one round trip. The iSCSI adapters come
+with it so that every module (not only the iSCSI ones) sees which vmks are bound (SF-3)."""
 STORAGE_PROPS: Tuple[str, ...] = ("config.storageDevice",)
 CLUSTER_PROPS: Tuple[str, ...] = ("name", "host")
 REQUIRED_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo",
@@ -84,6 +94,9 @@ class RawHost:
     portgroup_specs: Dict[str, Any] = field(default_factory=dict)  # name -> HostPortGroupSpec
     vnic_specs: Dict[str, Any] = field(default_factory=dict)  # device -> HostVirtualNicSpec
     storage_device: Any = None  # HostStorageDeviceInfo, when read
+    software_enabled: bool = False
+    collector: Any = None  # the session's PropertyCollector (targeted read-backs)
+    hbas: Dict[str, Any] = field(default_factory=dict)  # device -> HostInternetScsiHba (targets for the applier)
 
 
 @dataclass
@@ -167,9 +180,57 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
     for name, moid in chosen:
         props = inv.hosts[moid]
         _require(name, props, inv.missing.get(moid, []))
-        hosts[name] = host_from_api(name, props)
         raw[name] = raw_from_api(name, inv.refs[moid], props)
+        raw[name].collector = session.content.propertyCollector
+        bound = read_bindings(session, raw[name])
+        hosts[name] = host_from_api(name, props, bound)
     return Observation(hosts=hosts, raw=raw)
+
+
+ISCSI_PROPS: Tuple[str, ...] = ("config.storageDevice.hostBusAdapter", "config.storageDevice.softwareInternetScsiEnabled",
+                                 "config.storageDevice.scsiTopology")
+
+
+def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Dict[str, IscsiAdapter]]:
+    """Targeted read-back of the iSCSI state of some hosts: one RetrievePropertiesEx for all of
+    them, then ``QueryBoundVnics`` per usable adapter. host name -> adapters."""
+    if not raws:
+        return {}
+    PC = vmodl.query.PropertyCollector
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=r.ref, skip=False) for r in raws.values()],
+                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=list(ISCSI_PROPS))])
+    by_moid: Dict[str, Dict[str, Any]] = {}
+    for oc in retrieve(session, spec):
+        by_moid[oc.obj._moId] = {dp.name: dp.val for dp in (oc.propSet or [])}
+    out: Dict[str, Dict[str, IscsiAdapter]] = {}
+    for name, raw in raws.items():
+        props = by_moid.get(raw.ref._moId)
+        if props is None:
+            raise StateReadError("%s: could not read the iSCSI state back after the change" % name, host=name)
+        probe = RawHost(name=name, ref=raw.ref, network_system=raw.network_system, vnic_manager=raw.vnic_manager,
+                        iscsi_manager=raw.iscsi_manager,
+                        hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
+                              if isinstance(h, vim.host.InternetScsiHba)},
+                        software_enabled=bool(props.get("config.storageDevice.softwareInternetScsiEnabled")))
+        out[name] = iscsi_from_api(props, read_bindings(session, probe))
+    return out
+
+
+def read_bindings(session: Session, raw: RawHost) -> Dict[str, List[Any]]:
+    """``QueryBoundVnics`` of every usable iSCSI adapter of one host (adapter -> IscsiPortInfo[]).
+
+    A disabled software adapter has no bindings that carry I/O and is not queried; a host
+    without iSCSI adapters costs no call at all.
+    """
+    out: Dict[str, List[Any]] = {}
+    if raw.iscsi_manager is None:
+        return out
+    for device, hba in sorted(raw.hbas.items()):
+        if hba.isSoftwareBased and not raw.software_enabled:
+            continue
+        out[device] = list(guarded(raw.name, "QueryBoundVnics", raw.iscsi_manager.QueryBoundVnics,
+                                   iScsiHbaName=device, error=StateReadError) or [])
+    return out
 
 
 def _require(name: str, props: Mapping[str, Any], missing: List[str]) -> None:
@@ -330,7 +391,97 @@ def vmk_from_api(vnic: Any, portgroups: Mapping[str, PortGroup], services: Mappi
     )
 
 
-def host_from_api(name: str, props: Mapping[str, Any]) -> Host:
+# ---------------------------------------------------------------------------------------
+# iSCSI
+# ---------------------------------------------------------------------------------------
+
+
+def option_defs_from_api(defs: Any) -> Dict[str, OptionDef]:
+    out: Dict[str, OptionDef] = {}
+    for d in defs or []:
+        t = d.optionType
+        readonly = bool(getattr(t, "valueIsReadonly", False))
+        if isinstance(t, vim.option.BoolOption):
+            out[d.key] = OptionDef(d.key, "bool", None, None, t.defaultValue, readonly)
+        elif isinstance(t, (vim.option.IntOption, vim.option.LongOption)):
+            out[d.key] = OptionDef(d.key, "int", t.min, t.max, t.defaultValue, readonly)
+    return out
+
+
+def _options(values: Any) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """(effective, own) from HostInternetScsiHbaParamValue[]; own = isInherited not true."""
+    effective: Dict[str, Any] = {}
+    own: Dict[str, Any] = {}
+    for v in values or []:
+        effective[v.key] = v.value
+        if v.isInherited is False:
+            own[v.key] = v.value
+    return effective, own
+
+
+def target_from_api(t: Any, static: bool) -> IscsiTarget:
+    values, own = _options(t.advancedOptions)
+    parent = getattr(t, "parent", None) or ""
+    discovered = static and getattr(t, "discoveryMethod", None) == "sendTargetMethod" and ":" in parent
+    return IscsiTarget(address=t.address, port=t.port or 3260, iqn=(t.iScsiName or "") if static else "",
+                       discovered_from=parent if discovered else "", values=values, own=own)
+
+
+def _live_portals(topology: Any) -> Dict[str, FrozenSet[str]]:
+    """adapter key -> addresses of targets with at least one LUN in ``scsiTopology``."""
+    out: Dict[str, Set[str]] = {}
+    for adapter in getattr(topology, "adapter", None) or []:
+        for target in adapter.target or []:
+            if not target.lun:
+                continue
+            for address in getattr(target.transport, "address", None) or []:
+                out.setdefault(adapter.adapter, set()).add(address.rsplit(":", 1)[0])
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def binding_from_api(port: Any) -> Binding:
+    reasons = getattr(port.complianceStatus, "reason", None) or []
+    return Binding(vmk=port.vnicDevice, path=port.pathStatus or "notUsed",
+                   compliance=tuple(getattr(r, "_wsdlName", type(r).__name__) for r in reasons),
+                   pnic=port.pnicDevice or "")
+
+
+def adapter_from_api(hba: Any, enabled: bool, bound: List[Any], live: Optional[FrozenSet[str]]) -> IscsiAdapter:
+    defs = option_defs_from_api(hba.supportedAdvancedOptions)
+    values, own = _options(hba.advancedOptions)
+    for v in hba.advancedOptions or []:
+        # ESXi leaves isInherited unset at adapter level: a value other than the default was set there.
+        if v.isInherited is None and v.key in defs and v.value != defs[v.key].default:
+            own[v.key] = v.value
+    sends = [target_from_api(t, False) for t in hba.configuredSendTarget or []]
+    statics = [target_from_api(t, True) for t in hba.configuredStaticTarget or []]
+    bindings = {b.vmk: b for b in (binding_from_api(p) for p in bound) if b.vmk}
+    if live is None:
+        # No storage topology: a target counts as live when any bound vmk carries paths (fail safe).
+        carrying = any(b.path in ("active", "lastActive") for b in bindings.values())
+        live = frozenset(t.address for t in sends + statics) if carrying else frozenset()
+    return IscsiAdapter(
+        device=hba.device, software=bool(hba.isSoftwareBased), enabled=enabled if hba.isSoftwareBased else True,
+        iqn=hba.iScsiName or "", alias=hba.iScsiAlias or "", binding_support=hba.networkBindingSupport or "optional",
+        option_defs=defs, values=values, own=own,
+        send_targets={target_key(t): t for t in sends}, static_targets={target_key(t): t for t in statics},
+        bindings=bindings, live_portals=live)
+
+
+def iscsi_from_api(props: Mapping[str, Any], bound: Mapping[str, List[Any]]) -> Dict[str, IscsiAdapter]:
+    enabled = bool(props.get("config.storageDevice.softwareInternetScsiEnabled"))
+    live = _live_portals(props.get("config.storageDevice.scsiTopology"))
+    topology = props.get("config.storageDevice.scsiTopology") is not None and bool(live)
+    out: Dict[str, IscsiAdapter] = {}
+    for hba in props.get("config.storageDevice.hostBusAdapter") or []:
+        if isinstance(hba, vim.host.InternetScsiHba):
+            key = hba.key or hba.device
+            out[hba.device] = adapter_from_api(hba, enabled, bound.get(hba.device, []),
+                                               live.get(key, frozenset()) if topology else None)
+    return out
+
+
+def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[str, List[Any]]] = None) -> Host:
     """One host's properties (as returned by the PropertyCollector) -> the canonical Host."""
     net = props["config.network"]
     switches = {vs.name: vswitch_from_api(vs) for vs in (net.vswitch or [])}
@@ -343,7 +494,7 @@ def host_from_api(name: str, props: Mapping[str, Any]) -> Host:
     stacks = frozenset(NETSTACK_FROM_API.get(s.key, s.key) for s in (net.netStackInstance or []) if s.key)
     extra: Dict[str, Any] = {"netstacks": stacks} if stacks else {}
     return Host(name=name, version=getattr(product, "version", "") or "", pnics=pnics, vswitches=switches,
-                portgroups=portgroups, vmks=vmks, nic_types=offered, **extra)
+                portgroups=portgroups, vmks=vmks, nic_types=offered, iscsi=iscsi_from_api(props, bound or {}), **extra)
 
 
 def raw_from_api(name: str, ref: Any, props: Mapping[str, Any]) -> RawHost:
@@ -359,4 +510,7 @@ def raw_from_api(name: str, ref: Any, props: Mapping[str, Any]) -> RawHost:
         portgroup_specs={pg.spec.name: pg.spec for pg in (net.portgroup or [])},
         vnic_specs={v.device: v.spec for v in (net.vnic or [])},
         storage_device=props.get("config.storageDevice"),
+        hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
+              if isinstance(h, vim.host.InternetScsiHba)},
+        software_enabled=bool(props.get("config.storageDevice.softwareInternetScsiEnabled")),
     )

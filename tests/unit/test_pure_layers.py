@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-PURE = ("_model", "_planner", "_validator")
+PURE = ("_model", "_planner", "_validator", "_iscsi_plan", "_profiles")
 
 SCRIPT = """
 import sys

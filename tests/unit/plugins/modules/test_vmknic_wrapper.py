@@ -77,7 +77,7 @@ def wrapper(monkeypatch):
         state["read"] += 1
         return obs
 
-    def apply_host(batch, raw):
+    def apply_host(batch, raw, *_iscsi):
         state["applied"].append(batch)
         return {"vmk2": "vmk5"}
 
@@ -156,7 +156,7 @@ def test_argument_errors_name_field_and_host(wrapper, capsys):
 def test_apply_errors_exit_cleanly(wrapper, capsys, monkeypatch):
     mod, state = wrapper
 
-    def boom(batch, raw):
+    def boom(batch, raw, *_iscsi):
         raise ApplyError("esx01.lab.local: UpdateNetworkConfig failed: in use (ResourceInUse)",
                          host=H, call="UpdateNetworkConfig", fault="ResourceInUse")
     monkeypatch.setattr(mod, "apply_host", boom)

@@ -1,0 +1,259 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""iSCSI actions -> HostStorageSystem / IscsiManager calls, and the read-back after them.
+
+Private to this collection. Imports pyVmomi (guarded in ``_client``).
+
+Invariants
+- Calls are derived from the planned actions and the values of R; nothing is written that
+  the plan does not list. Removals (targets, unbind, disable) run before the host's network
+  change, additions after it (``_planner.ORDER``).
+- Targets are added and removed with one call per adapter and kind; advanced options with one
+  ``UpdateInternetScsiAdvancedOptions`` per distinct change (targets that get the same values
+  share a ``targetSet``). Options go on targets; the adapter level only when declared.
+- ``UnbindVnic`` is never forced (rule SF-5): the host's own path checks stay in force.
+- A software adapter created by this run is looked up by one targeted PropertyCollector read,
+  and the plan's predicted device name is mapped to the real one.
+- After the writes, one read-back per host (storage device + ``QueryBoundVnics``) must show
+  every bound vmk compliant (rule PB-12) and every planned send-target value held (TP); a
+  mismatch fails the task naming the object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, DriftError, StateReadError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    Action,
+    Host,
+    IscsiAdapter,
+    IscsiTarget,
+    TargetKey,
+)
+
+try:
+    from pyVmomi import vim, vmodl
+except ImportError:  # pragma: no cover - the module wrapper reports the missing library
+    pass
+
+PRE_KINDS = {("remove", "static_target"), ("remove", "send_target"), ("remove", "binding"), ("remove", "adapter")}
+ISCSI_KINDS = ("adapter", "binding", "send_target", "static_target")
+
+
+@dataclass(frozen=True)
+class Call:
+    """One planned API call: the manager it goes to, its WSDL name and keyword arguments.
+
+    ``adapter`` is the planned adapter device; the applier substitutes the real one.
+    """
+
+    target: str  # "storage" (HostStorageSystem) or "iscsi" (IscsiManager)
+    method: str
+    adapter: str
+    kwargs: Tuple[Tuple[str, Any], ...] = ()
+
+    def describe(self) -> str:
+        return "%s(%s)" % (self.method, self.adapter)
+
+
+def _hba_arg(method: str) -> str:
+    if method in ("BindVnic", "UnbindVnic"):
+        return "iScsiHbaName"
+    if method == "RescanHba":
+        return "hbaDevice"
+    return "iScsiHbaDevice"
+
+
+def _send(t: IscsiTarget) -> Any:
+    return vim.host.InternetScsiHba.SendTarget(address=t.address, port=t.port)
+
+
+def _static(t: IscsiTarget) -> Any:
+    return vim.host.InternetScsiHba.StaticTarget(address=t.address, port=t.port, iScsiName=t.iqn)
+
+
+def param_values(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[Any]:
+    """ParamValues for the keys whose own value changes: set (isInherited false) or revert."""
+    out = []
+    for key in sorted(set(before) | set(after)):
+        if key in after and before.get(key) != after[key]:
+            out.append(vim.host.InternetScsiHba.ParamValue(key=key, value=after[key], isInherited=False))
+        elif key not in after:
+            out.append(vim.host.InternetScsiHba.ParamValue(key=key, isInherited=True))
+    return out
+
+
+def _option_calls(device: str, kind: str, old: Mapping[TargetKey, IscsiTarget],
+                  new: Mapping[TargetKey, IscsiTarget]) -> List[Call]:
+    """One UpdateInternetScsiAdvancedOptions per distinct change; same change = one targetSet."""
+    groups: Dict[Tuple[Tuple[str, Any, Optional[bool]], ...], List[IscsiTarget]] = {}
+    for key, target in sorted(new.items()):
+        before = old[key].own if key in old else {}
+        if dict(before) == dict(target.own):
+            continue
+        values = param_values(before, target.own)
+        if not values:
+            continue
+        signature = tuple((v.key, v.value, v.isInherited) for v in values)
+        groups.setdefault(signature, []).append(target)
+    calls = []
+    for signature, targets in groups.items():
+        values = [vim.host.InternetScsiHba.ParamValue(key=k, value=v, isInherited=i) if not i
+                  else vim.host.InternetScsiHba.ParamValue(key=k, isInherited=True) for k, v, i in signature]
+        if kind == "send_target":
+            target_set = vim.host.InternetScsiHba.TargetSet(sendTargets=[_send(t) for t in targets])
+        else:
+            target_set = vim.host.InternetScsiHba.TargetSet(staticTargets=[_static(t) for t in targets])
+        calls.append(Call("storage", "UpdateInternetScsiAdvancedOptions", device,
+                          (("targetSet", target_set), ("options", values))))
+    return calls
+
+
+def _targets(actions: Sequence[Action], op: str, kind: str, device: str) -> List[str]:
+    prefix = device + "/"
+    return [a.name for a in actions if a.op == op and a.kind == kind and a.name.startswith(prefix)]
+
+
+def _by_name(targets: Mapping[TargetKey, IscsiTarget], device: str) -> Dict[str, IscsiTarget]:
+    return {"%s/%s%s" % (device, t.portal, "/" + t.iqn if t.iqn else ""): t for t in targets.values()}
+
+
+def build_calls(actions: Sequence[Action], observed: Host, after: Host) -> Tuple[List[Call], List[Call]]:
+    """Pure: (calls before the network change, calls after it) for one host."""
+    pre: List[Call] = []
+    post: List[Call] = []
+    mine = [a for a in actions if a.kind in ISCSI_KINDS]
+    devices = sorted({a.name.split("/")[0].split(":")[0] for a in mine})
+    for device in devices:
+        old = observed.iscsi.get(device)
+        new = after.iscsi.get(device)
+        if new is None:
+            continue
+        old_sends = dict(old.send_targets) if old else {}
+        old_statics = dict(old.static_targets) if old else {}
+        removed_statics = [_by_name(old_statics, device)[n] for n in _targets(mine, "remove", "static_target", device)]
+        if removed_statics:
+            pre.append(Call("storage", "RemoveInternetScsiStaticTargets", device,
+                            (("targets", [_static(t) for t in removed_statics]),)))
+        removed_sends = [_by_name(old_sends, device)[n] for n in _targets(mine, "remove", "send_target", device)]
+        if removed_sends:
+            pre.append(Call("storage", "RemoveInternetScsiSendTargets", device,
+                            (("targets", [_send(t) for t in removed_sends]),)))
+        for a in mine:
+            if a.kind == "binding" and a.op == "remove" and a.name.startswith(device + ":"):
+                pre.append(Call("iscsi", "UnbindVnic", device, (("vnicDevice", a.name.split(":", 1)[1]), ("force", False))))
+            if a.kind == "adapter" and a.name == device and a.op == "remove":
+                pre.append(Call("storage", "UpdateSoftwareInternetScsiEnabled", device, (("enabled", False),)))
+        for a in mine:
+            if a.kind != "adapter" or a.name != device:
+                continue
+            if a.op == "add":
+                post.append(Call("storage", "UpdateSoftwareInternetScsiEnabled", device, (("enabled", True),)))
+            elif a.op == "edit":
+                if "iqn" in a.changes:
+                    post.append(Call("storage", "UpdateInternetScsiName", device, (("iScsiName", new.iqn),)))
+                if "alias" in a.changes:
+                    post.append(Call("storage", "UpdateInternetScsiAlias", device, (("iScsiAlias", new.alias),)))
+                values = param_values(old.own if old else {}, new.own)
+                if values:
+                    post.append(Call("storage", "UpdateInternetScsiAdvancedOptions", device, (("options", values),)))
+        for a in mine:
+            if a.kind == "binding" and a.op == "add" and a.name.startswith(device + ":"):
+                post.append(Call("iscsi", "BindVnic", device, (("vnicDevice", a.name.split(":", 1)[1]),)))
+        new_sends = _by_name(new.send_targets, device)
+        added_sends = [new_sends[n] for n in _targets(mine, "add", "send_target", device)]
+        if added_sends:
+            post.append(Call("storage", "AddInternetScsiSendTargets", device, (("targets", [_send(t) for t in added_sends]),)))
+        new_statics = _by_name(new.static_targets, device)
+        added_statics = [new_statics[n] for n in _targets(mine, "add", "static_target", device)]
+        if added_statics:
+            post.append(Call("storage", "AddInternetScsiStaticTargets", device,
+                             (("targets", [_static(t) for t in added_statics]),)))
+        post.extend(_option_calls(device, "send_target", old_sends, new.send_targets))
+        post.extend(_option_calls(device, "static_target", old_statics, new.static_targets))
+        if any(a.op == "rescan" and a.name == device for a in mine):
+            post.append(Call("storage", "RescanHba", device))
+    return pre, post
+
+
+# ---------------------------------------------------------------------------------------
+# Talking to the host
+# ---------------------------------------------------------------------------------------
+
+
+def software_device(raw: Any) -> Optional[str]:
+    """The software adapter's device, by one PropertyCollector read of the host's HBAs."""
+    PC = vmodl.query.PropertyCollector
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=raw.ref, skip=False)],
+                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=["config.storageDevice.hostBusAdapter"])])
+    result = guarded(raw.name, "RetrievePropertiesEx", raw.collector.RetrievePropertiesEx, specSet=[spec],
+                     options=PC.RetrieveOptions(), error=StateReadError)
+    for oc in getattr(result, "objects", None) or []:
+        for prop in oc.propSet or []:
+            for hba in prop.val or []:
+                if isinstance(hba, vim.host.InternetScsiHba) and hba.isSoftwareBased:
+                    return hba.device
+    return None
+
+
+def run_calls(calls: Sequence[Call], raw: Any, adapters: Dict[str, str], done: List[str]) -> None:
+    """Issue ``calls`` in order; ``adapters`` maps planned -> real adapter devices (updated)."""
+    for call in calls:
+        device = adapters.get(call.adapter, call.adapter)
+        manager = raw.storage_system if call.target == "storage" else raw.iscsi_manager
+        kwargs = dict(call.kwargs)
+        kwargs[_hba_arg(call.method)] = device
+        if call.method == "UpdateSoftwareInternetScsiEnabled":
+            kwargs.pop("iScsiHbaDevice")
+        _checked(raw.name, call.method, getattr(manager, call.method), done, **kwargs)
+        done.append("%s(%s)" % (call.method, device))
+        if call.method == "UpdateSoftwareInternetScsiEnabled" and kwargs.get("enabled"):
+            real = software_device(raw)
+            if real is None:
+                raise ApplyError("%s: software iSCSI was enabled but no software adapter appeared" % raw.name,
+                                 host=raw.name, changed=True)
+            adapters[call.adapter] = real
+
+
+def _checked(host: str, method: str, fn: Callable[..., Any], done: List[str], **kwargs: Any) -> Any:
+    try:
+        return guarded(host, method, fn, **kwargs)
+    except ApplyError as err:
+        if not done:
+            raise
+        raise ApplyError("%s (already applied on %s: %s)" % (err.message, host, ", ".join(done)),
+                         **dict(err.details, changed=True)) from err
+
+
+def verify(host: str, planned: Mapping[str, IscsiAdapter], observed: Mapping[str, IscsiAdapter],
+           adapters: Mapping[str, str]) -> None:
+    """Read-back checks after apply: bound vmks compliant (PB-12), send-target values held (TP)."""
+    problems = []
+    for device, want in sorted(planned.items()):
+        got = observed.get(adapters.get(device, device))
+        if got is None:
+            problems.append("adapter %s is missing" % device)
+            continue
+        for vmk, binding in got.bindings.items():
+            if binding.compliance:
+                problems.append("[PB-12] %s on %s is not compliant: %s" % (vmk, got.device, ", ".join(binding.compliance)))
+        for vmk in want.bindings:
+            if vmk not in got.bindings:
+                problems.append("%s is not bound to %s" % (vmk, got.device))
+        for key, target in want.send_targets.items():
+            held = got.send_targets.get(key)
+            if held is None:
+                problems.append("send target %s is missing on %s" % (target.portal, got.device))
+                continue
+            wrong = {k: v for k, v in target.own.items() if held.own.get(k) != v}
+            if wrong:
+                problems.append("send target %s on %s holds %s, planned %s" % (
+                    target.portal, got.device, {k: held.own.get(k) for k in wrong}, wrong))
+    if problems:
+        raise DriftError("%s: read-back after apply does not match the plan: %s" % (host, "; ".join(problems)),
+                         host=host, changed=True)
