@@ -67,3 +67,37 @@ options:
     type: bool
     default: false
 """
+
+    # Flags of the iSCSI modules (iscsi_adapter, iscsi_target).
+    ISCSI_FLAGS = r"""
+options:
+  allow_path_disruption:
+    description:
+      - Accept a step that unbinds a vmk or removes a target that carries active storage paths (rule SF-4 becomes a
+        warning), and let a change to a bound vmk unbind, change and rebind it (rule SF-3). Removing the last active
+        path to storage is refused even with this flag.
+    type: bool
+    default: false
+  allow_routed_port_binding:
+    description:
+      - Accept target portals outside the subnet of the bound vmks (rule PB-7 becomes a warning). Each bound vmk then
+        needs its own gateway override (rule PB-8).
+    type: bool
+    default: false
+"""
+
+    # Flags of iscsi_target.
+    TARGET_FLAGS = r"""
+options:
+  allow_adapter_level_params:
+    description:
+      - Accept O(adapter_options), which apply to every target of the adapter, and options on static targets
+        discovered from a send target (rule TP-3 becomes a warning).
+    type: bool
+    default: false
+  allow_profile_deviation:
+    description:
+      - Accept explicit values that differ from the target's vendor O(profile) (rule TP-5 becomes a warning).
+    type: bool
+    default: false
+"""

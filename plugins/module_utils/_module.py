@@ -73,7 +73,8 @@ TEAMING_ARGSPEC: Dict[str, Dict[str, Any]] = {
 FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {
     name: {"type": "bool", "default": False}
     for name in ("allow_recreate", "allow_no_active_uplink", "allow_management_path_change",
-                 "physical_etherchannel_confirmed")
+                 "physical_etherchannel_confirmed", "allow_path_disruption", "allow_routed_port_binding",
+                 "allow_adapter_level_params", "allow_profile_deviation")
 }
 """Opt-in safety flags a module may take; documented by the ``plan`` doc fragment."""
 

@@ -29,11 +29,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import changed_bound_vmks, resolve_adapter
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
     Desired,
     Finding,
     Host,
+    IscsiAdapter,
+    TargetSpec,
     PortGroup,
     Teaming,
     TeamingSpec,
@@ -47,6 +50,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import 
     Plan,
     match_vmk,
     wants_recreate,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import (
+    ESXI_OPTION_DEFS,
+    LOGIN_TIMEOUT_RANGE,
+    OPTION_NAMES,
+    OptionDef,
+    profile_values,
 )
 
 ERROR = "error"
@@ -447,7 +457,8 @@ def mh1_exempt_iscsi(case: Case, members: Sequence[Vmk]) -> bool:
     """Every member is declared ``purpose: iscsi`` in this task or, when unmanaged here, is
     iSCSI-shaped (port binding; PB rules apply)."""
     purposes = _purposes(case)
-    return all(purposes.get(v.device) == "iscsi" if v.device in purposes else _iscsi_shaped(case, v)
+    return all(case.after.bound_to(v.device) is not None
+               or (purposes.get(v.device) == "iscsi" if v.device in purposes else _iscsi_shaped(case, v))
                for v in members)
 
 
@@ -636,6 +647,12 @@ def sf1_management_vmk(case: Case) -> Iterator[Finding]:
                           "the plan changes management vmk %s (%s): %s" % (device, before.portgroup, "; ".join(what)),
                           "remove this %s from the task: vmk0 and management vmks are never changed by this "
                           "collection (change them by hand)" % ("state: absent" if after is None else "change"))
+    for a in case.plan.actions:
+        device, _sep, vmk = a.name.partition(":")
+        if a.kind == "binding" and a.op == "add" and vmk in o.management_vmks:
+            yield finding("SF-1", case.host, "vmk:%s [hba:%s]" % (vmk, device),
+                          "the plan binds management vmk %s to iSCSI adapter %s" % (vmk, device),
+                          "remove %s from bindings: bind dedicated iSCSI vmks only" % vmk)
 
 
 def sf2_management_path(case: Case) -> Iterator[Finding]:
@@ -740,15 +757,42 @@ def _declared_vmks(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None
             allowed[("service", device)].add(ANY)
 
 
+def _declared_iscsi(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+    """iSCSI writes are declared per adapter: its state, names and options, its bindings (and
+    the unbind/rebind of bound vmks that allow_path_disruption asks for), its targets."""
+    for spec in case.desired.iscsi:
+        adapter = resolve_adapter(case.after.iscsi, spec)
+        if adapter is None:
+            continue
+        fields = allowed[("adapter", adapter.device)]
+        if is_set(spec.software):
+            fields.add(ANY)
+        fields.update(name for name in ("iqn", "alias") if is_set(getattr(spec, name)))
+        fields.update("options." + OPTION_NAMES.get(k, k) for k in spec.adapter_options)
+        if is_set(spec.bindings) or case.desired.flags.allow_path_disruption:
+            allowed[("binding", adapter.device)].add(ANY)
+        if spec.send_targets or spec.static_targets or spec.purge_targets:
+            allowed[("send_target", adapter.device)].add(ANY)
+            allowed[("static_target", adapter.device)].add(ANY)
+    if case.desired.flags.allow_path_disruption:
+        for device in case.observed.iscsi:
+            allowed[("binding", device)].add(ANY)
+
+
 def sf7_undeclared_write(case: Case) -> Iterator[Finding]:
     """Invariant: every written field was declared by the user or derived by a documented rule."""
     allowed: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
     _declared_vswitch(case, allowed)
     _declared_vmks(case, allowed)
+    _declared_iscsi(case, allowed)
     for action in case.plan.actions:
         name = action.name.partition(":")[0] if action.kind == "service" else action.name
+        if action.kind in ("binding", "send_target", "static_target"):
+            name = re.split(r"[:/]", action.name, maxsplit=1)[0]  # declared per adapter
         ok = allowed.get((action.kind, name), set())
         if ANY in ok:
+            continue
+        if action.op == "rescan" and any(k[0] == "send_target" and k[1] == action.name for k in allowed):
             continue
         extra = sorted(action.changes) if action.op in ("add", "remove") else sorted(set(action.changes) - ok)
         if action.kind == "service" or action.op in ("add", "remove"):
@@ -787,6 +831,485 @@ def sf8_drops_relied_uplink(case: Case) -> Iterator[Finding]:
                                  _names(pg_o.effective.active or ())),
                               "keep %s in uplinks of %s, or first move teaming.active of %s to %s"
                               % (_names(relied), sw.name, pg.name, _names(sw.uplinks)))
+
+
+# ---------------------------------------------------------------------------------------
+# PB: software iSCSI port binding
+# ---------------------------------------------------------------------------------------
+
+
+def hba_obj(device: str) -> str:
+    return "hba:%s" % device
+
+
+def bound_obj(host: Host, vmk: Vmk, adapter: str) -> str:
+    """``portgroup:vSwitch1/iSCSI-A [vmk1 -> hba:vmhba64]`` (the port group carries the teaming)."""
+    pg = host.portgroups.get(vmk.portgroup)
+    where = pg_obj(pg) if pg else vmk_obj(vmk)
+    return "%s [%s -> hba:%s]" % (where, vmk.device, adapter)
+
+
+def target_obj(adapter: str, portal: str) -> str:
+    return "target:%s/%s" % (adapter, portal)
+
+
+def effective_of(host: Host, vmk: Vmk) -> Tuple[Teaming, Optional[VSwitch]]:
+    """eff(pg(v)) in ``host`` (override over the vSwitch) and sw(v)."""
+    pg = host.portgroups.get(vmk.portgroup)
+    sw = host.vswitches.get(pg.vswitch) if pg else None
+    if pg is None:
+        return Teaming(), sw
+    return (pg.override.merged_over(sw.teaming) if sw else pg.effective), sw
+
+
+def _active_standby(host: Host, vmk: Vmk) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    """A(pg) and S(pg) restricted to the bridge (what the host's compliance check sees)."""
+    eff, sw = effective_of(host, vmk)
+    bridge = set(sw.uplinks) if sw else set()
+    return (tuple(n for n in eff.active or () if n in bridge), tuple(n for n in eff.standby or () if n in bridge))
+
+
+def bound_sets(host: Host) -> Iterator[Tuple[IscsiAdapter, List[Vmk]]]:
+    """(adapter, B(a)) for every adapter of ``host`` with bound vmks that exist."""
+    for device, adapter in sorted(host.iscsi.items()):
+        members = [host.vmks[d] for d in adapter.bindings if d in host.vmks]
+        if members:
+            yield adapter, sorted(members, key=lambda v: v.number)
+
+
+def pb1_bound_vmk_one_active(case: Case) -> Iterator[Finding]:
+    """A bound vmk whose port group does not have exactly one active uplink."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        for vmk in members:
+            active, _standby = _active_standby(r, vmk)
+            if len(active) != 1:
+                sw = effective_of(r, vmk)[1]
+                others = [n for n in (sw.uplinks if sw else ()) if n not in active[:1]]
+                yield finding("PB-1", case.host, bound_obj(r, vmk, adapter.device),
+                              "active uplinks %s: a bound vmk needs exactly one" % _names(active),
+                              "set teaming.active: [%s] and teaming.unused: %s on port group %s"
+                              % (active[0] if active else "<one uplink>", _names(others[1:] if not active else others),
+                                 vmk.portgroup))
+
+
+def pb2_bound_vmk_no_standby(case: Case) -> Iterator[Finding]:
+    """A bound vmk whose port group lists a standby uplink (non-compliant even while active is up)."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        for vmk in members:
+            active, standby = _active_standby(r, vmk)
+            if standby:
+                yield finding("PB-2", case.host, bound_obj(r, vmk, adapter.device),
+                              "failover order active=%s standby=%s" % (_names(active), _names(standby)),
+                              "set teaming.standby: [] and list %s under teaming.unused on port group %s"
+                              % (", ".join(standby), vmk.portgroup))
+
+
+def pb3_bound_order_inherited(case: Case) -> Iterator[Finding]:
+    """A bound vmk whose port group inherits the switch order (a NIC added later breaks it)."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        for vmk in members:
+            pg = r.portgroups.get(vmk.portgroup)
+            if pg is not None and pg.override.active is None:
+                yield finding("PB-3", case.host, bound_obj(r, vmk, adapter.device),
+                              "port group %s inherits the failover order of %s" % (pg.name, pg.vswitch),
+                              "declare teaming.active (one uplink) and teaming.unused (the others) on %s" % pg.name)
+
+
+def pb4_fewer_than_two_paths(case: Case) -> Iterator[Finding]:
+    """Fewer than two distinct active uplinks among an adapter's bound vmks."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        uplinks = {_active_standby(r, v)[0][:1] for v in members}
+        if len({u for u in uplinks if u}) < 2:
+            yield finding("PB-4", case.host, hba_obj(adapter.device),
+                          "%s bound (%s) on %d distinct NIC(s)" % (_count(len(members), "vmk"),
+                                                                   ", ".join(v.device for v in members),
+                                                                   len({u for u in uplinks if u})),
+                          "bind a second vmk whose active uplink is a different NIC")
+
+
+def pb5_shared_active_uplink(case: Case) -> Iterator[Finding]:
+    """Two bound vmks of one adapter on the same active uplink."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        by_nic: Dict[str, List[str]] = defaultdict(list)
+        for vmk in members:
+            active = _active_standby(r, vmk)[0]
+            if len(active) == 1:
+                by_nic[active[0]].append(vmk.device)
+        for nic, devices in sorted(by_nic.items()):
+            if len(devices) > 1:
+                yield finding("PB-5", case.host, hba_obj(adapter.device),
+                              "%s all use active uplink %s" % (", ".join(devices), nic),
+                              "give each bound vmk's port group a different teaming.active uplink")
+
+
+def pb6_one_subnet_one_switch(case: Case) -> Iterator[Finding]:
+    """Bound vmks of one adapter in different subnets, VLANs or switches."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        first = members[0]
+        first_pg = r.portgroups.get(first.portgroup)
+        for vmk in members[1:]:
+            pg = r.portgroups.get(vmk.portgroup)
+            diffs = []
+            if vmk.ip.network != first.ip.network:
+                diffs.append("subnet %s vs %s" % (vmk.ip.network, first.ip.network))
+            if pg is not None and first_pg is not None and pg.vlan != first_pg.vlan:
+                diffs.append("vlan %d vs %d" % (pg.vlan, first_pg.vlan))
+            if vmk.vswitch != first.vswitch:
+                diffs.append("vswitch %s vs %s" % (vmk.vswitch, first.vswitch))
+            if diffs:
+                yield finding("PB-6", case.host, bound_obj(r, vmk, adapter.device),
+                              "%s differs from bound %s: %s" % (vmk.device, first.device, "; ".join(diffs)),
+                              "put every vmk bound to %s in one subnet, VLAN and vSwitch (change %s's ip/vlan/"
+                              "vswitch, or do not bind it)" % (adapter.device, vmk.device))
+
+
+def _off_subnet(adapter: IscsiAdapter, members: Sequence[Vmk]) -> List[Tuple[str, List[Vmk]]]:
+    out = []
+    for portal in adapter.portals():
+        address = ipaddress.IPv4Address(portal)
+        outside = [v for v in members if v.ip.network is not None and address not in v.ip.network]
+        if outside:
+            out.append((portal, outside))
+    return out
+
+
+def pb7_portal_outside_subnet(case: Case) -> Iterator[Finding]:
+    """A target portal outside the subnet of a bound vmk (routed port binding)."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        for portal, outside in _off_subnet(adapter, members):
+            nets = sorted({str(v.ip.network) for v in outside})
+            yield finding("PB-7", case.host, target_obj(adapter.device, portal),
+                          "portal %s is outside %s of bound %s" % (portal, ", ".join(nets),
+                                                                   ", ".join(v.device for v in outside)),
+                          "use a portal in %s, or set allow_routed_port_binding: true (see PB-8)" % ", ".join(nets))
+
+
+def pb8_routed_binding_preconditions(case: Case) -> Iterator[Finding]:
+    """Routed binding opted in, but a bound vmk has no gateway override to reach off-subnet portals."""
+    if not case.desired.flags.allow_routed_port_binding:
+        return
+    r = case.after
+    for adapter, members in bound_sets(r):
+        for portal, outside in _off_subnet(adapter, members):
+            for vmk in outside:
+                if not vmk.gateway:
+                    yield finding("PB-8", case.host, bound_obj(r, vmk, adapter.device),
+                                  "%s reaches portal %s only through a route, and has no gateway override"
+                                  % (vmk.device, portal),
+                                  "give %s a per-vmk default gateway in its own subnet, or use a portal in %s"
+                                  % (vmk.device, vmk.ip.network))
+
+
+def pb9_bound_vmk_iphash(case: Case) -> Iterator[Finding]:
+    """A bound vmk on IP-hash teaming (or a LAG): the uplink is chosen per flow."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        for vmk in members:
+            eff, _sw = effective_of(r, vmk)
+            if eff.policy == "iphash":
+                yield finding("PB-9", case.host, bound_obj(r, vmk, adapter.device),
+                              "port group %s uses IP-hash teaming (route based on IP hash)" % vmk.portgroup,
+                              "give %s teaming.policy: failover_explicit with one active uplink, or move it to a "
+                              "vSwitch without IP hash / link aggregation" % vmk.portgroup)
+
+
+def pb11_adapter_named(case: Case) -> Iterator[Finding]:
+    """The task's adapter is not an iSCSI adapter of the host (or does not support binding)."""
+    r = case.after
+    for spec in case.desired.iscsi:
+        if is_set(spec.adapter):
+            adapter = r.iscsi.get(spec.adapter)
+            if adapter is None:
+                yield finding("PB-11", case.host, hba_obj(spec.adapter),
+                              "%s is not an iSCSI adapter of this host (iSCSI adapters: %s)"
+                              % (spec.adapter, ", ".join(sorted(r.iscsi)) or "none"),
+                              "set adapter to one of the host's iSCSI adapters, or omit it for the software adapter")
+                continue
+        else:
+            adapter = r.software_adapter
+            if adapter is None or not adapter.enabled:
+                yield finding("PB-11", case.host, "hba:software",
+                              "software iSCSI is not enabled on this host",
+                              "enable it first: vmkfabric.vsphere.iscsi_adapter with software_iscsi: enabled")
+                continue
+        if is_set(spec.bindings) and spec.bindings and adapter.binding_support == "notsupported":
+            yield finding("PB-11", case.host, hba_obj(adapter.device),
+                          "%s does not support network port binding" % adapter.device,
+                          "remove bindings for %s (it reaches targets without port binding)" % adapter.device)
+
+
+def pb12_host_reports_noncompliant(case: Case) -> Iterator[Finding]:
+    """The host reports a bound vmk non-compliant and the plan does not change its teaming."""
+    o, r = case.observed, case.after
+    for device, adapter in sorted(o.iscsi.items()):
+        after = r.iscsi.get(device)
+        for vmk, binding in adapter.bindings.items():
+            if not binding.compliance or after is None or vmk not in after.bindings or vmk not in r.vmks:
+                continue
+            if vmk in o.vmks and _active_standby(o, o.vmks[vmk]) == _active_standby(r, r.vmks[vmk]):
+                yield finding("PB-12", case.host, bound_obj(r, r.vmks[vmk], device),
+                              "the host reports %s non-compliant: %s" % (vmk, ", ".join(binding.compliance)),
+                              "fix the teaming of port group %s (one active uplink, the others unused) with "
+                              "vmkfabric.vsphere.vmknic" % r.vmks[vmk].portgroup)
+
+
+def pb13_bound_vmk_default_stack(case: Case) -> Iterator[Finding]:
+    """A bound vmk not on the default TCP/IP stack."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        for vmk in members:
+            if vmk.netstack != "default":
+                yield finding("PB-13", case.host, bound_obj(r, vmk, adapter.device),
+                              "%s is on netstack %s" % (vmk.device, vmk.netstack),
+                              "bind only vmks on the default netstack (create the iSCSI vmk with netstack: default)")
+
+
+def pb14_iscsi_vmk_unbound(case: Case) -> Iterator[Finding]:
+    """A vmk this task declares ``purpose: iscsi`` is not bound to any adapter in R."""
+    r = case.after
+    for spec, vmk in managed(case):
+        if spec.purpose == "iscsi" and vmk is not None and r.bound_to(vmk.device) is None:
+            yield finding("PB-14", case.host, vmk_obj(vmk),
+                          "%s (purpose: iscsi) is not bound to an iSCSI adapter" % vmk.device,
+                          "bind it with vmkfabric.vsphere.iscsi_adapter (bindings: [%s, ...])" % vmk.device)
+
+
+# ---------------------------------------------------------------------------------------
+# TP: dynamic-target parameters
+# ---------------------------------------------------------------------------------------
+
+
+def _target_specs(case: Case) -> Iterator[Tuple[str, str, TargetSpec, IscsiAdapter]]:
+    """(field prefix, kind, spec, adapter in R) for every declared target of a resolvable adapter."""
+    for spec in case.desired.iscsi:
+        adapter = resolve_adapter(case.after.iscsi, spec)
+        if adapter is None:
+            continue
+        for t in spec.send_targets:
+            yield "send_targets[%d]" % t.index, "send", t, adapter
+        for t in spec.static_targets:
+            yield "static_targets[%d]" % t.index, "static", t, adapter
+
+
+def _declared_options(case: Case) -> Iterator[Tuple[str, str, str, Any, IscsiAdapter]]:
+    """(object, field, API key, value, adapter) of every declared advanced option."""
+    for prefix, _kind, t, adapter in _target_specs(case):
+        for key, value in sorted(t.options.items()):
+            yield target_obj(adapter.device, t.portal), "%s.%s" % (prefix, OPTION_NAMES.get(key, key)), key, value, adapter
+    for spec in case.desired.iscsi:
+        adapter = resolve_adapter(case.after.iscsi, spec)
+        for key, value in sorted(spec.adapter_options.items()):
+            if adapter is not None:
+                yield hba_obj(adapter.device), "adapter_options.%s" % OPTION_NAMES.get(key, key), key, value, adapter
+
+
+def _option_def(adapter: IscsiAdapter, key: str) -> Optional[OptionDef]:
+    return adapter.option_defs.get(key) or (None if adapter.option_defs else ESXI_OPTION_DEFS.get(key))
+
+
+def tp1_option_range(case: Case) -> Iterator[Finding]:
+    """An integer option outside its range (LoginTimeout 1-60, or narrower as the host reports)."""
+    for obj, field_name, key, value, adapter in _declared_options(case):
+        d = _option_def(adapter, key)
+        if d is None or d.kind != "int" or isinstance(value, bool) or not isinstance(value, int):
+            continue
+        low, high = d.low, d.high
+        if key == "LoginTimeout":
+            low = max(LOGIN_TIMEOUT_RANGE[0], low if low is not None else LOGIN_TIMEOUT_RANGE[0])
+            high = min(LOGIN_TIMEOUT_RANGE[1], high if high is not None else LOGIN_TIMEOUT_RANGE[1])
+        if (low is not None and value < low) or (high is not None and value > high):
+            yield finding("TP-1", case.host, obj, "%s %s is outside %s-%s" % (field_name, value, low, high),
+                          "set %s to an integer from %s to %s" % (field_name, low, high))
+
+
+def tp2_option_supported(case: Case) -> Iterator[Finding]:
+    """An option the target does not support, a read-only one, or a value of the wrong type."""
+    for obj, field_name, key, value, adapter in _declared_options(case):
+        d = _option_def(adapter, key)
+        if d is None:
+            yield finding("TP-2", case.host, obj, "%s: the adapter does not support option %s" % (field_name, key),
+                          "remove %s (supported: %s)" % (field_name, ", ".join(sorted(adapter.option_defs))))
+        elif d.readonly:
+            yield finding("TP-2", case.host, obj, "%s: option %s is read-only on this host" % (field_name, key),
+                          "remove %s" % field_name)
+        elif (d.kind == "bool") != isinstance(value, bool) or (d.kind == "int" and not isinstance(value, int)):
+            yield finding("TP-2", case.host, obj, "%s: %r is not a %s" % (field_name, value,
+                                                                         "boolean" if d.kind == "bool" else "integer"),
+                          "give %s a %s value" % (field_name, "true/false" if d.kind == "bool" else "whole-number"))
+
+
+def tp3_adapter_level_params(case: Case) -> Iterator[Finding]:
+    """Options written on the adapter (all targets) or on a static target discovered from a send target."""
+    for spec in case.desired.iscsi:
+        adapter = resolve_adapter(case.after.iscsi, spec)
+        if spec.adapter_options and adapter is not None:
+            yield finding("TP-3", case.host, hba_obj(adapter.device),
+                          "adapter-level options %s apply to every target of %s"
+                          % (", ".join(sorted(OPTION_NAMES.get(k, k) for k in spec.adapter_options)), adapter.device),
+                          "set them per send target (send_targets[].login_timeout, ...), or set "
+                          "allow_adapter_level_params: true")
+    for prefix, kind, t, adapter in _target_specs(case):
+        current = case.observed.iscsi.get(adapter.device)
+        static = current.static_targets.get(t.key) if current is not None and kind == "static" else None
+        if static is not None and static.discovered_from and t.options:
+            yield finding("TP-3", case.host, target_obj(adapter.device, t.portal),
+                          "%s sets options on a static target discovered from send target %s" % (prefix, static.discovered_from),
+                          "set them on send target %s (send_targets[]) so every discovered target inherits them, or set "
+                          "allow_adapter_level_params: true" % static.discovered_from)
+
+
+def tp4_static_overrides_send_target(case: Case) -> Iterator[Finding]:
+    """A discovered static target keeps its own value for a key the task sets on its send target."""
+    r = case.after
+    for _prefix, kind, t, adapter in _target_specs(case):
+        if kind != "send" or t.state == "absent":
+            continue
+        after = r.iscsi.get(adapter.device)
+        for static in (after.static_targets.values() if after else ()):
+            if static.discovered_from != t.portal:
+                continue
+            wrong = {k: static.own[k] for k in t.options if k in static.own and static.own[k] != t.options[k]}
+            declared = any(s.key == (static.address, static.port, static.iqn) for _p, k, s, _a in _target_specs(case)
+                           if k == "static")
+            if wrong and not declared:
+                yield finding("TP-4", case.host, target_obj(adapter.device, "%s/%s" % (static.portal, static.iqn)),
+                              "holds its own %s, so send target %s's values do not apply" % (
+                                  ", ".join("%s=%s" % (OPTION_NAMES.get(k, k), v) for k, v in sorted(wrong.items())), t.portal),
+                              "reset it to inherited, or declare it under static_targets as an explicit exception",
+                              severity=ERROR if t.profile else WARNING)
+
+
+def tp5_profile_deviation(case: Case) -> Iterator[Finding]:
+    """A target assigned to a vendor profile with an explicit value that differs from the profile."""
+    for prefix, _kind, t, adapter in _target_specs(case):
+        if not t.profile:
+            continue
+        wanted = profile_values(t.profile)
+        off = {k: v for k, v in t.explicit.items() if k in wanted and wanted[k] != v}
+        if off:
+            yield finding("TP-5", case.host, target_obj(adapter.device, t.portal),
+                          "%s: %s differ from profile %s (%s)" % (
+                              prefix, ", ".join("%s=%s" % (OPTION_NAMES.get(k, k), v) for k, v in sorted(off.items())),
+                              t.profile, ", ".join("%s=%s" % (OPTION_NAMES.get(k, k), wanted[k]) for k in sorted(off))),
+                          "drop the explicit values to use the profile, or set allow_profile_deviation: true")
+
+
+def tp6_options_for_missing_target(case: Case) -> Iterator[Finding]:
+    """Options given for a target the plan removes."""
+    for prefix, _kind, t, adapter in _target_specs(case):
+        if t.state == "absent" and t.explicit:
+            yield finding("TP-6", case.host, target_obj(adapter.device, t.portal),
+                          "%s has state: absent and options %s" % (prefix, ", ".join(OPTION_NAMES.get(k, k) for k in t.explicit)),
+                          "remove the options from %s, or set state: present" % prefix)
+
+
+def tp7_live_target_change(case: Case) -> Iterator[Finding]:
+    """LoginTimeout or DelayedAck changes on a target that carries paths."""
+    for action in case.plan.actions:
+        if action.kind not in ("send_target", "static_target") or action.op != "edit":
+            continue
+        device, _sep, rest = action.name.partition("/")
+        adapter = case.observed.iscsi.get(device)
+        address = rest.split(":", 1)[0]
+        keys = [k for k in ("login_timeout", "delayed_ack") if k in action.changes]
+        if adapter is not None and address in adapter.live_portals and keys:
+            yield finding("TP-7", case.host, "target:%s" % action.name,
+                          "changes %s on a target with live paths" % ", ".join(keys),
+                          "expect the new value to apply at the next login (rescan, path re-login or reboot)")
+
+
+# ---------------------------------------------------------------------------------------
+# SF: iSCSI path interlocks
+# ---------------------------------------------------------------------------------------
+
+
+def _unbound_by_plan(case: Case) -> Set[Tuple[str, str]]:
+    out = set()
+    for a in case.plan.actions:
+        if a.kind == "binding" and a.op == "remove":
+            device, _sep, vmk = a.name.partition(":")
+            out.add((device, vmk))
+        if a.kind == "adapter" and a.op == "remove":
+            adapter = case.observed.iscsi.get(a.name)
+            out.update((a.name, vmk) for vmk in (adapter.bindings if adapter else ()))
+    return out
+
+
+def sf3_bound_vmk_changed_in_place(case: Case) -> Iterator[Finding]:
+    """A bound vmk (or its teaming/uplink) changed while it stays bound."""
+    unbound = _unbound_by_plan(case)
+    for vmk, (device, changes) in sorted(changed_bound_vmks(case.observed, case.after).items()):
+        if (device, vmk) in unbound:
+            continue
+        yield finding("SF-3", case.host, "vmk:%s [hba:%s]" % (vmk, device),
+                      "the plan changes bound %s in place: %s" % (vmk, ", ".join(changes)),
+                      "set allow_path_disruption: true to unbind, change and rebind it, or leave %s out of the task" % vmk)
+
+
+def _last_live(case: Case) -> Iterator[Tuple[str, str, str]]:
+    """(object, what, path) for each path the plan takes away: unbinds and target removals."""
+    o = case.observed
+    for device, vmk in sorted(_unbound_by_plan(case)):
+        adapter = o.iscsi.get(device)
+        binding = adapter.bindings.get(vmk) if adapter else None
+        if binding is not None:
+            yield "vmk:%s [hba:%s]" % (vmk, device), "unbinds %s" % vmk, binding.path
+    for a in case.plan.actions:
+        if a.kind in ("send_target", "static_target") and a.op == "remove":
+            device, _sep, rest = a.name.partition("/")
+            adapter = o.iscsi.get(device)
+            address = rest.split(":", 1)[0]
+            if adapter is None or address not in adapter.live_portals:
+                continue
+            after = case.after.iscsi.get(device)
+            remaining = set(after.portals()) & set(adapter.live_portals) if after else set()
+            yield "target:%s" % a.name, "removes target %s" % rest, "active" if remaining else "lastActive"
+
+
+def sf4_removes_storage_path(case: Case) -> Iterator[Finding]:
+    """A step removes the last active path (never) or an active path (with allow_path_disruption)."""
+    for obj, what, path in _last_live(case):
+        if path == "lastActive":
+            yield finding("SF-4", case.host, obj, "the plan %s, which carries the last active path to storage" % what,
+                          "keep it: add another path first (bind a second vmk / keep another portal), then remove this one")
+        elif path == "active":
+            yield finding("SF-4", case.host, obj, "the plan %s, which carries active storage paths" % what,
+                          "set allow_path_disruption: true to accept the path failover")
+
+
+def sf5_forced_unbind(case: Case) -> Iterator[Finding]:
+    """A planned unbind that bypasses the host's path checks (force)."""
+    for a in case.plan.actions:
+        if a.kind == "binding" and a.op == "remove" and "force" in a.changes:
+            yield finding("SF-5", case.host, "binding:%s" % a.name, "the plan unbinds %s with force" % a.name,
+                          "unbind without force; free the paths first")
+
+
+def sf11_unbound_adapter_vmk(case: Case) -> Iterator[Finding]:
+    """Targets reached without binding: the plan removes/re-addresses the vmk in their subnet."""
+    o, r = case.observed, case.after
+    for device, adapter in sorted(o.iscsi.items()):
+        portals = [ipaddress.IPv4Address(p) for p in adapter.portals()]
+        if adapter.bindings or not portals:
+            continue
+        for vmk in sorted(o.vmks.values(), key=lambda v: v.number):
+            net = vmk.ip.network
+            if net is None or not any(p in net for p in portals):
+                continue
+            new = r.vmks.get(vmk.device)
+            if new is None or new.ip != vmk.ip or new.netstack != vmk.netstack:
+                yield finding("SF-11", case.host, "vmk:%s [hba:%s]" % (vmk.device, device),
+                              "%s carries %s's unbound sessions to %s and the plan %s it" % (
+                                  vmk.device, device, ", ".join(str(p) for p in portals if p in net),
+                                  "removes" if new is None else "re-addresses"),
+                              "bind another vmk in %s first, or set allow_path_disruption: true" % net)
 
 
 # ---------------------------------------------------------------------------------------
@@ -848,6 +1371,40 @@ RULES: Tuple[Rule, ...] = (
     Rule("MTU-1", ERROR, HOST, mtu1_vmk_above_switch, "vSphere Storage, Using Jumbo Frames with iSCSI"),
     Rule("MTU-2", ERROR, HOST, mtu2_set_mtu_mismatch, "vSphere Storage, Using Jumbo Frames with iSCSI (derived)"),
     Rule("MTU-4", WARNING, HOST, mtu4_jumbo_path, "vSphere Storage, jumbo frames; seed 001_15b6c053b9d007c1.txt"),
+    # iSCSI port binding and target parameters (issue 5)
+    Rule("TP-1", ERROR, HOST, tp1_option_range,
+         "vSphere API HostInternetScsiHba.supportedAdvancedOptions (IntOption 1-60, default 5)", step=1),
+    Rule("TP-2", ERROR, HOST, tp2_option_supported, "vSphere API OptionDef, HostInternetScsiHbaParamValue", step=1),
+    Rule("PB-1", ERROR, HOST, pb1_bound_vmk_one_active,
+         "KB 2038869; vSphere 6.5 Storage, bound-adapter guidelines; seed 001_15b6c053b9d007c1.txt"),
+    Rule("PB-2", ERROR, HOST, pb2_bound_vmk_no_standby,
+         "KB 2038869; VMware vSphere blog \"NIC Teaming & iSCSI Binding\" (2011-12); seed 001_15b6c053b9d007c1.txt"),
+    Rule("PB-3", WARNING, HOST, pb3_bound_order_inherited, "seed 001_15b6c053b9d007c1.txt"),
+    Rule("PB-4", WARNING, HOST, pb4_fewer_than_two_paths,
+         "seed 001_15b6c053b9d007c1.txt; vSphere 7.0 Storage, multiple network adapters for iSCSI"),
+    Rule("PB-5", WARNING, HOST, pb5_shared_active_uplink, "vSphere 6.5 Storage, bound-adapter guidelines (1:1 mapping)"),
+    Rule("PB-6", ERROR, HOST, pb6_one_subnet_one_switch,
+         "KB 2038869; vSphere 6.5 Storage; vSphere 7.0 Storage (separate switches need separate subnets)"),
+    Rule("PB-7", ERROR, HOST, pb7_portal_outside_subnet, "KB 2038869; vSphere 6.5 Storage; Pure SAN guidelines",
+         flag="allow_routed_port_binding"),
+    Rule("PB-8", ERROR, HOST, pb8_routed_binding_preconditions,
+         "vSphere 6.5 Networking (override default gateway for this adapter); Broadcom KB 323116"),
+    Rule("PB-9", ERROR, HOST, pb9_bound_vmk_iphash,
+         "KB 2038869; KB 2051307 / Broadcom 315347; vSphere 6.5 Networking (LACP and port binding); "
+         "seed 000_d045343059ebba8f.txt"),
+    Rule("PB-11", ERROR, HOST, pb11_adapter_named, "community.vmware PR #2443; vSphere API HostInternetScsiHba"),
+    Rule("PB-12", ERROR, HOST, pb12_host_reports_noncompliant,
+         "vSphere API IscsiManager.QueryBoundVnics, IscsiPortInfo.complianceStatus; seed 001_15b6c053b9d007c1.txt"),
+    Rule("PB-13", ERROR, HOST, pb13_bound_vmk_default_stack, "vSphere API IscsiManager.QueryCandidateNics"),
+    Rule("PB-14", WARNING, HOST, pb14_iscsi_vmk_unbound, "issue 5 (purpose: iscsi); seed 001_15b6c053b9d007c1.txt"),
+    Rule("TP-3", ERROR, HOST, tp3_adapter_level_params,
+         "seed 001_15b6c053b9d007c1.txt; Pure Set-VmHostPfaiSCSI; vSphere API UpdateInternetScsiAdvancedOptions",
+         flag="allow_adapter_level_params"),
+    Rule("TP-4", ERROR, HOST, tp4_static_overrides_send_target, "Pure best-practice script; vSphere API isInherited"),
+    Rule("TP-5", ERROR, HOST, tp5_profile_deviation,
+         "seed 001_15b6c053b9d007c1.txt; Pure ESXi Host Configuration guide; Dell TR1074; KB 1002598 / Broadcom 313543",
+         flag="allow_profile_deviation"),
+    Rule("TP-6", ERROR, HOST, tp6_options_for_missing_target, "vSphere API UpdateInternetScsiAdvancedOptions"),
     # step 3: cross-host rules
     Rule("XH-1", ERROR, CROSS_HOST, xh1_duplicate_ip_across_hosts, "derived; KB 2010877 / Broadcom 318546", step=3),
     # step 4: transition rules comparing O and R
@@ -864,15 +1421,30 @@ RULES: Tuple[Rule, ...] = (
     Rule("SF-7", ERROR, HOST, sf7_undeclared_write, "community.vmware #934, #1136, #1297", step=4),
     Rule("SF-8", ERROR, HOST, sf8_drops_relied_uplink,
          "vSphere API UpdateVirtualSwitch; community.vmware vmware_vswitch (nics: [] removes every uplink)", step=4),
+    Rule("TP-7", WARNING, HOST, tp7_live_target_change, "KB 1002598 / Broadcom 313543", step=4),
+    Rule("SF-3", ERROR, HOST, sf3_bound_vmk_changed_in_place,
+         "vSphere Storage (do not change iSCSI-bound VMkernel adapters); seed 001_15b6c053b9d007c1.txt", step=4),
+    Rule("SF-4", ERROR, HOST, sf4_removes_storage_path,
+         "vSphere API IscsiManager.UnbindVnic (IscsiFaultVnicIsLastPath, IscsiFaultVnicHasActivePaths), "
+         "IscsiPortInfo.pathStatus", flag="allow_path_disruption", step=4),
+    Rule("SF-5", ERROR, HOST, sf5_forced_unbind, "vSphere API UnbindVnic(force); DSC VMHostIScsiHbaVMKernelNic Force",
+         step=4),
+    Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "seed 001_15b6c053b9d007c1.txt", flag="allow_path_disruption",
+         step=4),
 )
 """The one rule table. PB, MV, PR, TP, more XH and SF rules are added here as rows."""
 
 RULE_INDEX: Dict[str, Rule] = {r.rule: r for r in RULES}
 
 
+def _never_lifted(rule: Rule, item: Finding) -> bool:
+    """No flag lifts the lastActive part of SF-4 (safety-rules.md section 2)."""
+    return rule.rule == "SF-4" and "last active path" in item.found
+
+
 def _downgrade(rule: Rule, desired: Desired, item: Finding) -> Finding:
     """An error of a gated rule becomes a warning when the task set the rule's opt-in flag."""
-    if rule.flag and item.is_error and getattr(desired.flags, rule.flag, False):
+    if rule.flag and item.is_error and getattr(desired.flags, rule.flag, False) and not _never_lifted(rule, item):
         return dataclasses.replace(item, severity=WARNING, found="%s (accepted: %s is set)" % (item.found, rule.flag))
     return item
 
