@@ -15,11 +15,15 @@ import dataclasses
 from typing import Any, FrozenSet, Iterable, Optional, Tuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    Binding,
     Desired,
     Flags,
     Host,
     Ip,
     IpSpec,
+    IscsiAdapter,
+    IscsiSpec,
+    IscsiTarget,
     Pnic,
     PortGroup,
     Teaming,
@@ -29,6 +33,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitchSpec,
     Vmk,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import ESXI_OPTION_DEFS
 
 H = "esx01.lab.local"
 
@@ -136,4 +141,33 @@ def team(**kwargs: Any) -> TeamingSpec:
 def desired(*specs: Any, host: str = H, **flags: bool) -> Desired:
     """A Desired of VmkSpecs and VSwitchSpecs (in any mix) with the named flags set."""
     return Desired(host=host, vswitches=tuple(s for s in specs if isinstance(s, VSwitchSpec)),
-                   vmks=tuple(s for s in specs if isinstance(s, VmkSpec)), flags=Flags(**flags))
+                   vmks=tuple(s for s in specs if isinstance(s, VmkSpec)), flags=Flags(**flags),
+                   iscsi=tuple(s for s in specs if isinstance(s, IscsiSpec)))
+
+
+ARRAY_IQN = "iqn.2010-06.com.purestorage:flasharray.1a2b"
+
+
+def iscsi_host(name: str = H, path: str = "active", bind: Tuple[str, ...] = ("vmk1", "vmk2"),
+               live: bool = True) -> Host:
+    """storage_host + vmk2 on "Base-B" pinned to vmnic3 (same subnet), the software adapter vmhba64
+    with ``bind`` bound (``path``), send target 10.10.20.100 and the two static targets it discovered."""
+    host = with_vmk(storage_host(name), "vmk2", "Base-B", "10.10.20.%d" % (30 + host_index(name)), vlan=20,
+                    override=Teaming(active=("vmnic3",), standby=()))
+    defaults = {k: d.default for k, d in ESXI_OPTION_DEFS.items()}
+    send = IscsiTarget("10.10.20.100", 3260, values=defaults)
+    statics = {("10.10.20.%d" % n, 3260, ARRAY_IQN): IscsiTarget("10.10.20.%d" % n, 3260, ARRAY_IQN, "10.10.20.100:3260",
+                                                                 values=defaults) for n in (100, 101)}
+    adapter = IscsiAdapter("vmhba64", software=True, enabled=True, iqn="iqn.1998-01.com.vmware:esx01-1",
+                           option_defs=dict(ESXI_OPTION_DEFS), values=defaults,
+                           send_targets={("10.10.20.100", 3260, ""): send}, static_targets=statics,
+                           bindings={d: Binding(d, path=path) for d in bind},
+                           live_portals=frozenset({"10.10.20.100", "10.10.20.101"}) if live else frozenset())
+    return dataclasses.replace(host, iscsi={"vmhba64": adapter})
+
+
+def bare_iscsi_host(name: str = H) -> Host:
+    """iscsi_host without bindings and targets (software iSCSI enabled, nothing configured)."""
+    host = iscsi_host(name, bind=(), live=False)
+    adapter = dataclasses.replace(host.iscsi["vmhba64"], send_targets={}, static_targets={})
+    return dataclasses.replace(host, iscsi={"vmhba64": adapter})
