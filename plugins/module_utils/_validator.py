@@ -855,8 +855,8 @@ def xh2_subnet_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
     for name, members in logical_networks(cases).items():
         for case, vmk, net, ref, peers in _deviations(members, lambda c, v: v.ip.network):
             yield finding("XH-2", case.host, _net_obj(vmk),
-                          "%s of %s is in %s; network %s is in %s on %s" % (vmk.ip.address, vmk.device, net, name, ref,
-                                                                           ", ".join(peers)),
+                          "%s of %s is in %s; network %s is in %s on %s"
+                          % (vmk.ip.address, vmk.device, net, name, ref, ", ".join(peers)),
                           "give %s on %s an ip.address and ip.netmask in %s (ip.addresses in cluster mode)"
                           % (vmk.device, case.host, ref))
 

@@ -98,12 +98,11 @@ def test_doc_to_desired_of_gathered_state_is_a_no_op_plan():
 
 
 def test_doc_to_desired_declares_only_present_keys():
+    teaming = {"active": ["vmnic2"], "standby": [], "unused": ["vmnic3"]}
+    ip = {"address": "10.10.20.11", "netmask": "255.255.255.0"}
     doc = {"vswitches": [{"name": "vSwitch1", "mtu": 9000}],
-           "portgroups": [{"name": "iSCSI-A", "vlan": 20, "teaming": {"active": ["vmnic2"], "standby": [],
-                                                                       "unused": ["vmnic3"]}}],
-           "vmknics": [{"portgroup": "iSCSI-A", "vswitch": "vSwitch1", "ip": {"address": "10.10.20.11",
-                                                                              "netmask": "255.255.255.0"},
-                        "purpose": "iscsi"},
+           "portgroups": [{"name": "iSCSI-A", "vlan": 20, "teaming": teaming}],
+           "vmknics": [{"portgroup": "iSCSI-A", "vswitch": "vSwitch1", "ip": ip, "purpose": "iscsi"},
                        {"portgroup": "Bare"}]}
     desired = d.doc_to_desired(H, doc, Flags(allow_recreate=True))
     (sw,) = desired.vswitches
