@@ -1334,6 +1334,78 @@ def xh1_duplicate_ip_across_hosts(cases: Sequence[Case]) -> Iterator[Finding]:
                           % (device, host))
 
 
+def logical_networks(cases: Sequence[Case]) -> Dict[str, List[Tuple[Case, Vmk]]]:
+    """Logical network -> its vmks on every host in scope, sorted by host.
+
+    A logical network is the standard port group name of a vmk: the same port group name on
+    several hosts is one network. Only networks the plan manages count (a present vmk spec of
+    some host is on it in R); every host's vmk on that port group in R is then a member.
+    """
+    names = {vmk.portgroup for case in cases for _spec, vmk in managed(case) if vmk is not None and vmk.portgroup}
+    out: Dict[str, List[Tuple[Case, Vmk]]] = {}
+    for name in sorted(names):
+        members = [(c, c.after.vmk_on_portgroup(name)) for c in sorted(cases, key=lambda c: c.host)]
+        out[name] = [(c, v) for c, v in members if v is not None]
+    return out
+
+
+def _deviations(members: Sequence[Tuple[Case, Vmk]], value: Callable[[Case, Vmk], Any]
+                ) -> Iterator[Tuple[Case, Vmk, Any, Any, List[str]]]:
+    """(case, vmk, its value, the reference value, hosts with the reference) for every member
+    that differs from the network's reference: the most common value, on a tie the value of the
+    first host by name. Members whose value is None (e.g. DHCP) are not compared."""
+    valued = [(c, v, value(c, v)) for c, v in members]
+    valued = [(c, v, x) for c, v, x in valued if x is not None]
+    counts: Dict[Any, int] = defaultdict(int)
+    for _c, _v, x in valued:
+        counts[x] += 1
+    if len({c.host for c, _v, _x in valued}) < 2 or len(counts) < 2:
+        return
+    order = [x for _c, _v, x in valued]
+    reference = max(counts, key=lambda x: (counts[x], -order.index(x)))
+    peers = [c.host for c, _v, x in valued if x == reference]
+    for case, vmk, x in valued:
+        if x != reference:
+            yield case, vmk, x, reference, peers
+
+
+def _net_obj(vmk: Vmk) -> str:
+    return "%s [network:%s]" % (vmk_obj(vmk), vmk.portgroup)
+
+
+def xh2_subnet_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
+    """The vmks of one logical network (port group name) are in different subnets on different hosts."""
+    for name, members in logical_networks(cases).items():
+        for case, vmk, net, ref, peers in _deviations(members, lambda c, v: v.ip.network):
+            yield finding("XH-2", case.host, _net_obj(vmk),
+                          "%s of %s is in %s; network %s is in %s on %s"
+                          % (vmk.ip.address, vmk.device, net, name, ref, ", ".join(peers)),
+                          "give %s on %s an ip.address and ip.netmask in %s (ip.addresses in cluster mode)"
+                          % (vmk.device, case.host, ref))
+
+
+def xh3_vlan_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
+    """The vmks of one logical network (port group name) are on different VLAN IDs on different hosts."""
+    def vlan(case: Case, vmk: Vmk) -> Optional[int]:
+        pg = case.after.portgroups.get(vmk.portgroup)
+        return pg.vlan if pg is not None else None
+    for name, members in logical_networks(cases).items():
+        for case, vmk, found, ref, peers in _deviations(members, vlan):
+            pg = case.after.portgroups[vmk.portgroup]
+            yield finding("XH-3", case.host, "%s [%s]" % (pg_obj(pg), vmk_obj(vmk)),
+                          "port group %s is on VLAN %d; on %s it is on VLAN %d" % (name, found, ", ".join(peers), ref),
+                          "set vlan: %d on port group %s of %s" % (ref, name, case.host))
+
+
+def xh4_mtu_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
+    """The vmks of one logical network (port group name) have different MTUs on different hosts."""
+    for name, members in logical_networks(cases).items():
+        for case, vmk, found, ref, peers in _deviations(members, lambda c, v: v.mtu):
+            yield finding("XH-4", case.host, _net_obj(vmk),
+                          "%s has mtu %d; network %s has mtu %d on %s" % (vmk.device, found, name, ref, ", ".join(peers)),
+                          "set mtu: %d on %s of %s (one MTU per network, end to end)" % (ref, vmk.device, case.host))
+
+
 # ---------------------------------------------------------------------------------------
 # The table, and running it
 # ---------------------------------------------------------------------------------------
@@ -1407,6 +1479,10 @@ RULES: Tuple[Rule, ...] = (
     Rule("TP-6", ERROR, HOST, tp6_options_for_missing_target, "vSphere API UpdateInternetScsiAdvancedOptions"),
     # step 3: cross-host rules
     Rule("XH-1", ERROR, CROSS_HOST, xh1_duplicate_ip_across_hosts, "derived; KB 2010877 / Broadcom 318546", step=3),
+    Rule("XH-2", ERROR, CROSS_HOST, xh2_subnet_per_network,
+         "KB 2007467 (via seed 004_7014b243ce6e5277.txt); KB 2038869", step=3),
+    Rule("XH-3", ERROR, CROSS_HOST, xh3_vlan_per_network, "KB 2038869 (one broadcast domain); derived", step=3),
+    Rule("XH-4", WARNING, CROSS_HOST, xh4_mtu_per_network, "vSphere Storage, jumbo frames (derived)", step=3),
     # step 4: transition rules comparing O and R
     Rule("NS-1", ERROR, HOST, ns1_netstack_change,
          "vSphere API HostVirtualNicSpec.netStackInstanceKey; Terraform vsphere_vnic (ForceNew); ansible/ansible #48706",

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The pure layers (_model, _planner, _validator) import no pyVmomi: proven in a fresh interpreter
+"""The pure layers (_model, _planner, _validator, _document, _policies, _offline) import no pyVmomi: proven in a fresh interpreter
 where importing pyVmomi raises."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 
 import pytest
 
-PURE = ("_model", "_planner", "_validator", "_iscsi_plan", "_profiles")
+PURE = ("_model", "_planner", "_validator", "_iscsi_plan", "_profiles", "_document", "_policies", "_offline")
 
 SCRIPT = """
 import sys

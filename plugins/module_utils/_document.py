@@ -1,0 +1,494 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The canonical fabric document as input: shape checks, document -> ``Host`` and -> ``Desired``.
+
+Private to this collection. Pure: imports no pyVmomi and opens no connection.
+
+The document of one host is what ``_model.host_to_doc`` returns and what ``host_fabric_info``
+returns per host under ``gathered``::
+
+    vswitches:  [{name, uplinks, mtu, teaming, protected?}]
+    portgroups: [{name, vswitch, vlan, teaming, protected?}]
+    vmknics:    [{device, portgroup, vswitch, ip, mtu, netstack, services, gateway?, purpose?, protected?}]
+
+``teaming`` holds any of ``policy``, ``active``, ``standby``, ``unused``, ``failback``,
+``notify_switches``, ``failure_detection``; ``ip`` is ``{address, netmask}`` or ``{dhcp: true}``.
+``purpose`` (general, iscsi, vmotion, replica) and ``protected`` (bool) are the only keys a
+plan adds to the gathered shape; ``gateway`` is read back but not managed yet.
+
+Invariants
+- Every shape error is an ``ArgumentError`` whose field is the full path of the offending
+  value, for example ``config.esx01.lab.local.vmknics[1].ip.netmask``. Unknown keys are errors.
+- ``doc_to_host`` is the inverse of ``host_to_doc``:
+  ``host_to_doc(doc_to_host(n, host_to_doc(h))) == host_to_doc(h)``. What the document does
+  not carry is filled conservatively: pnics = the uplinks of the vSwitches (plus ``pnics``),
+  the effective teaming of a port group = its override over its vSwitch's teaming, no VM ports.
+- ``doc_to_desired`` declares only the keys present: an absent key is OMIT, so a document
+  never resets anything it does not name. A port-group entry is joined into the VmkSpec of the
+  vmknic on it (VLAN, teaming); port groups without a vmknic are checked but not managed, and
+  a vmknic on a distributed port (``portgroup: ""``) is observed only.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    FAILURE_DETECTION,
+    OMIT,
+    POLICIES,
+    PURPOSES,
+    Binding,
+    BindingSpec,
+    Desired,
+    Flags,
+    Host,
+    Ip,
+    IpSpec,
+    IscsiAdapter,
+    IscsiSpec,
+    IscsiTarget,
+    Pnic,
+    TargetSpec,
+    PortGroup,
+    Teaming,
+    VmkSpec,
+    VSwitch,
+    VSwitchSpec,
+    Vmk,
+    teaming_from_args,
+    vmk_number,
+)
+
+SECTIONS = ("vswitches", "portgroups", "vmknics")
+ALL_SECTIONS = SECTIONS + ("iscsi",)
+ISCSI_KEYS = ("adapter", "software", "enabled", "iqn", "alias", "bindings", "send_targets", "static_targets", "options",
+              "protected")
+TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options")
+TEAMING_KEYS = ("policy", "active", "standby", "unused", "failback", "notify_switches", "failure_detection")
+VSWITCH_KEYS = ("name", "uplinks", "mtu", "teaming", "protected")
+PORTGROUP_KEYS = ("name", "vswitch", "vlan", "teaming", "protected")
+VMKNIC_KEYS = ("device", "portgroup", "vswitch", "ip", "mtu", "netstack", "services", "gateway", "purpose",
+               "protected")
+IP_KEYS = ("address", "netmask", "dhcp")
+
+# Keys host_to_doc always writes: an observed document (doc_to_host) must have them.
+OBSERVED_REQUIRED = {
+    "vswitches": ("name", "uplinks", "mtu", "teaming"),
+    "portgroups": ("name", "vswitch", "vlan", "teaming"),
+    "vmknics": ("device", "portgroup", "vswitch", "ip", "mtu", "netstack", "services"),
+}
+# Keys a plan (doc_to_desired) must give; everything else may be omitted.
+DESIRED_REQUIRED = {"vswitches": ("name",), "portgroups": ("name",), "vmknics": ("portgroup",)}
+
+MIN_MTU = 1280
+
+
+def _error(path: str, message: str) -> ArgumentError:
+    return ArgumentError(path, message)
+
+
+def _kind(value: Any) -> str:
+    return type(value).__name__ if value is not None else "null"
+
+
+# ---------------------------------------------------------------------------------------
+# Scalar checks (each returns the value or raises naming the path)
+# ---------------------------------------------------------------------------------------
+
+
+def _str(path: str, value: Any, allow_empty: bool = False) -> str:
+    if not isinstance(value, str) or (not value and not allow_empty):
+        raise _error(path, "must be a non-empty string, got %s %r" % (_kind(value), value))
+    return value
+
+
+def _int(path: str, value: Any, low: int, high: Optional[int] = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _error(path, "must be an integer, got %s %r" % (_kind(value), value))
+    if value < low or (high is not None and value > high):
+        bounds = "between %d and %d" % (low, high) if high is not None else "at least %d" % low
+        raise _error(path, "must be %s, got %d" % (bounds, value))
+    return value
+
+
+def _bool(path: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _error(path, "must be true or false, got %s %r" % (_kind(value), value))
+    return value
+
+
+def _choice(path: str, value: Any, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise _error(path, "must be one of %s, got %r" % (", ".join(choices), value))
+    return str(value)
+
+
+def _str_list(path: str, value: Any) -> Tuple[str, ...]:
+    if not isinstance(value, (list, tuple)):
+        raise _error(path, "must be a list of names, got %s %r" % (_kind(value), value))
+    return tuple(_str("%s[%d]" % (path, i), item) for i, item in enumerate(value))
+
+
+def _ipv4(path: str, value: Any) -> str:
+    try:
+        return str(ipaddress.IPv4Address(_str(path, value)))
+    except ValueError:
+        raise _error(path, "%r is not an IPv4 address" % (value,)) from None
+
+
+def _netmask(path: str, value: Any) -> str:
+    text = _ipv4(path, value)
+    try:
+        prefix = ipaddress.IPv4Network("0.0.0.0/%s" % text).prefixlen
+    except ValueError:
+        raise _error(path, "%s is not a contiguous netmask" % text) from None
+    if prefix == 0:
+        raise _error(path, "0.0.0.0 is not a usable netmask")
+    return text
+
+
+def _mapping(path: str, value: Any, allowed: Sequence[str], required: Sequence[str] = ()) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise _error(path, "must be a mapping, got %s %r" % (_kind(value), value))
+    unknown = sorted(str(k) for k in value if k not in allowed)
+    if unknown:
+        raise _error("%s.%s" % (path, unknown[0]), "unknown key; allowed keys: %s" % ", ".join(allowed))
+    for key in required:
+        if key not in value or value[key] is None:
+            raise _error("%s.%s" % (path, key), "required")
+    return value
+
+
+# ---------------------------------------------------------------------------------------
+# Document shape
+# ---------------------------------------------------------------------------------------
+
+
+def _teaming(path: str, value: Any) -> Mapping[str, Any]:
+    team = _mapping(path, value, TEAMING_KEYS)
+    for key in ("active", "standby", "unused"):
+        if team.get(key) is not None:
+            _str_list("%s.%s" % (path, key), team[key])
+    for key in ("failback", "notify_switches"):
+        if team.get(key) is not None:
+            _bool("%s.%s" % (path, key), team[key])
+    if team.get("policy") is not None:
+        _choice(path + ".policy", team["policy"], POLICIES)
+    if team.get("failure_detection") is not None:
+        _choice(path + ".failure_detection", team["failure_detection"], FAILURE_DETECTION)
+    if team.get("active") is None and (team.get("standby") is not None or team.get("unused") is not None):
+        raise _error(path + ".active", "required when standby or unused is given: a failover order is written "
+                     "whole (active, standby, unused)")
+    return team
+
+
+def _ip(path: str, value: Any, observed: bool) -> Mapping[str, Any]:
+    ip = _mapping(path, value, IP_KEYS)
+    if ip.get("dhcp") is not None and _bool(path + ".dhcp", ip["dhcp"]):
+        if ip.get("address") is not None or ip.get("netmask") is not None:
+            raise _error(path + ".dhcp", "cannot be combined with address or netmask")
+        return ip
+    if ip.get("address") is None and ip.get("netmask") is None:
+        return ip  # no address: a vmk the host reports without one; in a plan, the IP is not declared
+    for key in ("address", "netmask"):
+        if ip.get(key) is None:
+            raise _error("%s.%s" % (path, key), "required with a static address (or set dhcp: true)")
+    _ipv4(path + ".address", ip["address"])
+    _netmask(path + ".netmask", ip["netmask"])
+    return ip
+
+
+def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, Any]:
+    allowed = {"vswitches": VSWITCH_KEYS, "portgroups": PORTGROUP_KEYS, "vmknics": VMKNIC_KEYS}[section]
+    required = (OBSERVED_REQUIRED if observed else DESIRED_REQUIRED)[section]
+    entry = _mapping(path, value, allowed, required)
+    for key in ("name", "device", "portgroup", "vswitch", "netstack", "gateway"):
+        if entry.get(key) is not None:
+            # a vmk on a distributed port has portgroup "" and vswitch "" (gathered; not managed yet)
+            _str("%s.%s" % (path, key), entry[key], allow_empty=section == "vmknics" and key in ("portgroup", "vswitch"))
+    if entry.get("device") is not None:
+        try:
+            vmk_number(entry["device"])
+        except ValueError:
+            raise _error(path + ".device", "must be a vmk device name such as vmk1, got %r" % entry["device"]) from None
+    if entry.get("gateway") is not None:
+        _ipv4(path + ".gateway", entry["gateway"])
+    if entry.get("uplinks") is not None:
+        _str_list(path + ".uplinks", entry["uplinks"])
+    if entry.get("services") is not None:
+        _str_list(path + ".services", entry["services"])
+    if entry.get("mtu") is not None:
+        _int(path + ".mtu", entry["mtu"], MIN_MTU)
+    if entry.get("vlan") is not None:
+        _int(path + ".vlan", entry["vlan"], 0, 4095)
+    if entry.get("teaming") is not None:
+        _teaming(path + ".teaming", entry["teaming"])
+    if entry.get("ip") is not None:
+        _ip(path + ".ip", entry["ip"], observed)
+    if entry.get("purpose") is not None:
+        _choice(path + ".purpose", entry["purpose"], PURPOSES)
+    if entry.get("protected") is not None:
+        _bool(path + ".protected", entry["protected"])
+    return entry
+
+
+def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, List[Mapping[str, Any]]]:
+    """The document's sections after checking every value; raises ArgumentError naming the path.
+
+    ``observed`` documents (gathered state) must carry every key ``host_to_doc`` writes; a plan
+    needs only the identifying keys. Names are unique per section, and a port group carries at
+    most one vmknic.
+    """
+    top = _mapping(path, doc if doc is not None else {}, ALL_SECTIONS)
+    out: Dict[str, List[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed)}
+    for section in SECTIONS:
+        items = top.get(section)
+        if items is None:
+            items = []
+        if not isinstance(items, (list, tuple)):
+            raise _error("%s.%s" % (path, section), "must be a list, got %s" % _kind(items))
+        out[section] = [_entry(section, "%s.%s[%d]" % (path, section, i), item, observed)
+                        for i, item in enumerate(items)]
+    _unique(path, "vswitches", out["vswitches"], "name")
+    _unique(path, "portgroups", out["portgroups"], "name")
+    _unique(path, "vmknics", out["vmknics"], "device")
+    _unique(path, "vmknics", [v for v in out["vmknics"] if v.get("portgroup")], "portgroup",
+            "a standard port group carries at most one vmk")
+    return out
+
+
+def _options(path: str, value: Any) -> Dict[str, Any]:
+    """Advanced options by the module's names (login_timeout, ...) or API keys -> API keys."""
+    options = value
+    if options is None:
+        return {}
+    if not isinstance(options, Mapping):
+        raise _error(path, "must be a dict, got %s" % _kind(options))
+    return {OPTION_KEYS.get(k, k): v for k, v in options.items()}
+
+
+def _target(path: str, value: Any, static: bool) -> IscsiTarget:
+    entry = _mapping(path, value, TARGET_KEYS, ("address", "iscsi_name") if static else ("address",))
+    own = _options(path + ".options", entry.get("options"))
+    return IscsiTarget(address=_ipv4(path + ".address", entry["address"]),
+                       port=_int(path + ".port", entry.get("port", 3260), 1, 65535),
+                       iqn=_str(path + ".iscsi_name", entry["iscsi_name"]) if static else "",
+                       discovered_from=str(entry.get("discovered_from") or ""), own=own, values=dict(own))
+
+
+def _iscsi_entries(path: str, items: Any, observed: bool) -> List[Mapping[str, Any]]:
+    """The ``iscsi`` section: one entry per adapter (``iscsi_to_doc``'s shape), values checked."""
+    if items is None:
+        return []
+    if not isinstance(items, (list, tuple)):
+        raise _error(path, "must be a list, got %s" % _kind(items))
+    out = []
+    for i, item in enumerate(items):
+        where = "%s[%d]" % (path, i)
+        entry = dict(_mapping(where, item, ISCSI_KEYS, ISCSI_KEYS[:-1] if observed else ()))
+        for key in ("software", "enabled", "protected"):
+            if entry.get(key) is not None:
+                _bool("%s.%s" % (where, key), entry[key])
+        if entry.get("bindings") is not None:
+            entry["bindings"] = _str_list(where + ".bindings", entry["bindings"])
+        for key, static in (("send_targets", False), ("static_targets", True)):
+            targets = entry.get(key) or []
+            if not isinstance(targets, (list, tuple)):
+                raise _error("%s.%s" % (where, key), "must be a list, got %s" % _kind(targets))
+            entry[key] = [_target("%s.%s[%d]" % (where, key, j), t, static) for j, t in enumerate(targets)]
+        entry["options"] = _options(where + ".options", entry.get("options"))
+        out.append(entry)
+    _unique(path.rsplit(".", 1)[0], "iscsi", [e for e in out if e.get("adapter")], "adapter")
+    return out
+
+
+def _adapter_of(entry: Mapping[str, Any]) -> IscsiAdapter:
+    own = dict(entry["options"])
+    return IscsiAdapter(device=entry["adapter"], software=bool(entry["software"]), enabled=bool(entry["enabled"]),
+                        iqn=entry["iqn"] or "", alias=entry["alias"] or "", own=own, values=dict(own),
+                        send_targets={target_key(t): t for t in entry["send_targets"]},
+                        static_targets={target_key(t): t for t in entry["static_targets"]},
+                        bindings={d: Binding(d) for d in entry["bindings"]})
+
+
+def _iscsi_spec(entry: Mapping[str, Any]) -> IscsiSpec:
+    def spec(t: IscsiTarget, index: int) -> TargetSpec:
+        return TargetSpec(address=t.address, port=t.port, iqn=t.iqn, options=dict(t.own), explicit=dict(t.own),
+                          index=index)
+    return IscsiSpec(
+        adapter=entry["adapter"] if entry.get("adapter") else OMIT,
+        software=entry["enabled"] if entry.get("software") and entry.get("enabled") is not None else OMIT,
+        iqn=entry["iqn"] if entry.get("iqn") else OMIT,
+        alias=entry["alias"] if entry.get("alias") else OMIT,
+        bindings=tuple(BindingSpec(vmk=d) for d in entry["bindings"]) if entry.get("bindings") is not None else OMIT,
+        send_targets=tuple(spec(t, j) for j, t in enumerate(entry["send_targets"])),
+        static_targets=tuple(spec(t, j) for j, t in enumerate(entry["static_targets"]) if not t.discovered_from),
+        adapter_options=dict(entry["options"]),
+    )
+
+
+def _unique(path: str, section: str, entries: List[Mapping[str, Any]], key: str, why: str = "") -> None:
+    seen: Dict[str, int] = {}
+    for i, entry in enumerate(entries):
+        value = entry.get(key)
+        if value is None:
+            continue
+        if value in seen:
+            raise _error("%s.%s[%d].%s" % (path, section, i, key), "%r is also %s.%s[%d].%s%s"
+                         % (value, path, section, seen[value], key, " (%s)" % why if why else ""))
+        seen[value] = i
+
+
+def _index(path: str, entries: List[Mapping[str, Any]]) -> Dict[str, Tuple[str, Mapping[str, Any]]]:
+    return {e["name"]: ("%s[%d]" % (path, i), e) for i, e in enumerate(entries)}
+
+
+# ---------------------------------------------------------------------------------------
+# Observed document -> Host
+# ---------------------------------------------------------------------------------------
+
+
+def _observed_teaming(doc: Mapping[str, Any]) -> Teaming:
+    """A teaming as the document shows it: absent leaves stay None (inherited / unset)."""
+    active = doc.get("active")
+    return Teaming(
+        policy=doc.get("policy"),
+        active=tuple(active) if active is not None else None,
+        standby=tuple(doc.get("standby") or ()) if active is not None else None,
+        failback=doc.get("failback"),
+        notify_switches=doc.get("notify_switches"),
+        failure_detection=doc.get("failure_detection"),
+    )
+
+
+def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str] = (),
+                nic_types: Optional[Iterable[str]] = None, netstacks: Optional[Iterable[str]] = None) -> Host:
+    """The observed ``Host`` a document describes (the inverse of ``host_to_doc``).
+
+    The document does not list free NICs, the service types the host offers or its netstack
+    instances: ``pnics`` are the vSwitch uplinks plus the given ones; ``nic_types`` and
+    ``netstacks`` default to what the document uses on top of the ``Host`` defaults.
+    """
+    path = "%s.%s" % (root, name)
+    sections = check_document(path, doc, observed=True)
+    vswitches: Dict[str, VSwitch] = {}
+    for entry in sections["vswitches"]:
+        team = _observed_teaming(entry["teaming"])
+        beacon = 1 if team.failure_detection == "beacon_probing" else None
+        vswitches[entry["name"]] = VSwitch(name=entry["name"], uplinks=tuple(entry["uplinks"]), mtu=entry["mtu"],
+                                           teaming=team, beacon_interval=beacon)
+    portgroups: Dict[str, PortGroup] = {}
+    for entry in sections["portgroups"]:
+        override = _observed_teaming(entry["teaming"])
+        sw = vswitches.get(entry["vswitch"])
+        effective = override.merged_over(sw.teaming) if sw is not None else override
+        portgroups[entry["name"]] = PortGroup(name=entry["name"], vswitch=entry["vswitch"], vlan=entry["vlan"],
+                                              override=override, effective=effective)
+    for pg_name, pg in portgroups.items():
+        if pg.vswitch not in vswitches:
+            where = _index(path + ".portgroups", sections["portgroups"])[pg_name][0]
+            raise _error(where + ".vswitch", "%r is not in %s.vswitches" % (pg.vswitch, path))
+    vmks: Dict[str, Vmk] = {}
+    for i, entry in enumerate(sections["vmknics"]):
+        pg = entry["portgroup"]
+        if pg and pg not in portgroups:
+            raise _error("%s.vmknics[%d].portgroup" % (path, i), "%r is not in %s.portgroups" % (pg, path))
+        if pg and portgroups[pg].vswitch != entry["vswitch"]:
+            raise _error("%s.vmknics[%d].vswitch" % (path, i), "%r, but port group %r is on %r"
+                         % (entry["vswitch"], pg, portgroups[pg].vswitch))
+        ip = entry["ip"]
+        vmks[entry["device"]] = Vmk(
+            device=entry["device"], portgroup=pg, vswitch=entry["vswitch"],
+            ip=Ip(dhcp=bool(ip.get("dhcp")), address=ip.get("address"), netmask=ip.get("netmask")),
+            mtu=entry["mtu"], netstack=entry["netstack"], services=frozenset(entry["services"]),
+            gateway=entry.get("gateway"))
+    nics = {n for sw in vswitches.values() for n in sw.uplinks} | set(pnics)
+    used_services: FrozenSet[str] = frozenset(s for v in vmks.values() for s in v.services)
+    used_stacks: FrozenSet[str] = frozenset(v.netstack for v in vmks.values())
+    return Host(
+        name=name,
+        pnics={n: Pnic(device=n) for n in sorted(nics)},
+        vswitches=vswitches,
+        portgroups=portgroups,
+        vmks=vmks,
+        nic_types=frozenset(nic_types) if nic_types is not None else KNOWN_SERVICES | used_services,
+        netstacks=frozenset(netstacks) if netstacks is not None else DEFAULT_NETSTACKS | used_stacks,
+        iscsi={e["adapter"]: _adapter_of(e) for e in sections["iscsi"]},
+    )
+
+
+KNOWN_SERVICES: FrozenSet[str] = frozenset((
+    "faultToleranceLogging", "management", "nvmeRdma", "nvmeTcp", "ptp", "vSphereBackupNFC",
+    "vSphereProvisioning", "vSphereReplication", "vSphereReplicationNFC", "vmotion", "vsan", "vsanWitness",
+))
+"""The VMkernel NIC service types an ESXi 8 host offers (VirtualNicManager nic types)."""
+
+DEFAULT_NETSTACKS: FrozenSet[str] = Host(name="").netstacks
+"""The netstack instances every ESXi host has (canonical names)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Plan document -> Desired
+# ---------------------------------------------------------------------------------------
+
+
+def _teaming_spec(path: str, doc: Optional[Mapping[str, Any]]) -> Any:
+    return teaming_from_args(dict(doc) if doc else None, prefix=path, allow_inherit=False)
+
+
+def _opt(entry: Mapping[str, Any], key: str, convert: Any = None) -> Any:
+    value = entry.get(key)
+    if value is None:
+        return OMIT
+    return convert(value) if convert else value
+
+
+def _ip_spec(ip: Mapping[str, Any]) -> Any:
+    if ip.get("dhcp"):
+        return IpSpec(dhcp=True)
+    if ip.get("address") is None:
+        return OMIT  # {address: null, netmask: null}: not declared
+    return IpSpec(address=str(ipaddress.IPv4Address(ip["address"])), netmask=str(ip["netmask"]))
+
+
+def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str = "config") -> Desired:
+    """The ``Desired`` of one host from its plan document: only the keys present are declared.
+
+    vSwitches become VSwitchSpecs; each vmknic becomes a VmkSpec joined with the entry of its
+    port group (``vlan``, ``teaming``; ``vswitch`` from either, and they must agree).
+    """
+    path = "%s.%s" % (root, name)
+    sections = check_document(path, doc, observed=False)
+    vswitches = tuple(
+        VSwitchSpec(name=e["name"], uplinks=_opt(e, "uplinks", tuple), mtu=_opt(e, "mtu"),
+                    teaming=_teaming_spec("%s.vswitches[%d].teaming" % (path, i), e.get("teaming")))
+        for i, e in enumerate(sections["vswitches"]))
+    pgs = _index(path + ".portgroups", sections["portgroups"])
+    vmks = []
+    for i, entry in enumerate(sections["vmknics"]):
+        if not entry["portgroup"]:
+            continue  # a vmk on a distributed port: observed only, not managed by this collection yet
+        where = "%s.vmknics[%d]" % (path, i)
+        pg_path, pg = pgs.get(entry["portgroup"], (None, {}))
+        vswitch = entry.get("vswitch")
+        if vswitch is not None and pg.get("vswitch") is not None and vswitch != pg["vswitch"]:
+            raise _error(where + ".vswitch", "%r, but %s.vswitch is %r" % (vswitch, pg_path, pg["vswitch"]))
+        vmks.append(VmkSpec(
+            portgroup=entry["portgroup"],
+            vswitch=vswitch if vswitch is not None else _opt(pg, "vswitch"),
+            device=_opt(entry, "device"),
+            vlan=_opt(pg, "vlan"),
+            ip=_opt(entry, "ip", _ip_spec),
+            mtu=_opt(entry, "mtu"),
+            netstack=_opt(entry, "netstack"),
+            services=_opt(entry, "services", frozenset),
+            teaming=_teaming_spec("%s.teaming" % pg_path, pg.get("teaming")),
+            purpose=entry.get("purpose") or "general",
+        ))
+    return Desired(host=name, vswitches=vswitches, vmks=tuple(vmks), flags=flags or Flags(),
+                   iscsi=tuple(_iscsi_spec(e) for e in sections["iscsi"]))
