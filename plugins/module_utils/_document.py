@@ -53,16 +53,18 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     IscsiSpec,
     IscsiTarget,
     Pnic,
-    TargetSpec,
     PortGroup,
+    TargetSpec,
     Teaming,
     VmkSpec,
     VSwitch,
     VSwitchSpec,
     Vmk,
+    target_key,
     teaming_from_args,
     vmk_number,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS
 
 SECTIONS = ("vswitches", "portgroups", "vmknics")
 ALL_SECTIONS = SECTIONS + ("iscsi",)

@@ -58,6 +58,8 @@ HOSTS: Dict[str, Callable[[], Host]] = {
     "vswitch-only": lambda: b.with_vswitch(b.demo_host()),
     "empty": lambda: Host(name=H),
     "varied": _varied,
+    "iscsi": b.iscsi_host,
+    "iscsi-bare": b.bare_iscsi_host,
 }
 
 
