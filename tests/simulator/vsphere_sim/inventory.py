@@ -96,9 +96,10 @@ def _service_objects(sim: Simulator, esxi: bool) -> None:
 def _build_esxi(sim: Simulator, host: Any, defaults: Dict[str, Any]) -> None:
     dc_folder = sim.root
     host_folder = sim.register(o.Folder(sim, "ha-folder-host", "host"))
-    dc = sim.register(o.Datacenter(sim, "ha-datacenter", "ha-datacenter", dc_folder, host_folder))
+    network_folder = sim.register(o.Folder(sim, "ha-folder-network", "network"))
+    dc = sim.register(o.Datacenter(sim, "ha-datacenter", "ha-datacenter", dc_folder, host_folder, network_folder))
     dc_folder.children.append(dc)
-    host_folder.parent = dc
+    host_folder.parent = network_folder.parent = dc
     compute = sim.register(o.ComputeResource(sim, "ha-compute-res", str(_get(host, "name", "esxi")), host_folder))
     host_folder.children.append(compute)
     compute.hosts.append(_build_host(sim, host, defaults, "esxi", compute, esxi=True))
@@ -112,8 +113,9 @@ def _build_vcenter(sim: Simulator, vc: Any, defaults: Dict[str, Any]) -> None:
         unknown = set(dcd) - {"name", "clusters", "hosts"}
         _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
         host_folder = sim.register(o.Folder(sim, sim.next_id("group-h"), "host"))
-        dc = sim.register(o.Datacenter(sim, sim.next_id("datacenter"), str(dcd["name"]), sim.root, host_folder))
-        host_folder.parent = dc
+        network_folder = sim.register(o.Folder(sim, sim.next_id("group-n"), "network"))
+        dc = sim.register(o.Datacenter(sim, sim.next_id("datacenter"), str(dcd["name"]), sim.root, host_folder, network_folder))
+        host_folder.parent = network_folder.parent = dc
         sim.root.children.append(dc)
         for j, cd in enumerate(dcd.get("clusters") or []):
             cpath = "%s.clusters[%d]" % (path, j)

@@ -123,9 +123,9 @@ class Folder(MO):
 class Datacenter(MO):
     WSDL, PYTYPE = "Datacenter", vim.Datacenter
 
-    def __init__(self, sim: Any, moid: str, name: str, parent: MO, host_folder: Folder) -> None:
+    def __init__(self, sim: Any, moid: str, name: str, parent: MO, host_folder: Folder, network_folder: Optional[Folder] = None) -> None:
         super().__init__(sim, moid)
-        self.name, self.parent, self.host_folder = name, parent, host_folder
+        self.name, self.parent, self.host_folder, self.network_folder = name, parent, host_folder, network_folder
 
     def p_name(self) -> str:
         return self.name
@@ -135,6 +135,9 @@ class Datacenter(MO):
 
     def p_hostFolder(self) -> Any:
         return self.host_folder.ref
+
+    def p_networkFolder(self) -> Any:
+        return self.network_folder.ref if self.network_folder else None
 
 
 class Cluster(MO):
@@ -462,6 +465,22 @@ def effective_teaming(host: HostModel, device: str) -> Dict[str, Any]:
 
 _DVS_TEAMING: List[Callable[[HostModel, str], Dict[str, Any]]] = []
 _DVS_CONNECTOR: List[Callable[[HostModel, Any], Any]] = []
+_PROXY_SWITCHES: List[Callable[[HostModel], List[Any]]] = []
+_PNIC_OWNERS: List[Callable[[HostModel, str], Optional[str]]] = []
+
+
+def register_proxy_switch_provider(fn: Callable[[HostModel], List[Any]]) -> None:
+    """``fn(host)`` -> the host's ``HostProxySwitch`` list (``config.network.proxySwitch``)."""
+    _PROXY_SWITCHES[:] = [fn]
+
+
+def register_pnic_owner(fn: Callable[[HostModel, str], Optional[str]]) -> None:
+    """``fn(host, pnic)`` -> the name of a non-vSS switch using ``pnic``, or None."""
+    _PNIC_OWNERS[:] = [fn]
+
+
+def other_pnic_owner(host: HostModel, pnic: str) -> Optional[str]:
+    return next((owner for owner in (fn(host, pnic) for fn in _PNIC_OWNERS) if owner), None)
 
 
 def register_dvs_teaming_resolver(fn: Callable[[HostModel, str], Dict[str, Any]]) -> None:
@@ -542,6 +561,7 @@ def network_info(host: HostModel) -> Any:
                                         congestionControlAlgorithm="newreno", ipV6Enabled=False)
               for k in NETSTACKS]
     return vim.host.NetworkInfo(vswitch=switches, portgroup=portgroups, pnic=pnics, vnic=vnics, netStackInstance=stacks,
+                                proxySwitch=[ps for fn in _PROXY_SWITCHES for ps in fn(host)],
                                 dnsConfig=vim.host.DnsConfig(dhcp=False, hostName=host.name.split(".")[0],
                                                              domainName=".".join(host.name.split(".")[1:]), address=[]),
                                 ipRouteConfig=vim.host.IpRouteConfig(defaultGateway="192.168.10.1"), atBootIpV6Enabled=False,
@@ -752,7 +772,7 @@ class NetworkSystem(MO):
                 if adding:
                     raise invalid("spec.bridge.nicDevice", "physical NIC %s not found" % nic)
                 raise vim.fault.NotFound(msg="physical NIC %s not found" % nic)
-            owner = next((n for n, s in self.host.vswitches.items() if n != name and nic in _bridge(s)), None)
+            owner = next((n for n, s in self.host.vswitches.items() if n != name and nic in _bridge(s)), None) or other_pnic_owner(self.host, nic)
             if owner is not None:
                 raise vim.fault.ResourceInUse(type=vim.host.PhysicalNic, name=nic, msg="%s is already used by %s" % (nic, owner))
         if spec.policy is not None:

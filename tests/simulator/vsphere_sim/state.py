@@ -120,7 +120,7 @@ class Simulator:
         if isinstance(mo, o.Folder):
             return list(mo.children)
         if isinstance(mo, o.Datacenter):
-            return [mo.host_folder]
+            return [mo.host_folder] + ([mo.network_folder] if mo.network_folder else [])
         if isinstance(mo, o.Cluster):
             return list(mo.hosts)
         return []
