@@ -14,24 +14,22 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from pyVmomi import vim, vmodl
+from pyVmomi import SoapAdapter, vim, vmodl
 
 from . import dvs_policy as policy
 from . import objects as o
 from .soap import method_info
-from .state import declared
+from .state import declared, register_state_section
 
 VDS = vim.dvs.VmwareDistributedVirtualSwitch
 MAX_LAGS = 64
 MAX_LAG_PORTS = 32
 PROXY_PORTS = 512
 LAG_ALGORITHMS = tuple(VDS.LacpLoadBalanceAlgorithm.values)
-# Faults the API reference documents for a task method beyond pyVmomi's declared list; they
-# travel in TaskInfo.error, never as a SOAP fault.
-DOCUMENTED_TASK_FAULTS = {"UpdateDVSLacpGroupConfig_Task": (vim.fault.ConflictingConfiguration,)}
 
 
 @dataclass
@@ -84,10 +82,12 @@ class SwitchState:
 
 
 def task_fault(name: str, fault: vmodl.MethodFault) -> vmodl.MethodFault:
-    """A task may fail only with a fault its method declares (or the reference documents)."""
-    if declared(method_info(name), fault) or isinstance(fault, DOCUMENTED_TASK_FAULTS.get(name, ())):
+    """A task fails only with a fault its method declares (or a vmodl.RuntimeFault), as the
+    dispatcher enforces for plain methods; anything else is a simulator bug."""
+    if declared(method_info(name), fault):
         return fault
-    return vmodl.fault.SystemError(reason="simulator raised an undeclared fault %s" % type(fault).__name__)
+    print("vsphere_sim bug: %s failed with undeclared %s" % (name, fault._wsdlName), file=sys.stderr)
+    return vmodl.fault.SystemError(reason="simulator raised an undeclared fault %s" % fault._wsdlName)
 
 
 def dvs_fault(text: str) -> vim.fault.DvsFault:
@@ -296,12 +296,11 @@ class DistributedSwitch(_TaskMixin, o.MO):
         st = self.state
         if not names or len(set(names)) != len(names) or set(names) & set(st.lag_names()):
             raise vmodl.fault.InvalidArgument(invalidProperty="spec.uplinkPortPolicy.uplinkPortName")
-        renamed = dict(zip(st.uplinks, names))
-        st.ports = {(h, renamed.get(n, n)): k for (h, n), k in st.ports.items()}
-        for pnics in st.members.values():
-            for pnic, port in list(pnics.items()):
-                pnics[pnic] = renamed.get(port, port)
-        self._rename_in_orders(renamed, set(st.uplinks) - set(renamed))
+        renamed = dict(zip(st.uplinks, names, strict=False))
+        dropped = set(st.uplinks) - set(renamed)
+        st.drop_ports(lambda h, n: n not in dropped)  # before renaming: a new name may reuse a dropped one
+        self._rename_ports(renamed)
+        self._rename_in_orders(renamed, dropped)
         st.uplinks = names
         st.drop_ports(lambda h, n: n in st.port_names())
         for host in st.members:
@@ -426,7 +425,7 @@ class DistributedSwitch(_TaskMixin, o.MO):
             old = lag.port_names()
             renamed = {lag.name: config.name}
             lag.name = config.name
-            renamed.update(zip(old, lag.port_names()))
+            renamed.update(zip(old, lag.port_names(), strict=True))
             self._rename_ports(renamed)
             self._rename_in_orders(renamed, set())
         self._set_lag(lag, config, adding=False)
@@ -706,11 +705,119 @@ def dvs_teaming(host: o.HostModel, device: str) -> Dict[str, Any]:
         return out
 
     active, standby = list(order.activeUplinkPort or []), list(order.standbyUplinkPort or [])
+    # ``lag``: an active LAG, which counts as several uplinks whatever its pnics (§5.4); a LAG in
+    # standby is a standby uplink through its pnics like any other.
     return dict(base, policy=team.policy.value, active=to_pnics(active), standby=to_pnics(standby), bridge=sorted(pnics),
-                lag=any(switch.lag(n) is not None for n in active + standby))
+                lag=any(switch.lag(n) is not None for n in active))
+
+
+# ---------------------------------------------------------------------------------------
+# Inventory helpers and --state persistence
+# ---------------------------------------------------------------------------------------
+
+
+def new_switch(sim: Any, folder: o.Folder, name: str, uplinks: List[str]) -> DistributedSwitch:
+    """A switch as CreateDVS_Task would leave it (inventory only): no hosts, no LAGs, its uplink portgroup."""
+    if not name or len(name) > 80:
+        raise vim.fault.InvalidName(name=name)
+    if any(sw.name == name for sw in switches(sim)):
+        raise vim.fault.DuplicateName(name=name, object=folder.ref)
+    if not uplinks or len(set(uplinks)) != len(uplinks):
+        raise vmodl.fault.InvalidArgument(invalidProperty="uplinkPortPolicy.uplinkPortName")
+    switch = DistributedSwitch(sim, sim.next_id("dvs"), name, folder, uplinks)
+    sim.register(switch)
+    folder.children.append(switch)
+    return switch
+
+
+def port_setting(vlan: Optional[int] = None, policy_name: Optional[str] = None, active: Optional[List[str]] = None,
+                 standby: Optional[List[str]] = None, failback: Optional[bool] = None, notify: Optional[bool] = None) -> Any:
+    """A partial VMwareDVSPortSetting overriding only what is given (as a client would send it)."""
+    setting = VDS.VmwarePortConfigPolicy()
+    if vlan is not None:
+        setting.vlan = VDS.VlanIdSpec(inherited=False, vlanId=vlan)
+    team = VDS.UplinkPortTeamingPolicy(inherited=False)
+    if policy_name is not None:
+        team.policy = vim.StringPolicy(inherited=False, value=policy_name)
+    if active is not None or standby is not None:
+        team.uplinkPortOrder = VDS.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(active or []), standbyUplinkPort=list(standby or []))
+    if failback is not None:
+        team.rollingOrder = vim.BoolPolicy(inherited=False, value=not failback)
+    if notify is not None:
+        team.notifySwitches = vim.BoolPolicy(inherited=False, value=notify)
+    if any(getattr(team, n) is not None for n in ("policy", "uplinkPortOrder", "rollingOrder", "notifySwitches")):
+        setting.uplinkTeamingPolicy = team
+    return setting
+
+
+def member_spec(sim: Any, switch: DistributedSwitch, host: str, pnics: Dict[str, str], operation: str) -> Any:
+    """A host member spec; ``pnics`` maps vmnicN to an uplink port name (dvUplink1, lag1-0)."""
+    mo = _host_mo(sim, host)
+    specs = []
+    for pnic, port in sorted(pnics.items()):
+        key = switch.state.ports.get((host, port))
+        if key is None:
+            raise vmodl.fault.InvalidArgument(invalidProperty="pnicSpec.uplinkPortKey",
+                                              msg="%s has no uplink port %s (ports: %s)" % (switch.name, port, ", ".join(switch.state.port_names())))
+        specs.append(vim.dvs.HostMember.PnicSpec(pnicDevice=pnic, uplinkPortKey=key, uplinkPortgroupKey=switch.uplink_pg.moid))
+    return vim.dvs.HostMember.ConfigSpec(operation=operation, host=mo.ref if mo else vim.HostSystem(host),
+                                         backing=vim.dvs.HostMember.PnicBacking(pnicSpec=specs) if operation != "add" or specs else None)
+
+
+def find_portgroup(sim: Any, name: str, within: Optional[o.Folder] = None) -> Optional[DistributedPortgroup]:
+    return next((pg for sw in switches(sim) if within is None or sw.folder is within for pg in sw.user_portgroups() if pg.name == name), None)
+
+
+def dump(sim: Any) -> Dict[str, Any]:
+    """JSON-able state of every distributed switch (for --state; hosts' vmks are saved with the hosts)."""
+    out = {}
+    for sw in switches(sim):
+        st = sw.state
+        out[sw.moid] = {
+            "name": st.name, "uplinks": st.uplinks, "default": _xml(st.default), "mtu": st.mtu, "lacp_api": st.lacp_api,
+            "lags": [[lag.key, lag.name, lag.mode, lag.uplink_num, lag.algorithm, lag.timeout_mode] for lag in st.lags],
+            "members": st.members, "ports": [[h, n, k] for (h, n), k in st.ports.items()], "version": st.version,
+            "next_port": st.next_port, "next_lag": st.next_lag,
+            "portgroups": [{"moid": pg.moid, "name": pg.name, "uplink": pg.uplink, "own": _xml(pg.own) if pg.own is not None else None,
+                            "version": pg.version, "num_ports": pg.num_ports, "binding": pg.binding, "description": pg.description}
+                           for pg in sw.portgroups]}
+    return out
+
+
+def load(sim: Any, data: Dict[str, Any]) -> None:
+    """Restore switches saved by ``dump`` onto the ones the inventory built (matched by moId)."""
+    for sw in switches(sim):
+        saved = data.get(sw.moid)
+        if saved is None:
+            continue
+        st = sw.state
+        st.name, st.uplinks, st.mtu, st.lacp_api = saved["name"], list(saved["uplinks"]), saved["mtu"], saved["lacp_api"]
+        st.default = SoapAdapter.Deserialize(saved["default"], VDS.VmwarePortConfigPolicy)
+        st.lags = [Lag(*row) for row in saved["lags"]]
+        st.members = {h: dict(p) for h, p in saved["members"].items()}
+        st.ports = {(h, n): k for h, n, k in saved["ports"]}
+        st.version, st.next_port, st.next_lag = saved["version"], saved["next_port"], saved["next_lag"]
+        for pg in list(sw.portgroups):
+            sw._forget(pg)  # pylint: disable=protected-access
+        for row in saved["portgroups"]:
+            pg = DistributedPortgroup(sim, row["moid"], row["name"], sw, row["uplink"])
+            pg.own = SoapAdapter.Deserialize(row["own"], VDS.VmwarePortConfigPolicy) if row["own"] else None
+            pg.version, pg.num_ports, pg.binding, pg.description = row["version"], row["num_ports"], row["binding"], row["description"]
+            sim.register(pg)
+            sw.portgroups.append(pg)
+            sw.folder.children.append(pg)
+            if pg.uplink:
+                sw.uplink_pg = pg
+            sim.bump_id("dvportgroup", int(row["moid"].split("-")[-1]))
+
+
+def _xml(obj: Any) -> str:
+    text = SoapAdapter.Serialize(obj)
+    return text.decode("utf-8") if isinstance(text, bytes) else text
 
 
 o.register_dvs_teaming_resolver(dvs_teaming)
 o.register_dvs_port_connector(connect_port)
 o.register_proxy_switch_provider(proxy_switches)
 o.register_pnic_owner(dvs_pnic_owner)
+register_state_section("distributed_switches", dump, load)

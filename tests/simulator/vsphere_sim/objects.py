@@ -139,6 +139,12 @@ class Datacenter(MO):
     def p_networkFolder(self) -> Any:
         return self.network_folder.ref if self.network_folder else None
 
+    def p_network(self) -> Any:
+        """The datacenter's networks: the dvPortgroups in its network folder (the simulator has no
+        vim.Network objects for standard port groups) [INF]."""
+        kids = self.network_folder.children if self.network_folder else []
+        return vim.Network.Array([c.ref for c in kids if issubclass(c.PYTYPE, vim.Network)])
+
 
 class Cluster(MO):
     WSDL, PYTYPE = "ClusterComputeResource", vim.ClusterComputeResource
@@ -887,9 +893,7 @@ class NetworkSystem(MO):
         spec = copy.deepcopy(spec)
         self._check_vnic_spec(spec)
         if spec.distributedVirtualPort is not None:
-            if not _DVS_CONNECTOR:
-                raise vim.fault.NotFound(msg="distributed virtual switch %s not found" % spec.distributedVirtualPort.switchUuid)
-            spec.distributedVirtualPort = _DVS_CONNECTOR[0](self.host, spec.distributedVirtualPort)
+            spec.distributedVirtualPort = self._connect(spec.distributedVirtualPort)
             portgroup = ""
         else:
             if portgroup not in self.host.portgroups:
@@ -906,6 +910,12 @@ class NetworkSystem(MO):
         spec.portgroup = portgroup or None
         self.host.vnics[device] = _Vnic(portgroup, spec, mac)
         return device
+
+    def _connect(self, conn: Any) -> Any:
+        """The port a vmk gets on a dvPortgroup (the connector registered by dvs.py)."""
+        if not _DVS_CONNECTOR:
+            raise invalid("nic.distributedVirtualPort.switchUuid", "distributed virtual switch %s not found" % conn.switchUuid)
+        return _DVS_CONNECTOR[0](self.host, conn)
 
     def _allocate(self, device: Optional[str]) -> str:
         """Lowest free vmkN like ESXi; a requested name is honoured when free [INF]."""
@@ -927,12 +937,19 @@ class NetworkSystem(MO):
         self._check_vnic_spec(spec)
         if spec.netStackInstanceKey is not None and spec.netStackInstanceKey != _stack(vnic):
             raise vim.fault.HostConfigFault(msg="The TCP/IP stack of %s cannot be changed" % device)  # [INF]
-        if spec.portgroup and spec.portgroup != vnic.portgroup:
+        conn, current = spec.distributedVirtualPort, vnic.spec.distributedVirtualPort
+        if conn is not None:
+            # Migration to (or between) dvPortgroups: a new port unless switch and portgroup stay
+            if current is None or (conn.switchUuid, conn.portgroupKey) != (current.switchUuid, current.portgroupKey):
+                vnic.spec.distributedVirtualPort = self._connect(conn)
+                vnic.portgroup = ""
+        elif spec.portgroup and spec.portgroup != vnic.portgroup:
             if spec.portgroup not in self.host.portgroups:
                 raise invalid("nic.portgroup")
             if _vnics_on(self.host, spec.portgroup):  # UpdateVirtualNic declares no AlreadyExists [INF]
                 raise vim.fault.HostConfigFault(msg="port group %s already has a VMkernel NIC" % spec.portgroup)
             vnic.portgroup = spec.portgroup
+            vnic.spec.distributedVirtualPort = None  # back from a dvPortgroup to a standard port group
         for prop in ("ip", "mtu", "mac", "tsoEnabled", "ipRouteSpec"):
             value = getattr(spec, prop, None)
             if value is not None:
