@@ -26,9 +26,11 @@ def _members(obj: Any) -> List[str]:
 
 
 def is_container(policy: Any) -> bool:
-    """True for a policy whose members are themselves inheritable (merged member by member)."""
+    """True for a policy whose members are themselves inheritable (merged member by member).
+    Decided by the declared member types, so a container with no member set is still one."""
     return isinstance(policy, vim.InheritablePolicy) and any(
-        isinstance(getattr(policy, name), vim.InheritablePolicy) for name in _members(policy))
+        isinstance(p.type, type) and issubclass(p.type, vim.InheritablePolicy)
+        for p in policy._GetPropertyList() if p.name not in _META)
 
 
 def default_port_setting(uplinks: List[str]) -> Any:
