@@ -23,7 +23,7 @@ from pyVmomi import SoapAdapter, vim, vmodl
 from . import dvs_policy as policy
 from . import objects as o
 from .soap import method_info
-from .state import declared, register_state_section
+from .state import declared, register_state_section, to_xml
 
 VDS = vim.dvs.VmwareDistributedVirtualSwitch
 MAX_LAGS = 64
@@ -398,7 +398,8 @@ class DistributedSwitch(_TaskMixin, o.MO):
     def update_lags(self, specs: List[Any]) -> None:
         st = self.state
         if st.lacp_api != "multipleLag":
-            raise vim.fault.ConflictingConfiguration(msg="LAGs need lacpApiVersion multipleLag (enhanced LACP)", configInConflict=[])
+            conflict = vim.fault.ConflictingConfiguration.Config(entity=self.ref, propertyPath="config.lacpApiVersion")
+            raise vim.fault.ConflictingConfiguration(msg="LAGs need lacpApiVersion multipleLag (enhanced LACP)", configInConflict=[conflict])
         for spec in specs:
             config = spec.lacpGroupConfig
             if config is None:
@@ -774,11 +775,11 @@ def dump(sim: Any) -> Dict[str, Any]:
     for sw in switches(sim):
         st = sw.state
         out[sw.moid] = {
-            "name": st.name, "uplinks": st.uplinks, "default": _xml(st.default), "mtu": st.mtu, "lacp_api": st.lacp_api,
+            "name": st.name, "uplinks": st.uplinks, "default": to_xml(st.default), "mtu": st.mtu, "lacp_api": st.lacp_api,
             "lags": [[lag.key, lag.name, lag.mode, lag.uplink_num, lag.algorithm, lag.timeout_mode] for lag in st.lags],
             "members": st.members, "ports": [[h, n, k] for (h, n), k in st.ports.items()], "version": st.version,
             "next_port": st.next_port, "next_lag": st.next_lag,
-            "portgroups": [{"moid": pg.moid, "name": pg.name, "uplink": pg.uplink, "own": _xml(pg.own) if pg.own is not None else None,
+            "portgroups": [{"moid": pg.moid, "name": pg.name, "uplink": pg.uplink, "own": to_xml(pg.own) if pg.own is not None else None,
                             "version": pg.version, "num_ports": pg.num_ports, "binding": pg.binding, "description": pg.description}
                            for pg in sw.portgroups]}
     return out
@@ -811,9 +812,6 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
             sim.bump_id("dvportgroup", int(row["moid"].split("-")[-1]))
 
 
-def _xml(obj: Any) -> str:
-    text = SoapAdapter.Serialize(obj)
-    return text.decode("utf-8") if isinstance(text, bytes) else text
 
 
 o.register_dvs_teaming_resolver(dvs_teaming)

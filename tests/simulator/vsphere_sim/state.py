@@ -319,8 +319,10 @@ def _has_prop(cls: Any, name: str) -> bool:
         return False
 
 
-def _xml(obj: Any) -> str:
-    text = SoapAdapter.Serialize(obj)
+def to_xml(obj: Any) -> str:
+    """pyVmomi XML at the newest API version (the default version would drop newer fields such as
+    HostVirtualNicSpec.mtu and distributedVirtualPort)."""
+    text = SoapAdapter.Serialize(obj, version=VmomiSupport.versionMap["vim25/8.0.3.0"])
     return text.decode("utf-8") if isinstance(text, bytes) else text
 
 
@@ -330,9 +332,9 @@ def _from_xml(text: str, cls: Any) -> Any:
 
 def _dump_host(h: o.HostModel) -> Dict[str, Any]:
     return {
-        "vswitches": {n: _xml(s) for n, s in h.vswitches.items()},
-        "portgroups": {n: _xml(s) for n, s in h.portgroups.items()},
-        "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": _xml(v.spec)} for d, v in h.vnics.items()},
+        "vswitches": {n: to_xml(s) for n, s in h.vswitches.items()},
+        "portgroups": {n: to_xml(s) for n, s in h.portgroups.items()},
+        "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": to_xml(v.spec)} for d, v in h.vnics.items()},
         "selected": {t: sorted(d) for t, d in h.selected.items()},
         "storage": storage.dump(h.storage) if h.storage else None,
     }
