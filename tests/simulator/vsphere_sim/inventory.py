@@ -330,7 +330,7 @@ def _distributed_switch(sim: Simulator, folder: o.Folder, data: Any, path: str) 
 
 
 def _arrays(arrays: Any) -> List[Dict[str, Any]]:
-    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}]}]."""
+    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}], luns: [{id, capacity_gb}]}]."""
     _require(isinstance(arrays, list), "storage_arrays", "a list of arrays")
     out = []
     for i, arr in enumerate(arrays):
@@ -339,7 +339,14 @@ def _arrays(arrays: Any) -> List[Dict[str, Any]]:
                    for j, p in enumerate(_get(arr, "portals", path))]
         targets = [str(_get(t, "iqn", "%s.targets[%d]" % (path, j))) for j, t in enumerate(_get(arr, "targets", path))]
         _require(bool(portals) and bool(targets), path, "an array needs at least one portal and one target")
-        out.append({"name": str(_get(arr, "name", path)), "portals": portals, "targets": targets})
+        luns = []
+        for j, lun in enumerate(_list(arr.get("luns"), path + ".luns")):
+            lpath = "%s.luns[%d]" % (path, j)
+            number, size = _get(lun, "id", lpath), lun.get("capacity_gb", 1024)
+            _require(isinstance(number, int) and 0 <= number < 16384, lpath + ".id", "a LUN number 0-16383")
+            _require(isinstance(size, int) and size > 0, lpath + ".capacity_gb", "a positive integer")
+            luns.append({"id": number, "capacity_gb": size})
+        out.append({"name": str(_get(arr, "name", path)), "portals": portals, "targets": targets, "luns": luns})
     return out
 
 

@@ -26,6 +26,7 @@ class IscsiManager(o.MO):
     def __init__(self, sim: Any, moid: str, host: o.HostModel) -> None:
         super().__init__(sim, moid)
         self.host = host
+        host.iscsi = self
         host.vnic_removal_guards.append(self._guard_removal)
 
     # -- helpers -------------------------------------------------------------------------
@@ -66,7 +67,7 @@ class IscsiManager(o.MO):
         active = [n for n in team["active"] if n in team["bridge"]]
         return active[0] if len(active) == 1 and not team.get("lag") else None
 
-    def _has_sessions(self, adapter: Any, device: str) -> bool:
+    def has_sessions(self, adapter: Any, device: str) -> bool:
         pnic = self._pnic(device)
         if pnic is None or self.host.pnics.get(pnic, (0,))[0] == 0 or self.compliance(device):
             return False
@@ -78,9 +79,9 @@ class IscsiManager(o.MO):
         return any(ipaddress.IPv4Address(p) in net for p in portals)
 
     def path_status(self, adapter: Any, device: str) -> str:
-        if not self._has_sessions(adapter, device):
+        if not self.has_sessions(adapter, device):
             return "notUsed"
-        others = [d for d in adapter.bound if d != device and d in self.host.vnics and self._has_sessions(adapter, d)]
+        others = [d for d in adapter.bound if d != device and d in self.host.vnics and self.has_sessions(adapter, d)]
         return "active" if others else "lastActive"
 
     def _port_info(self, device: str, adapter: Optional[Any]) -> Any:

@@ -393,6 +393,7 @@ class HostModel:
         self.vnics: Dict[str, Any] = {}  # device -> HostVirtualNic (portgroup, spec, mac)
         self.selected: Dict[str, Set[str]] = {t: set() for t in self.nic_types()}
         self.storage: Any = None  # storage.StorageSystem, set when it is built
+        self.iscsi: Any = None  # iscsi.IscsiManager, set when it is built
         self.vnic_removal_guards: List[Callable[["HostModel", str], None]] = []
         self.network_change_listeners: List[Callable[["HostModel"], None]] = []
 
