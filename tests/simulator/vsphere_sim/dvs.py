@@ -812,8 +812,6 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
             sim.bump_id("dvportgroup", int(row["moid"].split("-")[-1]))
 
 
-
-
 o.register_dvs_teaming_resolver(dvs_teaming)
 o.register_dvs_port_connector(connect_port)
 o.register_proxy_switch_provider(proxy_switches)

@@ -323,8 +323,9 @@ def _distributed_switch(sim: Simulator, folder: o.Folder, data: Any, path: str) 
             setting = dvs.port_setting(vlan=int(pgd.get("vlan", 0)), policy_name=DVS_POLICIES.get(team.get("policy")),
                                        active=team.get("active") if order else None, standby=team.get("standby") if order else None,
                                        failback=team.get("failback"), notify=team.get("notify_switches"))
-            switch.create_portgroup(vim.dvs.DistributedVirtualPortgroup.ConfigSpec(name=str(_get(pgd, "name", step)), type="earlyBinding",
-                                                                                  numPorts=8, defaultPortConfig=setting))
+            spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(name=str(_get(pgd, "name", step)), type="earlyBinding", numPorts=8,
+                                                                  defaultPortConfig=setting)
+            switch.create_portgroup(spec)
     except vmodl.MethodFault as err:  # vCenter's own checks, reported with the YAML path
         raise InventoryError(step, _fault_text(err)) from None
 

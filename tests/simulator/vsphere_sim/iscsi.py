@@ -150,7 +150,8 @@ class IscsiManager(o.MO):
             out.append(self._port_info(device, None))
         used = {self._pnic(d) for d in self.host.vnics}
         for pnic in sorted(self.host.pnics):
-            on_switch = any(pnic in o._bridge(s) for s in self.host.vswitches.values()) or o.other_pnic_owner(self.host, pnic)  # pylint: disable=protected-access
+            on_vss = any(pnic in o._bridge(s) for s in self.host.vswitches.values())  # pylint: disable=protected-access
+            on_switch = on_vss or o.other_pnic_owner(self.host, pnic) is not None
             if pnic not in used and not on_switch:
                 out.append(PortInfo(pnicDevice=pnic))
         return out

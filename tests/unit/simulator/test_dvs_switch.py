@@ -24,6 +24,15 @@ def vmk(device, dvpg, last_octet):
     return {"device": device, "dvportgroup": dvpg, "ip": "10.10.20.%d" % last_octet, "netmask": "255.255.255.0"}
 
 
+PORTGROUPS_A = [
+    {"name": "pg-one", "vlan": 20, "teaming": {"active": ["dvUplink1"], "standby": []}},
+    {"name": "pg-two-active", "vlan": 20, "teaming": {"active": ["dvUplink1", "dvUplink2"], "standby": []}},
+    {"name": "pg-standby", "vlan": 20, "teaming": {"active": ["dvUplink1"], "standby": ["dvUplink2"]}},
+    {"name": "pg-iphash", "vlan": 20, "teaming": {"policy": "iphash", "active": ["dvUplink1"], "standby": []}},
+    {"name": "pg-none", "vlan": 20, "teaming": {"active": ["dvUplink3"], "standby": []}},
+    {"name": "pg-lag", "vlan": 20, "teaming": {"active": ["lag1"], "standby": []}},
+]
+
 INVENTORY = {
     "credentials": {"username": "root", "password": "pw"},
     "host_defaults": {
@@ -45,16 +54,8 @@ INVENTORY = {
         "distributed_switches": [
             {"name": "dvs-a", "uplinks": ["dvUplink1", "dvUplink2", "dvUplink3"],
              "lags": [{"name": "lag1", "mode": "active", "uplinks": 2}],
-             "portgroups": [
-                 {"name": "pg-one", "vlan": 20, "teaming": {"active": ["dvUplink1"], "standby": []}},
-                 {"name": "pg-two-active", "vlan": 20, "teaming": {"active": ["dvUplink1", "dvUplink2"], "standby": []}},
-                 {"name": "pg-standby", "vlan": 20, "teaming": {"active": ["dvUplink1"], "standby": ["dvUplink2"]}},
-                 {"name": "pg-iphash", "vlan": 20, "teaming": {"policy": "iphash", "active": ["dvUplink1"], "standby": []}},
-                 {"name": "pg-none", "vlan": 20, "teaming": {"active": ["dvUplink3"], "standby": []}},
-                 {"name": "pg-lag", "vlan": 20, "teaming": {"active": ["lag1"], "standby": []}},
-             ],
-             "hosts": [{"name": "h1", "pnics": {"vmnic2": "dvUplink1", "vmnic3": "dvUplink2", "vmnic4": "lag1-0"}},
-                       {"name": "h2"}]},
+             "portgroups": PORTGROUPS_A,
+             "hosts": [{"name": "h1", "pnics": {"vmnic2": "dvUplink1", "vmnic3": "dvUplink2", "vmnic4": "lag1-0"}}, {"name": "h2"}]},
             {"name": "dvs-b", "uplinks": ["uplink1"], "portgroups": [{"name": "pg-b"}], "hosts": [{"name": "h2", "pnics": {"vmnic5": "uplink1"}}]},
         ],
     }]},
