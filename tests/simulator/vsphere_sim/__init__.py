@@ -1,14 +1,6 @@
 """vsphere_sim: a vSphere SOAP simulator built on pyVmomi's own type system and codec.
 
 Start it with ``PYTHONPATH=tests/simulator python -m vsphere_sim --inventory FILE --port 0``.
-Optional feature modules (distributed switches) register themselves here.
+Distributed switches (``dvs.py``) plug into the host layer through the hooks in ``objects.py``;
+``inventory.py`` imports them, so every simulator built from an inventory has them.
 """
-
-import importlib
-
-for _plugin in ("dvs",):
-    try:
-        importlib.import_module("vsphere_sim.mo." + _plugin)
-    except ModuleNotFoundError as _err:
-        if _err.name not in ("vsphere_sim.mo", "vsphere_sim.mo." + _plugin):
-            raise

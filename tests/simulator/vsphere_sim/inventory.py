@@ -6,20 +6,23 @@ Format (see tests/simulator/README.md):
   vcenter: {datacenters: [{name, clusters: [{name, hosts: [...]}], hosts: [...]}]}
   | esxi: {<one host>}
 Host: name, version, pnics [{device, link_speed, driver, mac}], vswitches [{name, uplinks, mtu,
-teaming}], portgroups [{name, vswitch, vlan, teaming}], vmks [{device, portgroup, ip, netmask,
-gateway, dhcp, mtu, netstack, services}]. Other per-host or top-level keys must be registered
-by a plugin with register_host_section / register_top_section.
+teaming}], portgroups [{name, vswitch, vlan, teaming}], vmks [{device, portgroup | dvportgroup,
+ip, netmask, gateway, dhcp, mtu, netstack, services}], iscsi {...}. A vcenter datacenter may hold
+distributed_switches [{name, uplinks, mtu, lags [{name, mode, uplinks, load_balance}],
+portgroups [{name, vlan, teaming}], hosts [{name, pnics: {vmnicN: uplink port}}]}]; vmks on a
+dvportgroup are created once the datacenter's switches exist. Other per-host or top-level keys
+must be registered by a plugin with register_host_section / register_top_section.
 """
 
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 import yaml
 from pyVmomi import vim, vmodl
 
-from . import iscsi, storage
+from . import dvs, iscsi, storage
 from . import objects as o
 from .state import Simulator
 
@@ -30,6 +33,8 @@ _TOP_SECTIONS: Dict[str, TopBuilder] = {}
 HOST_KEYS = {"name", "version", "pnics", "vswitches", "portgroups", "vmks", "iscsi"}
 POLICIES = {"srcid": "loadbalance_srcid", "srcmac": "loadbalance_srcmac", "iphash": "loadbalance_ip",
             "failover_explicit": "failover_explicit"}
+DVS_POLICIES = dict(POLICIES, loadbased="loadbalance_loadbased")
+DEFAULT_DV_UPLINKS = ["dvUplink1", "dvUplink2", "dvUplink3", "dvUplink4"]
 NETSTACKS = {"default": "defaultTcpipStack", "vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
 
 
@@ -66,6 +71,7 @@ def build(data: Any, state_file: Optional[str] = None, latency_ms: int = 0) -> S
         _require(key in known, key, "unknown top-level key (known: %s)" % ", ".join(sorted(known)))
     _require(("vcenter" in data) != ("esxi" in data), "<root>", "give exactly one of vcenter or esxi")
     sim = Simulator((str(creds["username"]), str(creds["password"])), state_file, latency_ms)
+    _PENDING_DV_VMKS.clear()  # left over from an earlier build that failed
     sim.storage_arrays = _arrays(data.get("storage_arrays") or [])
     defaults = data.get("host_defaults") or {}
     _service_objects(sim, esxi="esxi" in data)
@@ -96,9 +102,10 @@ def _service_objects(sim: Simulator, esxi: bool) -> None:
 def _build_esxi(sim: Simulator, host: Any, defaults: Dict[str, Any]) -> None:
     dc_folder = sim.root
     host_folder = sim.register(o.Folder(sim, "ha-folder-host", "host"))
-    dc = sim.register(o.Datacenter(sim, "ha-datacenter", "ha-datacenter", dc_folder, host_folder))
+    network_folder = sim.register(o.Folder(sim, "ha-folder-network", "network"))
+    dc = sim.register(o.Datacenter(sim, "ha-datacenter", "ha-datacenter", dc_folder, host_folder, network_folder))
     dc_folder.children.append(dc)
-    host_folder.parent = dc
+    host_folder.parent = network_folder.parent = dc
     compute = sim.register(o.ComputeResource(sim, "ha-compute-res", str(_get(host, "name", "esxi")), host_folder))
     host_folder.children.append(compute)
     compute.hosts.append(_build_host(sim, host, defaults, "esxi", compute, esxi=True))
@@ -109,11 +116,12 @@ def _build_vcenter(sim: Simulator, vc: Any, defaults: Dict[str, Any]) -> None:
     for i, dcd in enumerate(vc["datacenters"]):
         path = "vcenter.datacenters[%d]" % i
         _require(isinstance(dcd, dict) and "name" in dcd, path, "a datacenter needs a name")
-        unknown = set(dcd) - {"name", "clusters", "hosts"}
+        unknown = set(dcd) - {"name", "clusters", "hosts", "distributed_switches"}
         _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
         host_folder = sim.register(o.Folder(sim, sim.next_id("group-h"), "host"))
-        dc = sim.register(o.Datacenter(sim, sim.next_id("datacenter"), str(dcd["name"]), sim.root, host_folder))
-        host_folder.parent = dc
+        network_folder = sim.register(o.Folder(sim, sim.next_id("group-n"), "network"))
+        dc = sim.register(o.Datacenter(sim, sim.next_id("datacenter"), str(dcd["name"]), sim.root, host_folder, network_folder))
+        host_folder.parent = network_folder.parent = dc
         sim.root.children.append(dc)
         for j, cd in enumerate(dcd.get("clusters") or []):
             cpath = "%s.clusters[%d]" % (path, j)
@@ -127,6 +135,11 @@ def _build_vcenter(sim: Simulator, vc: Any, defaults: Dict[str, Any]) -> None:
             compute = sim.register(o.ComputeResource(sim, sim.next_id("domain-s"), str(_get(hd, "name", hpath)), host_folder))
             host_folder.children.append(compute)
             compute.hosts.append(_build_host(sim, hd, defaults, hpath, compute))
+        for k, sd in enumerate(_list(dcd.get("distributed_switches"), path + ".distributed_switches")):
+            _distributed_switch(sim, network_folder, sd, "%s.distributed_switches[%d]" % (path, k))
+        for net, vnic_mgr, vmk, vpath in _PENDING_DV_VMKS:
+            _vmk(net, vnic_mgr, vmk, vpath, network_folder)
+        _PENDING_DV_VMKS.clear()
 
 
 def _get(d: Any, key: str, path: str) -> Any:
@@ -161,7 +174,12 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
     for i, pg in enumerate(data.get("portgroups") or []):
         _portgroup(net, pg, "%s.portgroups[%d]" % (path, i))
     for i, vmk in enumerate(data.get("vmks") or []):
-        _vmk(net, managers["vnic"], vmk, "%s.vmks[%d]" % (path, i))
+        vpath = "%s.vmks[%d]" % (path, i)
+        if isinstance(vmk, dict) and "dvportgroup" in vmk:
+            _require(not esxi, vpath + ".dvportgroup", "distributed switches need a vcenter inventory")
+            _PENDING_DV_VMKS.append((net, managers["vnic"], vmk, vpath))  # once the datacenter's switches exist
+        else:
+            _vmk(net, managers["vnic"], vmk, vpath)
     if data.get("iscsi"):
         _iscsi(managers["storage"], data["iscsi"], path + ".iscsi")
     for key, builder in _HOST_SECTIONS.items():
@@ -233,8 +251,9 @@ def _portgroup(net: o.NetworkSystem, pg: Any, path: str) -> None:
         raise InventoryError(path, _fault_text(err)) from None
 
 
-def _vmk(net: o.NetworkSystem, vnic_mgr: o.VirtualNicManager, vmk: Any, path: str) -> None:
+def _vmk(net: o.NetworkSystem, vnic_mgr: o.VirtualNicManager, vmk: Any, path: str, dv_folder: Optional[o.Folder] = None) -> None:
     device = str(_get(vmk, "device", path))
+    _require(("portgroup" in vmk) != ("dvportgroup" in vmk), path, "give exactly one of portgroup or dvportgroup")
     ip = vim.host.IpConfig(dhcp=True) if vmk.get("dhcp") else vim.host.IpConfig(
         dhcp=False, ipAddress=str(_get(vmk, "ip", path)), subnetMask=str(vmk.get("netmask", "255.255.255.0")))
     stack = vmk.get("netstack", "default")
@@ -242,8 +261,12 @@ def _vmk(net: o.NetworkSystem, vnic_mgr: o.VirtualNicManager, vmk: Any, path: st
     spec = vim.host.VirtualNic.Specification(ip=ip, mtu=vmk.get("mtu", 1500), netStackInstanceKey=NETSTACKS[stack])
     if vmk.get("gateway"):
         spec.ipRouteSpec = vim.host.VirtualNic.IpRouteSpec(ipRouteConfig=vim.host.IpRouteConfig(defaultGateway=vmk["gateway"]))
+    if "dvportgroup" in vmk:
+        pg = dvs.find_portgroup(net.sim, str(vmk["dvportgroup"]), dv_folder)
+        _require(pg is not None, path + ".dvportgroup", "no dvPortgroup %s in this datacenter" % vmk["dvportgroup"])
+        spec.distributedVirtualPort = vim.dvs.PortConnection(switchUuid=pg.switch.uuid, portgroupKey=pg.moid)
     try:
-        net.add_vnic(str(_get(vmk, "portgroup", path)), spec, device)
+        net.add_vnic(str(vmk.get("portgroup", "")), spec, device)
         for service in vmk.get("services") or []:
             vnic_mgr._check(service, device)  # pylint: disable=protected-access
             net.host.selected.setdefault(service, set()).add(device)
@@ -251,8 +274,64 @@ def _vmk(net: o.NetworkSystem, vnic_mgr: o.VirtualNicManager, vmk: Any, path: st
         raise InventoryError(path, _fault_text(err)) from None
 
 
+_PENDING_DV_VMKS: List[Tuple[o.NetworkSystem, o.VirtualNicManager, Any, str]] = []
+
+
+def _list(value: Any, path: str) -> List[Any]:
+    _require(value is None or isinstance(value, list), path, "a list")
+    return value or []
+
+
+def _distributed_switch(sim: Simulator, folder: o.Folder, data: Any, path: str) -> None:
+    """One distributed switch, built through the same checks as the API methods."""
+    _require(isinstance(data, dict), path, "a distributed switch must be a mapping")
+    unknown = set(data) - {"name", "uplinks", "mtu", "lags", "portgroups", "hosts"}
+    _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
+    VDS = vim.dvs.VmwareDistributedVirtualSwitch  # pylint: disable=invalid-name
+    step = path
+    try:
+        switch = dvs.new_switch(sim, folder, str(_get(data, "name", path)), [str(u) for u in data.get("uplinks") or DEFAULT_DV_UPLINKS])
+        if "mtu" in data:
+            step = path + ".mtu"
+            switch.reconfigure(VDS.ConfigSpec(configVersion=str(switch.state.version), maxMtu=data["mtu"]))
+        lags = _list(data.get("lags"), path + ".lags")
+        for i, lag in enumerate(lags):
+            step = "%s.lags[%d]" % (path, i)
+            _require(isinstance(lag, dict), step, "a LAG must be a mapping")
+            config = VDS.LacpGroupConfig(name=str(_get(lag, "name", step)), mode=lag.get("mode", "active"), uplinkNum=_get(lag, "uplinks", step),
+                                         loadbalanceAlgorithm=lag.get("load_balance", "srcDestIpTcpUdpPortVlan"))
+            switch.update_lags([VDS.LacpGroupSpec(lacpGroupConfig=config, operation="add")])
+        for i, member in enumerate(_list(data.get("hosts"), path + ".hosts")):
+            step = "%s.hosts[%d]" % (path, i)
+            host = str(_get(member, "name", step))
+            _require(host in sim.hosts, step + ".name", "unknown host %s" % host)
+            pnics = member.get("pnics") or {}
+            _require(isinstance(pnics, dict), step + ".pnics", "a mapping vmnicN: uplink port name")
+            switch.reconfigure(VDS.ConfigSpec(configVersion=str(switch.state.version),
+                                              host=[dvs.member_spec(sim, switch, host, {}, "add")]))
+            if pnics:
+                spec = dvs.member_spec(sim, switch, host, {str(k): str(v) for k, v in pnics.items()}, "edit")
+                switch.reconfigure(VDS.ConfigSpec(configVersion=str(switch.state.version), host=[spec]))
+        for i, pgd in enumerate(_list(data.get("portgroups"), path + ".portgroups")):
+            step = "%s.portgroups[%d]" % (path, i)
+            _require(isinstance(pgd, dict), step, "a dvPortgroup must be a mapping")
+            team = pgd.get("teaming") or {}
+            _require(isinstance(team, dict), step + ".teaming", "teaming must be a mapping")
+            if "policy" in team:
+                _require(team["policy"] in DVS_POLICIES, step + ".teaming.policy", "one of %s" % ", ".join(DVS_POLICIES))
+            order = "active" in team or "standby" in team
+            setting = dvs.port_setting(vlan=int(pgd.get("vlan", 0)), policy_name=DVS_POLICIES.get(team.get("policy")),
+                                       active=team.get("active") if order else None, standby=team.get("standby") if order else None,
+                                       failback=team.get("failback"), notify=team.get("notify_switches"))
+            spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(name=str(_get(pgd, "name", step)), type="earlyBinding", numPorts=8,
+                                                                  defaultPortConfig=setting)
+            switch.create_portgroup(spec)
+    except vmodl.MethodFault as err:  # vCenter's own checks, reported with the YAML path
+        raise InventoryError(step, _fault_text(err)) from None
+
+
 def _arrays(arrays: Any) -> List[Dict[str, Any]]:
-    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}]}]."""
+    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}], luns: [{id, capacity_gb}]}]."""
     _require(isinstance(arrays, list), "storage_arrays", "a list of arrays")
     out = []
     for i, arr in enumerate(arrays):
@@ -261,7 +340,14 @@ def _arrays(arrays: Any) -> List[Dict[str, Any]]:
                    for j, p in enumerate(_get(arr, "portals", path))]
         targets = [str(_get(t, "iqn", "%s.targets[%d]" % (path, j))) for j, t in enumerate(_get(arr, "targets", path))]
         _require(bool(portals) and bool(targets), path, "an array needs at least one portal and one target")
-        out.append({"name": str(_get(arr, "name", path)), "portals": portals, "targets": targets})
+        luns = []
+        for j, lun in enumerate(_list(arr.get("luns"), path + ".luns")):
+            lpath = "%s.luns[%d]" % (path, j)
+            number, size = _get(lun, "id", lpath), lun.get("capacity_gb", 1024)
+            _require(isinstance(number, int) and 0 <= number < 16384, lpath + ".id", "a LUN number 0-16383")
+            _require(isinstance(size, int) and size > 0, lpath + ".capacity_gb", "a positive integer")
+            luns.append({"id": number, "capacity_gb": size})
+        out.append({"name": str(_get(arr, "name", path)), "portals": portals, "targets": targets, "luns": luns})
     return out
 
 

@@ -26,6 +26,7 @@ class IscsiManager(o.MO):
     def __init__(self, sim: Any, moid: str, host: o.HostModel) -> None:
         super().__init__(sim, moid)
         self.host = host
+        host.iscsi = self
         host.vnic_removal_guards.append(self._guard_removal)
 
     # -- helpers -------------------------------------------------------------------------
@@ -46,6 +47,9 @@ class IscsiManager(o.MO):
     def compliance(self, device: str) -> List[Any]:
         """The compliance faults of a vmk for port binding ([] = compliant), per §5.4."""
         team = o.effective_teaming(self.host, device)
+        if team.get("lag"):
+            # an active LAG on a dvPortgroup is several uplinks by definition, whatever its pnics (§5.4)
+            return [vim.fault.IscsiFaultVnicHasMultipleUplinks(vnicDevice=device)]
         bridge = team["bridge"]
         active = [n for n in team["active"] if n in bridge]
         standby = [n for n in team["standby"] if n in bridge]
@@ -61,9 +65,9 @@ class IscsiManager(o.MO):
     def _pnic(self, device: str) -> Optional[str]:
         team = o.effective_teaming(self.host, device)
         active = [n for n in team["active"] if n in team["bridge"]]
-        return active[0] if len(active) == 1 else None
+        return active[0] if len(active) == 1 and not team.get("lag") else None
 
-    def _has_sessions(self, adapter: Any, device: str) -> bool:
+    def has_sessions(self, adapter: Any, device: str) -> bool:
         pnic = self._pnic(device)
         if pnic is None or self.host.pnics.get(pnic, (0,))[0] == 0 or self.compliance(device):
             return False
@@ -75,9 +79,9 @@ class IscsiManager(o.MO):
         return any(ipaddress.IPv4Address(p) in net for p in portals)
 
     def path_status(self, adapter: Any, device: str) -> str:
-        if not self._has_sessions(adapter, device):
+        if not self.has_sessions(adapter, device):
             return "notUsed"
-        others = [d for d in adapter.bound if d != device and d in self.host.vnics and self._has_sessions(adapter, d)]
+        others = [d for d in adapter.bound if d != device and d in self.host.vnics and self.has_sessions(adapter, d)]
         return "active" if others else "lastActive"
 
     def _port_info(self, device: str, adapter: Optional[Any]) -> Any:
@@ -85,6 +89,8 @@ class IscsiManager(o.MO):
         team = o.effective_teaming(self.host, device)
         info = PortInfo(vnicDevice=device, pnicDevice=pnic, switchName=team["switch"], portgroupName=team["portgroup"] or None,
                         complianceStatus=vim.host.IscsiManager.IscsiStatus(reason=self.compliance(device)))
+        if team.get("switch_uuid"):  # a vmk on a dvPortgroup (§7.3)
+            info.switchUuid, info.portgroupKey, info.portKey = team["switch_uuid"], team["portgroup_key"], team["port_key"]
         info.vnic = next(v for v in o.network_info(self.host).vnic if v.device == device)
         if pnic is not None and pnic in self.host.pnics:
             info.pnic = next(p for p in o.network_info(self.host).pnic if p.device == pnic)
@@ -144,7 +150,9 @@ class IscsiManager(o.MO):
             out.append(self._port_info(device, None))
         used = {self._pnic(d) for d in self.host.vnics}
         for pnic in sorted(self.host.pnics):
-            if pnic not in used and not any(pnic in o._bridge(s) for s in self.host.vswitches.values()):  # pylint: disable=protected-access
+            on_vss = any(pnic in o._bridge(s) for s in self.host.vswitches.values())  # pylint: disable=protected-access
+            on_switch = on_vss or o.other_pnic_owner(self.host, pnic) is not None
+            if pnic not in used and not on_switch:
                 out.append(PortInfo(pnicDevice=pnic))
         return out
 

@@ -123,9 +123,9 @@ class Folder(MO):
 class Datacenter(MO):
     WSDL, PYTYPE = "Datacenter", vim.Datacenter
 
-    def __init__(self, sim: Any, moid: str, name: str, parent: MO, host_folder: Folder) -> None:
+    def __init__(self, sim: Any, moid: str, name: str, parent: MO, host_folder: Folder, network_folder: Optional[Folder] = None) -> None:
         super().__init__(sim, moid)
-        self.name, self.parent, self.host_folder = name, parent, host_folder
+        self.name, self.parent, self.host_folder, self.network_folder = name, parent, host_folder, network_folder
 
     def p_name(self) -> str:
         return self.name
@@ -135,6 +135,15 @@ class Datacenter(MO):
 
     def p_hostFolder(self) -> Any:
         return self.host_folder.ref
+
+    def p_networkFolder(self) -> Any:
+        return self.network_folder.ref if self.network_folder else None
+
+    def p_network(self) -> Any:
+        """The datacenter's networks: the dvPortgroups in its network folder (the simulator has no
+        vim.Network objects for standard port groups) [INF]."""
+        kids = self.network_folder.children if self.network_folder else []
+        return vim.Network.Array([c.ref for c in kids if issubclass(c.PYTYPE, vim.Network)])
 
 
 class Cluster(MO):
@@ -384,6 +393,7 @@ class HostModel:
         self.vnics: Dict[str, Any] = {}  # device -> HostVirtualNic (portgroup, spec, mac)
         self.selected: Dict[str, Set[str]] = {t: set() for t in self.nic_types()}
         self.storage: Any = None  # storage.StorageSystem, set when it is built
+        self.iscsi: Any = None  # iscsi.IscsiManager, set when it is built
         self.vnic_removal_guards: List[Callable[["HostModel", str], None]] = []
         self.network_change_listeners: List[Callable[["HostModel"], None]] = []
 
@@ -462,6 +472,22 @@ def effective_teaming(host: HostModel, device: str) -> Dict[str, Any]:
 
 _DVS_TEAMING: List[Callable[[HostModel, str], Dict[str, Any]]] = []
 _DVS_CONNECTOR: List[Callable[[HostModel, Any], Any]] = []
+_PROXY_SWITCHES: List[Callable[[HostModel], List[Any]]] = []
+_PNIC_OWNERS: List[Callable[[HostModel, str], Optional[str]]] = []
+
+
+def register_proxy_switch_provider(fn: Callable[[HostModel], List[Any]]) -> None:
+    """``fn(host)`` -> the host's ``HostProxySwitch`` list (``config.network.proxySwitch``)."""
+    _PROXY_SWITCHES[:] = [fn]
+
+
+def register_pnic_owner(fn: Callable[[HostModel, str], Optional[str]]) -> None:
+    """``fn(host, pnic)`` -> the name of a non-vSS switch using ``pnic``, or None."""
+    _PNIC_OWNERS[:] = [fn]
+
+
+def other_pnic_owner(host: HostModel, pnic: str) -> Optional[str]:
+    return next((owner for owner in (fn(host, pnic) for fn in _PNIC_OWNERS) if owner), None)
 
 
 def register_dvs_teaming_resolver(fn: Callable[[HostModel, str], Dict[str, Any]]) -> None:
@@ -542,6 +568,7 @@ def network_info(host: HostModel) -> Any:
                                         congestionControlAlgorithm="newreno", ipV6Enabled=False)
               for k in NETSTACKS]
     return vim.host.NetworkInfo(vswitch=switches, portgroup=portgroups, pnic=pnics, vnic=vnics, netStackInstance=stacks,
+                                proxySwitch=[ps for fn in _PROXY_SWITCHES for ps in fn(host)],
                                 dnsConfig=vim.host.DnsConfig(dhcp=False, hostName=host.name.split(".")[0],
                                                              domainName=".".join(host.name.split(".")[1:]), address=[]),
                                 ipRouteConfig=vim.host.IpRouteConfig(defaultGateway="192.168.10.1"), atBootIpV6Enabled=False,
@@ -752,7 +779,7 @@ class NetworkSystem(MO):
                 if adding:
                     raise invalid("spec.bridge.nicDevice", "physical NIC %s not found" % nic)
                 raise vim.fault.NotFound(msg="physical NIC %s not found" % nic)
-            owner = next((n for n, s in self.host.vswitches.items() if n != name and nic in _bridge(s)), None)
+            owner = next((n for n, s in self.host.vswitches.items() if n != name and nic in _bridge(s)), None) or other_pnic_owner(self.host, nic)
             if owner is not None:
                 raise vim.fault.ResourceInUse(type=vim.host.PhysicalNic, name=nic, msg="%s is already used by %s" % (nic, owner))
         if spec.policy is not None:
@@ -867,9 +894,7 @@ class NetworkSystem(MO):
         spec = copy.deepcopy(spec)
         self._check_vnic_spec(spec)
         if spec.distributedVirtualPort is not None:
-            if not _DVS_CONNECTOR:
-                raise vim.fault.NotFound(msg="distributed virtual switch %s not found" % spec.distributedVirtualPort.switchUuid)
-            spec.distributedVirtualPort = _DVS_CONNECTOR[0](self.host, spec.distributedVirtualPort)
+            spec.distributedVirtualPort = self._connect(spec.distributedVirtualPort)
             portgroup = ""
         else:
             if portgroup not in self.host.portgroups:
@@ -886,6 +911,12 @@ class NetworkSystem(MO):
         spec.portgroup = portgroup or None
         self.host.vnics[device] = _Vnic(portgroup, spec, mac)
         return device
+
+    def _connect(self, conn: Any) -> Any:
+        """The port a vmk gets on a dvPortgroup (the connector registered by dvs.py)."""
+        if not _DVS_CONNECTOR:
+            raise invalid("nic.distributedVirtualPort.switchUuid", "distributed virtual switch %s not found" % conn.switchUuid)
+        return _DVS_CONNECTOR[0](self.host, conn)
 
     def _allocate(self, device: Optional[str]) -> str:
         """Lowest free vmkN like ESXi; a requested name is honoured when free [INF]."""
@@ -907,12 +938,19 @@ class NetworkSystem(MO):
         self._check_vnic_spec(spec)
         if spec.netStackInstanceKey is not None and spec.netStackInstanceKey != _stack(vnic):
             raise vim.fault.HostConfigFault(msg="The TCP/IP stack of %s cannot be changed" % device)  # [INF]
-        if spec.portgroup and spec.portgroup != vnic.portgroup:
+        conn, current = spec.distributedVirtualPort, vnic.spec.distributedVirtualPort
+        if conn is not None:
+            # Migration to (or between) dvPortgroups: a new port unless switch and portgroup stay
+            if current is None or (conn.switchUuid, conn.portgroupKey) != (current.switchUuid, current.portgroupKey):
+                vnic.spec.distributedVirtualPort = self._connect(conn)
+                vnic.portgroup = ""
+        elif spec.portgroup and spec.portgroup != vnic.portgroup:
             if spec.portgroup not in self.host.portgroups:
                 raise invalid("nic.portgroup")
             if _vnics_on(self.host, spec.portgroup):  # UpdateVirtualNic declares no AlreadyExists [INF]
                 raise vim.fault.HostConfigFault(msg="port group %s already has a VMkernel NIC" % spec.portgroup)
             vnic.portgroup = spec.portgroup
+            vnic.spec.distributedVirtualPort = None  # back from a dvPortgroup to a standard port group
         for prop in ("ip", "mtu", "mac", "tsoEnabled", "ipRouteSpec"):
             value = getattr(spec, prop, None)
             if value is not None:

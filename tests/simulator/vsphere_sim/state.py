@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
@@ -19,6 +19,12 @@ from . import storage
 from .soap import MethodInfo, method_info
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
+# --state sections beyond the hosts: key -> (dump(sim) -> JSON-able, load(sim, data))
+_STATE_SECTIONS: Dict[str, Tuple[Callable[[Any], Any], Callable[[Any, Any], None]]] = {}
+
+
+def register_state_section(key: str, dump: Callable[[Any], Any], load: Callable[[Any, Any], None]) -> None:
+    _STATE_SECTIONS[key] = (dump, load)
 
 
 class DropConnection(Exception):
@@ -87,6 +93,10 @@ class Simulator:
         self._ids[prefix] += 1
         return "%s-%d" % (prefix, self._ids[prefix])
 
+    def bump_id(self, prefix: str, used: int) -> None:
+        """Make next_id(prefix) skip past ``used`` (after restoring saved objects)."""
+        self._ids[prefix] = max(self._ids[prefix], used)
+
     def register(self, mo: o.MO) -> o.MO:
         self.objects[mo.moid] = mo
         return mo
@@ -120,7 +130,7 @@ class Simulator:
         if isinstance(mo, o.Folder):
             return list(mo.children)
         if isinstance(mo, o.Datacenter):
-            return [mo.host_folder]
+            return [mo.host_folder] + ([mo.network_folder] if mo.network_folder else [])
         if isinstance(mo, o.Cluster):
             return list(mo.hosts)
         return []
@@ -286,7 +296,8 @@ class Simulator:
         data = {name: _dump_host(h) for name, h in self.hosts.items()}
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"format": "vsphere_sim-state-1", "hosts": data}, fh, indent=1, sort_keys=True)
+            json.dump({"format": "vsphere_sim-state-1", "hosts": data,
+                       "sections": {key: dump(self) for key, (dump, _load) in _STATE_SECTIONS.items()}}, fh, indent=1, sort_keys=True)
         os.replace(tmp, path)
 
     def load(self, path: str) -> None:
@@ -295,6 +306,9 @@ class Simulator:
         for name, dumped in data.get("hosts", {}).items():
             if name in self.hosts:
                 _load_host(self.hosts[name], dumped)
+        for key, saved in data.get("sections", {}).items():
+            if key in _STATE_SECTIONS:
+                _STATE_SECTIONS[key][1](self, saved)
 
 
 def _has_prop(cls: Any, name: str) -> bool:
@@ -305,8 +319,10 @@ def _has_prop(cls: Any, name: str) -> bool:
         return False
 
 
-def _xml(obj: Any) -> str:
-    text = SoapAdapter.Serialize(obj)
+def to_xml(obj: Any) -> str:
+    """pyVmomi XML at the newest API version (the default version would drop newer fields such as
+    HostVirtualNicSpec.mtu and distributedVirtualPort)."""
+    text = SoapAdapter.Serialize(obj, version=VmomiSupport.versionMap["vim25/8.0.3.0"])
     return text.decode("utf-8") if isinstance(text, bytes) else text
 
 
@@ -316,9 +332,9 @@ def _from_xml(text: str, cls: Any) -> Any:
 
 def _dump_host(h: o.HostModel) -> Dict[str, Any]:
     return {
-        "vswitches": {n: _xml(s) for n, s in h.vswitches.items()},
-        "portgroups": {n: _xml(s) for n, s in h.portgroups.items()},
-        "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": _xml(v.spec)} for d, v in h.vnics.items()},
+        "vswitches": {n: to_xml(s) for n, s in h.vswitches.items()},
+        "portgroups": {n: to_xml(s) for n, s in h.portgroups.items()},
+        "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": to_xml(v.spec)} for d, v in h.vnics.items()},
         "selected": {t: sorted(d) for t, d in h.selected.items()},
         "storage": storage.dump(h.storage) if h.storage else None,
     }

@@ -3,8 +3,8 @@ and discovery against simulated storage arrays (vsphere-api.md §6).
 
 Inheritance (§6.4): adapter → send target → static targets discovered from that send target.
 A level that holds its own value reports ``isInherited = False``; otherwise it shows the value
-of the level above with ``isInherited = True``. Not yet here: IscsiManager port binding,
-paths and LUN topology (issue "Simulator: software iSCSI, IscsiManager compliance, ...").
+of the level above with ``isInherited = True``. Port binding is iscsi.py; LUNs, topology and
+paths (``config.storageDevice.scsiLun``/``scsiTopology``/``multipathInfo``) are luns.py.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from pyVmomi import vim, vmodl
 
+from . import luns
 from . import objects as o
 
 HBA = vim.host.InternetScsiHba
@@ -90,8 +91,10 @@ class StorageSystem(o.MO):
 
     # -- read side -----------------------------------------------------------------------
     def device_info(self) -> Any:
+        scsi_luns, scsi_topology, multipath = luns.topology(self)
         return vim.host.StorageDeviceInfo(hostBusAdapter=[self._hba(a) for a in self.adapters.values()],
-                                          softwareInternetScsiEnabled=self.enabled)
+                                          softwareInternetScsiEnabled=self.enabled, scsiLun=scsi_luns, scsiTopology=scsi_topology,
+                                          multipathInfo=multipath)
 
     def p_storageDeviceInfo(self) -> Any:
         return self.device_info()
