@@ -26,6 +26,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
+from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_mv_pr as mv_pr
 
 H, H2 = b.H, "esx02.lab.local"
 spec, team, sw = b.vmk_spec, b.team, VSwitchSpec
@@ -194,8 +195,8 @@ def test_rule_passes(rule, host_fn, specs, flags):
 
 def test_every_rule_has_a_firing_and_a_passing_case():
     ids = {r.rule for r in v.RULES}
-    assert ids <= {row[0] for row in BAD} | {"SF-7", "XH-1"}
-    assert ids <= {row[0] for row in GOOD} | {"XH-1"}
+    assert ids <= {row[0] for row in BAD} | {"SF-7", "XH-1"} | {row[0] for row in mv_pr.BAD}
+    assert ids <= {row[0] for row in GOOD} | {"XH-1"} | {row[0] for row in mv_pr.GOOD}
 
 
 def test_rule_table_shape():
