@@ -956,8 +956,8 @@ def mv6_no_iphash_or_lag(case: Case) -> Iterator[Finding]:
                           "put the vMotion port groups on a vSwitch that does not use IP hash (vswitch), "
                           "or change teaming.policy of %s away from iphash" % pg.vswitch)
         elif lags:
-            yield finding("MV-6", case.host, obj, "vMotion vmk %s on %s teams through LAG %s" % (vmk.device, pg.name,
-                                                                                              _names(lags)),
+            yield finding("MV-6", case.host, obj,
+                          "vMotion vmk %s on %s teams through LAG %s" % (vmk.device, pg.name, _names(lags)),
                           "use host NICs %s in uplinks / teaming.active, not a LAG" % _names(sorted(pnics)))
 
 
@@ -1221,8 +1221,8 @@ def pr8_replica_subnet_changed(case: Case) -> Iterator[Finding]:
         for rep_device, stack, rep_net in carrying:
             if vmk.netstack == stack and net is not None and rep_net is not None and net.overlaps(rep_net):
                 yield finding("PR-8", case.host, "%s [vmk:%s]" % (vmk_obj(vmk), rep_device),
-                              "the plan %s %s in %s, which carries replica traffic of %s" % (what, vmk.device, rep_net,
-                                                                                            rep_device),
+                              "the plan %s %s in %s, which carries replica traffic of %s"
+                              % (what, vmk.device, rep_net, rep_device),
                               "plan a host restart after this change (the routing interface of %s may not change "
                               "until then), or leave %s out of the task" % (rep_net, vmk.device))
 
