@@ -388,6 +388,12 @@ class VmkSpec:
     services: Field[FrozenSet[str]] = OMIT
     teaming: TeamingSpec = TeamingSpec()
     purpose: str = "general"
+    gateway: Field[str] = OMIT
+    """A per-vmk default gateway override. Only ``replica_vmknic`` declares it, and rule PR-4
+    refuses it there, so the planner never applies it."""
+    shared_with_vmotion: bool = False
+    """``purpose: replica`` only: the replica vmk deliberately sits in the vMotion subnet
+    (rules PR-6, PR-7 then apply instead of the PR-2/MH-1 isolation checks)."""
 
 
 @dataclass(frozen=True)
@@ -952,3 +958,165 @@ def iscsi_target_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], clus
     )
     flags = flags_from_args(params)
     return {h: Desired(host=h, iscsi=(spec,), flags=flags) for h in hosts}
+
+
+# ---------------------------------------------------------------------------------------
+# vmotion_multinic: a multi-NIC vMotion set (N vmks, N port groups, mirrored teaming)
+# ---------------------------------------------------------------------------------------
+
+VMOTION_NETSTACKS = ("default", "vmotion")
+VMOTION_SERVICE = "vmotion"
+VMOTION_PREFIX = "vMotion"
+
+
+def mirrored_teaming(uplinks: Tuple[str, ...], index: int) -> TeamingSpec:
+    """The failover order of vmk ``index`` of a set: active ``uplinks[index]``, standby the next
+    uplink round-robin (for two: A = u1/u2, B = u2/u1). Every other NIC of the vSwitch is
+    unused (derived, rule TS-3), so each uplink is active for one vmk and standby for one."""
+    return TeamingSpec(active=(uplinks[index],), standby=(uplinks[(index + 1) % len(uplinks)],))
+
+
+def vmotion_portgroups(params: Mapping[str, Any], count: Optional[int]) -> Tuple[str, ...]:
+    """The set's port group names: ``portgroups`` as given, else ``<portgroup_prefix>-1..N``."""
+    explicit, prefix = params.get("portgroups"), params.get("portgroup_prefix")
+    if explicit is not None and prefix is not None:
+        raise _arg_error("portgroups", "give portgroups or portgroup_prefix, not both")
+    if explicit is not None:
+        names = tuple(explicit)
+        if count is not None and len(names) != count:
+            raise _arg_error("portgroups", "lists %d port group(s) for %d uplinks; give one per uplink"
+                             % (len(names), count))
+        if len(names) < 2:
+            raise _arg_error("portgroups", "a multi-NIC vMotion set needs at least 2 port groups")
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes or any(not n for n in names):
+            raise _arg_error("portgroups", "each vmk needs its own, non-empty port group name (repeated: %s)"
+                             % (", ".join(dupes) or "''"))
+        return names
+    if count is None:
+        raise _arg_error("uplinks", "required to name the port groups %s-1..N (or give portgroups)"
+                         % (prefix or VMOTION_PREFIX))
+    return tuple("%s-%d" % (prefix or VMOTION_PREFIX, i + 1) for i in range(count))
+
+
+def _vmotion_addresses(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
+                       count: int) -> Dict[str, Tuple[IpSpec, ...]]:
+    """Per host, ``count`` IpSpecs from ``ip: {netmask, addresses: {host: [one per uplink]}}``
+    (a plain list is accepted when one host is in scope)."""
+    example = "ip: {netmask: 255.255.255.0, addresses: {%s: [%s]}}" % (
+        hosts[0] if hosts else "esx01.lab.local", ", ".join("10.20.0.%d" % (10 + 100 * i) for i in range(count)))
+    if not ip or ip.get("addresses") is None:
+        raise _arg_error("ip.addresses", "required with state=present, one list of %d addresses per host, e.g. %s"
+                         % (count, example))
+    if ip.get("netmask") is None:
+        raise _arg_error("ip.netmask", "required with ip.addresses")
+    addresses = ip["addresses"]
+    if isinstance(addresses, (list, tuple)):
+        if len(hosts) != 1:
+            raise _arg_error("ip.addresses", "a cluster needs one list per host, e.g. %s" % example)
+        addresses = {hosts[0]: addresses}
+    if not isinstance(addresses, Mapping):
+        raise _arg_error("ip.addresses", "must map each host to a list of addresses, e.g. %s" % example)
+    unknown = sorted(set(addresses) - set(hosts))
+    if unknown:
+        raise _arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
+    out: Dict[str, Tuple[IpSpec, ...]] = {}
+    for h in hosts:
+        given = addresses.get(h)
+        if given is None:
+            raise _arg_error("ip.addresses", "no address list given for this host", h)
+        if isinstance(given, str) or not isinstance(given, (list, tuple)):
+            raise _arg_error("ip.addresses", "must be a list of %d addresses (one per uplink), got %r" % (count, given), h)
+        if len(given) != count:
+            raise _arg_error("ip.addresses", "%d address(es) given, %d needed (one per uplink)" % (len(given), count), h)
+        netmask = _netmask("ip.netmask", ip["netmask"], h)
+        out[h] = tuple(IpSpec(address=_ipv4("ip.addresses", a, h), netmask=netmask) for a in given)
+    return out
+
+
+def _check_vmk_mtu(params: Mapping[str, Any]) -> None:
+    if params.get("mtu") is not None and params["mtu"] < 1280:
+        raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
+
+
+def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+    """``vmotion_multinic`` arguments -> one Desired per host: one VmkSpec (``purpose:
+    vmotion``) per uplink, each on its own port group with the mirrored order of
+    ``mirrored_teaming``. On the default netstack each vmk carries exactly the vMotion service;
+    on the ``vmotion`` netstack nothing is selected (the stack implies it). ``state: absent``
+    removes the set's vmks and port groups. ``cluster_mode`` only shapes error messages."""
+    del cluster_mode  # addresses are always per host for a set
+    state = params.get("state") or "present"
+    _check_range("vlan", params.get("vlan"), 0, 4095)
+    _check_vmk_mtu(params)
+    netstack = params.get("netstack") or "default"
+    if netstack not in VMOTION_NETSTACKS:
+        raise _arg_error("netstack", "must be one of %s" % ", ".join(VMOTION_NETSTACKS))
+    uplinks: Optional[Tuple[str, ...]] = None
+    if params.get("uplinks") is not None:
+        uplinks = tuple(params["uplinks"])
+        if len(uplinks) < 2:
+            raise _arg_error("uplinks", "a multi-NIC vMotion set needs at least 2 uplinks, got %d" % len(uplinks))
+        dupes = sorted({n for n in uplinks if uplinks.count(n) > 1})
+        if dupes:
+            raise _arg_error("uplinks", "lists %s more than once; each vmk needs its own active NIC" % ", ".join(dupes))
+    elif state == "present":
+        raise _arg_error("uplinks", "required with state=present (at least 2 NICs of the vSwitch)")
+    names = vmotion_portgroups(params, len(uplinks) if uplinks else None)
+    flags = flags_from_args(params)
+    if state == "absent":
+        gone = tuple(VmkSpec(portgroup=n, state="absent", purpose="vmotion") for n in names)
+        return {h: Desired(host=h, vmks=gone, flags=flags) for h in hosts}
+    nics = uplinks or ()
+    ips = _vmotion_addresses(params.get("ip"), hosts, len(nics))
+    services: Field[FrozenSet[str]] = frozenset({VMOTION_SERVICE}) if netstack == "default" else OMIT
+    out: Dict[str, Desired] = {}
+    for h in hosts:
+        specs = tuple(
+            VmkSpec(portgroup=names[i], vswitch=_opt(params.get("vswitch")), vlan=_opt(params.get("vlan")),
+                    ip=ips[h][i], mtu=_opt(params.get("mtu")), netstack=netstack, services=services,
+                    teaming=mirrored_teaming(nics, i), purpose="vmotion")
+            for i in range(len(nics)))
+        out[h] = Desired(host=h, vmks=specs, flags=flags)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# replica_vmknic: the isolated replica (FVP-style peer) vmk
+# ---------------------------------------------------------------------------------------
+
+
+def replica_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+    """``replica_vmknic`` arguments -> one Desired per host with one ``purpose: replica`` VmkSpec.
+
+    The address is static (the replica network is isolated, so no DHCP). ``gateway`` is carried
+    as declared so that rule PR-4 can refuse it with the fix; ``shared_with_vmotion`` selects
+    rules PR-6/PR-7 instead of the isolation checks PR-2/PR-3 for the vMotion subnet."""
+    state = params.get("state") or "present"
+    _check_range("vlan", params.get("vlan"), 0, 4095)
+    _check_vmk_mtu(params)
+    ip = params.get("ip")
+    if ip and ip.get("dhcp"):
+        raise _arg_error("ip.dhcp", "the replica network is isolated and non-routed: give a static ip.address")
+    ips = ip_for_hosts(ip, hosts, cluster_mode) if state == "present" else {h: OMIT for h in hosts}
+    gateway = params.get("gateway")
+    services = params.get("services")
+    teaming = teaming_from_args(params.get("teaming"))
+    flags = flags_from_args(params)
+    out: Dict[str, Desired] = {}
+    for h in hosts:
+        spec = VmkSpec(
+            portgroup=params["portgroup"],
+            vswitch=_opt(params.get("vswitch")),
+            state=state,
+            vlan=_opt(params.get("vlan")),
+            ip=ips[h],
+            mtu=_opt(params.get("mtu")),
+            services=OMIT if services is None else frozenset(services),
+            teaming=teaming,
+            purpose="replica",
+            gateway=OMIT if gateway is None else _ipv4("gateway", gateway, h),
+            shared_with_vmotion=bool(params.get("shared_with_vmotion")),
+        )
+        out[h] = Desired(host=h, vmks=(spec,), flags=flags)
+    return out

@@ -15,7 +15,8 @@ Return contract (design.md section 2): ``changed``, ``plan`` (actions of every h
 ``findings``, ``before`` / ``after`` (host -> canonical document; ``after`` is the planner's
 prediction, with the device names the host really gave new vmks after a real run) and, with
 ``--diff``, ``diff`` (one before/after pair per changed host). A refused run fails with
-``msg``, ``refused`` (error findings), ``findings`` and ``changed: false``.
+``msg`` (the first error in one line, then the IDs of the other refusing rules),
+``refused`` (error findings), ``findings`` and ``changed: false``.
 """
 
 from __future__ import annotations
@@ -185,7 +186,9 @@ def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
     errors = refusals(findings)
     if errors:
         headline = render(findings).splitlines()[0]
-        raise _Refused("%s %s" % (headline, _one_line(errors[0])),
+        others = [r for r in dict.fromkeys(f.rule for f in errors) if r != errors[0].rule]
+        also = "; also refused by %s" % ", ".join(others) if others else ""  # every rule ID is in the one line
+        raise _Refused("%s %s%s" % (headline, _one_line(errors[0]), also),
                        refused=[f.as_dict() for f in errors], findings=[f.as_dict() for f in findings])
     for f in findings:
         module.warn(_one_line(f))

@@ -44,6 +44,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitch,
     Vmk,
     is_set,
+    vmk_number,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import (
     TEAMING_FIELDS,
@@ -438,8 +439,16 @@ def _purposes(case: Case) -> Dict[str, str]:
 
 
 def mh1_exempt_vmotion(case: Case, members: Sequence[Vmk]) -> bool:
-    """All vMotion-tagged: a multi-NIC vMotion set (MV rules apply)."""
-    return all("vmotion" in tags(v) for v in members)
+    """All vMotion-tagged: a multi-NIC vMotion set (MV rules apply).
+
+    A vmk this task declares ``purpose: replica`` never gets the exemption (PR-2), tagged or
+    not, unless it is declared ``shared_with_vmotion``: then it may sit in the vMotion subnet
+    untagged and PR-7 checks that it is the lowest-numbered vmk there."""
+    replicas = {vmk.device: spec.shared_with_vmotion for spec, vmk in _replicas(case)}
+    if any(not replicas[v.device] for v in members if v.device in replicas):
+        return False
+    rest = [v for v in members if v.device not in replicas]
+    return bool(rest) and all("vmotion" in tags(v) for v in rest)
 
 
 def _iscsi_shaped(case: Case, vmk: Vmk) -> bool:
@@ -1313,6 +1322,435 @@ def sf11_unbound_adapter_vmk(case: Case) -> Iterator[Finding]:
 
 
 # ---------------------------------------------------------------------------------------
+# MV: multi-NIC vMotion
+#
+# A vMotion set is VM(h, s): the vMotion-tagged vmks of a host on one netstack in R, when
+# there are two or more (a vmk on the ``vmotion`` netstack counts as tagged). Whether a vmk
+# is a vMotion vmk is read from R (its tags), not from the task, so a vmk created by an
+# earlier ``vmknic`` task joins the set the same way as one of ``vmotion_multinic``.
+# ---------------------------------------------------------------------------------------
+
+
+def _by_number(vmks: Iterable[Vmk]) -> List[Vmk]:
+    return sorted(vmks, key=lambda v: v.number)
+
+
+def _vmotion_by_stack(host: Host) -> Dict[str, List[Vmk]]:
+    """netstack -> every vMotion-tagged vmk of ``host`` on it (by number), sets or single."""
+    by_stack: Dict[str, List[Vmk]] = defaultdict(list)
+    for vmk in _by_number(host.vmks.values()):
+        if "vmotion" in tags(vmk):
+            by_stack[vmk.netstack].append(vmk)
+    return dict(by_stack)
+
+
+def vmotion_sets(host: Host) -> Dict[str, List[Vmk]]:
+    """VM(h, s) with two or more members: netstack -> members by vmk number."""
+    return {s: m for s, m in _vmotion_by_stack(host).items() if len(m) >= 2}
+
+
+def _effective(host: Host, pg: PortGroup) -> Teaming:
+    sw = host.vswitches.get(pg.vswitch)
+    return pg.override.merged_over(sw.teaming) if sw is not None else pg.effective
+
+
+def _member(host: Host, vmk: Vmk) -> Tuple[str, Optional[PortGroup], Teaming]:
+    """(object ``vmk:vmkN [portgroup:...]``, its port group in R, the effective teaming)."""
+    pg = host.portgroups.get(vmk.portgroup)
+    if pg is None:
+        return vmk_obj(vmk), None, Teaming()
+    return "%s [%s]" % (vmk_obj(vmk), pg_obj(pg)), pg, _effective(host, pg)
+
+
+def _listing(vmks: Iterable[Vmk]) -> str:
+    return ", ".join(v.device for v in _by_number(vmks))
+
+
+def mv1_one_portgroup_per_vmk(case: Case) -> Iterator[Finding]:
+    """Two members of a vMotion set are attached to the same port group in R."""
+    r = case.after
+    for stack, members in sorted(vmotion_sets(r).items()):
+        by_pg: Dict[str, List[Vmk]] = defaultdict(list)
+        for vmk in members:
+            if vmk.portgroup:
+                by_pg[vmk.portgroup].append(vmk)
+        for name, vmks in sorted(by_pg.items()):
+            if len(vmks) < 2:
+                continue
+            pg = r.portgroups.get(name)
+            yield finding("MV-1", case.host, pg_obj(pg) if pg else "portgroup:?/%s" % name,
+                          "vMotion vmks %s (netstack %s) share port group %s" % (_listing(vmks), stack, name),
+                          "give each vMotion vmk its own port group (vmotion_multinic creates one per uplink: "
+                          "portgroups or portgroup_prefix)")
+
+
+def mv2_one_active_some_standby(case: Case) -> Iterator[Finding]:
+    """A vMotion set member's port group lacks an override with one active and at least one standby uplink."""
+    r = case.after
+    for _stack, members in sorted(vmotion_sets(r).items()):
+        for vmk in members:
+            obj, pg, eff = _member(r, vmk)
+            if pg is None:
+                continue
+            active, standby = tuple(eff.active or ()), tuple(eff.standby or ())
+            if pg.override.active is None:
+                found = "%s has no failover-order override (inherits active %s standby %s from %s)" % (
+                    pg.name, _names(active), _names(standby), pg.vswitch)
+            elif len(active) != 1 or not standby:
+                found = "%s overrides active=%s standby=%s" % (pg.name, _names(active), _names(standby))
+            else:
+                continue
+            yield finding("MV-2", case.host, obj, found,
+                          "set teaming.active to one NIC and teaming.standby to another on %s (vmotion_multinic "
+                          "derives active/standby from uplinks)" % pg.name)
+
+
+def mv3_distinct_active_uplinks(case: Case) -> Iterator[Finding]:
+    """The active uplinks of a vMotion set are not pairwise distinct."""
+    r = case.after
+    for _stack, members in sorted(vmotion_sets(r).items()):
+        first: Dict[str, Vmk] = {}
+        for vmk in members:
+            obj, pg, eff = _member(r, vmk)
+            if pg is None:
+                continue
+            for nic in eff.active or ():
+                if nic not in first:
+                    first[nic] = vmk
+                    continue
+                yield finding("MV-3", case.host, obj,
+                              "%s and %s are both active on %s" % (first[nic].device, vmk.device, nic),
+                              "give %s (port group %s) an active NIC that no other vMotion vmk uses: list distinct "
+                              "NICs in uplinks, or set teaming.active" % (vmk.device, pg.name))
+
+
+def mv4_mirrored_standby(case: Case) -> Iterator[Finding]:
+    """A vMotion set member's standby list holds no active uplink of another member (not a flipped mirror)."""
+    r = case.after
+    for _stack, members in sorted(vmotion_sets(r).items()):
+        teams_of = {v.device: _member(r, v) for v in members}
+        for vmk in members:
+            obj, pg, eff = teams_of[vmk.device]
+            if pg is None or not eff.standby:
+                continue  # no standby at all is MV-2's finding
+            others = {n for d, (_o, p, t) in teams_of.items() if d != vmk.device and p is not None
+                      for n in (t.active or ())}
+            if not set(eff.standby) & others:
+                yield finding("MV-4", case.host, obj,
+                              "standby %s holds no active NIC of the other vMotion vmks (%s)"
+                              % (_names(eff.standby), _names(sorted(others))),
+                              "mirror the set: standby of %s = the active NIC of another member (vmotion_multinic "
+                              "does this from uplinks)" % vmk.device)
+
+
+def mv5_one_subnet(case: Case) -> Iterator[Finding]:
+    """The members of a vMotion set do not all share one IPv4 subnet."""
+    r = case.after
+    for stack, members in sorted(vmotion_sets(r).items()):
+        nets = [(v, v.ip.network) for v in members if v.ip.network is not None]
+        counts: Dict[ipaddress.IPv4Network, int] = defaultdict(int)
+        for _v, net in nets:
+            counts[net] += 1
+        if len(counts) < 2:
+            continue
+        ref = max((net for _v, net in nets), key=lambda n: counts[n])  # most members; ties: lowest vmk's
+        for vmk, net in nets:
+            if net != ref:
+                yield finding("MV-5", case.host, vmk_obj(vmk),
+                              "%s is in %s, the vMotion set on netstack %s is in %s (%s)"
+                              % (vmk.device, net, stack, ref, _listing(v for v, n in nets if n == ref)),
+                              "give %s an address in %s (ip.addresses / ip.netmask)" % (vmk.device, ref))
+
+
+def mv6_no_iphash_or_lag(case: Case) -> Iterator[Finding]:
+    """A vMotion-tagged vmk (set or single) whose port group teams by IP hash or through a LAG."""
+    r, pnics = case.after, case.observed.pnics
+    for vmk in _by_number(r.vmks.values()):
+        if "vmotion" not in tags(vmk):
+            continue
+        obj, pg, eff = _member(r, vmk)
+        if pg is None:
+            continue
+        names = tuple(eff.active or ()) + tuple(eff.standby or ())
+        lags = [n for n in names if n not in pnics and not PNIC_NAME.match(n)]
+        if eff.policy == "iphash":
+            where = "set on the port group" if pg.override.policy == "iphash" else "inherited from %s" % pg.vswitch
+            yield finding("MV-6", case.host, obj, "vMotion vmk %s on %s teams by IP hash (%s)" % (vmk.device, pg.name, where),
+                          "put the vMotion port groups on a vSwitch that does not use IP hash (vswitch), "
+                          "or change teaming.policy of %s away from iphash" % pg.vswitch)
+        elif lags:
+            yield finding("MV-6", case.host, obj,
+                          "vMotion vmk %s on %s teams through LAG %s" % (vmk.device, pg.name, _names(lags)),
+                          "use host NICs %s in uplinks / teaming.active, not a LAG" % _names(sorted(pnics)))
+
+
+def _new_vmotion_members(case: Case) -> List[Vmk]:
+    """vMotion-tagged vmks of R that were not vMotion-tagged on the same netstack in O."""
+    o = case.observed
+    out = []
+    for vmk in _by_number(case.after.vmks.values()):
+        before = o.vmks.get(vmk.device)
+        if "vmotion" in tags(vmk) and (before is None or "vmotion" not in tags(before)
+                                       or before.netstack != vmk.netstack):
+            out.append(vmk)
+    return out
+
+
+def _stacks_text(by_stack: Dict[str, List[Vmk]]) -> str:
+    return "; ".join("netstack %s: %s" % (s, _listing(m)) for s, m in sorted(by_stack.items()))
+
+
+def mv7_set_spans_netstacks(case: Case) -> Iterator[Finding]:
+    """vMotion-tagged vmks of one host sit on more than one netstack (state the plan did not create)."""
+    by_stack = _vmotion_by_stack(case.after)
+    if len(by_stack) < 2 or _new_vmotion_members(case):
+        return  # nothing mixed, or the plan adds to the mix: MV-8's error
+    yield finding("MV-7", case.host, "network:vmotion",
+                  "vMotion vmks on more than one netstack (%s); ESXi uses only the vmotion netstack then"
+                  % _stacks_text(by_stack),
+                  "move the vMotion vmks to one netstack: vmotion_multinic netstack, or remove the vMotion "
+                  "service (services) from the default-stack vmks")
+
+
+def mv8_planned_set_spans_netstacks(case: Case) -> Iterator[Finding]:
+    """The plan adds a vMotion vmk on one netstack while the host has vMotion vmks on another.
+
+    Error (the catalog's MV-7 is a warning for state that already exists): once a vmk exists on
+    the ``vmotion`` netstack, ESXi disables vMotion on default-stack vmks (NS-3), so a set that
+    spans both stacks silently runs on part of its NICs, or the new vmks carry nothing. The
+    plan that creates the span is refused instead: one host, one netstack for vMotion.
+    """
+    by_stack = _vmotion_by_stack(case.after)
+    if len(by_stack) < 2:
+        return
+    for vmk in _new_vmotion_members(case):
+        others = sorted(s for s in by_stack if s != vmk.netstack)
+        yield finding("MV-8", case.host, vmk_obj(vmk),
+                      "the plan adds vMotion vmk %s on netstack %s while %s; a host uses one netstack for vMotion"
+                      % (vmk.device, vmk.netstack, _stacks_text({s: by_stack[s] for s in others})),
+                      "set netstack: %s (where the existing vMotion vmks are), or first remove the vMotion vmks "
+                      "of netstack %s (state: absent, or drop vmotion from services)" % (others[0], ", ".join(others)))
+
+
+# ---------------------------------------------------------------------------------------
+# PR: replica vmk
+#
+# Only vmks that THIS task declares ``purpose: replica`` are replica vmks; an observed vmk
+# outside the task never is. The role of other vmks (for messages only) is derived from R by
+# ``role_of``: the task's declared purpose; else management (vmk0 or tagged); else vmotion
+# (vMotion-tagged, or on the vmotion netstack); else iscsi when iSCSI-shaped (one active
+# uplink, no standby, no tag); else other.
+# ---------------------------------------------------------------------------------------
+
+REPLICA_OWN_SERVICES = frozenset({"vSphereReplication", "vSphereReplicationNFC"})
+"""Tags that carry replica traffic itself (vSphere Replication): not "another service" (PR-5)."""
+
+
+def _replicas(case: Case) -> List[Tuple[VmkSpec, Vmk]]:
+    """(spec, vmk in R) of every present ``purpose: replica`` spec of the task."""
+    return [(spec, vmk) for spec, vmk in managed(case) if spec.purpose == "replica" and vmk is not None]
+
+
+def role_of(case: Case, vmk: Vmk) -> str:
+    """The role of a vmk for messages: declared purpose, else derived from R (see above)."""
+    purposes = _purposes(case)
+    if vmk.device in purposes and purposes[vmk.device] != "general":
+        return purposes[vmk.device]
+    if vmk.device in case.observed.management_vmks or "management" in vmk.services:
+        return "management"
+    if "vmotion" in tags(vmk):
+        return "vmotion"
+    if _iscsi_shaped(case, vmk):
+        return "iscsi"
+    return "other"
+
+
+def _shared_vmotion_peers(case: Case, rep: Vmk) -> List[Vmk]:
+    """The vMotion-tagged vmks (other than ``rep``) in the replica's exact subnet and netstack."""
+    net = rep.ip.network
+    return [v for v in _by_number(case.after.vmks.values())
+            if v.device != rep.device and v.netstack == rep.netstack and net is not None
+            and v.ip.network == net and "vmotion" in tags(v)]
+
+
+def pr2_replica_own_subnet(case: Case) -> Iterator[Finding]:
+    """Another vmk on the replica vmk's netstack shares or overlaps its subnet (no MH-1 exemption)."""
+    r = case.after
+    for spec, rep in _replicas(case):
+        net = rep.ip.network
+        if net is None:
+            continue
+        shared = {v.device for v in _shared_vmotion_peers(case, rep)} if spec.shared_with_vmotion else set()
+        for other in _by_number(r.vmks.values()):
+            other_net = other.ip.network
+            if other.device == rep.device or other.netstack != rep.netstack or other_net is None \
+                    or not other_net.overlaps(net) or other.device in shared:
+                continue
+            yield finding("PR-2", case.host, "%s [vmk:%s]" % (vmk_obj(rep), other.device),
+                          "replica vmk %s (%s/%s) shares subnet %s with %s vmk %s (%s) on netstack %s"
+                          % (rep.device, rep.ip.address, net.prefixlen, other_net, role_of(case, other),
+                             other.device, other.ip.address, rep.netstack),
+                          "give the replica its own non-routed subnet: an ip.address/ip.netmask that no other vmk "
+                          "uses (with a dedicated vlan)")
+
+
+def pr3_replica_vlan_isolated(case: Case) -> Iterator[Finding]:
+    """The replica port group's VLAN is 4095 or used by another port group of the host; VLAN 0 warns."""
+    r = case.after
+    for spec, rep in _replicas(case):
+        pg = r.portgroups.get(rep.portgroup)
+        if pg is None:
+            continue
+        exempt = {v.portgroup for v in _shared_vmotion_peers(case, rep)} if spec.shared_with_vmotion else set()
+        others = [p for p in r.portgroups.values() if p.name != pg.name and p.name not in exempt]
+        obj = "%s [%s]" % (pg_obj(pg), vmk_obj(rep))
+        if pg.vlan == 4095:
+            yield finding("PR-3", case.host, obj, "replica port group %s uses VLAN 4095 (all VLANs)" % pg.name,
+                          "set vlan to a VLAN ID (1-4094) that no other port group uses")
+        elif pg.vlan == 0:
+            same_switch = sorted(p.name for p in others if p.vswitch == pg.vswitch)
+            if same_switch:
+                yield finding("PR-3", case.host, obj,
+                              "replica port group %s is untagged (VLAN 0) on %s, which also carries %s"
+                              % (pg.name, pg.vswitch, ", ".join(same_switch)),
+                              "set vlan to a dedicated VLAN ID, or use a vSwitch whose uplinks carry nothing else",
+                              severity=WARNING)
+        else:
+            clash = sorted(pg_obj(p) for p in others if p.vlan == pg.vlan)
+            if clash:
+                yield finding("PR-3", case.host, obj,
+                              "replica port group %s uses VLAN %d, also used by %s" % (pg.name, pg.vlan, ", ".join(clash)),
+                              "set vlan to a VLAN ID that no other port group of the host uses")
+
+
+def pr4_replica_no_gateway(case: Case) -> Iterator[Finding]:
+    """The replica vmk has a per-vmk gateway override (declared by the task, or on the host).
+
+    Netstack default gateways and static routes are not part of the observed state yet, so the
+    other two conditions of the catalog are not checked here."""
+    for spec, rep in _replicas(case):
+        if is_set(spec.gateway):
+            yield finding("PR-4", case.host, vmk_obj(rep),
+                          "the task sets gateway %s on replica vmk %s" % (spec.gateway, rep.device),
+                          "remove gateway: the replica network is non-routed, peers are reached in its own subnet")
+        elif rep.gateway:
+            yield finding("PR-4", case.host, vmk_obj(rep),
+                          "replica vmk %s has a gateway override %s on the host" % (rep.device, rep.gateway),
+                          "remove the gateway override of %s on the host (this collection does not write gateways); "
+                          "the replica network is non-routed" % rep.device)
+
+
+def pr5_replica_no_services(case: Case) -> Iterator[Finding]:
+    """The replica vmk carries a service tag other than the replication tags."""
+    for spec, rep in _replicas(case):
+        extra = set(tags(rep)) - REPLICA_OWN_SERVICES
+        if spec.shared_with_vmotion:
+            extra.discard("vmotion")  # sharing the vMotion vmk is PR-6's warning
+        if extra:
+            yield finding("PR-5", case.host, vmk_obj(rep),
+                          "replica vmk %s carries %s" % (rep.device, _names(sorted(extra))),
+                          "set services: [] (or only %s) so nothing competes with replica traffic"
+                          % ", ".join(sorted(REPLICA_OWN_SERVICES)))
+
+
+def pr6_replica_shares_vmotion(case: Case) -> Iterator[Finding]:
+    """The task sets ``shared_with_vmotion``: replica traffic rides the vMotion network."""
+    for spec, rep in _replicas(case):
+        if spec.shared_with_vmotion:
+            yield finding("PR-6", case.host, vmk_obj(rep),
+                          "shared_with_vmotion: replica vmk %s uses the vMotion network %s"
+                          % (rep.device, rep.ip.network),
+                          "when a VLAN can be provided, give the replica its own subnet and vlan and set "
+                          "shared_with_vmotion: false")
+
+
+def pr1_one_replica_vmk_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
+    """A host in the scope of a replica network has zero or more than one replica vmk in R."""
+    having = {c.host: _by_number(vmk for _s, vmk in _replicas(c)) for c in cases}
+    with_one = sorted(h for h, vmks in having.items() if vmks)
+    if not with_one:
+        return
+    for case in cases:
+        devices = sorted({v.device for v in having[case.host]}, key=vmk_number)
+        if len(devices) == 1:
+            continue
+        if not devices:
+            yield finding("PR-1", case.host, "network:replica",
+                          "no replica vmk, while %s have one" % ", ".join(with_one),
+                          "declare the replica vmk for this host too (portgroup, ip.addresses entry)")
+        else:
+            yield finding("PR-1", case.host, "network:replica", "replica vmks %s: the peers use one" % ", ".join(devices),
+                          "declare exactly one replica vmk for this host (remove the others from the task)")
+
+
+def pr7_shared_replica_lowest_vmk(cases: Sequence[Case]) -> Iterator[Finding]:
+    """With ``shared_with_vmotion``, the replica vmk is not the lowest-numbered vmk of the vMotion subnet on every host."""
+    nets: Dict[str, ipaddress.IPv4Network] = {}
+    for case in cases:
+        for spec, rep in _replicas(case):
+            net = rep.ip.network
+            if not spec.shared_with_vmotion or net is None:
+                continue
+            peers = _shared_vmotion_peers(case, rep)
+            if not peers and "vmotion" not in tags(rep):
+                yield finding("PR-7", case.host, vmk_obj(rep),
+                              "shared_with_vmotion is set, but no vMotion vmk is in %s on netstack %s" % (net, rep.netstack),
+                              "give the replica an ip.address in the vMotion subnet, or set shared_with_vmotion: false")
+                continue
+            nets[case.host] = net
+            in_subnet = [v for v in case.after.vmks.values() if v.netstack == rep.netstack and v.ip.network == net]
+            lowest = min(in_subnet, key=lambda v: v.number)
+            if lowest.device != rep.device:
+                yield finding("PR-7", case.host, "%s [vmk:%s]" % (vmk_obj(rep), lowest.device),
+                              "replica vmk %s is not the lowest-numbered vmk of vMotion subnet %s: %s (%s) is, and "
+                              "ESXi sends and answers from the lowest" % (rep.device, net, lowest.device, lowest.portgroup),
+                              "set portgroup: %s so the replica uses %s, or set shared_with_vmotion: false and give the "
+                              "replica its own subnet and vlan" % (lowest.portgroup, lowest.device))
+    counts: Dict[ipaddress.IPv4Network, int] = defaultdict(int)
+    for net in nets.values():
+        counts[net] += 1
+    if len(counts) < 2:
+        return
+    ref = max(sorted(counts, key=str), key=lambda n: counts[n])
+    for host, net in sorted(nets.items()):
+        if net != ref:
+            yield finding("PR-7", host, "network:replica",
+                          "the replica shares vMotion network %s here, %s on %s" % (
+                              net, ref, ", ".join(h for h, n in sorted(nets.items()) if n == ref)),
+                          "give this host's replica an ip.addresses entry in %s, like the other hosts" % ref)
+
+
+def pr8_replica_subnet_changed(case: Case) -> Iterator[Finding]:
+    """The plan adds or removes a vmk, or removes the vMotion tag, in a subnet carrying replica traffic."""
+    o, r = case.observed, case.after
+    carrying = [(rep.device, rep.netstack, rep.ip.network) for _s, rep in _replicas(case)
+                if rep.device in o.vmks and rep.ip.network is not None]  # a new replica carries nothing yet
+    if not carrying:
+        return
+    skip = {d for d, _s, _n in carrying}
+    for device in sorted(set(o.vmks) | set(r.vmks), key=vmk_number):
+        before, after = o.vmks.get(device), r.vmks.get(device)
+        if device in skip:
+            continue
+        if before is None and after is not None:
+            what, vmk = "adds", after
+        elif after is None and before is not None:
+            what, vmk = "removes", before
+        elif before is not None and after is not None and "vmotion" in tags(before) and "vmotion" not in tags(after):
+            what, vmk = "removes the vMotion tag of", before
+        else:
+            continue
+        net = vmk.ip.network
+        for rep_device, stack, rep_net in carrying:
+            if vmk.netstack == stack and net is not None and rep_net is not None and net.overlaps(rep_net):
+                yield finding("PR-8", case.host, "%s [vmk:%s]" % (vmk_obj(vmk), rep_device),
+                              "the plan %s %s in %s, which carries replica traffic of %s"
+                              % (what, vmk.device, rep_net, rep_device),
+                              "plan a host restart after this change (the routing interface of %s may not change "
+                              "until then), or leave %s out of the task" % (rep_net, vmk.device))
+
+
+# ---------------------------------------------------------------------------------------
 # XH: cross-host
 # ---------------------------------------------------------------------------------------
 
@@ -1507,8 +1945,32 @@ RULES: Tuple[Rule, ...] = (
          step=4),
     Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "seed 001_15b6c053b9d007c1.txt", flag="allow_path_disruption",
          step=4),
+    # --- MV: multi-NIC vMotion, PR: replica vmk (issue 6); grouped by step ---
+    # step 2: per-host rules on R
+    Rule("MV-1", ERROR, HOST, mv1_one_portgroup_per_vmk,
+         "KB 2007467 (as quoted in seed 004_7014b243ce6e5277.txt; KB text not reviewed directly)"),
+    Rule("MV-2", ERROR, HOST, mv2_one_active_some_standby,
+         "KB 2007467 (via seed 004_7014b243ce6e5277.txt); seed 000_d045343059ebba8f.txt"),
+    Rule("MV-3", ERROR, HOST, mv3_distinct_active_uplinks, "KB 2007467 (via seed 004_7014b243ce6e5277.txt)"),
+    Rule("MV-4", WARNING, HOST, mv4_mirrored_standby, "seed 004_7014b243ce6e5277.txt; community.vmware #1242"),
+    Rule("MV-5", ERROR, HOST, mv5_one_subnet, "KB 2007467 (quoted in seed 004_7014b243ce6e5277.txt)"),
+    Rule("MV-6", ERROR, HOST, mv6_no_iphash_or_lag, "seed 000_d045343059ebba8f.txt; follows from MV-2 and IP-1"),
+    Rule("MV-7", WARNING, HOST, mv7_set_spans_netstacks, "vSphere 8 Networking, TCP/IP stacks"),
+    Rule("MV-8", ERROR, HOST, mv8_planned_set_spans_netstacks,
+         "vSphere 8 Networking, TCP/IP stacks (see NS-3, MV-7); issue 6 (never both netstacks on one host)"),
+    Rule("PR-2", ERROR, HOST, pr2_replica_own_subnet, "seed 004_7014b243ce6e5277.txt; KB 2010877 / Broadcom 318546"),
+    Rule("PR-3", ERROR, HOST, pr3_replica_vlan_isolated, "seed 004_7014b243ce6e5277.txt (dedicated VLAN)"),
+    Rule("PR-4", ERROR, HOST, pr4_replica_no_gateway, "seed 004_7014b243ce6e5277.txt (isolated, non-routable network)"),
+    Rule("PR-5", WARNING, HOST, pr5_replica_no_services,
+         "seed 004_7014b243ce6e5277.txt (only replica traffic on that network)"),
+    Rule("PR-6", WARNING, HOST, pr6_replica_shares_vmotion, "seed 004_7014b243ce6e5277.txt"),
+    # step 3: cross-host rules
+    Rule("PR-1", ERROR, CROSS_HOST, pr1_one_replica_vmk_per_host, "seed 004_7014b243ce6e5277.txt", step=3),
+    Rule("PR-7", ERROR, CROSS_HOST, pr7_shared_replica_lowest_vmk, "seed 004_7014b243ce6e5277.txt", step=3),
+    # step 4: transition rules comparing O and R
+    Rule("PR-8", WARNING, HOST, pr8_replica_subnet_changed, "seed 004_7014b243ce6e5277.txt", step=4),
 )
-"""The one rule table. PB, MV, PR, TP, more XH and SF rules are added here as rows."""
+"""The one rule table. PB, TP, more XH and SF rules are added here as rows."""
 
 RULE_INDEX: Dict[str, Rule] = {r.rule: r for r in RULES}
 

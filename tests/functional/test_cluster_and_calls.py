@@ -17,7 +17,7 @@ SESSION_CALLS = {"RetrieveServiceContent": 3, "Login": 1, "Logout": 1}
 def test_one_vmk_with_teaming_override_and_a_service_costs_the_minimum(playbook):
     run = playbook.run({"vmkfabric.vsphere.vmknic": {
         "esxi_hostname": "esx02.lab.local", "portgroup": "vMotion-Solo", "vswitch": "vSwitch0", "vlan": 31,
-        "ip": {"address": "10.10.31.12", "netmask": "255.255.255.0"}, "services": ["vmotion"],
+        "ip": {"address": "10.10.30.112", "netmask": "255.255.255.0"}, "services": ["vmotion"],
         "teaming": {"active": ["vmnic1"], "standby": ["vmnic0"]}}})
     r = run[0]
     assert r["changed"] and not r.get("failed"), r.get("msg")

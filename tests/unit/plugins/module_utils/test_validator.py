@@ -26,6 +26,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
+from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_mv_pr as mv_pr
 
 H, H2 = b.H, "esx02.lab.local"
 spec, team, sw = b.vmk_spec, b.team, VSwitchSpec
@@ -196,8 +197,8 @@ def test_every_rule_has_a_firing_and_a_passing_case():
     from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_iscsi as iscsi
     ids = {r.rule for r in v.RULES if r.scope == v.HOST}  # cross-host rules: test_validator_xh.py and below
     # SF-7, TP-4 and SF-5 fire only on hand-made plans: see their own tests
-    assert ids <= {row[0] for row in BAD + iscsi.BAD} | {"SF-7", "TP-4", "SF-5"}
-    assert ids <= {row[0] for row in GOOD + iscsi.GOOD}
+    assert ids <= {row[0] for row in BAD + iscsi.BAD + mv_pr.BAD} | {"SF-7", "TP-4", "SF-5"}
+    assert ids <= {row[0] for row in GOOD + iscsi.GOOD + mv_pr.GOOD}
 
 
 def test_rule_table_shape():

@@ -140,6 +140,20 @@ def test_refusal_fails_before_any_write_also_in_check_mode(wrapper, capsys):
         assert [f["rule"] for f in out["findings"]] == ["MH-1", "MTU-4"]
 
 
+def test_refusal_message_names_every_refusing_rule(wrapper, capsys):
+    mod, state = wrapper
+    state["findings"] = [
+        Finding("MH-1", "error", H, "vmk:vmk2", "two vmks in one subnet", "use another subnet"),
+        Finding("PR-2", "error", H, "vmk:vmk2 [vmk:vmk0]", "replica shares the management subnet", "own subnet"),
+        Finding("PR-2", "error", "esx02.lab.local", "vmk:vmk2 [vmk:vmk0]", "replica shares the subnet", "own subnet"),
+        Finding("PR-6", "warning", H, "vmk:vmk2", "shared", "own VLAN"),
+    ]
+    out = run_module(capsys, ARGS)
+    assert out["failed"] and state["applied"] == []
+    assert out["msg"].endswith("change: use another subnet; also refused by PR-2"), out["msg"]
+    assert "PR-6" not in out["msg"]
+
+
 def test_warnings_become_ansible_warnings(wrapper, capsys):
     mod, state = wrapper
     state["findings"] = [Finding("MTU-4", "warning", H, "vmk:vmk2", "MTU 9000", "vmkping")]
