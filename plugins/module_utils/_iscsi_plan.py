@@ -38,7 +38,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     IscsiSpec,
     IscsiTarget,
     TargetKey,
-    TargetSpec,
     is_set,
     options_to_doc,
 )

@@ -187,8 +187,11 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
     return Observation(hosts=hosts, raw=raw)
 
 
-ISCSI_PROPS: Tuple[str, ...] = ("config.storageDevice.hostBusAdapter", "config.storageDevice.softwareInternetScsiEnabled",
-                                 "config.storageDevice.scsiTopology")
+ISCSI_PROPS: Tuple[str, ...] = (
+    "config.storageDevice.hostBusAdapter",
+    "config.storageDevice.softwareInternetScsiEnabled",
+    "config.storageDevice.scsiTopology",
+)
 
 
 def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Dict[str, IscsiAdapter]]:

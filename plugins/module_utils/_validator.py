@@ -880,7 +880,7 @@ def _active_standby(host: Host, vmk: Vmk) -> Tuple[Tuple[str, ...], Tuple[str, .
 
 def bound_sets(host: Host) -> Iterator[Tuple[IscsiAdapter, List[Vmk]]]:
     """(adapter, B(a)) for every adapter of ``host`` with bound vmks that exist."""
-    for device, adapter in sorted(host.iscsi.items()):
+    for _device, adapter in sorted(host.iscsi.items()):
         members = [host.vmks[d] for d in adapter.bindings if d in host.vmks]
         if members:
             yield adapter, sorted(members, key=lambda v: v.number)
@@ -1149,8 +1149,8 @@ def tp2_option_supported(case: Case) -> Iterator[Finding]:
             yield finding("TP-2", case.host, obj, "%s: option %s is read-only on this host" % (field_name, key),
                           "remove %s" % field_name)
         elif (d.kind == "bool") != isinstance(value, bool) or (d.kind == "int" and not isinstance(value, int)):
-            yield finding("TP-2", case.host, obj, "%s: %r is not a %s" % (field_name, value,
-                                                                         "boolean" if d.kind == "bool" else "integer"),
+            kind = "boolean" if d.kind == "bool" else "integer"
+            yield finding("TP-2", case.host, obj, "%s: %r is not a %s" % (field_name, value, kind),
                           "give %s a %s value" % (field_name, "true/false" if d.kind == "bool" else "whole-number"))
 
 

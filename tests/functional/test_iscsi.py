@@ -31,8 +31,8 @@ FABRIC = [
 ]
 BIND = {"vmkfabric.vsphere.iscsi_adapter": {"cluster": C, "software_iscsi": "enabled",
                                             "bindings": [{"portgroup": "iSCSI-A"}, {"portgroup": "iSCSI-B"}]}}
-TARGET = {"vmkfabric.vsphere.iscsi_target": {"cluster": C, "profile": "pure",
-                                            "send_targets": [{"address": "10.10.20.100"}]}}
+TARGET = {"vmkfabric.vsphere.iscsi_target": {
+    "cluster": C, "profile": "pure", "send_targets": [{"address": "10.10.20.100"}]}}
 INFO = {"vmkfabric.vsphere.host_fabric_info": {"cluster": C}}
 
 

@@ -68,7 +68,7 @@ def bound_pg(override: Teaming, **kw: Any) -> Callable[[], Host]:
 def iphash_vswitch() -> Host:
     host = b.bare_iscsi_host()
     t = Teaming("iphash", ("vmnic2", "vmnic3"), (), True, True, "link_status")
-    sw = dataclasses.replace(host.vswitches["vswitch1".capitalize()[:0] + "vSwitch1"], teaming=t)
+    sw = dataclasses.replace(host.vswitches["vSwitch1"], teaming=t)
     host = dataclasses.replace(host, vswitches=dict(host.vswitches, vSwitch1=sw))
     return b.with_vmk(host, "vmk3", "Hash", "10.10.20.77")
 
@@ -90,8 +90,7 @@ def static_override() -> Host:
 
 
 def unbound_with_target() -> Host:
-    host = b.iscsi_host(bind=())
-    return host
+    return b.iscsi_host(bind=())
 
 
 ONE_ACTIVE = Teaming(active=("vmnic2",), standby=())
@@ -103,7 +102,7 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("PB-4", "warning", b.bare_iscsi_host, (bind("vmk1"),), {}),
     ("PB-5", "warning", bound_pg(ONE_ACTIVE), (bind("vmk1", "vmk3"),), {}),
     ("PB-6", "error", lambda: b.with_vmk(b.bare_iscsi_host(), "vmk3", "Far", "10.10.50.7",
-                                          override=Teaming(active=("vmnic3",), standby=())),
+                                         override=Teaming(active=("vmnic3",), standby=())),
      (bind("vmk1", "vmk3"),), {}),
     ("PB-7", "error", b.iscsi_host, (targets(target("10.10.99.5")),), {}),
     ("PB-8", "error", b.iscsi_host, (targets(target("10.10.99.5")),), {"allow_routed_port_binding": True}),
@@ -112,7 +111,7 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("PB-11", "error", b.storage_host, (bind("vmk1"),), {}),
     ("PB-12", "error", noncompliant_bound, (targets(target(profile="pure")),), {}),
     ("PB-13", "error", lambda: b.with_vmk(b.bare_iscsi_host(), "vmk3", "Prov", "10.10.20.77", netstack="provisioning",
-                                           override=ONE_ACTIVE), (bind("vmk3"),), {}),
+                                          override=ONE_ACTIVE), (bind("vmk3"),), {}),
     ("PB-14", "warning", b.bare_iscsi_host, (spec("iSCSI-C", ip="10.10.20.55", purpose="iscsi",
                                                   teaming={"active": ["vmnic2"], "unused": ["vmnic3"]}),), {}),
     ("TP-1", "error", b.iscsi_host, (targets(target(LoginTimeout=0)),), {}),
