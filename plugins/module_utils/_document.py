@@ -266,12 +266,11 @@ def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, Lis
 
 def _options(path: str, value: Any) -> Dict[str, Any]:
     """Advanced options by the module's names (login_timeout, ...) or API keys -> API keys."""
-    options = value
-    if options is None:
+    if value is None:
         return {}
-    if not isinstance(options, Mapping):
-        raise _error(path, "must be a dict, got %s" % _kind(options))
-    return {OPTION_KEYS.get(k, k): v for k, v in options.items()}
+    if not isinstance(value, Mapping):
+        raise _error(path, "must be a dict, got %s" % _kind(value))
+    return {OPTION_KEYS.get(k, k): v for k, v in value.items()}
 
 
 def _target(path: str, value: Any, static: bool) -> IscsiTarget:

@@ -801,8 +801,6 @@ def sf7_undeclared_write(case: Case) -> Iterator[Finding]:
         ok = allowed.get((action.kind, name), set())
         if ANY in ok:
             continue
-        if action.op == "rescan" and any(k[0] == "send_target" and k[1] == action.name for k in allowed):
-            continue
         extra = sorted(action.changes) if action.op in ("add", "remove") else sorted(set(action.changes) - ok)
         if action.kind == "service" or action.op in ("add", "remove"):
             extra = extra or [action.op]
