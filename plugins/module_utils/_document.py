@@ -34,13 +34,14 @@ Invariants
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     FAILURE_DETECTION,
     OMIT,
     POLICIES,
+    PROFILE_NAMES,
     PURPOSES,
     Binding,
     BindingSpec,
@@ -64,13 +65,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     teaming_from_args,
     vmk_number,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, PROFILES, canonical_profile
 
 SECTIONS = ("vswitches", "portgroups", "vmknics")
 ALL_SECTIONS = SECTIONS + ("iscsi",)
 ISCSI_KEYS = ("adapter", "software", "enabled", "iqn", "alias", "bindings", "send_targets", "static_targets", "options",
               "protected")
-TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options")
+TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options", "profile")
 TEAMING_KEYS = ("policy", "active", "standby", "unused", "failback", "notify_switches", "failure_detection")
 VSWITCH_KEYS = ("name", "uplinks", "mtu", "teaming", "protected")
 PORTGROUP_KEYS = ("name", "vswitch", "vlan", "teaming", "protected")
@@ -273,13 +274,59 @@ def _options(path: str, value: Any) -> Dict[str, Any]:
     return {OPTION_KEYS.get(k, k): v for k, v in value.items()}
 
 
-def _target(path: str, value: Any, static: bool) -> IscsiTarget:
-    entry = _mapping(path, value, TARGET_KEYS, ("address", "iscsi_name") if static else ("address",))
-    own = _options(path + ".options", entry.get("options"))
-    return IscsiTarget(address=_ipv4(path + ".address", entry["address"]),
-                       port=_int(path + ".port", entry.get("port", 3260), 1, 65535),
-                       iqn=_str(path + ".iscsi_name", entry["iscsi_name"]) if static else "",
-                       discovered_from=str(entry.get("discovered_from") or ""), own=own, values=dict(own))
+class _DocTarget(NamedTuple):
+    """One target entry: the target as written (``own`` = profile values + explicit options),
+    the explicit options alone (rule TP-5) and the profile named, if any."""
+
+    target: IscsiTarget
+    explicit: Mapping[str, Any]
+    profile: Optional[str]
+
+
+def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
+    entry = _mapping(path, value, TARGET_KEYS[:-1] if observed else TARGET_KEYS,
+                     ("address", "iscsi_name") if static else ("address",))
+    explicit = _options(path + ".options", entry.get("options"))
+    profile = entry.get("profile")
+    own: Dict[str, Any] = {}
+    if profile is not None:
+        if canonical_profile(_str(path + ".profile", profile)) not in PROFILES:
+            raise _error(path + ".profile", "unknown profile %r; choose from %s" % (profile, ", ".join(PROFILE_NAMES)))
+        profile = canonical_profile(profile)
+        own.update(PROFILES[profile].values)
+    own.update(explicit)
+    target = IscsiTarget(address=_ipv4(path + ".address", entry["address"]),
+                         port=_int(path + ".port", entry.get("port", 3260), 1, 65535),
+                         iqn=_str(path + ".iscsi_name", entry["iscsi_name"]) if static else "",
+                         discovered_from=str(entry.get("discovered_from") or ""), own=own, values=dict(own))
+    return _DocTarget(target, explicit, profile)
+
+
+def _bindings(path: str, value: Any, observed: bool) -> Tuple[BindingSpec, ...]:
+    """Bound vmks: device names (the gathered shape) or, in a plan, ``{portgroup: X}`` / ``{vmk: vmkN}``."""
+    if not isinstance(value, (list, tuple)):
+        raise _error(path, "must be a list, got %s %r" % (_kind(value), value))
+    out = []
+    for i, item in enumerate(value):
+        where = "%s[%d]" % (path, i)
+        if isinstance(item, str) or observed:
+            out.append(BindingSpec(vmk=_str(where, item)))
+            continue
+        entry = _mapping(where, item, ("vmk", "portgroup"))
+        if (entry.get("vmk") is None) == (entry.get("portgroup") is None):
+            raise _error(where, "give exactly one of vmk or portgroup")
+        out.append(BindingSpec(vmk=_str(where + ".vmk", entry["vmk"]) if entry.get("vmk") is not None else None,
+                               portgroup=_str(where + ".portgroup", entry["portgroup"])
+                               if entry.get("portgroup") is not None else None))
+    for i, b in enumerate(out):
+        if b.vmk is not None:
+            try:
+                vmk_number(b.vmk)
+            except ValueError:
+                raise _error("%s[%d]" % (path, i), "must be a vmk device name such as vmk1, got %r" % b.vmk) from None
+        if b in out[:i]:
+            raise _error("%s[%d]" % (path, i), "%s is listed twice" % b.describe())
+    return tuple(out)
 
 
 def _iscsi_entries(path: str, items: Any, observed: bool) -> List[Mapping[str, Any]]:
@@ -296,12 +343,12 @@ def _iscsi_entries(path: str, items: Any, observed: bool) -> List[Mapping[str, A
             if entry.get(key) is not None:
                 _bool("%s.%s" % (where, key), entry[key])
         if entry.get("bindings") is not None:
-            entry["bindings"] = _str_list(where + ".bindings", entry["bindings"])
+            entry["bindings"] = _bindings(where + ".bindings", entry["bindings"], observed)
         for key, static in (("send_targets", False), ("static_targets", True)):
             targets = entry.get(key) or []
             if not isinstance(targets, (list, tuple)):
                 raise _error("%s.%s" % (where, key), "must be a list, got %s" % _kind(targets))
-            entry[key] = [_target("%s.%s[%d]" % (where, key, j), t, static) for j, t in enumerate(targets)]
+            entry[key] = [_target("%s.%s[%d]" % (where, key, j), t, static, observed) for j, t in enumerate(targets)]
         entry["options"] = _options(where + ".options", entry.get("options"))
         out.append(entry)
     _unique(path.rsplit(".", 1)[0], "iscsi", [e for e in out if e.get("adapter")], "adapter")
@@ -312,23 +359,23 @@ def _adapter_of(entry: Mapping[str, Any]) -> IscsiAdapter:
     own = dict(entry["options"])
     return IscsiAdapter(device=entry["adapter"], software=bool(entry["software"]), enabled=bool(entry["enabled"]),
                         iqn=entry["iqn"] or "", alias=entry["alias"] or "", own=own, values=dict(own),
-                        send_targets={target_key(t): t for t in entry["send_targets"]},
-                        static_targets={target_key(t): t for t in entry["static_targets"]},
-                        bindings={d: Binding(d) for d in entry["bindings"]})
+                        send_targets={target_key(t.target): t.target for t in entry["send_targets"]},
+                        static_targets={target_key(t.target): t.target for t in entry["static_targets"]},
+                        bindings={str(b.vmk): Binding(str(b.vmk)) for b in entry["bindings"]})
 
 
 def _iscsi_spec(entry: Mapping[str, Any]) -> IscsiSpec:
-    def spec(t: IscsiTarget, index: int) -> TargetSpec:
-        return TargetSpec(address=t.address, port=t.port, iqn=t.iqn, options=dict(t.own), explicit=dict(t.own),
-                          index=index)
+    def spec(t: _DocTarget, index: int) -> TargetSpec:
+        return TargetSpec(address=t.target.address, port=t.target.port, iqn=t.target.iqn, options=dict(t.target.own),
+                          explicit=dict(t.explicit), profile=t.profile, index=index)
     return IscsiSpec(
         adapter=entry["adapter"] if entry.get("adapter") else OMIT,
         software=entry["enabled"] if entry.get("software") and entry.get("enabled") is not None else OMIT,
         iqn=entry["iqn"] if entry.get("iqn") else OMIT,
         alias=entry["alias"] if entry.get("alias") else OMIT,
-        bindings=tuple(BindingSpec(vmk=d) for d in entry["bindings"]) if entry.get("bindings") is not None else OMIT,
+        bindings=tuple(entry["bindings"]) if entry.get("bindings") is not None else OMIT,
         send_targets=tuple(spec(t, j) for j, t in enumerate(entry["send_targets"])),
-        static_targets=tuple(spec(t, j) for j, t in enumerate(entry["static_targets"]) if not t.discovered_from),
+        static_targets=tuple(spec(t, j) for j, t in enumerate(entry["static_targets"]) if not t.target.discovered_from),
         adapter_options=dict(entry["options"]),
     )
 

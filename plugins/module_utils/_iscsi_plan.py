@@ -146,10 +146,11 @@ class _IscsiDraft:
             adapter = dataclasses.replace(adapter, iqn=spec.iqn)
         if is_set(spec.alias):
             adapter = dataclasses.replace(adapter, alias=spec.alias)
-        if spec.adapter_options:
-            own = dict(adapter.own)
+        if spec.adapter_options or spec.exact:
+            own = {} if spec.exact else dict(adapter.own)
             own.update(spec.adapter_options)
-            adapter = dataclasses.replace(adapter, own=own, values=_merged(own, adapter.values))
+            reverted = {k: d.default for k, d in adapter.option_defs.items() if k in adapter.own and k not in own}
+            adapter = dataclasses.replace(adapter, own=own, values=_merged(own, _merged(reverted, adapter.values)))
         if is_set(spec.bindings):
             adapter = self.bindings(adapter, spec)
         adapter = self.targets(adapter, spec)
@@ -182,7 +183,7 @@ class _IscsiDraft:
                 self._drop_send(sends, statics, t.key)
                 continue
             current = sends.get(t.key)
-            own = dict(current.own) if current else {}
+            own = dict(current.own) if current and not spec.exact else {}
             own.update(t.options)
             sends[t.key] = IscsiTarget(address=t.address, port=t.port, own=own, values=_merged(own, adapter.values))
             for key, static in list(statics.items()):
@@ -195,7 +196,7 @@ class _IscsiDraft:
                     del statics[t.key]
                 continue
             current = statics.get(t.key)
-            own = dict(current.own) if current else {}
+            own = dict(current.own) if current and not spec.exact else {}
             own.update(t.options)
             parent = next((s for s in sends.values() if current is not None and s.portal == current.discovered_from), None)
             base = parent.values if parent is not None else adapter.values

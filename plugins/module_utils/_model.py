@@ -465,6 +465,9 @@ class IscsiSpec:
     purge_targets: bool = False
     adapter_options: Mapping[str, Any] = field(default_factory=dict)
     rescan: bool = True
+    exact: bool = False
+    """``host_fabric`` replaced/overridden: the adapter's and each listed target's own options
+    become exactly the declared ones (the others revert to inherited) instead of merging."""
 
 
 @dataclass(frozen=True)
@@ -476,6 +479,12 @@ class Desired:
     vmks: Tuple[VmkSpec, ...] = ()
     flags: Flags = Flags()
     iscsi: Tuple[IscsiSpec, ...] = ()
+    authoritative: bool = False
+    """``host_fabric`` overridden: objects the document does not list are removed (rule SF-6
+    guards what must never go that way)."""
+    protected: FrozenSet[str] = frozenset()
+    """Objects the document marks ``protected: true`` (``vmk:vmk3``, ``portgroup:X``,
+    ``vswitch:Y``, ``adapter:vmhba64``): never managed, never removed."""
 
 
 # ---------------------------------------------------------------------------------------
