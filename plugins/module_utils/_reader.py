@@ -239,6 +239,43 @@ def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Dict[
     return out
 
 
+RECHECK_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo")
+"""What the check before the first write (rule SF-10) re-reads of every host about to be written."""
+
+
+def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> Dict[str, Host]:
+    """The state of the hosts about to be written, read again just before the first write
+    (rule SF-10): one RetrievePropertiesEx for all of them (``config.network``, the service
+    tags, and the iSCSI adapters when any host's flag is true), then ``QueryBoundVnics`` per
+    usable adapter of each host whose flag is true. host name -> Host (compare with ``obs``)."""
+    if not hosts:
+        return {}
+    PC = vmodl.query.PropertyCollector
+    paths = list(RECHECK_PROPS + (ISCSI_PROPS[1:] if any(hosts.values()) else ()))
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=obs.raw[h].ref, skip=False) for h in hosts],
+                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=paths)])
+    by_moid: Dict[str, Dict[str, Any]] = {}
+    for oc in retrieve(session, spec):
+        by_moid[oc.obj._moId] = {dp.name: dp.val for dp in (oc.propSet or [])}
+    out: Dict[str, Host] = {}
+    for name, iscsi in hosts.items():
+        raw = obs.raw[name]
+        props = by_moid.get(raw.ref._moId)
+        if props is None or props.get("config.network") is None:
+            raise StateReadError("%s: could not read the host again before the first write; nothing was changed" % name,
+                                 host=name)
+        bound: Dict[str, List[Any]] = {}
+        if iscsi:
+            probe = RawHost(name=name, ref=raw.ref, network_system=raw.network_system, vnic_manager=raw.vnic_manager,
+                            iscsi_manager=raw.iscsi_manager,
+                            hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
+                                  if isinstance(h, vim.host.InternetScsiHba)},
+                            software_enabled=bool(props.get("config.storageDevice.softwareInternetScsiEnabled")))
+            bound = read_bindings(session, probe)
+        out[name] = host_from_api(name, props, bound)
+    return out
+
+
 def read_bindings(session: Session, raw: RawHost, unread: Optional[List[str]] = None) -> Dict[str, List[Any]]:
     """``QueryBoundVnics`` of every usable iSCSI adapter of one host (adapter -> IscsiPortInfo[]).
 

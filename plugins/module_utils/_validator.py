@@ -64,6 +64,7 @@ ERROR = "error"
 WARNING = "warning"
 HOST = "host"
 CROSS_HOST = "cross-host"
+BEFORE_WRITE = "before-write"  # not run by validate(): by recheck() on a re-read just before the first write
 DEDICATED_SERVICE = {"vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
 JUMBO_ROLES = ("iscsi", "vmotion", "replica")
 MAX_MTU = 9000
@@ -1356,6 +1357,55 @@ def sf9_needed_state_unread(case: Case) -> Iterator[Finding]:
                       "bind %s to the software adapter, or bind it by hand after checking the adapter's NIC" % vmk)
 
 
+def recheck_touches_iscsi(case: Case) -> bool:
+    """Whether the check before the first write must re-read the bound vmks of this host."""
+    return bool(case.observed.iscsi) and bool(case.desired.iscsi or _touched_vmks(case))
+
+
+def _drift(before: Any, after: Any, kind: str) -> List[str]:
+    """Names of the objects of one kind that appeared, disappeared or differ."""
+    out = []
+    for name in sorted(set(before) | set(after)):
+        if name not in after:
+            out.append("%s %s removed" % (kind, name))
+        elif name not in before:
+            out.append("%s %s added" % (kind, name))
+        elif before[name] != after[name]:
+            out.append("%s %s changed" % (kind, name))
+    return out
+
+
+def sf10_changed_before_write(case: Case, now: Host) -> Iterator[Finding]:
+    """The host changed between the read the plan was validated on and the first write."""
+    o = case.observed
+    drift = (_drift(o.pnics, now.pnics, "pnic") + _drift(o.vswitches, now.vswitches, "vswitch")
+             + _drift(o.portgroups, now.portgroups, "portgroup") + _drift(o.vmks, now.vmks, "vmk"))
+    if o.nic_types != now.nic_types:
+        drift.append("offered services")
+    if recheck_touches_iscsi(case):
+        bound = {d: a.bound for d, a in o.iscsi.items()}
+        drift += _drift(bound, {d: a.bound for d, a in now.iscsi.items() if d in bound or a.bound}, "bindings of")
+    if drift:
+        yield finding("SF-10", case.host, "host:%s" % case.host,
+                      "the host changed after it was read and validated: %s" % "; ".join(drift[:_DRIFT_LIMIT])
+                      + ("; and %d more" % (len(drift) - _DRIFT_LIMIT) if len(drift) > _DRIFT_LIMIT else ""),
+                      "re-run the task: it reads, plans and validates again (nothing was changed)")
+
+
+_DRIFT_LIMIT = 8
+
+
+def recheck(cases: Sequence[Case], now: Dict[str, Host]) -> List[Finding]:
+    """The before-write rules (SF-10) of every host in ``now`` (its state read again)."""
+    found: List[Finding] = []
+    for rule in RULES:
+        if rule.scope == BEFORE_WRITE:
+            for case in cases:
+                if case.host in now:
+                    found.extend(rule.check(case, now[case.host]))
+    return sorted(found, key=lambda f: (f.sort_key(), f.found))
+
+
 def sf11_unbound_adapter_vmk(case: Case) -> Iterator[Finding]:
     """Targets reached without binding: the plan removes/re-addresses the vmk in their subnet."""
     o, r = case.observed, case.after
@@ -2001,6 +2051,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("SF-5", ERROR, HOST, sf5_forced_unbind, "vSphere API UnbindVnic(force); DSC VMHostIScsiHbaVMKernelNic Force",
          step=4),
     Rule("SF-9", ERROR, HOST, sf9_needed_state_unread, "design policy", step=5),
+    Rule("SF-10", ERROR, BEFORE_WRITE, sf10_changed_before_write,
+         "design policy; vSphere API distributed-switch configVersion", step=5),
     Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "seed 001_15b6c053b9d007c1.txt", flag="allow_path_disruption",
          step=4),
     # --- MV: multi-NIC vMotion, PR: replica vmk (issue 6); grouped by step ---
@@ -2050,6 +2102,8 @@ def validate(cases: Sequence[Case]) -> List[Finding]:
     by_host = {c.host: c for c in cases}
     found: List[Finding] = []
     for rule in RULES:
+        if rule.scope == BEFORE_WRITE:
+            continue  # recheck(), on the state read again just before the first write
         if rule.scope == CROSS_HOST:
             items = [(by_host.get(f.host), f) for f in rule.check(cases)]
             found.extend(_downgrade(rule, c.desired, f) if c else f for c, f in items)

@@ -395,3 +395,34 @@ def test_sf9_says_what_could_not_be_read_and_why_it_matters():
     hits = [f for f in run(unread_host(b.storage_host)(), spec("Base-A", vswitch="vSwitch1", mtu=9000)) if f.rule == "SF-9"]
     assert len(hits) == 1 and hits[0].object == "host:" + H and hits[0].is_error
     assert "QueryBoundVnics failed" in hits[0].found and "vmk1, which might be bound" in hits[0].found
+
+
+# --- SF-10: the state read again just before the first write -----------------------------------
+
+
+def test_sf10_passes_when_nothing_changed_and_is_not_run_by_validate():
+    c = case(b.iscsi_host(), bind("vmk1", "vmk2"))
+    assert v.recheck([c], {H: b.iscsi_host()}) == []
+    assert "SF-10" not in {f.rule for f in v.validate([c])}
+    assert v.RULE_INDEX["SF-10"].scope == v.BEFORE_WRITE
+
+
+def test_sf10_refuses_a_network_change_between_read_and_write():
+    c = case(b.storage_host(), spec("Base-A", vswitch="vSwitch1", mtu=9000))
+    now = b.storage_host()
+    now = dataclasses.replace(now, portgroups=dict(now.portgroups, **{"Base-A": dataclasses.replace(
+        now.portgroups["Base-A"], vlan=77)}))
+    (hit,) = v.recheck([c], {H: now})
+    assert hit.rule == "SF-10" and hit.is_error and hit.object == "host:" + H
+    assert "portgroup Base-A changed" in hit.found and "re-run the task" in hit.change
+
+
+def test_sf10_compares_bindings_only_when_the_plan_touches_iscsi():
+    rebound = dataclasses.replace(b.iscsi_host(bind=("vmk1",)))
+    touching = case(b.iscsi_host(), bind("vmk1", "vmk2"))
+    assert v.recheck_touches_iscsi(touching)
+    (hit,) = v.recheck([touching], {H: rebound})
+    assert "bindings of vmhba64 changed" in hit.found
+    new_vmk = case(b.iscsi_host(), spec("iSCSI-C", ip="10.10.20.55", teaming={"active": ["vmnic2"], "unused": ["vmnic3"]}))
+    assert not v.recheck_touches_iscsi(new_vmk)
+    assert v.recheck([new_vmk], {H: rebound}) == []
