@@ -251,7 +251,8 @@ def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> Dic
     if not hosts:
         return {}
     PC = vmodl.query.PropertyCollector
-    paths = list(RECHECK_PROPS + (ISCSI_PROPS[1:] if any(hosts.values()) else ()))
+    storage = tuple(p for p in ISCSI_PROPS if p.startswith("config.storageDevice."))
+    paths = list(RECHECK_PROPS + (storage if any(hosts.values()) else ()))
     spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=obs.raw[h].ref, skip=False) for h in hosts],
                          propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=paths)])
     by_moid: Dict[str, Dict[str, Any]] = {}
