@@ -29,6 +29,12 @@ notes:
     safety rules and only then writes. Any error finding refuses the whole run: nothing is written on any host,
     the task fails with RV(refused) and RV(findings), also in check mode. Warnings are reported as Ansible warnings
     and in RV(findings)."
+  - "Just before the first write, the hosts about to be written are read again (one PropertyCollector call for all
+    of them, plus C(QueryBoundVnics) per iSCSI adapter where the plan touches iSCSI or a vmk that might be bound).
+    If anything the plan depends on changed since the first read, the run is refused with rule SF-10 and nothing
+    is written: re-run the task. A run that writes nothing (and check mode) does not pay for this re-read."
+  - "If state a rule needs could not be read (for example C(QueryBoundVnics) failed), a plan that touches iSCSI or
+    a vmk that might be bound is refused with rule SF-9; the validator never guesses."
   - An omitted option never changes the host. Nothing is reset to a default.
   - All vSwitch, port-group and vmk changes of one host are written in one C(UpdateNetworkConfig) call; service
     (tag) changes follow, one call each.

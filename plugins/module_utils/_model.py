@@ -289,6 +289,7 @@ class Host:
     netstacks: FrozenSet[str] = frozenset(("default", "vmotion", "provisioning"))
     iscsi: Mapping[str, IscsiAdapter] = field(default_factory=dict)  # device -> adapter
     iscsi_known: bool = True  # False: the host's iSCSI state could not be read (rule SF-9)
+    iscsi_unread: Tuple[str, ...] = ()  # what of it could not be read, and why (rule SF-9)
 
     @property
     def management_vmks(self) -> FrozenSet[str]:

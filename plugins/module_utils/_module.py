@@ -9,7 +9,9 @@ Private to this collection. Imports no pyVmomi itself (``_client``/``_reader``/`
 Pipeline: connect (one login) -> read (one PropertyCollector round trip for every selected
 host) -> normalise the module arguments per host (``_model``) -> plan per host (``_planner``)
 -> validate ALL hosts together (``_validator``; any error refuses the run before any write,
-in check mode too) -> apply (skipped in check mode) -> result.
+in check mode too) -> re-read the hosts about to be written and refuse if they changed (rule
+SF-10; skipped in check mode and when nothing is to be written) -> apply (skipped in check
+mode) -> result.
 
 Return contract (design.md section 2): ``changed``, ``plan`` (actions of every host),
 ``findings``, ``before`` / ``after`` (host -> canonical document; ``after`` is the planner's
@@ -50,9 +52,16 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     host_to_doc,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, read_iscsi
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, read_iscsi, reread
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._retry import RetryPolicy, call_with_retry
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import Case, refusals, render, validate
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import (
+    Case,
+    recheck,
+    recheck_touches_iscsi,
+    refusals,
+    render,
+    validate,
+)
 
 SELECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
     "esxi_hostname": {"type": "str"},
@@ -154,13 +163,28 @@ def converge(module: AnsibleModule, desired_fn: DesiredFn) -> Dict[str, Any]:
         names = tuple(obs.hosts)
         desired = _normalise(desired_fn, params, names, selection.cluster_mode)
         plans = {h: plan_host(obs.hosts[h], desired[h]) for h in names}
-        findings = validate([Case(obs.hosts[h], desired[h], plans[h]) for h in names])
+        cases = [Case(obs.hosts[h], desired[h], plans[h]) for h in names]
+        findings = validate(cases)
         _refuse_or_warn(module, findings)
         if module.check_mode:
             return result_of(module, obs, plans, findings, {})
+        _check_unchanged(s, obs, {h: cases[i] for i, h in enumerate(names)}, plans)
         devices, adapters = apply_all(plans, obs)
         plans = read_back(s, plans, obs, adapters)
     return result_of(module, obs, plans, findings, devices)
+
+
+def _check_unchanged(s: Session, obs: Observation, cases: Mapping[str, Case], plans: Mapping[str, Plan]) -> None:
+    """Rule SF-10: just before the first write, read the hosts about to be written again (one
+    RetrievePropertiesEx, plus QueryBoundVnics where the plan touches iSCSI) and refuse if
+    anything the plan depends on changed. A run that writes nothing pays nothing."""
+    written = {h: recheck_touches_iscsi(c) for h, c in cases.items() if plans[h].changed}
+    if not written:
+        return
+    stale = recheck(list(cases.values()), reread(s, obs, written))
+    if stale:
+        raise _Refused("%s %s" % (render(stale).splitlines()[0], _one_line(stale[0])),
+                       refused=[f.as_dict() for f in stale], findings=[f.as_dict() for f in stale])
 
 
 def _read(s: Session, selection: Selection) -> Observation:

@@ -13,11 +13,15 @@ Invariants
 - The pure model gets concrete values; the pyVmomi objects the applier needs (manager
   references, each vSwitch's and port group's original spec) live in ``RawHost`` only.
 - Fail closed (rule SF-9): a selected host whose network state is missing from the answer is
-  an error, never an empty host.
+  an error, never an empty host. A host whose iSCSI state could not be read
+  (``config.storageDevice`` absent from the answer, or ``QueryBoundVnics`` failing for an
+  adapter) is read with ``Host.iscsi_known = False`` and the reasons in ``Host.iscsi_unread``;
+  the validator then refuses (SF-9) every plan that touches iSCSI or a vmk that might be bound.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
 
@@ -182,12 +186,28 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
         _require(name, props, inv.missing.get(moid, []))
         raw[name] = raw_from_api(name, inv.refs[moid], props)
         raw[name].collector = session.content.propertyCollector
-        bound = read_bindings(session, raw[name])
-        hosts[name] = host_from_api(name, props, bound)
+        unread = iscsi_unread(props, inv.missing.get(moid, []), raw[name])
+        bound = read_bindings(session, raw[name], unread)
+        hosts[name] = host_from_api(name, props, bound, unread)
     return Observation(hosts=hosts, raw=raw)
 
 
+def iscsi_unread(props: Mapping[str, Any], missing: List[str], raw: RawHost) -> List[str]:
+    """What of the host's iSCSI state the answer lacks ([] = complete).
+
+    ``softwareInternetScsiEnabled`` is a required field of ``HostStorageDeviceInfo``: when the
+    answer holds no value for it, ``config.storageDevice`` itself was not served.
+    """
+    out = ["%s (missing: %s)" % (p, p) for p in ISCSI_PROPS if p in missing]
+    if not out and props.get("config.storageDevice.softwareInternetScsiEnabled") is None:
+        out.append("config.storageDevice (not in the PropertyCollector answer)")
+    if raw.hbas and raw.iscsi_manager is None:
+        out.append("configManager.iscsiManager (the bound vmks of %s cannot be queried)" % ", ".join(sorted(raw.hbas)))
+    return out
+
+
 ISCSI_PROPS: Tuple[str, ...] = (
+    "config.network.pnic",
     "config.storageDevice.hostBusAdapter",
     "config.storageDevice.softwareInternetScsiEnabled",
     "config.storageDevice.scsiTopology",
@@ -219,11 +239,51 @@ def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Dict[
     return out
 
 
-def read_bindings(session: Session, raw: RawHost) -> Dict[str, List[Any]]:
+RECHECK_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo")
+"""What the check before the first write (rule SF-10) re-reads of every host about to be written."""
+
+
+def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> Dict[str, Host]:
+    """The state of the hosts about to be written, read again just before the first write
+    (rule SF-10): one RetrievePropertiesEx for all of them (``config.network``, the service
+    tags, and the iSCSI adapters when any host's flag is true), then ``QueryBoundVnics`` per
+    usable adapter of each host whose flag is true. host name -> Host (compare with ``obs``)."""
+    if not hosts:
+        return {}
+    PC = vmodl.query.PropertyCollector
+    storage = tuple(p for p in ISCSI_PROPS if p.startswith("config.storageDevice."))
+    paths = list(RECHECK_PROPS + (storage if any(hosts.values()) else ()))
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=obs.raw[h].ref, skip=False) for h in hosts],
+                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=paths)])
+    by_moid: Dict[str, Dict[str, Any]] = {}
+    for oc in retrieve(session, spec):
+        by_moid[oc.obj._moId] = {dp.name: dp.val for dp in (oc.propSet or [])}
+    out: Dict[str, Host] = {}
+    for name, iscsi in hosts.items():
+        raw = obs.raw[name]
+        props = by_moid.get(raw.ref._moId)
+        if props is None or props.get("config.network") is None:
+            raise StateReadError("%s: could not read the host again before the first write; nothing was changed" % name,
+                                 host=name)
+        bound: Dict[str, List[Any]] = {}
+        if iscsi:
+            probe = RawHost(name=name, ref=raw.ref, network_system=raw.network_system, vnic_manager=raw.vnic_manager,
+                            iscsi_manager=raw.iscsi_manager,
+                            hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
+                                  if isinstance(h, vim.host.InternetScsiHba)},
+                            software_enabled=bool(props.get("config.storageDevice.softwareInternetScsiEnabled")))
+            bound = read_bindings(session, probe)
+        out[name] = host_from_api(name, props, bound)
+    return out
+
+
+def read_bindings(session: Session, raw: RawHost, unread: Optional[List[str]] = None) -> Dict[str, List[Any]]:
     """``QueryBoundVnics`` of every usable iSCSI adapter of one host (adapter -> IscsiPortInfo[]).
 
     A disabled software adapter has no bindings that carry I/O and is not queried; a host
-    without iSCSI adapters costs no call at all.
+    without iSCSI adapters costs no call at all. A fault raises ``StateReadError``, or, when
+    ``unread`` is given, is appended there (the adapter is then left out of the answer) and the
+    other adapters are still queried. A dropped connection always raises.
     """
     out: Dict[str, List[Any]] = {}
     if raw.iscsi_manager is None:
@@ -231,8 +291,13 @@ def read_bindings(session: Session, raw: RawHost) -> Dict[str, List[Any]]:
     for device, hba in sorted(raw.hbas.items()):
         if hba.isSoftwareBased and not raw.software_enabled:
             continue
-        out[device] = list(guarded(raw.name, "QueryBoundVnics", raw.iscsi_manager.QueryBoundVnics,
-                                   iScsiHbaName=device, error=StateReadError) or [])
+        try:
+            out[device] = list(guarded(raw.name, "QueryBoundVnics", raw.iscsi_manager.QueryBoundVnics,
+                                       iScsiHbaName=device, error=StateReadError) or [])
+        except StateReadError as err:
+            if unread is None:
+                raise
+            unread.append("the bound vmks of %s (QueryBoundVnics failed: %s)" % (device, err.details.get("fault", "fault")))
     return out
 
 
@@ -471,21 +536,43 @@ def adapter_from_api(hba: Any, enabled: bool, bound: List[Any], live: Optional[F
         bindings=bindings, live_portals=live)
 
 
+def _network_pnics(props: Mapping[str, Any]) -> List[Any]:
+    net = props.get("config.network")
+    if net is not None:
+        return list(net.pnic or [])
+    return list(props.get("config.network.pnic") or [])
+
+
+def dependent_pnics(hba: Any, pnics: Iterable[Any]) -> Tuple[str, ...]:
+    """The NIC function(s) of a dependent hardware iSCSI adapter: the pnics whose
+    ``PhysicalNic.pci`` is the adapter's ``HostHostBusAdapter.pci`` (the vSphere API has no direct
+    pnic field on the adapter). () for the software adapter, or when no PCI address matches
+    (the adapter's pnic is then unknown, rule SF-9). **[unverified]** on hardware."""
+    pci = getattr(hba, "pci", None)
+    if hba.isSoftwareBased or not pci:
+        return ()
+    return tuple(sorted(p.device for p in pnics if getattr(p, "pci", None) == pci))
+
+
 def iscsi_from_api(props: Mapping[str, Any], bound: Mapping[str, List[Any]]) -> Dict[str, IscsiAdapter]:
     enabled = bool(props.get("config.storageDevice.softwareInternetScsiEnabled"))
     live = _live_portals(props.get("config.storageDevice.scsiTopology"))
     topology = props.get("config.storageDevice.scsiTopology") is not None and bool(live)
+    pnics = _network_pnics(props)
     out: Dict[str, IscsiAdapter] = {}
     for hba in props.get("config.storageDevice.hostBusAdapter") or []:
         if isinstance(hba, vim.host.InternetScsiHba):
             key = hba.key or hba.device
-            out[hba.device] = adapter_from_api(hba, enabled, bound.get(hba.device, []),
-                                               live.get(key, frozenset()) if topology else None)
+            adapter = adapter_from_api(hba, enabled, bound.get(hba.device, []),
+                                       live.get(key, frozenset()) if topology else None)
+            out[hba.device] = dataclasses.replace(adapter, pnics=dependent_pnics(hba, pnics))
     return out
 
 
-def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[str, List[Any]]] = None) -> Host:
-    """One host's properties (as returned by the PropertyCollector) -> the canonical Host."""
+def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[str, List[Any]]] = None,
+                  unread: Iterable[str] = ()) -> Host:
+    """One host's properties (as returned by the PropertyCollector) -> the canonical Host.
+    ``unread``: the iSCSI state that could not be read (``iscsi_known`` is then False)."""
     net = props["config.network"]
     switches = {vs.name: vswitch_from_api(vs) for vs in (net.vswitch or [])}
     portgroups = {pg.spec.name: portgroup_from_api(pg, switches) for pg in (net.portgroup or [])}
@@ -496,6 +583,9 @@ def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[s
     product = props.get("config.product")
     stacks = frozenset(NETSTACK_FROM_API.get(s.key, s.key) for s in (net.netStackInstance or []) if s.key)
     extra: Dict[str, Any] = {"netstacks": stacks} if stacks else {}
+    unread = tuple(unread)
+    if unread:
+        extra.update(iscsi_known=False, iscsi_unread=unread)
     return Host(name=name, version=getattr(product, "version", "") or "", pnics=pnics, vswitches=switches,
                 portgroups=portgroups, vmks=vmks, nic_types=offered, iscsi=iscsi_from_api(props, bound or {}), **extra)
 

@@ -29,7 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import changed_bound_vmks, resolve_adapter
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import bound_changes, changed_bound_vmks, resolve_adapter
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
     Desired,
@@ -64,6 +64,7 @@ ERROR = "error"
 WARNING = "warning"
 HOST = "host"
 CROSS_HOST = "cross-host"
+BEFORE_WRITE = "before-write"  # not run by validate(): by recheck() on a re-read just before the first write
 DEDICATED_SERVICE = {"vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
 JUMBO_ROLES = ("iscsi", "vmotion", "replica")
 MAX_MTU = 9000
@@ -1027,6 +1028,22 @@ def pb9_bound_vmk_iphash(case: Case) -> Iterator[Finding]:
                               "vSwitch without IP hash / link aggregation" % vmk.portgroup)
 
 
+def pb10_dependent_adapter_own_uplink(case: Case) -> Iterator[Finding]:
+    """A vmk bound to a dependent hardware adapter whose active uplink is not the adapter's NIC."""
+    r = case.after
+    for adapter, members in bound_sets(r):
+        if adapter.software or not adapter.pnics:
+            continue  # an unknown NIC of a dependent adapter is SF-9, never a pass
+        for vmk in members:
+            active = _active_standby(r, vmk)[0]
+            if len(active) == 1 and active[0] not in adapter.pnics:
+                yield finding("PB-10", case.host, bound_obj(r, vmk, adapter.device),
+                              "active uplink %s is not %s, the NIC of dependent adapter %s"
+                              % (active[0], " or ".join(adapter.pnics), adapter.device),
+                              "set teaming.active: [%s] (the other uplinks unused) on port group %s, or bind %s to "
+                              "the software adapter instead (omit adapter)" % (adapter.pnics[0], vmk.portgroup, vmk.device))
+
+
 def pb11_adapter_named(case: Case) -> Iterator[Finding]:
     """The task's adapter is not an iSCSI adapter of the host (or does not support binding)."""
     r = case.after
@@ -1297,6 +1314,96 @@ def sf5_forced_unbind(case: Case) -> Iterator[Finding]:
         if a.kind == "binding" and a.op == "remove" and "force" in a.changes:
             yield finding("SF-5", case.host, "binding:%s" % a.name, "the plan unbinds %s with force" % a.name,
                           "unbind without force; free the paths first")
+
+
+def _touched_vmks(case: Case) -> List[str]:
+    """vmks of O whose binding-relevant state R changes (any of them might be bound)."""
+    o, r = case.observed, case.after
+    return [d for d in sorted(o.vmks, key=vmk_number) if bound_changes(o, r, d)]
+
+
+def _new_dependent_bindings(case: Case) -> Iterator[Tuple[IscsiAdapter, str]]:
+    o = case.observed
+    for device, adapter in sorted(case.after.iscsi.items()):
+        if adapter.software or adapter.pnics or adapter.binding_support == "notsupported":
+            continue
+        before = o.iscsi.get(device)
+        for vmk in adapter.bindings:
+            if before is None or vmk not in before.bindings:
+                yield adapter, vmk
+
+
+def sf9_needed_state_unread(case: Case) -> Iterator[Finding]:
+    """State a rule needs could not be read: the host's iSCSI state (for a plan touching iSCSI
+    or a vmk that might be bound), or a dependent adapter's NIC (for a new binding, PB-10)."""
+    o = case.observed
+    if not o.iscsi_known:
+        unread = "; ".join(o.iscsi_unread) or "the host's iSCSI state"
+        uses = []
+        if case.desired.iscsi:
+            uses.append("the task manages iSCSI")
+        touched = _touched_vmks(case)
+        if touched:
+            uses.append("it changes or removes %s, which might be bound" % ", ".join(touched))
+        if uses:
+            yield finding("SF-9", case.host, "host:%s" % case.host,
+                          "could not read %s, and %s" % (unread, " and ".join(uses)),
+                          "re-run the task once the host answers (check its connection and the iSCSI service); "
+                          "nothing was changed")
+    for adapter, vmk in _new_dependent_bindings(case):
+        yield finding("SF-9", case.host, "hba:%s [%s]" % (adapter.device, vmk),
+                      "the NIC of dependent adapter %s could not be read (no PhysicalNic.pci matches its pci), so "
+                      "rule PB-10 cannot check binding %s" % (adapter.device, vmk),
+                      "bind %s to the software adapter, or bind it by hand after checking the adapter's NIC" % vmk)
+
+
+def recheck_touches_iscsi(case: Case) -> bool:
+    """Whether the check before the first write must re-read the bound vmks of this host."""
+    return bool(case.observed.iscsi) and bool(case.desired.iscsi or _touched_vmks(case))
+
+
+def _drift(before: Any, after: Any, kind: str) -> List[str]:
+    """Names of the objects of one kind that appeared, disappeared or differ."""
+    out = []
+    for name in sorted(set(before) | set(after)):
+        if name not in after:
+            out.append("%s %s removed" % (kind, name))
+        elif name not in before:
+            out.append("%s %s added" % (kind, name))
+        elif before[name] != after[name]:
+            out.append("%s %s changed" % (kind, name))
+    return out
+
+
+def sf10_changed_before_write(case: Case, now: Host) -> Iterator[Finding]:
+    """The host changed between the read the plan was validated on and the first write."""
+    o = case.observed
+    drift = (_drift(o.pnics, now.pnics, "pnic") + _drift(o.vswitches, now.vswitches, "vswitch")
+             + _drift(o.portgroups, now.portgroups, "portgroup") + _drift(o.vmks, now.vmks, "vmk"))
+    if o.nic_types != now.nic_types:
+        drift.append("offered services")
+    if recheck_touches_iscsi(case):
+        bound = {d: a.bound for d, a in o.iscsi.items()}
+        drift += _drift(bound, {d: a.bound for d, a in now.iscsi.items() if d in bound or a.bound}, "bindings of")
+    if drift:
+        yield finding("SF-10", case.host, "host:%s" % case.host,
+                      "the host changed after it was read and validated: %s" % "; ".join(drift[:_DRIFT_LIMIT])
+                      + ("; and %d more" % (len(drift) - _DRIFT_LIMIT) if len(drift) > _DRIFT_LIMIT else ""),
+                      "re-run the task: it reads, plans and validates again (nothing was changed)")
+
+
+_DRIFT_LIMIT = 8
+
+
+def recheck(cases: Sequence[Case], now: Dict[str, Host]) -> List[Finding]:
+    """The before-write rules (SF-10) of every host in ``now`` (its state read again)."""
+    found: List[Finding] = []
+    for rule in RULES:
+        if rule.scope == BEFORE_WRITE:
+            for case in cases:
+                if case.host in now:
+                    found.extend(rule.check(case, now[case.host]))
+    return sorted(found, key=lambda f: (f.sort_key(), f.found))
 
 
 def sf11_unbound_adapter_vmk(case: Case) -> Iterator[Finding]:
@@ -1900,6 +2007,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("PB-9", ERROR, HOST, pb9_bound_vmk_iphash,
          "KB 2038869; KB 2051307 / Broadcom 315347; vSphere 6.5 Networking (LACP and port binding); "
          "seed 000_d045343059ebba8f.txt"),
+    Rule("PB-10", ERROR, HOST, pb10_dependent_adapter_own_uplink,
+         "vSphere API IscsiManager.BindVnic faults (IscsiFaultVnicHasWrongUplink)"),
     Rule("PB-11", ERROR, HOST, pb11_adapter_named, "community.vmware PR #2443; vSphere API HostInternetScsiHba"),
     Rule("PB-12", ERROR, HOST, pb12_host_reports_noncompliant,
          "vSphere API IscsiManager.QueryBoundVnics, IscsiPortInfo.complianceStatus; seed 001_15b6c053b9d007c1.txt"),
@@ -1941,6 +2050,9 @@ RULES: Tuple[Rule, ...] = (
          "IscsiPortInfo.pathStatus", flag="allow_path_disruption", step=4),
     Rule("SF-5", ERROR, HOST, sf5_forced_unbind, "vSphere API UnbindVnic(force); DSC VMHostIScsiHbaVMKernelNic Force",
          step=4),
+    Rule("SF-9", ERROR, HOST, sf9_needed_state_unread, "design policy", step=5),
+    Rule("SF-10", ERROR, BEFORE_WRITE, sf10_changed_before_write,
+         "design policy; vSphere API distributed-switch configVersion", step=5),
     Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "seed 001_15b6c053b9d007c1.txt", flag="allow_path_disruption",
          step=4),
     # --- MV: multi-NIC vMotion, PR: replica vmk (issue 6); grouped by step ---
@@ -1990,6 +2102,8 @@ def validate(cases: Sequence[Case]) -> List[Finding]:
     by_host = {c.host: c for c in cases}
     found: List[Finding] = []
     for rule in RULES:
+        if rule.scope == BEFORE_WRITE:
+            continue  # recheck(), on the state read again just before the first write
         if rule.scope == CROSS_HOST:
             items = [(by_host.get(f.host), f) for f in rule.check(cases)]
             found.extend(_downgrade(rule, c.desired, f) if c else f for c, f in items)

@@ -21,7 +21,8 @@ def test_one_vmk_with_teaming_override_and_a_service_costs_the_minimum(playbook)
         "teaming": {"active": ["vmnic1"], "standby": ["vmnic0"]}}})
     r = run[0]
     assert r["changed"] and not r.get("failed"), r.get("msg")
-    expected = dict(SESSION_CALLS, RetrievePropertiesEx=1, UpdateNetworkConfig=1, SelectVnicForNicType=1)
+    # two reads: the one read, and the re-read just before the first write (rule SF-10)
+    expected = dict(SESSION_CALLS, RetrievePropertiesEx=2, UpdateNetworkConfig=1, SelectVnicForNicType=1)
     assert run.calls == expected, run.calls
     assert run.writes == 2 and run.stats["total"] == sum(expected.values())
     vmk = vmk_of(r, "esx02.lab.local", "vMotion-Solo")
@@ -29,6 +30,7 @@ def test_one_vmk_with_teaming_override_and_a_service_costs_the_minimum(playbook)
 
 
 def test_cluster_mode_configures_four_hosts_with_one_login_and_one_read(playbook):
+    """One read for all hosts (a no-op rerun pays only that); a write run adds one re-read (SF-10)."""
     addresses = {h: "10.10.30.%d" % (11 + i) for i, h in enumerate(HOSTS)}
     task = {"vmkfabric.vsphere.vmknic": {
         "cluster": "Cluster-A", "portgroup": "vMotion-A", "vswitch": "vSwitch0", "vlan": 30, "services": ["vmotion"],
@@ -43,7 +45,8 @@ def test_cluster_mode_configures_four_hosts_with_one_login_and_one_read(playbook
         assert vmk["ip"]["address"] == addresses[host] and vmk["services"] == ["vmotion"]
         assert portgroup_of(r["after"][host], "vMotion-A")["teaming"]["standby"] == ["vmnic1"]
     calls = run.calls
-    assert (calls["Login"], calls["RetrievePropertiesEx"], calls.get("Fetch", 0)) == (1, 1, 0), calls
+    # one read for the four hosts, and one re-read of all four just before the first write (SF-10)
+    assert (calls["Login"], calls["RetrievePropertiesEx"], calls.get("Fetch", 0)) == (1, 2, 0), calls
     assert calls.get("ContinueRetrievePropertiesEx", 0) == 0
     assert (calls["UpdateNetworkConfig"], calls["SelectVnicForNicType"]) == (4, 4), calls
 

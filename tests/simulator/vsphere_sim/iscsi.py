@@ -147,9 +147,13 @@ class IscsiManager(o.MO):
                 continue
             if "management" in self.host.selected and device in self.host.selected["management"]:
                 continue  # management vmks are not offered for binding [INF]
+            if adapter.pnic is not None and self._pnic(device) != adapter.pnic:
+                continue  # a dependent adapter binds only vmks whose single active uplink is its own NIC
             out.append(self._port_info(device, None))
         used = {self._pnic(d) for d in self.host.vnics}
         for pnic in sorted(self.host.pnics):
+            if adapter.pnic is not None and pnic != adapter.pnic:
+                continue
             on_vss = any(pnic in o._bridge(s) for s in self.host.vswitches.values())  # pylint: disable=protected-access
             on_switch = on_vss or o.other_pnic_owner(self.host, pnic) is not None
             if pnic not in used and not on_switch:

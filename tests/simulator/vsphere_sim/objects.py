@@ -543,8 +543,17 @@ class HostSystem(MO):
 # ---------------------------------------------------------------------------------------
 
 
+def pnic_pci(host: HostModel, device: str) -> Optional[str]:
+    """The PCI address a pnic reports (``PhysicalNic.pci``); a dependent hardware iSCSI adapter
+    on that NIC function reports the same address as its ``HostHostBusAdapter.pci`` [INF]."""
+    for i, name in enumerate(sorted(host.pnics)):
+        if name == device:
+            return "0000:00:%02d.0" % i
+    return None
+
+
 def network_info(host: HostModel) -> Any:
-    pnics = [vim.host.PhysicalNic(device=d, key="key-vim.host.PhysicalNic-%s" % d, driver=drv, mac=mac, pci="0000:00:%02d.0" % i,
+    pnics = [vim.host.PhysicalNic(device=d, key="key-vim.host.PhysicalNic-%s" % d, driver=drv, mac=mac, pci=pnic_pci(host, d),
                                   linkSpeed=vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed, duplex=True) if speed else None,
                                   wakeOnLanSupported=False, spec=vim.host.PhysicalNic.Specification())
              for i, (d, (speed, drv, mac)) in enumerate(sorted(host.pnics.items()))]

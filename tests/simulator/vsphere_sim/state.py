@@ -179,6 +179,8 @@ class Simulator:
             self.calls[info.wsdl_name] += 1
             if injected.get("action") == "drop":
                 raise DropConnection()
+            if injected.get("action") == "mutate":
+                self._mutate(injected["mutate"])
             if injected.get("fault") is not None:
                 raise injected["fault"]
             if info.wsdl_name not in UNAUTHENTICATED and not ctx.authenticated:
@@ -252,10 +254,12 @@ class Simulator:
             entry["nth"] = nth
             if spec.get("action") == "drop":
                 entry["action"] = "drop"
+            elif spec.get("action") == "mutate":
+                entry["action"], entry["mutate"] = "mutate", self._mutation(spec)
             elif "fault" in spec:
                 entry["fault"] = self._fault(info, spec["fault"], spec.get("message"))
             else:
-                raise ControlError("give 'fault', 'action': 'drop' or 'latency_ms'")
+                raise ControlError("give 'fault', 'action': 'drop', 'action': 'mutate' or 'latency_ms'")
         with self.lock:
             self.faults.append(entry)
 
@@ -275,6 +279,33 @@ class Simulator:
                                % (name, info.wsdl_name, ", ".join(info.faults) or "none"))
         return fault
 
+    def _mutation(self, spec: Dict[str, Any]) -> Dict[str, Any]:
+        """Test-only: another client's change, made just before the armed call is served (so a
+        test can change the host between a module's read and its first write, deterministically).
+        ``{"host": H, "portgroup": P, "vlan": N}`` sets a port group's VLAN;
+        ``{"host": H, "bind": vmk, "adapter": vmhbaN}`` binds a vmk (ESXi's checks apply)."""
+        host = spec.get("host")
+        if host not in self.hosts:
+            raise ControlError("'host' must name a host of the inventory")
+        if "portgroup" in spec:
+            if spec["portgroup"] not in self.hosts[host].portgroups or not isinstance(spec.get("vlan"), int):
+                raise ControlError("'portgroup' must name a port group of %s and 'vlan' be an integer" % host)
+            return {"host": host, "portgroup": spec["portgroup"], "vlan": spec["vlan"]}
+        if "bind" in spec:
+            if not isinstance(spec.get("adapter"), str):
+                raise ControlError("'bind' needs 'adapter'")
+            return {"host": host, "bind": str(spec["bind"]), "adapter": spec["adapter"]}
+        raise ControlError("a mutation gives 'portgroup' + 'vlan' or 'bind' + 'adapter'")
+
+    def _mutate(self, change: Dict[str, Any]) -> None:
+        """Apply a mutation (not counted in the stats: it stands for another client's call)."""
+        host = self.hosts[change["host"]]
+        if "portgroup" in change:
+            host.portgroups[change["portgroup"]].vlanId = change["vlan"]
+        else:
+            host.iscsi.m_BindVnic(None, change["adapter"], change["bind"])
+        self._dirty = True
+
     def disarm(self) -> None:
         with self.lock:
             self.faults.clear()
@@ -288,7 +319,7 @@ class Simulator:
                     return {"latency_ms": entry["latency_ms"]}
                 entry["seen"] += 1
                 if entry["seen"] == entry["nth"]:
-                    return {k: v for k, v in entry.items() if k in ("action", "fault")}
+                    return {k: v for k, v in entry.items() if k in ("action", "fault", "mutate")}
         return {}
 
     # -- persistence ----------------------------------------------------------------------

@@ -120,7 +120,8 @@ class StorageSystem(o.MO):
             statics.append(HBA.StaticTarget(address=key[0], port=key[1], iScsiName=key[2], discoveryMethod="staticMethod",
                                             supportedAdvancedOptions=option_defs(), advancedOptions=values, parent=a.device))
         return HBA(
-            key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, status="online" if self.enabled or not a.software else "offline",
+            key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, pci=o.pnic_pci(self.host, a.pnic) if a.pnic else None,
+            status="online" if self.enabled or not a.software else "offline",
             model="iSCSI Software Adapter" if a.software else "Dependent iSCSI Adapter", driver="iscsi_vmk" if a.software else "bnx2i",
             isSoftwareBased=a.software, canBeDisabled=a.software, networkBindingSupport="optional" if a.software else "required",
             discoveryCapabilities=HBA.DiscoveryCapabilities(iSnsDiscoverySettable=False, slpDiscoverySettable=False,

@@ -133,3 +133,39 @@ def test_host_with_two_adapters_and_a_dependent_adapters_own_uplink():
         assert [p.vnicDevice for p in cm.iscsiManager.QueryBoundVnics("vmhba2")] == [vmk_of(cm, "On-3")]
         assert [p.vnicDevice for p in cm.iscsiManager.QueryBoundVnics("vmhba64")] == [vmk_of(cm, "On-2")]
         Disconnect(si)
+
+
+def test_dependent_adapter_offers_only_vmks_on_its_own_nic_and_reports_its_pci():
+    """A dependent adapter's candidates are the vmks whose single active uplink is its NIC; its
+    ``pci`` is that NIC's ``PhysicalNic.pci`` (how a client finds the adapter's pnic)."""
+    import ssl  # pylint: disable=import-outside-toplevel
+
+    from pyVim.connect import Disconnect, SmartConnect  # pylint: disable=import-outside-toplevel
+
+    from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import (  # pylint: disable=import-outside-toplevel
+        ESXI, SimProcess, credentials)
+
+    with SimProcess(ESXI) as sim:
+        user, pwd = credentials(ESXI)
+        si = SmartConnect(host="127.0.0.1", port=sim.port, user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=sim.ca_file))
+        cm = hosts_by_name(si)["esxi01.lab.local"].configManager
+        ns = cm.networkSystem
+        ns.AddVirtualSwitch("vSwitch1", V.VirtualSwitch.Specification(numPorts=128, bridge=V.VirtualSwitch.BondBridge(nicDevice=["vmnic2", "vmnic3"])))
+        shapes = (("On-2", order(["vmnic2"]), "10.1.1.2"), ("On-3", order(["vmnic3"]), "10.1.1.3"),
+                  ("Both", order(["vmnic2", "vmnic3"]), "10.1.1.4"))
+        for name, policy, addr in shapes:
+            ns.AddPortGroup(V.PortGroup.Specification(name=name, vswitchName="vSwitch1", vlanId=0, policy=policy))
+            ns.AddVirtualNic(name, V.VirtualNic.Specification(ip=V.IpConfig(dhcp=False, ipAddress=addr, subnetMask="255.255.255.0")))
+        dependent = [c.vnicDevice for c in cm.iscsiManager.QueryCandidateNics("vmhba2")]
+        assert dependent == [vmk_of(cm, "On-3")]
+        software = {c.vnicDevice for c in cm.iscsiManager.QueryCandidateNics("vmhba64") if c.vnicDevice}
+        assert software == {vmk_of(cm, n) for n in ("On-2", "On-3", "Both")}
+        hbas = {h.device: h for h in cm.storageSystem.storageDeviceInfo.hostBusAdapter}
+        pcis = {p.device: p.pci for p in ns.networkInfo.pnic}
+        assert hbas["vmhba2"].pci == pcis["vmnic3"] and len(set(pcis.values())) == len(pcis)
+        assert not hbas["vmhba64"].pci
+        for name in ("On-2", "Both"):
+            with pytest.raises(vim.fault.IscsiFaultVnicHasWrongUplink if name == "On-2" else vim.fault.IscsiFaultVnicHasMultipleUplinks):
+                cm.iscsiManager.BindVnic("vmhba2", vmk_of(cm, name))
+        assert not cm.iscsiManager.QueryBoundVnics("vmhba2")
+        Disconnect(si)

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
@@ -181,3 +182,78 @@ def test_direct_esxi_selects_ha_host_under_the_task_name():
     assert host_to_doc(obs.hosts["esx01.lab.local"])["vmknics"][0]["device"] == "vmk0"
     with pytest.raises(NotFoundError, match="Cluster 'Cluster-A' not found on esx01:443; clusters: none"):
         _reader.read(Session(si=None, content=content, endpoint="esx01:443"), _reader.Selection(cluster="Cluster-A"))
+
+
+# --- iSCSI: the dependent adapter's NIC, and state that could not be read (SF-9) -------------------
+
+HBA = vim.host.InternetScsiHba
+
+
+def _iscsi_props(fail=()):
+    """standard_host with pnic PCI addresses, the software adapter vmhba64 and the dependent
+    adapter vmhba2 on vmnic3's PCI function; QueryBoundVnics raises IscsiFault for ``fail``."""
+    props = fx.standard_host()
+    for i, pnic in enumerate(props["config.network"].pnic):
+        pnic.pci = "0000:00:%02d.0" % i
+    props["config.storageDevice.softwareInternetScsiEnabled"] = True
+    props["config.storageDevice.hostBusAdapter"] = vim.host.HostBusAdapter.Array([
+        HBA(device="vmhba64", key="k64", isSoftwareBased=True, networkBindingSupport="optional"),
+        HBA(device="vmhba2", key="k2", isSoftwareBased=False, networkBindingSupport="required", pci="0000:00:03.0")])
+    asked = []
+
+    def query(iScsiHbaName):
+        asked.append(iScsiHbaName)
+        if iScsiHbaName in fail:
+            raise vim.fault.IscsiFault(msg="iSCSI service not responding")
+        return [vim.host.IscsiManager.IscsiPortInfo(vnicDevice="vmk1", pnicDevice="vmnic2")] if iScsiHbaName == "vmhba64" else []
+
+    return props, SimpleNamespace(QueryBoundVnics=query), asked
+
+
+def _esxi(props, manager=None, monkeypatch=None):
+    if manager is not None:  # the stand-in IscsiManager replaces the MoRef the answer carries
+        real = _reader.raw_from_api
+        monkeypatch.setattr(_reader, "raw_from_api", lambda *a: dataclasses.replace(real(*a), iscsi_manager=manager))
+    objects = [fx.object_content(vim.HostSystem("ha-host"), props)]
+    content = SimpleNamespace(about=SimpleNamespace(apiType="HostAgent"), propertyCollector=FakeCollector(objects),
+                              rootFolder=vim.Folder("ha-folder-root"))
+    return _reader.read(Session(si=None, content=content, endpoint="esx01:443"),
+                        _reader.Selection(esxi_hostname="esx01.lab.local")).hosts["esx01.lab.local"]
+
+
+def test_dependent_adapter_nic_is_the_pnic_at_its_pci_address(monkeypatch):
+    props, manager, _asked = _iscsi_props()
+    host = _esxi(props, manager, monkeypatch)
+    assert host.iscsi["vmhba2"].pnics == ("vmnic3",) and host.iscsi["vmhba64"].pnics == ()
+    assert host.iscsi_known and host.iscsi_unread == ()
+    assert list(host.iscsi["vmhba64"].bindings) == ["vmk1"]
+
+
+def test_dependent_adapter_without_a_matching_pci_has_no_known_nic(monkeypatch):
+    props, manager, _asked = _iscsi_props()
+    props["config.storageDevice.hostBusAdapter"][1].pci = "0000:07:00.1"
+    assert _esxi(props, manager, monkeypatch).iscsi["vmhba2"].pnics == ()
+
+
+def test_failed_bound_vnics_query_marks_iscsi_unknown_and_reads_the_other_adapters(monkeypatch):
+    props, manager, asked = _iscsi_props(fail=("vmhba2",))
+    host = _esxi(props, manager, monkeypatch)
+    assert sorted(asked) == ["vmhba2", "vmhba64"]
+    assert not host.iscsi_known
+    assert host.iscsi_unread == ("the bound vmks of vmhba2 (QueryBoundVnics failed: IscsiFault)",)
+    assert list(host.iscsi["vmhba64"].bindings) == ["vmk1"]
+
+
+def test_storage_device_missing_from_the_answer_marks_iscsi_unknown():
+    props = fx.standard_host()
+    del props["config.storageDevice.softwareInternetScsiEnabled"]
+    host = _esxi(props)
+    assert not host.iscsi_known and "config.storageDevice" in host.iscsi_unread[0]
+    assert _esxi(fx.standard_host()).iscsi_known  # present (False): known, no adapters
+
+
+def test_read_back_of_bindings_still_fails_closed():
+    props, manager, _asked = _iscsi_props(fail=("vmhba64",))
+    raw = dataclasses.replace(_reader.raw_from_api("esx01", vim.HostSystem("ha-host"), props), iscsi_manager=manager)
+    with pytest.raises(StateReadError, match="QueryBoundVnics failed"):
+        _reader.read_bindings(None, raw)

@@ -18,6 +18,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     BindingSpec,
     Binding,
     Host,
+    IscsiAdapter,
     IscsiSpec,
     Teaming,
     TargetSpec,
@@ -93,6 +94,23 @@ def unbound_with_target() -> Host:
     return b.iscsi_host(bind=())
 
 
+def dependent_host(pnics: Tuple[str, ...] = ("vmnic3",)) -> Host:
+    """bare_iscsi_host + vmk3 on "On-3" pinned to vmnic3 + dependent hardware adapter vmhba2 on ``pnics``
+    (vmk1 on "Base-A" is pinned to vmnic2)."""
+    host = b.with_vmk(b.bare_iscsi_host(), "vmk3", "On-3", "10.10.20.77", override=Teaming(active=("vmnic3",), standby=()))
+    dep = IscsiAdapter("vmhba2", software=False, enabled=True, iqn="iqn.1998-01.com.broadcom:esx01-1",
+                       binding_support="required", pnics=pnics)
+    return dataclasses.replace(host, iscsi=dict(host.iscsi, vmhba2=dep))
+
+
+def unread_host(host_fn: Callable[[], Host] = b.iscsi_host) -> Callable[[], Host]:
+    """``host_fn()`` whose iSCSI state could not be read (QueryBoundVnics failed)."""
+    def build() -> Host:
+        return dataclasses.replace(host_fn(), iscsi_known=False,
+                                   iscsi_unread=("the bound vmks of vmhba64 (QueryBoundVnics failed: IscsiFault)",))
+    return build
+
+
 ONE_ACTIVE = Teaming(active=("vmnic2",), standby=())
 BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("PB-1", "error", bound_pg(Teaming(active=("vmnic2", "vmnic3"), standby=())), (bind("vmk3"),), {}),
@@ -107,6 +125,9 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("PB-7", "error", b.iscsi_host, (targets(target("10.10.99.5")),), {}),
     ("PB-8", "error", b.iscsi_host, (targets(target("10.10.99.5")),), {"allow_routed_port_binding": True}),
     ("PB-9", "error", iphash_vswitch, (bind("vmk3"),), {"physical_etherchannel_confirmed": True}),
+    ("PB-10", "error", dependent_host, (bind("vmk1", adapter="vmhba2"),), {}),
+    ("PB-10", "error", dependent_host, (bind("On-3", adapter="vmhba2"),
+                                        spec("On-3", teaming={"active": ["vmnic2"], "unused": ["vmnic3"]})), {}),
     ("PB-11", "error", b.iscsi_host, (bind("vmk1", adapter="vmhba9"),), {}),
     ("PB-11", "error", b.storage_host, (bind("vmk1"),), {}),
     ("PB-12", "error", noncompliant_bound, (targets(target(profile="pure")),), {}),
@@ -133,6 +154,11 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("SF-4", "error", b.iscsi_host, (targets(purge=True),), {"allow_path_disruption": True}),
     ("SF-4", "error", b.iscsi_host, (IscsiSpec(software=False),), {}),
     ("SF-11", "error", unbound_with_target, (spec("Base-A", vswitch="vSwitch1", ip="10.10.60.5"),), {}),
+    ("SF-9", "error", unread_host(), (bind("vmk1", "vmk2"),), {}),
+    ("SF-9", "error", unread_host(), (targets(target(profile="pure")),), {}),
+    ("SF-9", "error", unread_host(b.storage_host), (spec("Base-A", vswitch="vSwitch1", mtu=9000),), {}),
+    ("SF-9", "error", unread_host(b.storage_host), (spec("Base-A", state="absent"),), {}),
+    ("SF-9", "error", lambda: dependent_host(pnics=()), (bind("On-3", adapter="vmhba2"),), {}),
     ("SF-1", "error", b.iscsi_host, (bind("vmk0"),), {}),
 ]
 
@@ -146,6 +172,8 @@ GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("PB-7", b.iscsi_host, (targets(target("10.10.20.120")),), {}),
     ("PB-8", b.iscsi_host, (targets(target("10.10.20.120")),), {"allow_routed_port_binding": True}),
     ("PB-9", b.iscsi_host, (bind("vmk1"),), {}),
+    ("PB-10", dependent_host, (bind("On-3", adapter="vmhba2"),), {}),
+    ("PB-10", dependent_host, (bind("vmk1", "vmk3"),), {}),  # the software adapter has no own NIC
     ("PB-11", b.iscsi_host, (bind("vmk1", adapter="vmhba64"),), {}),
     ("PB-11", b.storage_host, (IscsiSpec(software=True, bindings=(BindingSpec(vmk="vmk1"),)),), {}),
     ("PB-12", b.iscsi_host, (targets(target(profile="pure")),), {}),
@@ -166,6 +194,11 @@ GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("SF-4", lambda: b.iscsi_host(path="notUsed"), (bind("vmk1", purge=True),), {}),
     ("SF-5", b.iscsi_host, (bind("vmk1", purge=True),), {"allow_path_disruption": True}),
     ("SF-11", b.iscsi_host, (spec("Base-A", vswitch="vSwitch1", ip="10.10.60.5"),), {"allow_path_disruption": True}),
+    ("SF-9", b.iscsi_host, (bind("vmk1", "vmk2"),), {}),
+    ("SF-9", unread_host(b.storage_host), (spec("iSCSI-C", ip="10.10.20.55",  # a new vmk cannot be bound yet
+                                                teaming={"active": ["vmnic2"], "unused": ["vmnic3"]}),), {}),
+    ("SF-9", unread_host(b.storage_host), (spec("Base-A", vswitch="vSwitch1", services=frozenset({"vmotion"})),), {}),
+    ("SF-9", dependent_host, (bind("On-3", adapter="vmhba2"),), {}),
     ("SF-1", b.iscsi_host, (bind("vmk1"),), {}),
 ]
 
@@ -182,7 +215,7 @@ def test_rule_fires(rule, severity, host_fn, specs, flags):
     assert {f.severity for f in hits} == {severity}
     for f in hits:
         assert f.host == H and f.found and f.change and f.source == v.RULE_INDEX[rule].source
-        assert f.object.split(":")[0] in ("vmk", "portgroup", "hba", "target", "binding")
+        assert f.object.split(":")[0] in ("vmk", "portgroup", "hba", "target", "binding", "host")
 
 
 @pytest.mark.parametrize("rule, host_fn, specs, flags", GOOD, ids=_ids(GOOD))
@@ -192,7 +225,7 @@ def test_rule_passes(rule, host_fn, specs, flags):
 
 
 def test_iscsi_rules_are_all_covered():
-    ids = {r.rule for r in v.RULES if r.rule.startswith(("PB-", "TP-")) or r.rule in ("SF-3", "SF-4", "SF-11")}
+    ids = {r.rule for r in v.RULES if r.rule.startswith(("PB-", "TP-")) or r.rule in ("SF-3", "SF-4", "SF-9", "SF-11")}
     assert ids <= {row[0] for row in BAD} | {"TP-4"}
     assert ids <= {row[0] for row in GOOD} | {"SF-5"}
 
@@ -348,3 +381,48 @@ def test_adapter_arguments_normalise():
     d = iscsi_adapter_desired({"software_iscsi": "enabled", "bindings": ["vmk1", {"portgroup": "iSCSI-B"}]}, (H,), False)
     (s,) = d[H].iscsi
     assert s.software is True and s.bindings == (BindingSpec(vmk="vmk1"), BindingSpec(portgroup="iSCSI-B"))
+
+
+def test_pb10_names_the_adapters_nic_and_refuses_before_any_bind():
+    c = case(dependent_host(), bind("vmk1", adapter="vmhba2"))
+    assert [a.name for a in c.plan.actions if a.kind == "binding"] == ["vmhba2:vmk1"]
+    hits = [f for f in v.validate([c]) if f.rule == "PB-10"]
+    assert [f.object for f in hits] == ["portgroup:vSwitch1/Base-A [vmk1 -> hba:vmhba2]"]
+    assert "vmnic2 is not vmnic3" in hits[0].found and "teaming.active: [vmnic3]" in hits[0].change
+
+
+def test_sf9_says_what_could_not_be_read_and_why_it_matters():
+    hits = [f for f in run(unread_host(b.storage_host)(), spec("Base-A", vswitch="vSwitch1", mtu=9000)) if f.rule == "SF-9"]
+    assert len(hits) == 1 and hits[0].object == "host:" + H and hits[0].is_error
+    assert "QueryBoundVnics failed" in hits[0].found and "vmk1, which might be bound" in hits[0].found
+
+
+# --- SF-10: the state read again just before the first write -----------------------------------
+
+
+def test_sf10_passes_when_nothing_changed_and_is_not_run_by_validate():
+    c = case(b.iscsi_host(), bind("vmk1", "vmk2"))
+    assert v.recheck([c], {H: b.iscsi_host()}) == []
+    assert "SF-10" not in {f.rule for f in v.validate([c])}
+    assert v.RULE_INDEX["SF-10"].scope == v.BEFORE_WRITE
+
+
+def test_sf10_refuses_a_network_change_between_read_and_write():
+    c = case(b.storage_host(), spec("Base-A", vswitch="vSwitch1", mtu=9000))
+    now = b.storage_host()
+    now = dataclasses.replace(now, portgroups=dict(now.portgroups, **{"Base-A": dataclasses.replace(
+        now.portgroups["Base-A"], vlan=77)}))
+    (hit,) = v.recheck([c], {H: now})
+    assert hit.rule == "SF-10" and hit.is_error and hit.object == "host:" + H
+    assert "portgroup Base-A changed" in hit.found and "re-run the task" in hit.change
+
+
+def test_sf10_compares_bindings_only_when_the_plan_touches_iscsi():
+    rebound = dataclasses.replace(b.iscsi_host(bind=("vmk1",)))
+    touching = case(b.iscsi_host(), bind("vmk1", "vmk2"))
+    assert v.recheck_touches_iscsi(touching)
+    (hit,) = v.recheck([touching], {H: rebound})
+    assert "bindings of vmhba64 changed" in hit.found
+    new_vmk = case(b.iscsi_host(), spec("iSCSI-C", ip="10.10.20.55", teaming={"active": ["vmnic2"], "unused": ["vmnic3"]}))
+    assert not v.recheck_touches_iscsi(new_vmk)
+    assert v.recheck([new_vmk], {H: rebound}) == []

@@ -204,7 +204,7 @@ def test_every_rule_has_a_firing_and_a_passing_case():
 def test_rule_table_shape():
     assert len({r.rule for r in v.RULES}) == len(v.RULES)
     for r in v.RULES:
-        assert r.severity in ("error", "warning") and r.scope in (v.HOST, v.CROSS_HOST) and r.source
+        assert r.severity in ("error", "warning") and r.scope in (v.HOST, v.CROSS_HOST, v.BEFORE_WRITE) and r.source
         assert r.check.__name__.startswith(r.rule.lower().replace("-", ""))
         assert r.flag is None or r.flag in b.Flags.__dataclass_fields__
     assert {r.rule: r.flag for r in v.RULES if r.flag} == {

@@ -121,6 +121,7 @@ def standard_host() -> Dict[str, Any]:
         "configManager.virtualNicManager": vim.host.VirtualNicManager("ha-vnic-mgr-1"),
         "configManager.storageSystem": vim.host.StorageSystem("storageSystem-1"),
         "configManager.iscsiManager": vim.host.IscsiManager("iscsiManager-1"),
+        "config.storageDevice.softwareInternetScsiEnabled": False,
     }
 
 

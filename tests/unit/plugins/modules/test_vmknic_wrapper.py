@@ -89,6 +89,15 @@ def wrapper(monkeypatch):
     monkeypatch.setattr(mod, "validate", lambda cases: state["findings"])
     monkeypatch.setattr(mod, "refusals", lambda fs: [f for f in fs if f.is_error])
     monkeypatch.setattr(mod, "render", lambda fs: "plan refused: %d errors (no changes made)\n..." % len(fs))
+    state["stale"], state["reread"] = [], []
+
+    def reread(s, observation, hosts):
+        state["reread"].append(dict(hosts))
+        return {h: observation.hosts[h] for h in hosts}
+
+    monkeypatch.setattr(mod, "reread", reread)
+    monkeypatch.setattr(mod, "recheck_touches_iscsi", lambda c: False)
+    monkeypatch.setattr(mod, "recheck", lambda cases, now: state["stale"])
     yield mod, state
     for name in (PKG + "_module", "ansible_collections.vmkfabric.vsphere.plugins.modules.vmknic"):
         sys.modules.pop(name, None)  # never leak a wrapper bound to stand-ins into other tests
@@ -203,3 +212,19 @@ def test_selection_is_required_and_exclusive(wrapper, capsys):
     del args["esxi_hostname"]
     out = run_module(capsys, args)
     assert "one of the following is required: esxi_hostname, cluster" in out["msg"]
+
+
+def test_state_changed_before_the_first_write_is_refused_with_nothing_applied(wrapper, capsys):
+    mod, state = wrapper
+    state["stale"] = [Finding("SF-10", "error", H, "host:" + H, "the host changed after it was read and validated: "
+                              "portgroup VM Network changed", "re-run the task")]
+    out = run_module(capsys, ARGS)
+    assert out["failed"] and not out["changed"] and state["applied"] == []
+    assert state["reread"] == [{H: False}]
+    assert "[SF-10]" in out["msg"] and "re-run the task" in out["msg"]
+
+
+def test_check_mode_pays_no_recheck(wrapper, capsys):
+    mod, state = wrapper
+    out = run_module(capsys, dict(ARGS, _ansible_check_mode=True))
+    assert out["changed"] and state["reread"] == [] and state["applied"] == []
