@@ -537,6 +537,7 @@ def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str
             services=_opt(entry, "services", frozenset),
             teaming=_teaming_spec("%s.teaming" % pg_path, pg.get("teaming")),
             purpose=entry.get("purpose") or "general",
+            gateway=_opt(entry, "gateway"),  # declared, never applied: rule PR-4 refuses it on a replica vmk
         ))
     return Desired(host=name, vswitches=vswitches, vmks=tuple(vmks), flags=flags or Flags(),
                    iscsi=tuple(_iscsi_spec(e) for e in sections["iscsi"]))

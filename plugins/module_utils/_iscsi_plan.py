@@ -151,14 +151,14 @@ class _IscsiDraft:
             own.update(spec.adapter_options)
             reverted = {k: d.default for k, d in adapter.option_defs.items() if k in adapter.own and k not in own}
             adapter = dataclasses.replace(adapter, own=own, values=_merged(own, _merged(reverted, adapter.values)))
-        if is_set(spec.bindings):
+        if is_set(spec.bindings) or spec.unbind:
             adapter = self.bindings(adapter, spec)
         adapter = self.targets(adapter, spec)
         self.adapters[adapter.device] = adapter
 
     def bindings(self, adapter: IscsiAdapter, spec: IscsiSpec) -> IscsiAdapter:
         wanted: List[str] = []
-        for i, b in enumerate(spec.bindings):
+        for i, b in enumerate(spec.bindings if is_set(spec.bindings) else ()):
             device = binding_device(self.net, b)
             if device is None:
                 field_name = "bindings[%d].%s" % (i, "vmk" if b.vmk else "portgroup")
@@ -170,6 +170,8 @@ class _IscsiDraft:
         for device in wanted:
             if device not in kept:
                 kept[device] = Binding(vmk=device)
+        for b in spec.unbind:
+            kept.pop(binding_device(self.observed, b) or "", None)
         return dataclasses.replace(adapter, bindings=kept)
 
     def targets(self, adapter: IscsiAdapter, spec: IscsiSpec) -> IscsiAdapter:

@@ -466,6 +466,8 @@ class IscsiSpec:
     purge_targets: bool = False
     adapter_options: Mapping[str, Any] = field(default_factory=dict)
     rescan: bool = True
+    unbind: Tuple[BindingSpec, ...] = ()
+    """``host_fabric`` deleted: bindings named for removal (explicit, unlike a purge)."""
     exact: bool = False
     """``host_fabric`` replaced/overridden: the adapter's and each listed target's own options
     become exactly the declared ones (the others revert to inherited) instead of merging."""

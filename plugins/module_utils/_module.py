@@ -24,11 +24,12 @@ prediction, with the device names the host really gave new vmks after a real run
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, List, Mapping, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, build_batch
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import build_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
     CONNECTION_ARGSPEC,
@@ -91,6 +92,7 @@ FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {
 READ_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4.0, timeout=30.0)
 
 DesiredFn = Callable[[Mapping[str, Any], Tuple[str, ...], bool], Dict[str, Desired]]
+ObservedFn = Callable[[Mapping[str, Any], Mapping[str, Host], bool], Dict[str, Desired]]
 
 
 class _Refused(FabricError):
@@ -118,6 +120,31 @@ def selection_of(params: Mapping[str, Any]) -> Selection:
 def run_converge(module: AnsibleModule, desired_fn: DesiredFn) -> None:
     """Entry point of every mutating module. Never returns (exit_json / fail_json)."""
     _run(module, lambda: converge(module, desired_fn))
+
+
+def run_fabric(module: AnsibleModule) -> None:
+    """Entry point of ``host_fabric``: the resource states over the one pipeline."""
+    _run(module, lambda: fabric(module))
+
+
+def fabric(module: AnsibleModule) -> Dict[str, Any]:
+    state = module.params["state"]
+    check_config(state, module.params.get("config"))  # before the login: an empty config never connects
+    if state == "gathered":
+        return gather(module)
+    result = converge(module, None, observed_fn=host_fabric_desired, dry_run=state == "rendered")
+    result["hosts"] = _per_host(result)
+    if state == "rendered":
+        result["rendered"] = {h: [a for a in result["plan"] if a["host"] == h] for h in result["before"]}
+        result["changed"] = False
+    return result
+
+
+def _per_host(result: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
+    """host -> {changed, plan, findings}: the result sliced per host."""
+    return {h: {"changed": any(a["host"] == h for a in result["plan"]),
+                "plan": [a for a in result["plan"] if a["host"] == h],
+                "findings": [f for f in result["findings"] if f["host"] == h]} for h in result["before"]}
 
 
 def run_gather(module: AnsibleModule) -> None:
@@ -155,19 +182,24 @@ def gather(module: AnsibleModule) -> Dict[str, Any]:
     return {"changed": False, "gathered": {h: host_to_doc(obs.hosts[h]) for h in obs.hosts}}
 
 
-def converge(module: AnsibleModule, desired_fn: DesiredFn) -> Dict[str, Any]:
+def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn: Optional[ObservedFn] = None,
+             dry_run: bool = False) -> Dict[str, Any]:
+    """The pipeline. ``observed_fn`` (instead of ``desired_fn``) also gets the observed hosts
+    (host_fabric's states need them); ``dry_run`` plans and validates but never writes, like
+    check mode (host_fabric ``rendered``)."""
     params = module.params
     selection = selection_of(params)
     with session(params) as s:
         obs = _read(s, selection)
         names = tuple(obs.hosts)
-        desired = _normalise(desired_fn, params, names, selection.cluster_mode)
+        fn: DesiredFn = (lambda p, _n, c: observed_fn(p, obs.hosts, c)) if observed_fn is not None else desired_fn
+        desired = _normalise(fn, params, names, selection.cluster_mode)
         plans = {h: plan_host(obs.hosts[h], desired[h]) for h in names}
         cases = [Case(obs.hosts[h], desired[h], plans[h]) for h in names]
         findings = validate(cases)
         _refuse_or_warn(module, findings)
-        if module.check_mode:
-            return result_of(module, obs, plans, findings, {})
+        if module.check_mode or dry_run:
+            return result_of(module, obs, plans, findings, {}, predicted=True)
         _check_unchanged(s, obs, {h: cases[i] for i, h in enumerate(names)}, plans)
         devices, adapters = apply_all(plans, obs)
         plans = read_back(s, plans, obs, adapters)
@@ -282,7 +314,7 @@ def rename_action(action: Action, devices: Mapping[str, str]) -> Action:
 
 
 def result_of(module: AnsibleModule, obs: Observation, plans: Mapping[str, Plan], findings: List[Finding],
-              devices: Mapping[str, Mapping[str, str]]) -> Dict[str, Any]:
+              devices: Mapping[str, Mapping[str, str]], predicted: bool = False) -> Dict[str, Any]:
     before = {h: host_to_doc(obs.hosts[h]) for h in plans}
     after = {h: host_to_doc(rename_vmks(p.after, devices.get(h, {}))) for h, p in plans.items()}
     actions = [rename_action(a, devices.get(h, {})).as_dict() for h, p in plans.items() for a in p.actions]
@@ -296,7 +328,7 @@ def result_of(module: AnsibleModule, obs: Observation, plans: Mapping[str, Plan]
     if module._diff:
         result["diff"] = [
             {"before": before[h], "after": after[h], "before_header": "%s (before)" % h,
-             "after_header": "%s (after%s)" % (h, ", predicted" if module.check_mode else "")}
+             "after_header": "%s (after%s)" % (h, ", predicted" if predicted else "")}
             for h, p in plans.items() if p.changed
         ]
     return result

@@ -1297,6 +1297,53 @@ def _last_live(case: Case) -> Iterator[Tuple[str, str, str]]:
             yield "target:%s" % a.name, "removes target %s" % rest, "active" if remaining else "lastActive"
 
 
+def _sf6_protected(case: Case) -> Iterator[Tuple[str, str, str]]:
+    """(object, why it is protected, fix) for each removal in the plan of a protected object."""
+    o, d = case.observed, case.desired
+    mgmt = {o.vmks[v].portgroup: v for v in sorted(o.management_vmks) if o.vmks[v].portgroup}
+    mgmt_sw = {o.vmks[v].vswitch: v for v in sorted(o.management_vmks) if o.vmks[v].vswitch}
+    for a in case.plan.actions:
+        if a.op != "remove" or a.kind not in ("vmk", "portgroup", "vswitch"):
+            continue
+        key = "%s:%s" % (a.kind, a.name)
+        if key in d.protected:
+            yield key, "marked protected: true", "leave it out of the removal (it is protected)"
+        elif a.kind == "vmk" and a.name in o.management_vmks:
+            yield key, "a management vmk", "list %s in config (copy it from gathered)" % a.name
+        elif a.kind == "portgroup" and a.name in mgmt:
+            yield key, "the port group of management vmk %s" % mgmt[a.name], "list port group %s in config" % a.name
+        elif a.kind == "vswitch" and a.name in mgmt_sw:
+            yield key, "the switch of management vmk %s" % mgmt_sw[a.name], "list vSwitch %s in config" % a.name
+        elif a.kind == "portgroup" and a.name in o.portgroups and o.portgroups[a.name].vm_ports:
+            yield key, "in use by %d VM port(s)" % o.portgroups[a.name].vm_ports, \
+                "list port group %s and its vSwitch in config, or move the VMs first" % a.name
+        elif a.kind == "vswitch" and any(p.vm_ports for p in o.portgroups.values() if p.vswitch == a.name):
+            yield key, "it carries port groups in use by VMs", "list vSwitch %s in config, or move the VMs first" % a.name
+
+
+def _sf6_live_paths(case: Case) -> Iterator[Tuple[str, str, str]]:
+    """(object, why, fix) for each unbind or target removal that takes away live storage paths."""
+    for obj, what, path in _last_live(case):
+        if path in ("active", "lastActive"):
+            yield obj, "%s, which carries %s storage paths" % (what, "the last" if path == "lastActive" else "active"), \
+                "list it (bindings / send_targets), or remove it explicitly (host_fabric state: deleted)"
+
+
+def sf6_authoritative_deletes_protected(case: Case) -> Iterator[Finding]:
+    """An authoritative state (overridden, or a purge option) deletes a protected object.
+
+    Protected: a management vmk, its port group or switch, anything marked ``protected: true``,
+    a port group or switch in use by VMs (overridden only), and a bound vmk or a target that
+    carries active or last storage paths (purge options too)."""
+    purge = any(spec.purge_bindings or spec.purge_targets for spec in case.desired.iscsi)
+    if not (case.desired.authoritative or purge):
+        return
+    state = "state=overridden" if case.desired.authoritative else "a purge option"
+    network = _sf6_protected(case) if case.desired.authoritative else iter(())
+    for obj, why, fix in list(network) + list(_sf6_live_paths(case)):
+        yield finding("SF-6", case.host, obj, "%s would remove %s: %s" % (state, obj, why), fix)
+
+
 def sf4_removes_storage_path(case: Case) -> Iterator[Finding]:
     """A step removes the last active path (never) or an active path (with allow_path_disruption)."""
     for obj, what, path in _last_live(case):
@@ -1949,6 +1996,54 @@ def xh4_mtu_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
                           "set mtu: %d on %s of %s (one MTU per network, end to end)" % (ref, vmk.device, case.host))
 
 
+def _send_target_signature(adapter: Any) -> Tuple[Tuple[str, ...], Dict[str, Tuple[Tuple[str, Any], ...]]]:
+    portals = tuple(sorted(t.portal for t in adapter.send_targets.values()))
+    params = {t.portal: tuple(sorted(t.values.items())) for t in adapter.send_targets.values()}
+    return portals, params
+
+
+def xh5_array_settings_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
+    """Hosts using the same array have different send-target lists or send-target parameters.
+
+    An array is a send-target address in common; a host is reported when it deviates from the
+    most common setting among them (ties: the first host by name)."""
+    users: Dict[str, List[Tuple[Case, Any]]] = defaultdict(list)
+    for case in sorted(cases, key=lambda c: c.host):
+        for adapter in case.after.iscsi.values():
+            for address in sorted({t.address for t in adapter.send_targets.values()}):
+                users[address].append((case, adapter))
+    reported: Set[Tuple[str, str]] = set()
+    for address, members in sorted(users.items()):
+        if len(members) < 2:
+            continue
+        rows = [(case, adapter) + _send_target_signature(adapter) for case, adapter in members]
+        lists = [row[2] for row in rows]
+        ref_list = max(lists, key=lambda x: (lists.count(x), -lists.index(x)))
+        peers = [row[0].host for row in rows if row[2] == ref_list]
+        values = [row[3] for row in rows if row[2] == ref_list]
+        for case, adapter, portals, params in rows:
+            if (case.host, adapter.device) in reported:
+                continue
+            if portals != ref_list:
+                reported.add((case.host, adapter.device))
+                yield finding("XH-5", case.host, "hba:%s" % adapter.device,
+                              "send targets %s; hosts using array %s have %s on %s"
+                              % (_names(portals), address, _names(ref_list), ", ".join(peers)),
+                              "give %s the same send_targets as %s" % (case.host, peers[0]))
+                continue
+            for portal in portals:
+                column = [v.get(portal) for v in values]
+                ref = max(column, key=lambda x: (column.count(x), -column.index(x)))
+                if params.get(portal) != ref:
+                    reported.add((case.host, adapter.device))
+                    diff = sorted({k for k, _v in set(params[portal]) ^ set(ref or ())})
+                    yield finding("XH-5", case.host, "target:%s/%s" % (adapter.device, portal),
+                                  "send target %s differs in %s from the other hosts using it"
+                                  % (portal, ", ".join(diff)),
+                                  "give send target %s the same profile/options on every host" % portal)
+                    break
+
+
 # ---------------------------------------------------------------------------------------
 # The table, and running it
 # ---------------------------------------------------------------------------------------
@@ -2028,6 +2123,8 @@ RULES: Tuple[Rule, ...] = (
          "KB 2007467 (via seed 004_7014b243ce6e5277.txt); KB 2038869", step=3),
     Rule("XH-3", ERROR, CROSS_HOST, xh3_vlan_per_network, "KB 2038869 (one broadcast domain); derived", step=3),
     Rule("XH-4", WARNING, CROSS_HOST, xh4_mtu_per_network, "vSphere Storage, jumbo frames (derived)", step=3),
+    Rule("XH-5", WARNING, CROSS_HOST, xh5_array_settings_per_host,
+         "derived; Pure Set-ClusterPfaiSCSI (cluster-wide application)", step=3),
     # step 4: transition rules comparing O and R
     Rule("NS-1", ERROR, HOST, ns1_netstack_change,
          "vSphere API HostVirtualNicSpec.netStackInstanceKey; Terraform vsphere_vnic (ForceNew); ansible/ansible #48706",
@@ -2048,6 +2145,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("SF-4", ERROR, HOST, sf4_removes_storage_path,
          "vSphere API IscsiManager.UnbindVnic (IscsiFaultVnicIsLastPath, IscsiFaultVnicHasActivePaths), "
          "IscsiPortInfo.pathStatus", flag="allow_path_disruption", step=4),
+    Rule("SF-6", ERROR, HOST, sf6_authoritative_deletes_protected,
+         "Ansible network resource-module docs; dellemc.enterprise_sonic #357; ansible/ansible #65598", step=4),
     Rule("SF-5", ERROR, HOST, sf5_forced_unbind, "vSphere API UnbindVnic(force); DSC VMHostIScsiHbaVMKernelNic Force",
          step=4),
     Rule("SF-9", ERROR, HOST, sf9_needed_state_unread, "design policy", step=5),

@@ -2,7 +2,8 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Cross-host rules XH-2..XH-4: one logical network (port group name) agrees on subnet, VLAN and MTU."""
+"""Cross-host rules XH-2..XH-5: one logical network (port group name) agrees on subnet, VLAN and MTU;
+hosts using one array agree on its send targets."""
 
 from __future__ import annotations
 
@@ -107,6 +108,42 @@ def test_members_include_unmanaged_vmks_of_a_managed_network():
 
 def test_cross_host_rules_are_rows_of_step_3():
     rows = {r.rule: r for r in v.RULES if r.rule.startswith("XH")}
-    assert sorted(rows) == ["XH-1", "XH-2", "XH-3", "XH-4"]
+    assert sorted(rows) == ["XH-1", "XH-2", "XH-3", "XH-4", "XH-5"]
     assert all(r.scope == v.CROSS_HOST and r.step == 3 and r.source for r in rows.values())
     assert (rows["XH-2"].severity, rows["XH-3"].severity, rows["XH-4"].severity) == ("error", "error", "warning")
+    assert rows["XH-5"].severity == "warning"
+
+
+# --- XH-5: hosts that use one array have the same send targets and send-target parameters ---
+
+def _array_cases(*per_host: dict) -> List[v.Case]:
+    """One iscsi_host per entry; ``extra`` adds a second send target, ``options`` sets its values."""
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import IscsiSpec, TargetSpec
+    out = []
+    for i, kw in enumerate(per_host):
+        host = b.iscsi_host(HOSTS[i])
+        sends = [TargetSpec(address="10.10.20.100", options=kw.get("options", {"LoginTimeout": 30}))]
+        if kw.get("extra"):
+            sends.append(TargetSpec(address=kw["extra"]))
+        out.append(case(host, IscsiSpec(send_targets=tuple(sends))))
+    return out
+
+
+def test_xh5_same_targets_and_values_pass():
+    assert not hits(_array_cases({}, {}, {}), "XH-5")
+
+
+def test_xh5_other_send_target_list_warns_on_the_deviating_host():
+    (f,) = hits(_array_cases({}, {"extra": "10.10.20.120"}, {}), "XH-5")
+    assert (f.host, f.severity, f.object) == (HOSTS[1], "warning", "hba:vmhba64")
+    assert "10.10.20.120:3260" in f.found and HOSTS[0] in f.found and HOSTS[0] in f.change
+
+
+def test_xh5_other_send_target_values_warn_naming_the_option():
+    (f,) = hits(_array_cases({}, {}, {"options": {"LoginTimeout": 60}}), "XH-5")
+    assert (f.host, f.object) == (HOSTS[2], "target:vmhba64/10.10.20.100:3260")
+    assert "LoginTimeout" in f.found and f.source == v.RULE_INDEX["XH-5"].source
+
+
+def test_xh5_a_single_host_of_an_array_has_nothing_to_compare():
+    assert not hits(_array_cases({"options": {"LoginTimeout": 60}}), "XH-5")
