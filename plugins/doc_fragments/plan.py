@@ -45,7 +45,7 @@ notes:
 options:
   allow_recreate:
     description:
-      - Allow a change of O(netstack) on an existing vmk by removing and re-creating it (rule NS-1). Without it,
+      - Allow a change of C(netstack) on an existing vmk by removing and re-creating it (rule NS-1). Without it,
         a netstack change is refused.
     type: bool
     default: false
@@ -97,13 +97,13 @@ options:
 options:
   allow_adapter_level_params:
     description:
-      - Accept O(adapter_options), which apply to every target of the adapter, and options on static targets
+      - Accept C(adapter_options), which apply to every target of the adapter, and options on static targets
         discovered from a send target (rule TP-3 becomes a warning).
     type: bool
     default: false
   allow_profile_deviation:
     description:
-      - Accept explicit values that differ from the target's vendor O(profile) (rule TP-5 becomes a warning).
+      - Accept explicit values that differ from the target's vendor C(profile) (rule TP-5 becomes a warning).
     type: bool
     default: false
 """

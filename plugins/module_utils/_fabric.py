@@ -242,8 +242,10 @@ def _removals(host: Host, desired: Desired, keep: FrozenSet[str]) -> Tuple[List[
     return vmks, vswitches, iscsi
 
 
-def _deleted(host: Host, name: str, doc: Mapping[str, Any], root: str) -> Tuple[Tuple[VmkSpec, ...], Tuple[VSwitchSpec, ...],
-                                                                                 Tuple[IscsiSpec, ...]]:
+_Specs = Tuple[Tuple[VmkSpec, ...], Tuple[VSwitchSpec, ...], Tuple[IscsiSpec, ...]]
+
+
+def _deleted(host: Host, name: str, doc: Mapping[str, Any], root: str) -> _Specs:
     """``deleted``: absent specs for every listed object."""
     named = dict(doc)  # a vmk to delete may be named by its device alone
     named["vmknics"] = [dict(e, portgroup="") if isinstance(e, Mapping) and e.get("device") and e.get("portgroup") is None
