@@ -41,7 +41,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     FAILURE_DETECTION,
     OMIT,
     POLICIES,
-    PROFILE_NAMES,
     PURPOSES,
     Binding,
     BindingSpec,
@@ -61,11 +60,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitch,
     VSwitchSpec,
     Vmk,
+    binding_specs,
+    checked_profile,
     target_key,
     teaming_from_args,
     vmk_number,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, PROFILES, canonical_profile
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, PROFILES
 
 SECTIONS = ("vswitches", "portgroups", "vmknics")
 ALL_SECTIONS = SECTIONS + ("iscsi",)
@@ -290,9 +291,7 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
     profile = entry.get("profile")
     own: Dict[str, Any] = {}
     if profile is not None:
-        if canonical_profile(_str(path + ".profile", profile)) not in PROFILES:
-            raise _error(path + ".profile", "unknown profile %r; choose from %s" % (profile, ", ".join(PROFILE_NAMES)))
-        profile = canonical_profile(profile)
+        profile = checked_profile(profile, path + ".profile")
         own.update(PROFILES[profile].values)
     own.update(explicit)
     target = IscsiTarget(address=_ipv4(path + ".address", entry["address"]),
@@ -303,30 +302,10 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
 
 
 def _bindings(path: str, value: Any, observed: bool) -> Tuple[BindingSpec, ...]:
-    """Bound vmks: device names (the gathered shape) or, in a plan, ``{portgroup: X}`` / ``{vmk: vmkN}``."""
-    if not isinstance(value, (list, tuple)):
-        raise _error(path, "must be a list, got %s %r" % (_kind(value), value))
-    out = []
-    for i, item in enumerate(value):
-        where = "%s[%d]" % (path, i)
-        if isinstance(item, str) or observed:
-            out.append(BindingSpec(vmk=_str(where, item)))
-            continue
-        entry = _mapping(where, item, ("vmk", "portgroup"))
-        if (entry.get("vmk") is None) == (entry.get("portgroup") is None):
-            raise _error(where, "give exactly one of vmk or portgroup")
-        out.append(BindingSpec(vmk=_str(where + ".vmk", entry["vmk"]) if entry.get("vmk") is not None else None,
-                               portgroup=_str(where + ".portgroup", entry["portgroup"])
-                               if entry.get("portgroup") is not None else None))
-    for i, b in enumerate(out):
-        if b.vmk is not None:
-            try:
-                vmk_number(b.vmk)
-            except ValueError:
-                raise _error("%s[%d]" % (path, i), "must be a vmk device name such as vmk1, got %r" % b.vmk) from None
-        if b in out[:i]:
-            raise _error("%s[%d]" % (path, i), "%s is listed twice" % b.describe())
-    return tuple(out)
+    """Bound vmks: device names (the gathered shape) or, in a plan, also ``{portgroup: X}`` / ``{vmk: vmkN}``."""
+    if observed:
+        return tuple(BindingSpec(vmk=d) for d in _str_list(path, value))
+    return binding_specs(value, path)
 
 
 def _iscsi_entries(path: str, items: Any, observed: bool) -> List[Mapping[str, Any]]:

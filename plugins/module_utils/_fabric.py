@@ -58,7 +58,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 )
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered", "rendered")
-WRITING_STATES = ("merged", "replaced", "overridden", "deleted")
 UNSET_VLAN = 0
 UNSET_MTU = 1500
 DEFAULT_NETSTACK = "default"
@@ -291,9 +290,10 @@ def fabric_desired(state: str, host: Host, doc: Optional[Mapping[str, Any]], fla
         return Desired(host=name, flags=flags)
     if state == "deleted":
         vmks, vswitches, iscsi = _deleted(host, name, doc, root)  # checks the document
-        if marked_protected(host, doc):
+        marked = marked_protected(host, doc)
+        if marked:
             raise ArgumentError("%s.%s" % (root, name), "protected: true contradicts state=deleted (%s); remove the "
-                                "entry or the mark" % ", ".join(sorted(marked_protected(host, doc))), name)
+                                "entry or the mark" % ", ".join(sorted(marked)), name)
         return Desired(host=name, vswitches=vswitches, vmks=vmks, iscsi=iscsi, flags=flags)
     check_document("%s.%s" % (root, name), doc, observed=False)  # every entry checked, protected ones too
     protected = marked_protected(host, doc)

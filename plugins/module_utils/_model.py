@@ -861,11 +861,14 @@ def _opt(value: Any) -> Any:
 PROFILE_NAMES = tuple(sorted(PROFILES))
 
 
-def _binding_specs(items: Any) -> Tuple[BindingSpec, ...]:
-    """``bindings``: vmk names (``vmk1``) or ``{vmk: vmk1}`` / ``{portgroup: iSCSI-A}`` items."""
+def binding_specs(items: Any, field_name: str = "bindings") -> Tuple[BindingSpec, ...]:
+    """``bindings``: vmk names (``vmk1``) or ``{vmk: vmk1}`` / ``{portgroup: iSCSI-A}`` items.
+    Errors name ``field_name[i]`` (the module option, or a document path)."""
+    if not isinstance(items, (list, tuple)):
+        raise _arg_error(field_name, "must be a list, got %r" % (items,))
     out = []
     for i, item in enumerate(items):
-        where = "bindings[%d]" % i
+        where = "%s[%d]" % (field_name, i)
         if isinstance(item, str):
             item = {"vmk": item}
         if not isinstance(item, Mapping):
@@ -885,9 +888,17 @@ def _binding_specs(items: Any) -> Tuple[BindingSpec, ...]:
     seen: Dict[BindingSpec, int] = {}
     for i, b in enumerate(out):
         if b in seen:
-            raise _arg_error("bindings[%d]" % i, "%s is listed twice (also bindings[%d])" % (b.describe(), seen[b]))
+            raise _arg_error("%s[%d]" % (field_name, i), "%s is listed twice (also %s[%d])"
+                             % (b.describe(), field_name, seen[b]))
         seen[b] = i
     return tuple(out)
+
+
+def checked_profile(name: Any, field_name: str) -> str:
+    """The canonical name of vendor profile ``name``; ArgumentError naming ``field_name`` if unknown."""
+    if not isinstance(name, str) or canonical_profile(name) not in PROFILES:
+        raise _arg_error(field_name, "unknown profile %r; choose from %s" % (name, ", ".join(PROFILE_NAMES)))
+    return canonical_profile(name)
 
 
 def _explicit_options(item: Mapping[str, Any]) -> Dict[str, Any]:
@@ -908,14 +919,14 @@ def _target_specs(items: Any, field_name: str, default_profile: Optional[str], s
             if not iqn.startswith(("iqn.", "eui.", "naa.")):
                 raise _arg_error(where + ".iscsi_name", "required for a static target: the target's iqn./eui./naa. name")
         profile = item.get("profile") or default_profile
-        if profile is not None and canonical_profile(profile) not in PROFILES:
-            raise _arg_error(where + ".profile", "unknown profile %r; choose from %s" % (profile, ", ".join(PROFILE_NAMES)))
+        if profile is not None:
+            profile = checked_profile(profile, where + ".profile" if item.get("profile") else "profile")
         explicit = _explicit_options(item)
-        options: Dict[str, Any] = dict(PROFILES[canonical_profile(profile)].values) if profile else {}
+        options: Dict[str, Any] = dict(PROFILES[profile].values) if profile else {}
         options.update(explicit)
         state = item.get("state") or "present"
         spec = TargetSpec(address=address, port=int(port), iqn=iqn, state=state, options=options, explicit=explicit,
-                          profile=canonical_profile(profile) if profile else None, index=i)
+                          profile=profile, index=i)
         if spec.key in seen:
             raise _arg_error(where, "%s is listed twice (also %s[%d])" % (spec.portal, field_name, seen[spec.key]))
         seen[spec.key] = i
@@ -939,7 +950,7 @@ def iscsi_adapter_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], clu
         software=OMIT if state is None else state == "enabled",
         iqn=_opt(params.get("iqn")),
         alias=_opt(params.get("alias")),
-        bindings=OMIT if bindings is None else _binding_specs(bindings),
+        bindings=OMIT if bindings is None else binding_specs(bindings),
         purge_bindings=bool(params.get("purge_bindings")),
     )
     if spec.purge_bindings and bindings is None:
@@ -953,8 +964,8 @@ def iscsi_adapter_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], clu
 def iscsi_target_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
     """``iscsi_target`` module arguments -> one Desired per host in scope."""
     profile = params.get("profile")
-    if profile is not None and canonical_profile(profile) not in PROFILES:
-        raise _arg_error("profile", "unknown profile %r; choose from %s" % (profile, ", ".join(PROFILE_NAMES)))
+    if profile is not None:
+        checked_profile(profile, "profile")
     sends = _target_specs(params.get("send_targets"), "send_targets", profile, static=False)
     statics = _target_specs(params.get("static_targets"), "static_targets", None, static=True)
     adapter_options = _explicit_options(params.get("adapter_options") or {})

@@ -154,7 +154,7 @@ def test_plan_document_profile_and_portgroup_bindings():
     ({"iscsi": [{"send_targets": [{"address": "10.10.20.100", "profile": "netapp"}]}]}, "send_targets[0].profile"),
     ({"iscsi": [{"bindings": [{"portgroup": "A", "vmk": "vmk1"}]}]}, "bindings[0]"),
     ({"iscsi": [{"bindings": ["vmk1", "vmk1"]}]}, "bindings[1]"),
-    ({"iscsi": [{"bindings": ["eth0"]}]}, "bindings[0]"),
+    ({"iscsi": [{"bindings": ["eth0"]}]}, "bindings[0].vmk"),
 ])
 def test_bad_plan_document_names_the_field(bad, field):
     with pytest.raises(ArgumentError) as err:
