@@ -11,12 +11,19 @@ returns per host under ``gathered``::
 
     vswitches:  [{name, uplinks, mtu, teaming, protected?}]
     portgroups: [{name, vswitch, vlan, teaming, protected?}]
-    vmknics:    [{device, portgroup, vswitch, ip, mtu, netstack, services, gateway?, purpose?, protected?}]
+    vmknics:    [{device, portgroup, vswitch, ip, mtu, netstack, services, gateway?, dv_portgroup?, purpose?, protected?}]
+    dv_portgroups: [{key, name, dvs, vlan, teaming, lags, uplinks}]   (only when a vmk is on one)
 
 ``teaming`` holds any of ``policy``, ``active``, ``standby``, ``unused``, ``failback``,
 ``notify_switches``, ``failure_detection``; ``ip`` is ``{address, netmask}`` or ``{dhcp: true}``.
 ``purpose`` (general, iscsi, vmotion, replica) and ``protected`` (bool) are the only keys a
 plan adds to the gathered shape; ``gateway`` is read back but not managed yet.
+
+A vmknic on a distributed port names its distributed port group: ``portgroup`` and ``vswitch``
+are the dvPortgroup's and the distributed switch's names and ``dv_portgroup`` its key, which
+``dv_portgroups`` describes (effective ``teaming`` in the switch's uplink / LAG names, the
+switch's ``lags``, and ``uplinks``: each uplink or LAG name -> this host's pnics). When the
+distributed switch could not be read (ESXi without vCenter) ``portgroup`` and ``vswitch`` are "".
 
 Invariants
 - Every shape error is an ``ArgumentError`` whose field is the full path of the offending
@@ -28,7 +35,7 @@ Invariants
 - ``doc_to_desired`` declares only the keys present: an absent key is OMIT, so a document
   never resets anything it does not name. A port-group entry is joined into the VmkSpec of the
   vmknic on it (VLAN, teaming); port groups without a vmknic are checked but not managed, and
-  a vmknic on a distributed port (``portgroup: ""``) is observed only.
+  a vmknic on a distributed port (``dv_portgroup`` set, or ``portgroup: ""``) is observed only.
 """
 
 from __future__ import annotations
@@ -38,6 +45,7 @@ from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Op
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    DVS_POLICIES,
     FAILURE_DETECTION,
     OMIT,
     POLICIES,
@@ -45,6 +53,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Binding,
     BindingSpec,
     Desired,
+    DvPortgroup,
     Flags,
     Host,
     Ip,
@@ -69,15 +78,16 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, PROFILES
 
 SECTIONS = ("vswitches", "portgroups", "vmknics")
-ALL_SECTIONS = SECTIONS + ("iscsi",)
+ALL_SECTIONS = SECTIONS + ("iscsi", "dv_portgroups")
 ISCSI_KEYS = ("adapter", "software", "enabled", "iqn", "alias", "bindings", "send_targets", "static_targets", "options",
               "protected")
 TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options", "profile")
 TEAMING_KEYS = ("policy", "active", "standby", "unused", "failback", "notify_switches", "failure_detection")
 VSWITCH_KEYS = ("name", "uplinks", "mtu", "teaming", "protected")
 PORTGROUP_KEYS = ("name", "vswitch", "vlan", "teaming", "protected")
-VMKNIC_KEYS = ("device", "portgroup", "vswitch", "ip", "mtu", "netstack", "services", "gateway", "purpose",
-               "protected")
+VMKNIC_KEYS = ("device", "portgroup", "vswitch", "ip", "mtu", "netstack", "services", "gateway", "dv_portgroup",
+               "purpose", "protected")
+DV_PORTGROUP_KEYS = ("key", "name", "dvs", "vlan", "teaming", "lags", "uplinks")
 IP_KEYS = ("address", "netmask", "dhcp")
 
 # Keys host_to_doc always writes: an observed document (doc_to_host) must have them.
@@ -173,7 +183,7 @@ def _mapping(path: str, value: Any, allowed: Sequence[str], required: Sequence[s
 # ---------------------------------------------------------------------------------------
 
 
-def _teaming(path: str, value: Any) -> Mapping[str, Any]:
+def _teaming(path: str, value: Any, policies: Sequence[str] = POLICIES) -> Mapping[str, Any]:
     team = _mapping(path, value, TEAMING_KEYS)
     for key in ("active", "standby", "unused"):
         if team.get(key) is not None:
@@ -182,7 +192,7 @@ def _teaming(path: str, value: Any) -> Mapping[str, Any]:
         if team.get(key) is not None:
             _bool("%s.%s" % (path, key), team[key])
     if team.get("policy") is not None:
-        _choice(path + ".policy", team["policy"], POLICIES)
+        _choice(path + ".policy", team["policy"], policies)
     if team.get("failure_detection") is not None:
         _choice(path + ".failure_detection", team["failure_detection"], FAILURE_DETECTION)
     if team.get("active") is None and (team.get("standby") is not None or team.get("unused") is not None):
@@ -211,7 +221,7 @@ def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, 
     allowed = {"vswitches": VSWITCH_KEYS, "portgroups": PORTGROUP_KEYS, "vmknics": VMKNIC_KEYS}[section]
     required = (OBSERVED_REQUIRED if observed else DESIRED_REQUIRED)[section]
     entry = _mapping(path, value, allowed, required)
-    for key in ("name", "device", "portgroup", "vswitch", "netstack", "gateway"):
+    for key in ("name", "device", "portgroup", "vswitch", "netstack", "gateway", "dv_portgroup"):
         if entry.get(key) is not None:
             # a vmk on a distributed port has portgroup "" and vswitch "" (gathered; not managed yet)
             _str("%s.%s" % (path, key), entry[key], allow_empty=section == "vmknics" and key in ("portgroup", "vswitch"))
@@ -249,7 +259,8 @@ def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, Lis
     most one vmknic.
     """
     top = _mapping(path, doc if doc is not None else {}, ALL_SECTIONS)
-    out: Dict[str, List[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed)}
+    out: Dict[str, List[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
+                                               "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"))}
     for section in SECTIONS:
         items = top.get(section)
         if items is None:
@@ -261,9 +272,41 @@ def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, Lis
     _unique(path, "vswitches", out["vswitches"], "name")
     _unique(path, "portgroups", out["portgroups"], "name")
     _unique(path, "vmknics", out["vmknics"], "device")
-    _unique(path, "vmknics", [v for v in out["vmknics"] if v.get("portgroup")], "portgroup",
+    _unique(path, "vmknics", [v for v in out["vmknics"] if v.get("portgroup") and not v.get("dv_portgroup")], "portgroup",
             "a standard port group carries at most one vmk")
+    _unique(path, "dv_portgroups", out["dv_portgroups"], "key")
     return out
+
+
+def _dv_entries(path: str, items: Any) -> List[Mapping[str, Any]]:
+    """The ``dv_portgroups`` section (observed only, ``dv_portgroup_to_doc``'s shape), values checked."""
+    if items is None:
+        return []
+    if not isinstance(items, (list, tuple)):
+        raise _error(path, "must be a list, got %s" % _kind(items))
+    out = []
+    for i, item in enumerate(items):
+        where = "%s[%d]" % (path, i)
+        entry = _mapping(where, item, DV_PORTGROUP_KEYS, DV_PORTGROUP_KEYS)
+        for key in ("key", "name", "dvs"):
+            _str("%s.%s" % (where, key), entry[key])
+        _int(where + ".vlan", entry["vlan"], 0, 4095)
+        _teaming(where + ".teaming", entry["teaming"], DVS_POLICIES)
+        _str_list(where + ".lags", entry["lags"])
+        uplinks = entry["uplinks"]
+        if not isinstance(uplinks, Mapping):
+            raise _error(where + ".uplinks", "must map each uplink or LAG name to a list of pnics, got %s" % _kind(uplinks))
+        for name, pnics in uplinks.items():
+            _str("%s.uplinks" % where, name)
+            _str_list("%s.uplinks.%s" % (where, name), pnics)
+        out.append(entry)
+    return out
+
+
+def _dv_portgroup_of(entry: Mapping[str, Any]) -> DvPortgroup:
+    return DvPortgroup(key=entry["key"], name=entry["name"], dvs=entry["dvs"], vlan=entry["vlan"],
+                       teaming=_observed_teaming(entry["teaming"]), lags=tuple(entry["lags"]),
+                       uplinks={n: tuple(p) for n, p in entry["uplinks"].items()})
 
 
 def _options(path: str, value: Any) -> Dict[str, Any]:
@@ -420,17 +463,22 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
         if pg.vswitch not in vswitches:
             where = _index(path + ".portgroups", sections["portgroups"])[pg_name][0]
             raise _error(where + ".vswitch", "%r is not in %s.vswitches" % (pg.vswitch, path))
+    dv_portgroups = {e["key"]: _dv_portgroup_of(e) for e in sections["dv_portgroups"]}
     vmks: Dict[str, Vmk] = {}
     for i, entry in enumerate(sections["vmknics"]):
         pg = entry["portgroup"]
-        if pg and pg not in portgroups:
+        dv_key = entry.get("dv_portgroup") or ""
+        if dv_key:
+            _check_dv_vmk("%s.vmknics[%d]" % (path, i), entry, dv_portgroups.get(dv_key), path)
+            pg = ""
+        elif pg and pg not in portgroups:
             raise _error("%s.vmknics[%d].portgroup" % (path, i), "%r is not in %s.portgroups" % (pg, path))
         if pg and portgroups[pg].vswitch != entry["vswitch"]:
             raise _error("%s.vmknics[%d].vswitch" % (path, i), "%r, but port group %r is on %r"
                          % (entry["vswitch"], pg, portgroups[pg].vswitch))
         ip = entry["ip"]
         vmks[entry["device"]] = Vmk(
-            device=entry["device"], portgroup=pg, vswitch=entry["vswitch"],
+            device=entry["device"], portgroup=pg, vswitch="" if dv_key else entry["vswitch"], dv_portgroup=dv_key,
             ip=Ip(dhcp=bool(ip.get("dhcp")), address=ip.get("address"), netmask=ip.get("netmask")),
             mtu=entry["mtu"], netstack=entry["netstack"], services=frozenset(entry["services"]),
             gateway=entry.get("gateway"))
@@ -446,7 +494,19 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
         nic_types=frozenset(nic_types) if nic_types is not None else KNOWN_SERVICES | used_services,
         netstacks=frozenset(netstacks) if netstacks is not None else DEFAULT_NETSTACKS | used_stacks,
         iscsi={e["adapter"]: _adapter_of(e) for e in sections["iscsi"]},
+        dv_portgroups=dv_portgroups,
     )
+
+
+def _check_dv_vmk(where: str, entry: Mapping[str, Any], dv: Optional[DvPortgroup], path: str) -> None:
+    """A vmknic on a distributed port names its dvPortgroup and switch as ``dv_portgroups`` does
+    (both "" when the distributed switch was not read)."""
+    names = {"portgroup": dv.name, "vswitch": dv.dvs} if dv is not None else {"portgroup": "", "vswitch": ""}
+    for key, expected in names.items():
+        if entry[key] != expected:
+            raise _error("%s.%s" % (where, key), "%r, but dv_portgroup %r is %s" % (
+                entry[key], entry["dv_portgroup"],
+                "%r in %s.dv_portgroups" % (expected, path) if dv is not None else "not in %s.dv_portgroups (give \"\")" % path))
 
 
 KNOWN_SERVICES: FrozenSet[str] = frozenset((
@@ -498,7 +558,7 @@ def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str
     pgs = _index(path + ".portgroups", sections["portgroups"])
     vmks = []
     for i, entry in enumerate(sections["vmknics"]):
-        if not entry["portgroup"]:
+        if not entry["portgroup"] or entry.get("dv_portgroup"):
             continue  # a vmk on a distributed port: observed only, not managed by this collection yet
         where = "%s.vmknics[%d]" % (path, i)
         pg_path, pg = pgs.get(entry["portgroup"], (None, {}))

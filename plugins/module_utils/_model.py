@@ -178,6 +178,36 @@ class PortGroup:
 
 
 @dataclass(frozen=True)
+class DvPortgroup:
+    """A distributed port group as one host sees it (observed only: never planned or written).
+
+    ``teaming`` is the effective uplink teaming (the port group's own values over the switch
+    default): ``policy``, ``active`` and ``standby`` hold the switch's uplink names (``dvUplink1``)
+    or LAG names (``lag1``). ``lags`` are the switch's LAG names; ``uplinks`` maps every uplink and
+    LAG name of the switch to this host's pnics behind it (through the host's proxy switch).
+    """
+
+    key: str
+    name: str
+    dvs: str
+    vlan: int = 0
+    teaming: Teaming = Teaming()
+    lags: Tuple[str, ...] = ()
+    uplinks: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+
+    def pnics_of(self, names: Tuple[str, ...]) -> Tuple[str, ...]:
+        """The host pnics behind uplink / LAG ``names``, in order (an uplink with no pnic adds none)."""
+        out = []
+        for name in names:
+            out.extend(n for n in self.uplinks.get(name, ()) if n not in out)
+        return tuple(out)
+
+    def lags_in(self, names: Tuple[str, ...]) -> Tuple[str, ...]:
+        """The LAG names among ``names``."""
+        return tuple(n for n in names if n in self.lags)
+
+
+@dataclass(frozen=True)
 class Ip:
     dhcp: bool = False
     address: Optional[str] = None
@@ -194,14 +224,15 @@ class Ip:
 @dataclass(frozen=True)
 class Vmk:
     device: str
-    portgroup: str  # "" for a vmk on a distributed port
-    vswitch: str
+    portgroup: str  # "" for a vmk on a distributed port (see dv_portgroup)
+    vswitch: str  # "" for a vmk on a distributed port
     ip: Ip = Ip()
     mtu: int = 1500
     netstack: str = "default"
     services: FrozenSet[str] = frozenset()
     mac: str = ""
     gateway: Optional[str] = None  # per-vmk default gateway override
+    dv_portgroup: str = ""  # key of the distributed port group (Host.dv_portgroups) of a vmk on a distributed port
 
     @property
     def number(self) -> int:
@@ -290,6 +321,11 @@ class Host:
     iscsi: Mapping[str, IscsiAdapter] = field(default_factory=dict)  # device -> adapter
     iscsi_known: bool = True  # False: the host's iSCSI state could not be read (rule SF-9)
     iscsi_unread: Tuple[str, ...] = ()  # what of it could not be read, and why (rule SF-9)
+    dv_portgroups: Mapping[str, DvPortgroup] = field(default_factory=dict)  # key -> dvPortgroup (observed only)
+
+    def dv_portgroup_of(self, vmk: "Vmk") -> Optional[DvPortgroup]:
+        """The distributed port group vmk ``vmk`` is on (None on a standard port group, or unread)."""
+        return self.dv_portgroups.get(vmk.dv_portgroup) if vmk.dv_portgroup else None
 
     @property
     def management_vmks(self) -> FrozenSet[str]:
@@ -625,10 +661,11 @@ def host_to_doc(host: Host) -> Dict[str, Any]:
         ip: Dict[str, Any] = (
             {"dhcp": True} if vmk.ip.dhcp else {"address": vmk.ip.address, "netmask": vmk.ip.netmask}
         )
+        dv = host.dv_portgroup_of(vmk)
         entry: Dict[str, Any] = {
             "device": vmk.device,
-            "portgroup": vmk.portgroup,
-            "vswitch": vmk.vswitch,
+            "portgroup": dv.name if dv is not None else vmk.portgroup,
+            "vswitch": dv.dvs if dv is not None else vmk.vswitch,
             "ip": ip,
             "mtu": vmk.mtu,
             "netstack": vmk.netstack,
@@ -636,9 +673,23 @@ def host_to_doc(host: Host) -> Dict[str, Any]:
         }
         if vmk.gateway:
             entry["gateway"] = vmk.gateway
+        if vmk.dv_portgroup:
+            entry["dv_portgroup"] = vmk.dv_portgroup
         vmknics.append(entry)
-    return {"vswitches": vswitches, "portgroups": portgroups, "vmknics": vmknics,
-            "iscsi": [iscsi_to_doc(a) for _d, a in sorted(host.iscsi.items())]}
+    doc = {"vswitches": vswitches, "portgroups": portgroups, "vmknics": vmknics,
+           "iscsi": [iscsi_to_doc(a) for _d, a in sorted(host.iscsi.items())]}
+    used = {v.dv_portgroup for v in host.vmks.values() if v.dv_portgroup in host.dv_portgroups}
+    if used:
+        doc["dv_portgroups"] = [dv_portgroup_to_doc(host.dv_portgroups[k])
+                                for k in sorted(used, key=lambda k: (host.dv_portgroups[k].dvs, host.dv_portgroups[k].name, k))]
+    return doc
+
+
+def dv_portgroup_to_doc(dv: DvPortgroup) -> Dict[str, Any]:
+    """A distributed port group a vmk of the host is on (observed only): its effective teaming in
+    the switch's uplink / LAG names, the switch's LAGs, and this host's pnics behind each name."""
+    return {"key": dv.key, "name": dv.name, "dvs": dv.dvs, "vlan": dv.vlan, "teaming": teaming_to_doc(dv.teaming),
+            "lags": list(dv.lags), "uplinks": {n: list(p) for n, p in sorted(dv.uplinks.items())}}
 
 
 def options_to_doc(options: Mapping[str, Any]) -> Dict[str, Any]:

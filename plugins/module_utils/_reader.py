@@ -12,6 +12,10 @@ Invariants
   attribute of a managed-object reference is ever read here, only ``_moId``.
 - The pure model gets concrete values; the pyVmomi objects the applier needs (manager
   references, each vSwitch's and port group's original spec) live in ``RawHost`` only.
+- Distributed switches come in the same round trip (Datacenter -> networkFolder): every
+  VMware distributed switch and dvPortgroup is read, and each host keeps the dvPortgroups of
+  the switches it is a member of (its ``config.network.proxySwitch``), with their teaming in
+  the switch's uplink / LAG names and this host's pnics behind each name.
 - Fail closed (rule SF-9): a selected host whose network state is missing from the answer is
   an error, never an empty host. A host whose iSCSI state could not be read
   (``config.storageDevice`` absent from the answer, or ``QueryBoundVnics`` failing for an
@@ -31,6 +35,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_FROM_API,
     POLICY_FROM_API,
     Binding,
+    DvPortgroup,
     Host,
     Ip,
     IscsiAdapter,
@@ -67,6 +72,11 @@ HOST_PROPS: Tuple[str, ...] = (
 with it so that every module (not only the iSCSI ones) sees which vmks are bound (SF-3)."""
 STORAGE_PROPS: Tuple[str, ...] = ("config.storageDevice",)
 CLUSTER_PROPS: Tuple[str, ...] = ("name", "host")
+DVS_PROPS: Tuple[str, ...] = ("name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig")
+VMWARE_DVS_PROPS: Tuple[str, ...] = ("config.lacpGroupConfig",)
+"""Only VMware distributed switches have LACP groups (a path a type lacks would fail the read)."""
+DV_PORTGROUP_PROPS: Tuple[str, ...] = ("key", "name", "config.distributedVirtualSwitch", "config.defaultPortConfig",
+                                       "config.uplink")
 REQUIRED_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo",
                                    "configManager.networkSystem", "configManager.virtualNicManager")
 _LIST_LIMIT = 20
@@ -117,21 +127,26 @@ class Observation:
 
 
 def filter_spec(root_folder: Any, storage: bool = False) -> Any:
-    """Folder -> childEntity (recursive), Datacenter -> hostFolder, ComputeResource -> host."""
+    """Folder -> childEntity (recursive), Datacenter -> hostFolder and networkFolder,
+    ComputeResource -> host. The network folders hold the distributed switches and dvPortgroups."""
     TS = vmodl.query.PropertyCollector.TraversalSpec
     SS = vmodl.query.PropertyCollector.SelectionSpec
     to_folder = SS(name="folder")
     folder = TS(name="folder", type=vim.Folder, path="childEntity", skip=False,
-                selectSet=[to_folder, SS(name="datacenter"), SS(name="compute")])
+                selectSet=[to_folder, SS(name="datacenter"), SS(name="datacenterNetwork"), SS(name="compute")])
     datacenter = TS(name="datacenter", type=vim.Datacenter, path="hostFolder", skip=False, selectSet=[to_folder])
+    network = TS(name="datacenterNetwork", type=vim.Datacenter, path="networkFolder", skip=False, selectSet=[to_folder])
     compute = TS(name="compute", type=vim.ComputeResource, path="host", skip=False)
     PS = vmodl.query.PropertyCollector.PropertySpec
     host_props = list(HOST_PROPS + (STORAGE_PROPS if storage else ()))
     return vmodl.query.PropertyCollector.FilterSpec(
         objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=root_folder, skip=True,
-                                                            selectSet=[folder, datacenter, compute])],
+                                                            selectSet=[folder, datacenter, network, compute])],
         propSet=[PS(type=vim.ClusterComputeResource, pathSet=list(CLUSTER_PROPS)),
-                 PS(type=vim.HostSystem, pathSet=host_props)],
+                 PS(type=vim.HostSystem, pathSet=host_props),
+                 PS(type=vim.DistributedVirtualSwitch, pathSet=list(DVS_PROPS)),
+                 PS(type=vim.dvs.VmwareDistributedVirtualSwitch, pathSet=list(VMWARE_DVS_PROPS)),
+                 PS(type=vim.dvs.DistributedVirtualPortgroup, pathSet=list(DV_PORTGROUP_PROPS))],
         reportMissingObjectsInResults=False,
     )
 
@@ -159,6 +174,8 @@ class _Inventory:
     hosts: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # moId -> {prop: value}
     refs: Dict[str, Any] = field(default_factory=dict)  # moId -> HostSystem MoRef
     missing: Dict[str, List[str]] = field(default_factory=dict)  # moId -> missing property paths
+    switches: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # DVS moId -> {prop: value}
+    dv_portgroups: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # dvPortgroup moId -> {prop: value}
 
 
 def index(objects: Iterable[Any]) -> _Inventory:
@@ -172,6 +189,10 @@ def index(objects: Iterable[Any]) -> _Inventory:
             inv.hosts[oc.obj._moId] = props
             inv.refs[oc.obj._moId] = oc.obj
             inv.missing[oc.obj._moId] = [m.path for m in (oc.missingSet or [])]
+        elif isinstance(oc.obj, vim.DistributedVirtualSwitch):
+            inv.switches[oc.obj._moId] = props
+        elif isinstance(oc.obj, vim.dvs.DistributedVirtualPortgroup):
+            inv.dv_portgroups[oc.obj._moId] = props
     return inv
 
 
@@ -179,6 +200,7 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
     """Read every selected host in one round trip and convert it to the model."""
     inv = index(retrieve(session, filter_spec(session.content.rootFolder, storage)))
     chosen = select(inv, selection, session)
+    network = distributed_from_api(inv.switches, inv.dv_portgroups)
     hosts: Dict[str, Host] = {}
     raw: Dict[str, RawHost] = {}
     for name, moid in chosen:
@@ -188,7 +210,7 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
         raw[name].collector = session.content.propertyCollector
         unread = iscsi_unread(props, inv.missing.get(moid, []), raw[name])
         bound = read_bindings(session, raw[name], unread)
-        hosts[name] = host_from_api(name, props, bound, unread)
+        hosts[name] = host_from_api(name, props, bound, unread, network)
     return Observation(hosts=hosts, raw=raw)
 
 
@@ -445,6 +467,7 @@ def _gateway(spec: Any) -> Optional[str]:
 def vmk_from_api(vnic: Any, portgroups: Mapping[str, PortGroup], services: Mapping[str, Set[str]]) -> Vmk:
     spec = vnic.spec
     pg_name = vnic.portgroup or ""
+    conn = getattr(spec, "distributedVirtualPort", None)
     stack = spec.netStackInstanceKey or "defaultTcpipStack"
     return Vmk(
         device=vnic.device,
@@ -456,7 +479,125 @@ def vmk_from_api(vnic: Any, portgroups: Mapping[str, PortGroup], services: Mappi
         services=frozenset(services.get(vnic.device, ())),
         mac=spec.mac or "",
         gateway=_gateway(spec),
+        dv_portgroup=(conn.portgroupKey or "") if conn is not None and not pg_name else "",
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Distributed switches
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DvSwitchInfo:
+    """One distributed switch as the reader needs it: uplink names, LAG names, its dvPortgroups
+    (``DvPortgroup`` without the host's pnics; ``for_host`` adds them)."""
+
+    name: str
+    uuid: str
+    uplinks: Tuple[str, ...] = ()
+    lags: Tuple[str, ...] = ()
+    portgroups: Tuple[DvPortgroup, ...] = ()
+
+
+def _inherited_value(policy: Any) -> Any:
+    """The value of an InheritablePolicy (StringPolicy, BoolPolicy), None when unset."""
+    return getattr(policy, "value", None) if policy is not None else None
+
+
+def dv_teaming_from_api(team: Any, base: Any = None) -> Teaming:
+    """VmwareUplinkPortTeamingPolicy -> Teaming in uplink / LAG names; a leaf the port group does
+    not carry is taken from ``base`` (the switch default)."""
+    def leaf(name: str) -> Any:
+        for source in (team, base):
+            value = getattr(source, name, None) if source is not None else None
+            if value is not None:
+                return value
+        return None
+    policy = _inherited_value(leaf("policy"))
+    order = leaf("uplinkPortOrder")
+    rolling = _inherited_value(leaf("rollingOrder"))
+    criteria = leaf("failureCriteria")
+    beacon = _inherited_value(getattr(criteria, "checkBeacon", None)) if criteria is not None else None
+    return Teaming(
+        policy=POLICY_FROM_API.get(policy, policy) if policy else None,
+        active=tuple(order.activeUplinkPort or ()) if order is not None else None,
+        standby=tuple(order.standbyUplinkPort or ()) if order is not None else None,
+        failback=None if rolling is None else not rolling,
+        notify_switches=_inherited_value(leaf("notifySwitches")),
+        failure_detection=None if beacon is None else ("beacon_probing" if beacon else "link_status"),
+    )
+
+
+def dv_vlan_from_api(setting: Any) -> int:
+    """A dvPortgroup's VLAN: the VLAN ID, 4095 for a trunk, the secondary ID of a private VLAN."""
+    vlan = getattr(setting, "vlan", None)
+    if isinstance(vlan, vim.dvs.VmwareDistributedVirtualSwitch.VlanIdSpec):
+        return vlan.vlanId or 0
+    if isinstance(vlan, vim.dvs.VmwareDistributedVirtualSwitch.TrunkVlanSpec):
+        return 4095
+    return getattr(vlan, "pvlanId", None) or 0
+
+
+def distributed_from_api(switches: Mapping[str, Mapping[str, Any]],
+                         portgroups: Mapping[str, Mapping[str, Any]]) -> Dict[str, DvSwitchInfo]:
+    """The distributed switches (by uuid) with their non-uplink dvPortgroups, from the
+    ObjectContent properties of the one round trip (switch moId / dvPortgroup moId -> props)."""
+    by_switch: Dict[str, List[DvPortgroup]] = {}
+    defaults = {moid: props.get("config.defaultPortConfig") for moid, props in switches.items()}
+    for moid, props in sorted(portgroups.items()):
+        switch_ref = props.get("config.distributedVirtualSwitch")
+        owner = getattr(switch_ref, "_moId", None)
+        if props.get("config.uplink") or owner not in switches:
+            continue
+        setting = props.get("config.defaultPortConfig")
+        base = getattr(defaults.get(owner), "uplinkTeamingPolicy", None)
+        sw_name = switches[owner].get("name") or owner
+        by_switch.setdefault(owner, []).append(DvPortgroup(
+            key=props.get("key") or moid, name=props.get("name") or moid, dvs=sw_name,
+            vlan=dv_vlan_from_api(setting) if setting is not None else dv_vlan_from_api(defaults.get(owner)),
+            teaming=dv_teaming_from_api(getattr(setting, "uplinkTeamingPolicy", None), base)))
+    out: Dict[str, DvSwitchInfo] = {}
+    for moid, props in switches.items():
+        uuid = props.get("uuid")
+        if not uuid:
+            continue
+        lags = tuple(g.name for g in props.get("config.lacpGroupConfig") or [] if g.name)
+        uplinks = tuple(getattr(props.get("config.uplinkPortPolicy"), "uplinkPortName", None) or ())
+        pgs = tuple(dataclasses.replace(pg, lags=lags) for pg in by_switch.get(moid, []))
+        out[uuid] = DvSwitchInfo(name=props.get("name") or moid, uuid=uuid, uplinks=uplinks, lags=lags, portgroups=pgs)
+    return out
+
+
+def proxy_uplinks(proxy: Any, switch: DvSwitchInfo) -> Dict[str, Tuple[str, ...]]:
+    """Uplink and LAG name -> this host's pnics behind it, from one ``HostProxySwitch``: the
+    backing maps pnic -> uplink port key, ``uplinkPort`` port key -> uplink name, and
+    ``hostLag`` a LAG to its port keys."""
+    names = {kv.key: kv.value for kv in proxy.uplinkPort or []}
+    backing = getattr(getattr(proxy, "spec", None), "backing", None)
+    pnic_of = {p.uplinkPortKey: p.pnicDevice for p in getattr(backing, "pnicSpec", None) or [] if p.uplinkPortKey}
+    out: Dict[str, Tuple[str, ...]] = {}
+    for uplink in switch.uplinks:
+        out[uplink] = tuple(sorted(pnic_of[k] for k, n in names.items() if n == uplink and k in pnic_of))
+    for lag in proxy.hostLag or []:
+        keys = {kv.key for kv in lag.uplinkPort or []}
+        out[lag.lagName] = tuple(sorted(pnic_of[k] for k in keys if k in pnic_of))
+    for lag_name in switch.lags:
+        out.setdefault(lag_name, ())
+    return out
+
+
+def dv_portgroups_for_host(net: Any, network: Mapping[str, DvSwitchInfo]) -> Dict[str, DvPortgroup]:
+    """key -> DvPortgroup (with this host's pnics) of every distributed switch the host is a member of."""
+    out: Dict[str, DvPortgroup] = {}
+    for proxy in getattr(net, "proxySwitch", None) or []:
+        switch = network.get(proxy.dvsUuid)
+        if switch is None:
+            continue
+        uplinks = proxy_uplinks(proxy, switch)
+        for pg in switch.portgroups:
+            out[pg.key] = dataclasses.replace(pg, uplinks=uplinks)
+    return out
 
 
 # ---------------------------------------------------------------------------------------
@@ -570,9 +711,10 @@ def iscsi_from_api(props: Mapping[str, Any], bound: Mapping[str, List[Any]]) -> 
 
 
 def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[str, List[Any]]] = None,
-                  unread: Iterable[str] = ()) -> Host:
+                  unread: Iterable[str] = (), network: Optional[Mapping[str, DvSwitchInfo]] = None) -> Host:
     """One host's properties (as returned by the PropertyCollector) -> the canonical Host.
-    ``unread``: the iSCSI state that could not be read (``iscsi_known`` is then False)."""
+    ``unread``: the iSCSI state that could not be read (``iscsi_known`` is then False);
+    ``network``: the distributed switches read in the same round trip (uuid -> switch)."""
     net = props["config.network"]
     switches = {vs.name: vswitch_from_api(vs) for vs in (net.vswitch or [])}
     portgroups = {pg.spec.name: portgroup_from_api(pg, switches) for pg in (net.portgroup or [])}
@@ -587,7 +729,8 @@ def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[s
     if unread:
         extra.update(iscsi_known=False, iscsi_unread=unread)
     return Host(name=name, version=getattr(product, "version", "") or "", pnics=pnics, vswitches=switches,
-                portgroups=portgroups, vmks=vmks, nic_types=offered, iscsi=iscsi_from_api(props, bound or {}), **extra)
+                portgroups=portgroups, vmks=vmks, nic_types=offered, iscsi=iscsi_from_api(props, bound or {}),
+                dv_portgroups=dv_portgroups_for_host(net, network or {}), **extra)
 
 
 def raw_from_api(name: str, ref: Any, props: Mapping[str, Any]) -> RawHost:

@@ -33,6 +33,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan impo
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
     Desired,
+    DvPortgroup,
     Finding,
     Host,
     IscsiAdapter,
@@ -850,11 +851,55 @@ def hba_obj(device: str) -> str:
     return "hba:%s" % device
 
 
+def dvpg_obj(dv: DvPortgroup) -> str:
+    return "dvportgroup:%s/%s" % (dv.dvs, dv.name)
+
+
 def bound_obj(host: Host, vmk: Vmk, adapter: str) -> str:
-    """``portgroup:vSwitch1/iSCSI-A [vmk1 -> hba:vmhba64]`` (the port group carries the teaming)."""
+    """``portgroup:vSwitch1/iSCSI-A [vmk1 -> hba:vmhba64]`` (the port group carries the teaming);
+    ``dvportgroup:dvs-prod/iSCSI-B [...]`` for a vmk on a distributed port group."""
     pg = host.portgroups.get(vmk.portgroup)
-    where = pg_obj(pg) if pg else vmk_obj(vmk)
+    dv = host.dv_portgroup_of(vmk)
+    where = pg_obj(pg) if pg else dvpg_obj(dv) if dv else vmk_obj(vmk)
     return "%s [%s -> hba:%s]" % (where, vmk.device, adapter)
+
+
+def _dv_unread(host: Host, vmk: Vmk) -> bool:
+    """vmk sits on a distributed port whose port group was not read (no vCenter): unknown teaming."""
+    return bool(vmk.dv_portgroup) and host.dv_portgroup_of(vmk) is None
+
+
+def _dv_fix(dv: DvPortgroup) -> str:
+    """The change for a bound vmk's distributed port group (this collection does not write DVS teaming)."""
+    others = [n for n in dv.uplinks if n not in dv.lags]
+    example = others[0] if others else "<one uplink>"
+    policy = " and load balancing failover_explicit" if dv.teaming.policy == "iphash" else ""
+    return ("in vCenter, give dvPortgroup %s (%s) the failover order active [%s], standby [], every other uplink "
+            "and LAG unused%s; or bind a vmk on a port group with one active uplink (bindings)"
+            % (dv.name, dv.dvs, example, policy))
+
+
+def lags_of(host: Host, vmk: Vmk) -> Tuple[str, ...]:
+    """lag(pg(v)): the LAGs named in the active or standby list of vmk's port group. On a distributed
+    port group a name of the switch's LAGs; on a standard one a name that is no host NIC (IP-4)."""
+    dv = host.dv_portgroup_of(vmk)
+    if dv is not None:
+        return dv.lags_in(tuple(dv.teaming.active or ()) + tuple(dv.teaming.standby or ()))
+    eff, _sw = effective_of(host, vmk)
+    names = tuple(eff.active or ()) + tuple(eff.standby or ())
+    return tuple(n for n in names if n not in host.pnics and not PNIC_NAME.match(n))
+
+
+def policy_of(host: Host, vmk: Vmk) -> Optional[str]:
+    """eff(pg(v)).policy, on a standard or a distributed port group."""
+    dv = host.dv_portgroup_of(vmk)
+    return dv.teaming.policy if dv is not None else effective_of(host, vmk)[0].policy
+
+
+def pg_label(host: Host, vmk: Vmk) -> str:
+    """``port group iSCSI-A`` or ``dvPortgroup dvpg-prod-lacp on dvs-prod`` (for messages)."""
+    dv = host.dv_portgroup_of(vmk)
+    return "dvPortgroup %s on %s" % (dv.name, dv.dvs) if dv is not None else "port group %s" % vmk.portgroup
 
 
 def target_obj(adapter: str, portal: str) -> str:
@@ -871,7 +916,11 @@ def effective_of(host: Host, vmk: Vmk) -> Tuple[Teaming, Optional[VSwitch]]:
 
 
 def _active_standby(host: Host, vmk: Vmk) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
-    """A(pg) and S(pg) restricted to the bridge (what the host's compliance check sees)."""
+    """A(pg) and S(pg) restricted to the bridge (what the host's compliance check sees). On a
+    distributed port group: the host pnics behind the active / standby uplinks and LAGs."""
+    dv = host.dv_portgroup_of(vmk)
+    if dv is not None:
+        return dv.pnics_of(tuple(dv.teaming.active or ())), dv.pnics_of(tuple(dv.teaming.standby or ()))
     eff, sw = effective_of(host, vmk)
     bridge = set(sw.uplinks) if sw else set()
     return (tuple(n for n in eff.active or () if n in bridge), tuple(n for n in eff.standby or () if n in bridge))
@@ -890,7 +939,21 @@ def pb1_bound_vmk_one_active(case: Case) -> Iterator[Finding]:
     r = case.after
     for adapter, members in bound_sets(r):
         for vmk in members:
+            dv = r.dv_portgroup_of(vmk)
+            if _dv_unread(r, vmk):
+                yield finding("PB-1", case.host, bound_obj(r, vmk, adapter.device),
+                              "%s is on distributed port group %s, whose teaming could not be read"
+                              % (vmk.device, vmk.dv_portgroup),
+                              "connect through vCenter so the dvPortgroup's failover order can be checked, or bind "
+                              "a vmk on a standard port group with one active uplink")
+                continue
             active, _standby = _active_standby(r, vmk)
+            if dv is not None:
+                if len(active) != 1 and not dv.lags_in(tuple(dv.teaming.active or ())):  # an active LAG: PB-9
+                    yield finding("PB-1", case.host, bound_obj(r, vmk, adapter.device),
+                                  "active uplinks %s (host NICs %s): a bound vmk needs exactly one"
+                                  % (_names(dv.teaming.active or ()), _names(active)), _dv_fix(dv))
+                continue
             if len(active) != 1:
                 sw = effective_of(r, vmk)[1]
                 others = [n for n in (sw.uplinks if sw else ()) if n not in active[:1]]
@@ -907,7 +970,13 @@ def pb2_bound_vmk_no_standby(case: Case) -> Iterator[Finding]:
     for adapter, members in bound_sets(r):
         for vmk in members:
             active, standby = _active_standby(r, vmk)
-            if standby:
+            dv = r.dv_portgroup_of(vmk)
+            if standby and dv is not None:
+                yield finding("PB-2", case.host, bound_obj(r, vmk, adapter.device),
+                              "failover order active=%s standby=%s (host NICs %s / %s)"
+                              % (_names(dv.teaming.active or ()), _names(dv.teaming.standby or ()), _names(active),
+                                 _names(standby)), _dv_fix(dv))
+            elif standby:
                 yield finding("PB-2", case.host, bound_obj(r, vmk, adapter.device),
                               "failover order active=%s standby=%s" % (_names(active), _names(standby)),
                               "set teaming.standby: [] and list %s under teaming.unused on port group %s"
@@ -1016,16 +1085,28 @@ def pb8_routed_binding_preconditions(case: Case) -> Iterator[Finding]:
 
 
 def pb9_bound_vmk_iphash(case: Case) -> Iterator[Finding]:
-    """A bound vmk on IP-hash teaming (or a LAG): the uplink is chosen per flow."""
+    """A bound vmk on IP-hash teaming or a LAG (vSS or dvPortgroup): the uplink is chosen per flow."""
     r = case.after
     for adapter, members in bound_sets(r):
         for vmk in members:
-            eff, _sw = effective_of(r, vmk)
-            if eff.policy == "iphash":
+            dv = r.dv_portgroup_of(vmk)
+            lags = lags_of(r, vmk)
+            if dv is not None and (lags or dv.teaming.policy == "iphash"):
+                how = ("teams through LAG %s (host NICs %s)" % (", ".join(lags), _names(dv.pnics_of(lags))) if lags
+                       else "uses IP-hash teaming (route based on IP hash)")
+                yield finding("PB-9", case.host, bound_obj(r, vmk, adapter.device),
+                              "%s: %s; port binding needs one fixed NIC per vmk" % (pg_label(r, vmk), how),
+                              _dv_fix(dv))
+            elif dv is None and policy_of(r, vmk) == "iphash":
                 yield finding("PB-9", case.host, bound_obj(r, vmk, adapter.device),
                               "port group %s uses IP-hash teaming (route based on IP hash)" % vmk.portgroup,
                               "give %s teaming.policy: failover_explicit with one active uplink, or move it to a "
                               "vSwitch without IP hash / link aggregation" % vmk.portgroup)
+            elif dv is None and lags:
+                yield finding("PB-9", case.host, bound_obj(r, vmk, adapter.device),
+                              "port group %s teams through LAG %s" % (vmk.portgroup, ", ".join(lags)),
+                              "give %s teaming.active one host NIC (%s) and teaming.unused the others"
+                              % (vmk.portgroup, _names(sorted(r.pnics))))
 
 
 def pb10_dependent_adapter_own_uplink(case: Case) -> Iterator[Finding]:
@@ -1620,6 +1701,10 @@ def mv6_no_iphash_or_lag(case: Case) -> Iterator[Finding]:
     for vmk in _by_number(r.vmks.values()):
         if "vmotion" not in tags(vmk):
             continue
+        dv = r.dv_portgroup_of(vmk)
+        if dv is not None:
+            yield from _mv6_distributed(case, vmk, dv)
+            continue
         obj, pg, eff = _member(r, vmk)
         if pg is None:
             continue
@@ -1634,6 +1719,20 @@ def mv6_no_iphash_or_lag(case: Case) -> Iterator[Finding]:
             yield finding("MV-6", case.host, obj,
                           "vMotion vmk %s on %s teams through LAG %s" % (vmk.device, pg.name, _names(lags)),
                           "use host NICs %s in uplinks / teaming.active, not a LAG" % _names(sorted(pnics)))
+
+
+def _mv6_distributed(case: Case, vmk: Vmk, dv: DvPortgroup) -> Iterator[Finding]:
+    """MV-6 for a vMotion vmk on a distributed port group (IP hash, or a LAG in its order)."""
+    lags = lags_of(case.after, vmk)
+    obj = "%s [%s]" % (vmk_obj(vmk), dvpg_obj(dv))
+    fix = ("in vCenter, give dvPortgroup %s one active uplink and one standby uplink (no LAG, no IP hash), or put "
+           "the vMotion vmks on standard port groups (vmotion_multinic)" % dv.name)
+    if lags:
+        yield finding("MV-6", case.host, obj, "vMotion vmk %s on dvPortgroup %s (%s) teams through LAG %s"
+                      % (vmk.device, dv.name, dv.dvs, _names(lags)), fix)
+    elif dv.teaming.policy == "iphash":
+        yield finding("MV-6", case.host, obj, "vMotion vmk %s on dvPortgroup %s (%s) teams by IP hash"
+                      % (vmk.device, dv.name, dv.dvs), fix)
 
 
 def _new_vmotion_members(case: Case) -> List[Vmk]:

@@ -17,6 +17,7 @@ from typing import Any, FrozenSet, Iterable, Optional, Tuple
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Binding,
     Desired,
+    DvPortgroup,
     Flags,
     Host,
     Ip,
@@ -104,6 +105,29 @@ def with_vmk(host: Host, device: str, portgroup: str, address: Optional[str] = N
     pg = host.portgroups[portgroup]
     ip = Ip(address=address, netmask=netmask) if address else Ip(dhcp=True)
     vmk = Vmk(device, portgroup, pg.vswitch, ip, mtu=mtu, netstack=netstack, services=frozenset(services))
+    return dataclasses.replace(host, vmks=dict(host.vmks, **{device: vmk}))
+
+
+DV_UPLINKS = {"dvUplink1": ("vmnic2",), "dvUplink2": ("vmnic3",), "lag1": ("vmnic4", "vmnic5")}
+
+
+def with_dv_portgroup(host: Host, key: str, name: str, active: Tuple[str, ...] = ("dvUplink1",),
+                      standby: Tuple[str, ...] = (), policy: str = "failover_explicit", vlan: int = 20,
+                      dvs: str = "dvs-prod", lags: Tuple[str, ...] = ("lag1",), uplinks: Optional[dict] = None) -> Host:
+    """``host`` plus a dvPortgroup of ``dvs`` (dvUplink1 -> vmnic2, dvUplink2 -> vmnic3, lag1 -> vmnic4+5)."""
+    team = Teaming(policy=policy, active=tuple(active), standby=tuple(standby), failback=True, notify_switches=True,
+                   failure_detection="link_status")
+    dv = DvPortgroup(key, name, dvs, vlan, team, tuple(lags), dict(uplinks if uplinks is not None else DV_UPLINKS))
+    return dataclasses.replace(host, dv_portgroups=dict(host.dv_portgroups, **{key: dv}))
+
+
+def with_dv_vmk(host: Host, device: str, key: str, address: Optional[str] = None, netmask: str = "255.255.255.0",
+                services: Iterable[str] = (), **dv_args: Any) -> Host:
+    """``host`` plus a vmk on dvPortgroup ``key`` (created with ``dv_args`` when missing)."""
+    if key not in host.dv_portgroups:
+        host = with_dv_portgroup(host, key, dv_args.pop("name", "dv-" + key), **dv_args)
+    ip = Ip(address=address, netmask=netmask) if address else Ip(dhcp=True)
+    vmk = Vmk(device, "", "", ip, services=frozenset(services), dv_portgroup=key)
     return dataclasses.replace(host, vmks=dict(host.vmks, **{device: vmk}))
 
 

@@ -51,6 +51,18 @@ def _varied() -> Host:
     return b.with_portgroup(host, "Orphan", "vSwitch1", vlan=7, vm_ports=3)
 
 
+def _distributed() -> Host:
+    """Two vmks on one LACP dvPortgroup, one on an iSCSI dvPortgroup, one on an unread distributed port."""
+    host = b.with_dv_vmk(b.storage_host(), "vmk5", "dvportgroup-10", "10.10.20.50", name="dvpg-prod-lacp",
+                         active=("lag1",), policy="srcid", vlan=50)
+    host = b.with_dv_vmk(host, "vmk6", "dvportgroup-10", "10.10.20.51")
+    host = b.with_dv_vmk(host, "vmk7", "dvportgroup-11", "10.10.20.52", name="dv-iSCSI-A", policy="loadbased",
+                         standby=("dvUplink2",))
+    vmks = dict(host.vmks, vmk8=Vmk("vmk8", "", "", Ip(address="10.10.20.53", netmask="255.255.255.0"),
+                                    dv_portgroup="dvportgroup-99"))
+    return b.with_dv_portgroup(dataclasses.replace(host, vmks=vmks), "dvportgroup-12", "no-vmk-here")
+
+
 HOSTS: Dict[str, Callable[[], Host]] = {
     "demo": b.demo_host,
     "storage": b.storage_host,
@@ -60,6 +72,7 @@ HOSTS: Dict[str, Callable[[], Host]] = {
     "varied": _varied,
     "iscsi": b.iscsi_host,
     "iscsi-bare": b.bare_iscsi_host,
+    "distributed": _distributed,
 }
 
 
@@ -133,6 +146,28 @@ def test_doc_to_desired_takes_vswitch_and_teaming_from_the_portgroup_entry():
 def test_doc_to_desired_skips_distributed_port_vmks():
     desired = d.doc_to_desired(H, host_to_doc(_varied()))
     assert [s.device for s in desired.vmks] == ["vmk0", "vmk1", "vmk2", "vmk3", "vmk8", "vmk10"]
+
+
+def test_distributed_vmks_show_their_dvportgroup_and_stay_observed_only():
+    doc = host_to_doc(_distributed())
+    entries = {v["device"]: v for v in doc["vmknics"]}
+    assert (entries["vmk5"]["portgroup"], entries["vmk5"]["vswitch"], entries["vmk5"]["dv_portgroup"]) == (
+        "dvpg-prod-lacp", "dvs-prod", "dvportgroup-10")
+    assert entries["vmk6"]["portgroup"] == "dvpg-prod-lacp"  # a dvPortgroup carries many vmks
+    assert (entries["vmk8"]["portgroup"], entries["vmk8"]["vswitch"]) == ("", "")  # switch not read
+    assert "dv_portgroup" not in entries["vmk1"]
+    assert [p["key"] for p in doc["dv_portgroups"]] == ["dvportgroup-11", "dvportgroup-10"]  # by switch, name
+    lacp = doc["dv_portgroups"][1]
+    assert lacp == {"key": "dvportgroup-10", "name": "dvpg-prod-lacp", "dvs": "dvs-prod", "vlan": 50,
+                    "teaming": {"policy": "srcid", "active": ["lag1"], "standby": [], "failback": True,
+                                "notify_switches": True, "failure_detection": "link_status"},
+                    "lags": ["lag1"], "uplinks": {"dvUplink1": ["vmnic2"], "dvUplink2": ["vmnic3"], "lag1": ["vmnic4", "vmnic5"]}}
+    back = d.doc_to_host(H, doc)
+    assert back.vmks["vmk5"] == _distributed().vmks["vmk5"] and back.vmks["vmk5"].portgroup == ""
+    assert back.dv_portgroups["dvportgroup-10"] == _distributed().dv_portgroups["dvportgroup-10"]
+    assert "dvportgroup-12" not in back.dv_portgroups  # the document shows only dvPortgroups a vmk is on
+    assert [s.device for s in d.doc_to_desired(H, doc).vmks] == ["vmk0", "vmk1"]
+    assert "dv_portgroups" not in host_to_doc(b.storage_host())
 
 
 def test_empty_and_missing_sections_are_an_empty_plan():
@@ -264,3 +299,29 @@ def test_observed_documents_order_is_irrelevant_but_keys_are_complete():
     partial = {"vmknics": [{"portgroup": "iSCSI-A"}]}
     with pytest.raises(ArgumentError, match=r"gathered\.esx01\.lab\.local\.vmknics\[0\]\.device: required"):
         d.doc_to_host(H, partial)
+
+
+def _dv_gathered() -> Dict[str, Any]:
+    return host_to_doc(_distributed())
+
+
+DV_ERRORS = [
+    (_set("vmknics[2].portgroup", "other"), G + ".vmknics[2].portgroup", "'dvpg-prod-lacp' in %s.dv_portgroups" % G),
+    (_set("vmknics[2].vswitch", "vSwitch1"), G + ".vmknics[2].vswitch", "'dvs-prod'"),
+    (_set("vmknics[5].portgroup", "guess"), G + ".vmknics[5].portgroup", "not in %s.dv_portgroups" % G),
+    (_set("dv_portgroups[0].lags", ...), G + ".dv_portgroups[0].lags", "required"),
+    (_set("dv_portgroups[0].vlan", 5000), G + ".dv_portgroups[0].vlan", "between 0 and 4095"),
+    (_set("dv_portgroups[0].teaming.policy", "lacp"), G + ".dv_portgroups[0].teaming.policy", "must be one of"),
+    (_set("dv_portgroups[0].uplinks", ["vmnic2"]), G + ".dv_portgroups[0].uplinks", "must map each uplink"),
+    (_set("dv_portgroups[0].uplinks.lag1", "vmnic4"), G + ".dv_portgroups[0].uplinks.lag1", "list of names"),
+    (_set("dv_portgroups[1].key", "dvportgroup-11"), G + ".dv_portgroups[1].key", "also"),
+    (_set("dv_portgroups", {}), G + ".dv_portgroups", "must be a list"),
+]
+
+
+@pytest.mark.parametrize("mutate, path, text", DV_ERRORS, ids=[e[1].replace(G, "") + ":" + e[2] for e in DV_ERRORS])
+def test_distributed_shape_errors_name_the_path(mutate, path, text):
+    doc = mutate(_dv_gathered())
+    with pytest.raises(ArgumentError) as err:
+        d.doc_to_host(H, doc)
+    assert err.value.field == path and text in str(err.value), str(err.value)

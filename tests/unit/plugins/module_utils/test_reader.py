@@ -83,9 +83,14 @@ def test_filter_spec_traverses_from_the_root_folder():
     spec = _reader.filter_spec(vim.Folder("group-d1"))
     obj = spec.objectSet[0]
     assert obj.obj._moId == "group-d1" and obj.skip
-    assert {s.name for s in obj.selectSet} == {"folder", "datacenter", "compute"}
+    assert {s.name for s in obj.selectSet} == {"folder", "datacenter", "datacenterNetwork", "compute"}
+    network = next(s for s in obj.selectSet if s.name == "datacenterNetwork")
+    assert (network.type, network.path, [s.name for s in network.selectSet]) == (vim.Datacenter, "networkFolder", ["folder"])
     paths = {p.type: list(p.pathSet) for p in spec.propSet}
     assert paths[vim.ClusterComputeResource] == ["name", "host"]
+    assert paths[vim.DistributedVirtualSwitch] == ["name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig"]
+    assert paths[vim.dvs.VmwareDistributedVirtualSwitch] == ["config.lacpGroupConfig"]
+    assert "config.defaultPortConfig" in paths[vim.dvs.DistributedVirtualPortgroup]
     assert "config.network" in paths[vim.HostSystem] and "config.storageDevice" not in paths[vim.HostSystem]
     assert "config.storageDevice" in {p for ps in _reader.filter_spec(vim.Folder("r"), storage=True).propSet
                                       for p in ps.pathSet}
@@ -257,3 +262,92 @@ def test_read_back_of_bindings_still_fails_closed():
     raw = dataclasses.replace(_reader.raw_from_api("esx01", vim.HostSystem("ha-host"), props), iscsi_manager=manager)
     with pytest.raises(StateReadError, match="QueryBoundVnics failed"):
         _reader.read_bindings(None, raw)
+
+
+# --------------------------------------------------------------------------- distributed switches
+
+def _dv_objects():
+    """dvs-1 (dvs-prod, lag1) with an uplink portgroup and three dvPortgroups; dvs-2 another switch."""
+    other = dict(fx.dv_switch(), name="dvs-other", uuid="11 22-33 44")
+    return [
+        fx.object_content(vim.dvs.VmwareDistributedVirtualSwitch("dvs-1"), fx.dv_switch()),
+        fx.object_content(vim.dvs.VmwareDistributedVirtualSwitch("dvs-2"), other),
+        fx.object_content(vim.dvs.DistributedVirtualPortgroup("dvportgroup-9"),
+                          fx.dv_portgroup("dvportgroup-9", "dvs-prod-DVUplinks", uplink=True)),
+        fx.object_content(vim.dvs.DistributedVirtualPortgroup("dvportgroup-10"),
+                          fx.dv_portgroup("dvportgroup-10", "dvpg-prod-lacp", 50, fx.dv_teaming(active=["lag1"]))),
+        fx.object_content(vim.dvs.DistributedVirtualPortgroup("dvportgroup-11"),
+                          fx.dv_portgroup("dvportgroup-11", "dv-iSCSI", 30, fx.dv_teaming(
+                              active=["dvUplink1"], standby=["dvUplink2"]))),
+        fx.object_content(vim.dvs.DistributedVirtualPortgroup("dvportgroup-12"),
+                          fx.dv_portgroup("dvportgroup-12", "dv-trunk", vim.dvs.VmwareDistributedVirtualSwitch.TrunkVlanSpec(
+                              inherited=False))),
+        fx.object_content(vim.dvs.DistributedVirtualPortgroup("dvportgroup-20"),
+                          fx.dv_portgroup("dvportgroup-20", "elsewhere", 5, switch="dvs-2")),
+    ]
+
+
+def _dv_host_props(name="esx01.lab.local"):
+    props = _host_props(name)
+    net = props["config.network"]
+    net.proxySwitch = [fx.proxy_switch({"vmnic4": "lag1-0", "vmnic5": "lag1-1", "vmnic6": "dvUplink1"},
+                                       {"lag1": ["lag1-0", "lag1-1"]})]
+    net.vnic = list(net.vnic) + [fx.dv_vnic("vmk2", "dvportgroup-10")]
+    return props
+
+
+def test_distributed_port_groups_come_in_the_same_round_trip():
+    objects = [fx.object_content(vim.HostSystem("host-1"), _dv_host_props())] + _dv_objects()
+    pc = FakeCollector(objects)
+    content = SimpleNamespace(about=SimpleNamespace(apiType="VirtualCenter"), propertyCollector=pc,
+                              rootFolder=vim.Folder("group-d1"))
+    obs = _reader.read(Session(si=None, content=content, endpoint="vc:443"), _reader.Selection(esxi_hostname="esx01.lab.local"))
+    assert pc.calls == ["RetrievePropertiesEx"]
+    h = obs.hosts["esx01.lab.local"]
+    assert sorted(h.dv_portgroups) == ["dvportgroup-10", "dvportgroup-11", "dvportgroup-12"]  # no uplink pg, no other switch
+    lacp = h.dv_portgroups["dvportgroup-10"]
+    assert (lacp.name, lacp.dvs, lacp.vlan, lacp.lags) == ("dvpg-prod-lacp", "dvs-prod", 50, ("lag1",))
+    assert lacp.teaming.active == ("lag1",) and lacp.teaming.standby == ()
+    assert lacp.teaming.policy == "srcid" and lacp.teaming.failback is True  # inherited from the switch default
+    assert dict(lacp.uplinks) == {"dvUplink1": ("vmnic6",), "dvUplink2": (), "lag1": ("vmnic4", "vmnic5")}
+    iscsi = h.dv_portgroups["dvportgroup-11"]
+    assert (iscsi.vlan, iscsi.teaming.active, iscsi.teaming.standby) == (30, ("dvUplink1",), ("dvUplink2",))
+    trunk = h.dv_portgroups["dvportgroup-12"]
+    assert trunk.vlan == 4095 and trunk.teaming.active == ("dvUplink1", "dvUplink2")  # order inherited
+    vmk2 = h.vmks["vmk2"]
+    assert (vmk2.portgroup, vmk2.vswitch, vmk2.dv_portgroup) == ("", "", "dvportgroup-10")
+    assert h.dv_portgroup_of(vmk2) is lacp and h.dv_portgroup_of(h.vmks["vmk1"]) is None
+    doc = host_to_doc(h)
+    entry = doc["vmknics"][2]
+    assert (entry["portgroup"], entry["vswitch"], entry["dv_portgroup"]) == ("dvpg-prod-lacp", "dvs-prod", "dvportgroup-10")
+    assert [p["key"] for p in doc["dv_portgroups"]] == ["dvportgroup-10"]  # only the ones a vmk is on
+    assert doc["dv_portgroups"][0]["uplinks"]["lag1"] == ["vmnic4", "vmnic5"]
+
+
+def test_host_that_is_no_member_gets_no_distributed_port_groups():
+    props = _host_props("esx02.lab.local")
+    network = _reader.distributed_from_api({"dvs-1": fx.dv_switch()},
+                                           {"dvportgroup-10": fx.dv_portgroup("dvportgroup-10", "p", 1, fx.dv_teaming(
+                                               active=["lag1"]))})
+    assert _reader.host_from_api("esx02.lab.local", props, None, (), network).dv_portgroups == {}
+
+
+def test_vmk_on_an_unread_distributed_switch_keeps_its_key():
+    """Connected straight to ESXi: the host reports the port, but no switch is read."""
+    props = _dv_host_props()
+    h = _reader.host_from_api("esx01.lab.local", props)
+    assert h.vmks["vmk2"].dv_portgroup == "dvportgroup-10" and h.dv_portgroups == {}
+    entry = host_to_doc(h)["vmknics"][2]
+    assert (entry["portgroup"], entry["vswitch"], entry["dv_portgroup"]) == ("", "", "dvportgroup-10")
+    assert "dv_portgroups" not in host_to_doc(h)
+
+
+def test_dv_teaming_and_vlan_conversion():
+    t = _reader.dv_teaming_from_api(fx.dv_teaming("loadbalance_ip", ["dvUplink1"], ["lag1"], rolling=True))
+    assert (t.policy, t.active, t.standby, t.failback, t.failure_detection) == (
+        "iphash", ("dvUplink1",), ("lag1",), False, "link_status")
+    assert _reader.dv_teaming_from_api(None) == Teaming()
+    assert _reader.dv_teaming_from_api(fx.dv_teaming("loadbalance_loadbased")).policy == "loadbased"
+    pvlan = vim.dvs.VmwareDistributedVirtualSwitch.PvlanSpec(inherited=False, pvlanId=201)
+    assert _reader.dv_vlan_from_api(SimpleNamespace(vlan=pvlan)) == 201
+    assert _reader.dv_vlan_from_api(SimpleNamespace(vlan=None)) == 0

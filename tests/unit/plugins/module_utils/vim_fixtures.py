@@ -125,6 +125,67 @@ def standard_host() -> Dict[str, Any]:
     }
 
 
+VDS = vim.dvs.VmwareDistributedVirtualSwitch
+DVS_UUID = "50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8"
+
+
+def dv_teaming(policy: Optional[str] = None, active: Optional[Sequence[str]] = None, standby: Sequence[str] = (),
+               rolling: Optional[bool] = None) -> Any:
+    """A VmwareUplinkPortTeamingPolicy as vCenter returns it (every leaf an InheritablePolicy)."""
+    return VDS.UplinkPortTeamingPolicy(
+        inherited=False,
+        policy=vim.StringPolicy(inherited=False, value=policy) if policy else None,
+        uplinkPortOrder=VDS.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(active),
+                                                  standbyUplinkPort=list(standby)) if active is not None else None,
+        rollingOrder=vim.BoolPolicy(inherited=False, value=rolling) if rolling is not None else None,
+        notifySwitches=vim.BoolPolicy(inherited=False, value=True),
+        failureCriteria=VDS.FailureCriteria(checkBeacon=vim.BoolPolicy(inherited=False, value=False)))
+
+
+def dv_switch(lags: Sequence[str] = ("lag1",)) -> Dict[str, Any]:
+    """Properties of dvs-prod: dvUplink1/2, LAGs ``lags``, default order active dvUplink1+2, srcid."""
+    default = VDS.VmwarePortConfigPolicy(vlan=VDS.VlanIdSpec(inherited=False, vlanId=0),
+                                         uplinkTeamingPolicy=dv_teaming("loadbalance_srcid", ["dvUplink1", "dvUplink2"],
+                                                                        rolling=False))
+    return {"name": "dvs-prod", "uuid": DVS_UUID,
+            "config.uplinkPortPolicy": vim.DistributedVirtualSwitch.NameArrayUplinkPortPolicy(
+                uplinkPortName=["dvUplink1", "dvUplink2"]),
+            "config.defaultPortConfig": default,
+            "config.lacpGroupConfig": VDS.LacpGroupConfig.Array([
+                VDS.LacpGroupConfig(key="lag-%d" % i, name=n, mode="active", uplinkNum=2) for i, n in enumerate(lags)])}
+
+
+def dv_portgroup(key: str, name: str, vlan: Any = 0, team: Any = None, uplink: bool = False,
+                 switch: str = "dvs-1") -> Dict[str, Any]:
+    """Properties of a dvPortgroup of switch moId ``switch``; ``vlan`` an int or a VlanSpec; ``team`` None inherits."""
+    vlan_spec = VDS.VlanIdSpec(inherited=False, vlanId=vlan) if isinstance(vlan, int) else vlan
+    return {"key": key, "name": name, "config.distributedVirtualSwitch": vim.dvs.VmwareDistributedVirtualSwitch(switch),
+            "config.uplink": uplink,
+            "config.defaultPortConfig": VDS.VmwarePortConfigPolicy(vlan=vlan_spec, uplinkTeamingPolicy=team)}
+
+
+def proxy_switch(pnics: Dict[str, str], lag_ports: Dict[str, Sequence[str]]) -> Any:
+    """This host's HostProxySwitch of dvs-prod: ``pnics`` pnic -> uplink port name (dvUplink1,
+    lag1-0); ``lag_ports`` LAG name -> its port names. Port keys are numbered in name order."""
+    names = sorted(set(pnics.values()) | {"dvUplink1", "dvUplink2"} | {p for ports in lag_ports.values() for p in ports})
+    key = {n: str(100 + i) for i, n in enumerate(names)}
+    backing = vim.dvs.HostMember.PnicBacking(pnicSpec=[
+        vim.dvs.HostMember.PnicSpec(pnicDevice=p, uplinkPortKey=key[n]) for p, n in sorted(pnics.items())])
+    return vim.host.HostProxySwitch(
+        dvsUuid=DVS_UUID, dvsName="dvs-prod", key=DVS_UUID, uplinkPort=[vim.KeyValue(key=key[n], value=n) for n in names],
+        spec=vim.host.HostProxySwitch.Specification(backing=backing),
+        hostLag=[vim.host.HostProxySwitch.HostLagConfig(lagKey="lag-%d" % i, lagName=lag, uplinkPort=[
+            vim.KeyValue(key=key[n], value=n) for n in ports]) for i, (lag, ports) in enumerate(sorted(lag_ports.items()))])
+
+
+def dv_vnic(device: str, portgroup_key: str, address: str = "10.10.20.50") -> Any:
+    """A vmk on a distributed port (``portgroup`` "")."""
+    v = vnic(device, "", address)
+    v.spec.distributedVirtualPort = vim.dvs.PortConnection(switchUuid=DVS_UUID, portgroupKey=portgroup_key,
+                                                           portKey="7", connectionCookie=1007)
+    return v
+
+
 def object_content(obj: Any, props: Dict[str, Any], missing: Sequence[str] = ()) -> Any:
     return vmodl.query.PropertyCollector.ObjectContent(
         obj=obj, propSet=[vmodl.DynamicProperty(name=k, val=v) for k, v in props.items()],

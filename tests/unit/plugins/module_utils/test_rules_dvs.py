@@ -1,0 +1,135 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""PB-1, PB-2, PB-9 and MV-6 on vmks on distributed port groups: the teaming is read from the
+dvPortgroup (uplink / LAG names mapped to this host's pnics through the proxy switch)."""
+
+from __future__ import annotations
+
+from typing import Any, List
+
+import pytest
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    BindingSpec,
+    Finding,
+    Host,
+    IscsiSpec,
+    Teaming,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
+from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
+
+KEY = "dvportgroup-10"
+OBJ = "dvportgroup:dvs-prod/dvpg [vmk3 -> hba:vmhba64]"
+
+
+def bind(*devices: str) -> IscsiSpec:
+    return IscsiSpec(bindings=tuple(BindingSpec(vmk=d) for d in devices))
+
+
+def dv_bound(**dv_args: Any) -> Host:
+    """bare_iscsi_host + vmk3 (10.10.20.77) on dvPortgroup "dvpg" of dvs-prod with ``dv_args``."""
+    return b.with_dv_vmk(b.bare_iscsi_host(), "vmk3", KEY, "10.10.20.77", name="dvpg", **dv_args)
+
+
+def findings(host: Host, *specs: Any, **flags: bool) -> List[Finding]:
+    d = b.desired(*specs, host=host.name, **flags)
+    return v.validate([v.Case(host, d, plan_host(host, d))])
+
+
+def of(rule: str, found: List[Finding]) -> List[Finding]:
+    return [f for f in found if f.rule == rule]
+
+
+FIRES = [
+    ("PB-9", dict(active=("lag1",), policy="srcid")),
+    ("PB-9", dict(active=("dvUplink1",), standby=("lag1",))),
+    ("PB-9", dict(active=("dvUplink1",), policy="iphash")),
+    ("PB-1", dict(active=("dvUplink1", "dvUplink2"))),
+    ("PB-1", dict(active=("dvUplink1",), uplinks={"dvUplink1": (), "dvUplink2": ("vmnic3",)})),  # no pnic behind it
+    ("PB-2", dict(active=("dvUplink1",), standby=("dvUplink2",))),
+]
+
+
+@pytest.mark.parametrize("rule, dv_args", FIRES, ids=["%s-%d" % (r, i) for i, (r, _a) in enumerate(FIRES)])
+def test_rule_fires_on_a_bound_dvportgroup_vmk(rule, dv_args):
+    hits = of(rule, findings(dv_bound(**dv_args), bind("vmk3")))
+    assert len(hits) == 1, [f.render() for f in findings(dv_bound(**dv_args), bind("vmk3"))]
+    (f,) = hits
+    assert (f.severity, f.host, f.object) == ("error", b.H, OBJ)
+    assert "dvPortgroup dvpg (dvs-prod)" in f.change and "vCenter" in f.change
+
+
+@pytest.mark.parametrize("rule", ["PB-1", "PB-2", "PB-9"])
+def test_rule_passes_on_one_active_dv_uplink(rule):
+    found = findings(dv_bound(active=("dvUplink1",)), bind("vmk3"))
+    assert of(rule, found) == []
+    assert [f.rule for f in found if f.is_error] == []  # the vmk can be bound
+
+
+def test_pb9_names_the_lag_and_the_dvportgroup_and_pb1_leaves_it_to_pb9():
+    found = findings(dv_bound(active=("lag1",), policy="srcid"), bind("vmk3"))
+    (f,) = of("PB-9", found)
+    assert "dvPortgroup dvpg on dvs-prod" in f.found and "LAG lag1" in f.found and "vmnic4, vmnic5" in f.found
+    assert "lag1" in f.change or "LAG unused" in f.change
+    assert of("PB-1", found) == []  # the more specific rule reports an active LAG
+
+
+def test_pb9_ip_hash_on_a_dvportgroup_asks_for_explicit_failover():
+    (f,) = of("PB-9", findings(dv_bound(active=("dvUplink1",), policy="iphash"), bind("vmk3")))
+    assert "IP-hash" in f.found and "failover_explicit" in f.change
+
+
+def test_pb1_refuses_a_dvportgroup_that_was_not_read():
+    host = b.with_dv_vmk(b.bare_iscsi_host(), "vmk3", KEY, "10.10.20.77")
+    host = Host(**{**host.__dict__, "dv_portgroups": {}})
+    (f,) = of("PB-1", findings(host, bind("vmk3")))
+    assert "could not be read" in f.found and "vCenter" in f.change and f.object == "vmk:vmk3 [vmk3 -> hba:vmhba64]"
+
+
+def test_pb9_refuses_a_lag_name_in_a_standard_port_group_order():
+    host = b.with_vmk(b.bare_iscsi_host(), "vmk3", "Lagged", "10.10.20.77", override=Teaming(active=("lag1",), standby=()))
+    (f,) = of("PB-9", findings(host, bind("vmk3")))
+    assert "LAG lag1" in f.found and f.object == "portgroup:vSwitch1/Lagged [vmk3 -> hba:vmhba64]"
+
+
+def test_pb9_passes_a_standard_pinned_vmk():
+    assert of("PB-9", findings(b.bare_iscsi_host(), bind("vmk1", "vmk2"))) == []
+
+
+def test_pb4_and_pb5_see_the_pnic_behind_a_dv_uplink():
+    host = b.with_dv_vmk(dv_bound(active=("dvUplink1",)), "vmk4", "dvportgroup-11", "10.10.20.78", name="dvpg-b",
+                         active=("dvUplink1",))
+    found = findings(host, bind("vmk3", "vmk4"))
+    (f,) = of("PB-5", found)
+    assert "vmk3, vmk4 all use active uplink vmnic2" in f.found
+
+
+# --- MV-6 ----------------------------------------------------------------------------------------
+
+
+def vmotion_dv(**dv_args: Any) -> Host:
+    return b.with_dv_vmk(b.demo_host(), "vmk5", KEY, "10.20.0.10", services=("vmotion",), name="dv-vmotion", **dv_args)
+
+
+@pytest.mark.parametrize("dv_args, text", [
+    (dict(active=("lag1",), policy="srcid"), "teams through LAG [lag1]"),
+    (dict(active=("dvUplink1",), standby=("lag1",)), "teams through LAG [lag1]"),
+    (dict(active=("dvUplink1", "dvUplink2"), policy="iphash"), "teams by IP hash"),
+], ids=["active-lag", "standby-lag", "iphash"])
+def test_mv6_fires_for_a_vmotion_vmk_on_a_lag_or_iphash_dvportgroup(dv_args, text):
+    (f,) = of("MV-6", findings(vmotion_dv(**dv_args)))
+    assert f.object == "vmk:vmk5 [dvportgroup:dvs-prod/dv-vmotion]" and text in f.found and f.severity == "error"
+    assert "dvPortgroup dv-vmotion" in f.change
+
+
+def test_mv6_passes_a_vmotion_vmk_on_an_active_standby_dvportgroup():
+    assert of("MV-6", findings(vmotion_dv(active=("dvUplink1",), standby=("dvUplink2",), policy="failover_explicit"))) == []
+
+
+def test_mv6_ignores_a_lag_dvportgroup_without_vmotion():
+    host = b.with_dv_vmk(b.demo_host(), "vmk5", KEY, "10.20.0.10", name="dv-data", active=("lag1",))
+    assert of("MV-6", findings(host)) == []
