@@ -158,10 +158,15 @@ def ip_config(ip: Ip) -> Any:
     return vim.host.IpConfig(dhcp=False, ipAddress=ip.address, subnetMask=ip.netmask)
 
 
-def vmk_add(after: Vmk) -> Any:
+def vmk_add(after: Vmk, port: Optional[Tuple[str, str]] = None) -> Any:
+    """A new vmk on its standard port group, or (``port`` = (switch uuid, dvPortgroup key)) on a
+    port of a dvPortgroup: ``portgroup`` is then empty, as the API wants it."""
     spec = vim.host.VirtualNic.Specification(
         ip=ip_config(after.ip), mtu=after.mtu,
         netStackInstanceKey=NETSTACK_TO_API.get(after.netstack, after.netstack))
+    if port is not None:
+        spec.distributedVirtualPort = vim.dvs.PortConnection(switchUuid=port[0], portgroupKey=port[1])
+        return vim.host.VirtualNic.Config(changeOperation="add", device=after.device, portgroup="", spec=spec)
     return vim.host.VirtualNic.Config(changeOperation="add", device=after.device, portgroup=after.portgroup, spec=spec)
 
 
@@ -209,9 +214,23 @@ def _add_portgroup(cfg: Any, a: Action, observed: Host, after: Host, raw: RawHos
     cfg.portgroup.append(vim.host.PortGroup.Config(changeOperation=a.op, spec=spec))
 
 
-def _add_vmk(cfg: Any, batch: HostBatch, a: Action, observed: Host, after: Host) -> None:
+def _dv_port(after: Host, vmk: Vmk, keys: Mapping[str, str]) -> Optional[Tuple[str, str]]:
+    """(switch uuid, real dvPortgroup key) of a vmk on a distributed port, None on a standard one."""
+    dv = after.dv_portgroup_of(vmk)
+    if dv is None:
+        return None
+    switch = after.dv_switches.get(dv.dvs)
+    if switch is None or not switch.uuid:
+        raise ApplyError("%s: distributed switch %s of %s was not read; nothing was changed on this host"
+                         % (after.name, dv.dvs, vmk.device), host=after.name)
+    return switch.uuid, keys.get(dv.key, dv.key)
+
+
+def _add_vmk(cfg: Any, batch: HostBatch, a: Action, observed: Host, after: Host,
+             keys: Mapping[str, str]) -> None:
     if a.op == "add":
-        cfg.vnic.append(vmk_add(after.vmks[a.name]))
+        vmk = after.vmks[a.name]
+        cfg.vnic.append(vmk_add(vmk, _dv_port(after, vmk, keys)))
         batch.added.append(a.name)
     elif a.op == "edit":
         cfg.vnic.append(vmk_edit(after.vmks[a.name], observed.vmks[a.name]))
@@ -225,8 +244,11 @@ def parse_service(name: str) -> Tuple[str, str]:
     return device, nic_type
 
 
-def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: RawHost) -> HostBatch:
-    """Pure: the one HostNetworkConfig (None when nothing network-level changes) and service calls."""
+def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: RawHost,
+                keys: Optional[Mapping[str, str]] = None) -> HostBatch:
+    """Pure: the one HostNetworkConfig (None when nothing network-level changes) and service calls.
+    ``keys``: planned -> real keys of the dvPortgroups written this run (new vmks attach to them);
+    dvPortgroup actions themselves are switch-wide (``_dvs_apply``) and not part of the batch."""
     batch = HostBatch(host=observed.name)
     cfg = vim.host.NetworkConfig()
     for a in actions:
@@ -235,7 +257,7 @@ def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: Raw
         elif a.kind == "portgroup":
             _add_portgroup(cfg, a, observed, after, raw)
         elif a.kind == "vmk":
-            _add_vmk(cfg, batch, a, observed, after)
+            _add_vmk(cfg, batch, a, observed, after, keys or {})
         elif a.kind == "service":
             device, nic_type = parse_service(a.name)
             batch.services.append((a.op, device, nic_type))

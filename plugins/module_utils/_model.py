@@ -208,6 +208,31 @@ class DvPortgroup:
 
 
 @dataclass(frozen=True)
+class DvSwitch:
+    """A distributed switch the host is a member of, as the host sees it (observed only).
+
+    ``teaming`` is the switch's default port teaming (what a new dvPortgroup inherits);
+    ``uplinks`` maps every uplink and LAG name of the switch to this host's pnics behind it.
+    """
+
+    name: str
+    uuid: str = ""
+    max_mtu: int = 1500
+    teaming: Teaming = Teaming()
+    lags: Tuple[str, ...] = ()
+    uplinks: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def uplink_names(self) -> Tuple[str, ...]:
+        """The switch's uplink port names (``dvUplink1``...), LAGs excluded, in order."""
+        return tuple(n for n in self.uplinks if n not in self.lags)
+
+
+NEW_DV_KEY = "new:%s/%s"
+"""The key a planned dvPortgroup carries in a prediction until vCenter assigns one."""
+
+
+@dataclass(frozen=True)
 class Ip:
     dhcp: bool = False
     address: Optional[str] = None
@@ -322,6 +347,11 @@ class Host:
     iscsi_known: bool = True  # False: the host's iSCSI state could not be read (rule SF-9)
     iscsi_unread: Tuple[str, ...] = ()  # what of it could not be read, and why (rule SF-9)
     dv_portgroups: Mapping[str, DvPortgroup] = field(default_factory=dict)  # key -> dvPortgroup (observed only)
+    dv_switches: Mapping[str, DvSwitch] = field(default_factory=dict)  # name -> distributed switch it is a member of
+
+    def dv_portgroup_named(self, dvs: str, name: str) -> Optional[DvPortgroup]:
+        """The dvPortgroup ``name`` of distributed switch ``dvs`` (None when the host does not see it)."""
+        return next((pg for pg in self.dv_portgroups.values() if pg.dvs == dvs and pg.name == name), None)
 
     def dv_portgroup_of(self, vmk: "Vmk") -> Optional[DvPortgroup]:
         """The distributed port group vmk ``vmk`` is on (None on a standard port group, or unread)."""
@@ -410,12 +440,25 @@ class IpSpec:
 
 
 @dataclass(frozen=True)
+class DvPortgroupSpec:
+    """A distributed port group one task declares (``vmotion_multinic`` with ``dvswitch``).
+    Switch-wide: every host in scope declares the same one; it is created or edited once."""
+
+    name: str
+    dvs: str
+    vlan: Field[int] = OMIT
+    teaming: TeamingSpec = TeamingSpec()
+
+
+@dataclass(frozen=True)
 class VmkSpec:
     """One vmk and its standard port group. Identity: ``device`` if given, else the
-    port group (a vSS port group carries at most one vmk)."""
+    port group (a vSS port group carries at most one vmk). With ``dvswitch`` set,
+    ``portgroup`` names a dvPortgroup of that distributed switch (``Desired.dv_portgroups``)."""
 
     portgroup: str
     vswitch: Field[str] = OMIT
+    dvswitch: Field[str] = OMIT
     state: str = "present"
     device: Field[str] = OMIT
     vlan: Field[int] = OMIT
@@ -518,6 +561,7 @@ class Desired:
     vmks: Tuple[VmkSpec, ...] = ()
     flags: Flags = Flags()
     iscsi: Tuple[IscsiSpec, ...] = ()
+    dv_portgroups: Tuple[DvPortgroupSpec, ...] = ()
     authoritative: bool = False
     """``host_fabric`` overridden: objects the document does not list are removed (rule SF-6
     guards what must never go that way)."""
@@ -530,7 +574,7 @@ class Desired:
 # Plan and findings (produced by _planner / _validator, consumed by _applier / _module)
 # ---------------------------------------------------------------------------------------
 
-ACTION_KINDS = ("vswitch", "portgroup", "vmk", "service", "adapter", "binding", "send_target", "static_target")
+ACTION_KINDS = ("dv_portgroup", "vswitch", "portgroup", "vmk", "service", "adapter", "binding", "send_target", "static_target")
 ACTION_OPS = ("add", "edit", "remove", "select", "deselect", "rescan")
 
 
@@ -1116,7 +1160,9 @@ def _check_vmk_mtu(params: Mapping[str, Any]) -> None:
 def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
     """``vmotion_multinic`` arguments -> one Desired per host: one VmkSpec (``purpose:
     vmotion``) per uplink, each on its own port group with the mirrored order of
-    ``mirrored_teaming``. On the default netstack each vmk carries exactly the vMotion service;
+    ``mirrored_teaming``. With ``dvswitch`` the port groups are dvPortgroups of that switch
+    (``Desired.dv_portgroups``, the same on every host: order and VLAN live there) and
+    ``uplinks`` names the switch's uplink ports (``dvUplink1``). On the default netstack each vmk carries exactly the vMotion service;
     on the ``vmotion`` netstack nothing is selected (the stack implies it). ``state: absent``
     removes the set's vmks and port groups. ``cluster_mode`` only shapes error messages."""
     del cluster_mode  # addresses are always per host for a set
@@ -1138,20 +1184,30 @@ def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
         raise _arg_error("uplinks", "required with state=present (at least 2 NICs of the vSwitch)")
     names = vmotion_portgroups(params, len(uplinks) if uplinks else None)
     flags = flags_from_args(params)
+    dvs = params.get("dvswitch")
+    if dvs is not None and params.get("vswitch") is not None:
+        raise _arg_error("dvswitch", "give vswitch (standard port groups) or dvswitch (dvPortgroups), not both")
+    switch: Dict[str, Any] = {"dvswitch": dvs} if dvs is not None else {"vswitch": _opt(params.get("vswitch"))}
     if state == "absent":
-        gone = tuple(VmkSpec(portgroup=n, state="absent", purpose="vmotion") for n in names)
+        gone = tuple(VmkSpec(portgroup=n, state="absent", purpose="vmotion", **switch) for n in names)
         return {h: Desired(host=h, vmks=gone, flags=flags) for h in hosts}
     nics = uplinks or ()
     ips = _vmotion_addresses(params.get("ip"), hosts, len(nics))
     services: Field[FrozenSet[str]] = frozenset({VMOTION_SERVICE}) if netstack == "default" else OMIT
+    vlan = _opt(params.get("vlan"))
+    dv_specs: Tuple[DvPortgroupSpec, ...] = ()
+    if dvs is not None:  # the order and the VLAN belong to the (switch-wide) dvPortgroups
+        dv_specs = tuple(DvPortgroupSpec(name=names[i], dvs=dvs, vlan=vlan, teaming=mirrored_teaming(nics, i))
+                         for i in range(len(nics)))
     out: Dict[str, Desired] = {}
     for h in hosts:
         specs = tuple(
-            VmkSpec(portgroup=names[i], vswitch=_opt(params.get("vswitch")), vlan=_opt(params.get("vlan")),
-                    ip=ips[h][i], mtu=_opt(params.get("mtu")), netstack=netstack, services=services,
-                    teaming=mirrored_teaming(nics, i), purpose="vmotion")
+            VmkSpec(portgroup=names[i], vlan=OMIT if dvs is not None else vlan, ip=ips[h][i],
+                    mtu=_opt(params.get("mtu")), netstack=netstack, services=services,
+                    teaming=TeamingSpec() if dvs is not None else mirrored_teaming(nics, i), purpose="vmotion",
+                    **switch)
             for i in range(len(nics)))
-        out[h] = Desired(host=h, vmks=specs, flags=flags)
+        out[h] = Desired(host=h, vmks=specs, flags=flags, dv_portgroups=dv_specs)
     return out
 
 

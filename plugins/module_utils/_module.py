@@ -29,6 +29,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, build_batch
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._dvs_apply import apply_switches
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import build_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
@@ -99,16 +100,19 @@ class _Refused(FabricError):
     """The validator found errors: nothing was written."""
 
 
-def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = ()) -> AnsibleModule:
-    """AnsibleModule with connection + selection + the module's options + the named flags."""
+def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = (),
+                  one_of: Sequence[Tuple[str, ...]] = ()) -> AnsibleModule:
+    """AnsibleModule with connection + selection + the module's options + the named flags;
+    ``one_of``: further groups of options of which exactly one must be given."""
     spec: Dict[str, Any] = dict(CONNECTION_ARGSPEC)
     spec.update(SELECTION_ARGSPEC)
     spec.update(argument_spec)
     spec.update({name: dict(FLAG_ARGSPEC[name]) for name in flags})
+    groups = [("esxi_hostname", "cluster")] + [tuple(g) for g in one_of]
     return AnsibleModule(
         argument_spec=spec,
-        mutually_exclusive=[("esxi_hostname", "cluster")],
-        required_one_of=[("esxi_hostname", "cluster")],
+        mutually_exclusive=groups,
+        required_one_of=groups,
         supports_check_mode=True,
     )
 
@@ -201,7 +205,8 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
         if module.check_mode or dry_run:
             return result_of(module, obs, plans, findings, {}, predicted=True)
         _check_unchanged(s, obs, {h: cases[i] for i, h in enumerate(names)}, plans)
-        devices, adapters = apply_all(plans, obs)
+        devices, adapters, keys = apply_all(plans, obs, s)
+        plans = {h: dataclasses.replace(p, after=rekey_dv(p.after, keys)) for h, p in plans.items()}
         plans = read_back(s, plans, obs, adapters)
     return result_of(module, obs, plans, findings, devices)
 
@@ -250,18 +255,21 @@ def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
         module.warn(_one_line(f))
 
 
-def apply_all(plans: Mapping[str, Plan], obs: Observation) -> Tuple[Dict[str, Dict[str, str]], Dict[str, Dict[str, str]]]:
-    """Apply every changed host in name order.
+def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Optional[Session] = None
+              ) -> Tuple[Dict[str, Dict[str, str]], Dict[str, Dict[str, str]], Dict[str, str]]:
+    """Write the switch-wide dvPortgroups once, then every changed host in name order.
 
-    Returns (host -> {planned vmk: real vmk}, host -> {planned adapter: real adapter}) for the
-    hosts that were written; only hosts with iSCSI calls appear in the second map.
+    Returns (host -> {planned vmk: real vmk}, host -> {planned adapter: real adapter}, planned ->
+    real dvPortgroup key) for what was written; only hosts with iSCSI calls appear in the second map.
     """
     devices: Dict[str, Dict[str, str]] = {}
     adapters: Dict[str, Dict[str, str]] = {}
+    switched: List[str] = []
+    keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, switched)
     for h, plan in plans.items():
         if not plan.changed:
             continue
-        batch = build_batch(plan.actions, obs.hosts[h], plan.after, obs.raw[h])
+        batch = build_batch(plan.actions, obs.hosts[h], plan.after, obs.raw[h], keys)
         pre, post = build_calls(plan.actions, obs.hosts[h], plan.after)
         try:
             mapped: Dict[str, str] = {}
@@ -269,10 +277,21 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation) -> Tuple[Dict[str, Di
             if pre or post:
                 adapters[h] = mapped
         except ApplyError as err:
-            done = sorted(devices)
+            done = switched + sorted(devices)
             note = " (already changed in this run: %s)" % ", ".join(done) if done else ""
             raise ApplyError(err.message + note, **dict(err.details, changed=bool(done) or err.details.get("changed"))) from err
-    return devices, adapters
+    return devices, adapters, keys
+
+
+def rekey_dv(host: Host, keys: Mapping[str, str]) -> Host:
+    """``host`` with the planned keys of new dvPortgroups replaced by the keys vCenter gave them."""
+    moved = {k: v for k, v in keys.items() if k != v}
+    if not moved:
+        return host
+    return dataclasses.replace(
+        host,
+        dv_portgroups={moved.get(k, k): dataclasses.replace(p, key=moved.get(k, k)) for k, p in host.dv_portgroups.items()},
+        vmks={d: dataclasses.replace(v, dv_portgroup=moved.get(v.dv_portgroup, v.dv_portgroup)) for d, v in host.vmks.items()})
 
 
 def read_back(s: Session, plans: Dict[str, Plan], obs: Observation,

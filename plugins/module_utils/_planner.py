@@ -32,8 +32,11 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan impo
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
     OMIT,
+    NEW_DV_KEY,
     Action,
     Desired,
+    DvPortgroup,
+    DvPortgroupSpec,
     Host,
     Ip,
     PortGroup,
@@ -51,6 +54,8 @@ ORDER: Tuple[Tuple[str, str], ...] = (
     ("remove", "send_target"),
     ("remove", "binding"),
     ("remove", "adapter"),
+    ("add", "dv_portgroup"),
+    ("edit", "dv_portgroup"),
     ("add", "vswitch"),
     ("edit", "vswitch"),
     ("add", "portgroup"),
@@ -72,7 +77,8 @@ ORDER: Tuple[Tuple[str, str], ...] = (
     ("rescan", "adapter"),
 )
 """The safe order of action groups (create before use, stop using before delete): iSCSI
-removals (targets, unbind, disable) before any network change, iSCSI additions after it."""
+removals (targets, unbind, disable) before any network change, iSCSI additions after it.
+dvPortgroups (switch-wide, written once through vCenter) come before the hosts' own changes."""
 
 TEAMING_FIELDS = ("policy", "active", "standby", "failback", "notify_switches", "failure_detection")
 DEDICATED_STACKS = {"vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
@@ -107,9 +113,13 @@ def new_vswitch_teaming(uplinks: Tuple[str, ...]) -> Teaming:
 
 
 def match_vmk(host: Host, spec: VmkSpec) -> Optional[Vmk]:
-    """The vmk of ``host`` a spec refers to: by ``device`` if given, else by port group."""
+    """The vmk of ``host`` a spec refers to: by ``device`` if given, else by port group (with
+    ``dvswitch``: the vmk on that switch's dvPortgroup of the name)."""
     if is_set(spec.device):
         return host.vmks.get(spec.device)
+    if is_set(spec.dvswitch):
+        pg = host.dv_portgroup_named(spec.dvswitch, spec.portgroup)
+        return next((v for v in host.vmks.values() if pg is not None and v.dv_portgroup == pg.key), None)
     return host.vmk_on_portgroup(spec.portgroup)
 
 
@@ -178,6 +188,7 @@ class _Draft:
         self.vswitches: Dict[str, VSwitch] = dict(observed.vswitches)
         self.portgroups: Dict[str, PortGroup] = dict(observed.portgroups)
         self.vmks: Dict[str, Vmk] = dict(observed.vmks)
+        self.dv_portgroups: Dict[str, DvPortgroup] = dict(observed.dv_portgroups)
         self.recreated: Set[str] = set()
         self.allocated: Set[str] = set()
 
@@ -225,10 +236,68 @@ class _Draft:
             del self.portgroups[pg_name]
         del self.vswitches[name]
 
+    # -- dvPortgroups (switch-wide; the host's view of them) ------------------------------
+
+    def dv_portgroup(self, spec: DvPortgroupSpec) -> None:
+        """Create a dvPortgroup (inheriting the switch's teaming) or edit its declared fields."""
+        switch = self.observed.dv_switches.get(spec.dvs)
+        if switch is None:
+            raise self.error("dvswitch", "%r is not a distributed switch this host is a member of (member of: %s)"
+                             % (spec.dvs, ", ".join(sorted(self.observed.dv_switches)) or "none"))
+        names = tuple(spec.teaming.active or ()) + tuple(spec.teaming.standby or ()) if is_set(spec.teaming.active) else ()
+        unknown = [n for n in names if n not in switch.uplinks]
+        if unknown:
+            raise self.error("uplinks", "%s not an uplink of %s (uplinks: %s%s)" % (
+                ", ".join(unknown) + (" is" if len(unknown) == 1 else " are"), spec.dvs,
+                ", ".join(switch.uplink_names) or "none", "; LAGs: %s" % ", ".join(switch.lags) if switch.lags else ""))
+        current = self.observed.dv_portgroup_named(spec.dvs, spec.name)
+        if current is None:
+            new = DvPortgroup(key=NEW_DV_KEY % (spec.dvs, spec.name), name=spec.name, dvs=spec.dvs,
+                              vlan=spec.vlan if is_set(spec.vlan) else 0,
+                              teaming=apply_teaming(switch.teaming, spec.teaming), lags=switch.lags,
+                              uplinks=dict(switch.uplinks))
+        else:
+            new = dataclasses.replace(current, vlan=spec.vlan if is_set(spec.vlan) else current.vlan,
+                                      teaming=apply_teaming(current.teaming, spec.teaming))
+        self.dv_portgroups[new.key] = new
+
+    def dv_vmk(self, spec: VmkSpec) -> None:
+        """A vmk on a dvPortgroup of ``spec.dvswitch``: add, edit (ip, mtu, netstack, services)
+        or remove. A vmk never moves between a standard and a distributed switch here."""
+        pg = next((p for p in self.dv_portgroups.values() if p.dvs == spec.dvswitch and p.name == spec.portgroup), None)
+        current = match_vmk(dataclasses.replace(self.observed, vmks=self.vmks, dv_portgroups=self.dv_portgroups), spec)
+        if current is not None and (pg is None or current.dv_portgroup != pg.key):
+            where = "port group %s" % current.portgroup if current.portgroup else "another dvPortgroup"
+            raise self.error("dvswitch", "%s is on %s, not on dvPortgroup %s of %s; this module does not move a vmk "
+                             "between port groups: remove it (state: absent) and add it again"
+                             % (current.device, where, spec.portgroup, spec.dvswitch))
+        if spec.state == "absent":
+            if current is not None:
+                del self.vmks[current.device]  # the dvPortgroup stays: it is switch-wide
+            return
+        if pg is None:
+            raise self.error("portgroup", "dvPortgroup %r does not exist on %s and the task does not declare it"
+                             % (spec.portgroup, spec.dvswitch))
+        if current is None:
+            if not is_set(spec.ip):
+                raise self.error("ip", "required to create a vmk on dvPortgroup %r" % spec.portgroup)
+            device = spec.device if is_set(spec.device) else self.observed.next_vmk_device(
+                frozenset(self.allocated | set(self.vmks)))
+            self.allocated.add(device)
+            netstack = spec.netstack if is_set(spec.netstack) else "default"
+            self.vmks[device] = Vmk(device=device, portgroup="", vswitch="", ip=spec.ip.as_ip(),
+                                    mtu=spec.mtu if is_set(spec.mtu) else NEW_VMK_MTU, netstack=netstack,
+                                    services=_services(spec, netstack, frozenset()), dv_portgroup=pg.key)
+            return
+        self._edit_fields(current, spec, "", "")
+
     # -- vmks and their port groups -------------------------------------------------------
 
     def vmk(self, spec: VmkSpec) -> None:
         """Apply one VmkSpec: its port group first, then the vmk itself."""
+        if is_set(spec.dvswitch):
+            self.dv_vmk(spec)
+            return
         current = match_vmk(self.observed, spec)
         if current is not None and current.device not in self.vmks:
             current = None  # removed earlier in this plan (with its vSwitch)
@@ -284,6 +353,9 @@ class _Draft:
 
     def edit_vmk(self, current: Vmk, spec: VmkSpec, pg: PortGroup) -> None:
         """Declared fields replace; a netstack change recreates only with allow_recreate."""
+        self._edit_fields(current, spec, pg.name, pg.vswitch)
+
+    def _edit_fields(self, current: Vmk, spec: VmkSpec, portgroup: str, vswitch: str) -> None:
         netstack, services = current.netstack, current.services
         if is_set(spec.netstack) and spec.netstack != current.netstack and self.desired.flags.allow_recreate:
             netstack = spec.netstack
@@ -291,7 +363,7 @@ class _Draft:
             if netstack in DEDICATED_STACKS:
                 services = frozenset()  # a recreated vmk on a dedicated stack carries its service implicitly
         self.vmks[current.device] = dataclasses.replace(
-            current, portgroup=pg.name, vswitch=pg.vswitch,
+            current, portgroup=portgroup, vswitch=vswitch,
             ip=spec.ip.as_ip() if is_set(spec.ip) else current.ip,
             mtu=spec.mtu if is_set(spec.mtu) else current.mtu,
             netstack=netstack,
@@ -320,7 +392,7 @@ class _Draft:
                 continue
             self.portgroups[name] = dataclasses.replace(pg, effective=pg.override.merged_over(sw.teaming))
         return dataclasses.replace(self.observed, vswitches=self.vswitches, portgroups=self.portgroups,
-                                   vmks=self.vmks)
+                                   vmks=self.vmks, dv_portgroups=self.dv_portgroups)
 
     def _teaming_moved(self, pg: PortGroup, sw: VSwitch) -> bool:
         """True when the port group is new or its override or its switch's teaming changed."""
@@ -372,9 +444,24 @@ def portgroup_fields(pg: PortGroup) -> Dict[str, Any]:
 
 
 def vmk_fields(vmk: Vmk) -> Dict[str, Any]:
-    """The fields of a vmk a plan may change (services are separate service actions)."""
+    """The fields of a vmk a plan may change (services are separate service actions); a vmk on a
+    distributed port names its dvPortgroup by key instead of a port group and vSwitch."""
+    if vmk.dv_portgroup:
+        return {"dv_portgroup": vmk.dv_portgroup, "ip": vmk.ip, "mtu": vmk.mtu, "netstack": vmk.netstack}
     return {"portgroup": vmk.portgroup, "vswitch": vmk.vswitch, "ip": vmk.ip, "mtu": vmk.mtu,
             "netstack": vmk.netstack}
+
+
+def dv_portgroup_fields(pg: DvPortgroup) -> Dict[str, Any]:
+    """The fields of a dvPortgroup a plan may change (teaming = the effective policy)."""
+    fields: Dict[str, Any] = {"vlan": pg.vlan}
+    fields.update(_teaming_fields(pg.teaming))
+    return fields
+
+
+def dv_action_name(pg: DvPortgroup) -> str:
+    """A dvPortgroup's action name: ``<switch>/<dvPortgroup>`` (unique in a datacenter)."""
+    return "%s/%s" % (pg.dvs, pg.name)
 
 
 def diff_fields(before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> Dict[str, Tuple[Any, Any]]:
@@ -464,13 +551,17 @@ def plan_host(observed: Host, desired: Desired) -> Plan:
     for sw_spec in desired.vswitches:
         if sw_spec.state != "absent":
             draft.vswitch(sw_spec)
+    for dv_spec in desired.dv_portgroups:
+        draft.dv_portgroup(dv_spec)
     for vmk_spec in desired.vmks:
         draft.vmk(vmk_spec)
     for sw_spec in desired.vswitches:
         if sw_spec.state == "absent":
             draft.vswitch(sw_spec)
     after = draft.freeze()
-    actions: List[Action] = []
+    actions: List[Action] = list(_object_actions(
+        observed.name, "dv_portgroup", {dv_action_name(p): p for p in observed.dv_portgroups.values()},
+        {dv_action_name(p): p for p in after.dv_portgroups.values()}, dv_portgroup_fields))
     actions.extend(_object_actions(observed.name, "vswitch", dict(observed.vswitches), dict(after.vswitches),
                                    vswitch_fields))
     actions.extend(_object_actions(observed.name, "portgroup", dict(observed.portgroups), dict(after.portgroups),

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session, guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import NotFoundError, StateReadError
@@ -36,6 +36,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     POLICY_FROM_API,
     Binding,
     DvPortgroup,
+    DvSwitch,
     Host,
     Ip,
     IscsiAdapter,
@@ -72,11 +73,11 @@ HOST_PROPS: Tuple[str, ...] = (
 with it so that every module (not only the iSCSI ones) sees which vmks are bound (SF-3)."""
 STORAGE_PROPS: Tuple[str, ...] = ("config.storageDevice",)
 CLUSTER_PROPS: Tuple[str, ...] = ("name", "host")
-DVS_PROPS: Tuple[str, ...] = ("name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig")
+DVS_PROPS: Tuple[str, ...] = ("name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig", "config.maxMtu")
 VMWARE_DVS_PROPS: Tuple[str, ...] = ("config.lacpGroupConfig",)
 """Only VMware distributed switches have LACP groups (a path a type lacks would fail the read)."""
 DV_PORTGROUP_PROPS: Tuple[str, ...] = ("key", "name", "config.distributedVirtualSwitch", "config.defaultPortConfig",
-                                       "config.uplink")
+                                       "config.uplink", "config.configVersion")
 REQUIRED_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo",
                                    "configManager.networkSystem", "configManager.virtualNicManager")
 _LIST_LIMIT = 20
@@ -114,11 +115,21 @@ class RawHost:
 
 
 @dataclass
+class RawNetwork:
+    """The distributed switches and dvPortgroups of the read, for the switch-wide writes."""
+
+    switches: Dict[str, Any] = field(default_factory=dict)  # switch name -> DistributedVirtualSwitch MoRef
+    uuids: Dict[str, str] = field(default_factory=dict)  # switch name -> uuid
+    portgroups: Dict[str, Tuple[Any, str]] = field(default_factory=dict)  # key -> (dvPortgroup MoRef, configVersion)
+
+
+@dataclass
 class Observation:
     """One consistent read: per selected host (keyed by the name the task used) model + raw."""
 
     hosts: Dict[str, Host]
     raw: Dict[str, RawHost]
+    network: RawNetwork = field(default_factory=RawNetwork)
 
 
 # ---------------------------------------------------------------------------------------
@@ -176,6 +187,7 @@ class _Inventory:
     missing: Dict[str, List[str]] = field(default_factory=dict)  # moId -> missing property paths
     switches: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # DVS moId -> {prop: value}
     dv_portgroups: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # dvPortgroup moId -> {prop: value}
+    network_refs: Dict[str, Any] = field(default_factory=dict)  # DVS / dvPortgroup moId -> MoRef
 
 
 def index(objects: Iterable[Any]) -> _Inventory:
@@ -191,9 +203,23 @@ def index(objects: Iterable[Any]) -> _Inventory:
             inv.missing[oc.obj._moId] = [m.path for m in (oc.missingSet or [])]
         elif isinstance(oc.obj, vim.DistributedVirtualSwitch):
             inv.switches[oc.obj._moId] = props
+            inv.network_refs[oc.obj._moId] = oc.obj
         elif isinstance(oc.obj, vim.dvs.DistributedVirtualPortgroup):
             inv.dv_portgroups[oc.obj._moId] = props
+            inv.network_refs[oc.obj._moId] = oc.obj
     return inv
+
+
+def raw_network(inv: _Inventory) -> RawNetwork:
+    """The MoRefs the switch-wide writes need (``CreateDVPortgroup_Task``, ``ReconfigureDVPortgroup_Task``)."""
+    out = RawNetwork()
+    for moid, props in inv.switches.items():
+        name = props.get("name") or moid
+        out.switches[name] = inv.network_refs[moid]
+        out.uuids[name] = props.get("uuid") or ""
+    for moid, props in inv.dv_portgroups.items():
+        out.portgroups[props.get("key") or moid] = (inv.network_refs[moid], props.get("config.configVersion") or "")
+    return out
 
 
 def read(session: Session, selection: Selection, storage: bool = False) -> Observation:
@@ -211,7 +237,7 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
         unread = iscsi_unread(props, inv.missing.get(moid, []), raw[name])
         bound = read_bindings(session, raw[name], unread)
         hosts[name] = host_from_api(name, props, bound, unread, network)
-    return Observation(hosts=hosts, raw=raw)
+    return Observation(hosts=hosts, raw=raw, network=raw_network(inv))
 
 
 def iscsi_unread(props: Mapping[str, Any], missing: List[str], raw: RawHost) -> List[str]:
@@ -498,6 +524,8 @@ class DvSwitchInfo:
     uplinks: Tuple[str, ...] = ()
     lags: Tuple[str, ...] = ()
     portgroups: Tuple[DvPortgroup, ...] = ()
+    max_mtu: int = 1500
+    teaming: Teaming = Teaming()  # the switch's default port teaming
 
 
 def _inherited_value(policy: Any) -> Any:
@@ -565,7 +593,9 @@ def distributed_from_api(switches: Mapping[str, Mapping[str, Any]],
         lags = tuple(g.name for g in props.get("config.lacpGroupConfig") or [] if g.name)
         uplinks = tuple(getattr(props.get("config.uplinkPortPolicy"), "uplinkPortName", None) or ())
         pgs = tuple(dataclasses.replace(pg, lags=lags) for pg in by_switch.get(moid, []))
-        out[uuid] = DvSwitchInfo(name=props.get("name") or moid, uuid=uuid, uplinks=uplinks, lags=lags, portgroups=pgs)
+        team = dv_teaming_from_api(getattr(props.get("config.defaultPortConfig"), "uplinkTeamingPolicy", None))
+        out[uuid] = DvSwitchInfo(name=props.get("name") or moid, uuid=uuid, uplinks=uplinks, lags=lags, portgroups=pgs,
+                                 max_mtu=props.get("config.maxMtu") or 1500, teaming=team)
     return out
 
 
@@ -590,14 +620,25 @@ def proxy_uplinks(proxy: Any, switch: DvSwitchInfo) -> Dict[str, Tuple[str, ...]
 def dv_portgroups_for_host(net: Any, network: Mapping[str, DvSwitchInfo]) -> Dict[str, DvPortgroup]:
     """key -> DvPortgroup (with this host's pnics) of every distributed switch the host is a member of."""
     out: Dict[str, DvPortgroup] = {}
-    for proxy in getattr(net, "proxySwitch", None) or []:
-        switch = network.get(proxy.dvsUuid)
-        if switch is None:
-            continue
-        uplinks = proxy_uplinks(proxy, switch)
+    for _proxy, switch, uplinks in _memberships(net, network):
         for pg in switch.portgroups:
             out[pg.key] = dataclasses.replace(pg, uplinks=uplinks)
     return out
+
+
+def dv_switches_for_host(net: Any, network: Mapping[str, DvSwitchInfo]) -> Dict[str, DvSwitch]:
+    """name -> DvSwitch (with this host's pnics behind each uplink) of every switch the host is a member of."""
+    return {switch.name: DvSwitch(name=switch.name, uuid=switch.uuid, max_mtu=switch.max_mtu, teaming=switch.teaming,
+                                  lags=switch.lags, uplinks=uplinks)
+            for _proxy, switch, uplinks in _memberships(net, network)}
+
+
+def _memberships(net: Any, network: Mapping[str, DvSwitchInfo]) -> Iterator[Tuple[Any, DvSwitchInfo, Dict[str, Tuple[str, ...]]]]:
+    """(proxy switch, switch, uplink/LAG name -> pnics) of every read switch the host is a member of."""
+    for proxy in getattr(net, "proxySwitch", None) or []:
+        switch = network.get(proxy.dvsUuid)
+        if switch is not None:
+            yield proxy, switch, proxy_uplinks(proxy, switch)
 
 
 # ---------------------------------------------------------------------------------------
@@ -730,7 +771,8 @@ def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[s
         extra.update(iscsi_known=False, iscsi_unread=unread)
     return Host(name=name, version=getattr(product, "version", "") or "", pnics=pnics, vswitches=switches,
                 portgroups=portgroups, vmks=vmks, nic_types=offered, iscsi=iscsi_from_api(props, bound or {}),
-                dv_portgroups=dv_portgroups_for_host(net, network or {}), **extra)
+                dv_portgroups=dv_portgroups_for_host(net, network or {}),
+                dv_switches=dv_switches_for_host(net, network or {}), **extra)
 
 
 def raw_from_api(name: str, ref: Any, props: Mapping[str, Any]) -> RawHost:

@@ -303,15 +303,25 @@ def ts7_inherit_and_value(case: Case) -> Iterator[Finding]:
 
 
 def mtu1_vmk_above_switch(case: Case) -> Iterator[Finding]:
-    """A vmk's MTU in R exceeds its vSwitch's MTU in R."""
+    """A vmk's MTU in R exceeds its vSwitch's MTU in R (a vmk on a dvPortgroup: its distributed
+    switch's maximum MTU)."""
     o, r = case.observed, case.after
     for vmk in r.vmks.values():
+        dv = r.dv_portgroup_of(vmk)
+        dvs = r.dv_switches.get(dv.dvs) if dv is not None else None
         sw = r.vswitches.get(vmk.vswitch)
-        if sw is None or vmk.mtu <= sw.mtu or vmk.mtu > MAX_MTU:
+        limit = dvs.max_mtu if dvs is not None else sw.mtu if sw is not None else None
+        if limit is None or vmk.mtu <= limit or vmk.mtu > MAX_MTU:
             continue  # above 9000 is MTU-3's finding
         before = o.vmks.get(vmk.device)
         if vmk.device in o.management_vmks and before is not None and before.mtu != vmk.mtu:
             continue  # SF-1 refuses any MTU change of a management vmk
+        if dvs is not None:
+            yield finding("MTU-1", case.host, "%s [dvswitch:%s]" % (vmk_obj(vmk), dvs.name),
+                          "vmk mtu %d is above the mtu %d of distributed switch %s" % (vmk.mtu, dvs.max_mtu, dvs.name),
+                          "set mtu: %d (or less) on %s, or raise the MTU of %s in vCenter first"
+                          % (dvs.max_mtu, vmk.device, dvs.name))
+            continue
         yield finding("MTU-1", case.host, "%s [%s]" % (vmk_obj(vmk), sw_obj(sw.name)),
                       "vmk mtu %d is above the mtu %d of %s" % (vmk.mtu, sw.mtu, sw.name),
                       "set mtu: %d (or less) on %s, or set mtu: %d on %s first"
@@ -768,6 +778,17 @@ def _declared_vmks(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None
             allowed[("service", device)].add(ANY)
 
 
+def _declared_dv_portgroups(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+    """A declared dvPortgroup: created whole, or its declared VLAN and teaming fields edited."""
+    for spec in case.desired.dv_portgroups:
+        fields = allowed[("dv_portgroup", "%s/%s" % (spec.dvs, spec.name))]
+        if case.observed.dv_portgroup_named(spec.dvs, spec.name) is None:
+            fields.add(ANY)
+        else:
+            fields.update({"vlan"} if is_set(spec.vlan) else set())
+            fields.update(_declared_teaming(spec.teaming))
+
+
 def _declared_iscsi(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
     """iSCSI writes are declared per adapter: its state, names and options, its bindings (and
     the unbind/rebind of bound vmks that allow_path_disruption asks for), its targets."""
@@ -795,6 +816,7 @@ def sf7_undeclared_write(case: Case) -> Iterator[Finding]:
     allowed: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
     _declared_vswitch(case, allowed)
     _declared_vmks(case, allowed)
+    _declared_dv_portgroups(case, allowed)
     _declared_iscsi(case, allowed)
     for action in case.plan.actions:
         name = action.name.partition(":")[0] if action.kind == "service" else action.name
@@ -1587,12 +1609,31 @@ def _effective(host: Host, pg: PortGroup) -> Teaming:
     return pg.override.merged_over(sw.teaming) if sw is not None else pg.effective
 
 
-def _member(host: Host, vmk: Vmk) -> Tuple[str, Optional[PortGroup], Teaming]:
-    """(object ``vmk:vmkN [portgroup:...]``, its port group in R, the effective teaming)."""
+@dataclass(frozen=True)
+class _Port:
+    """Where a vMotion set member sits: a standard port group or a dvPortgroup, in R."""
+
+    obj: str  # ``vmk:vmkN [portgroup:...]`` / ``vmk:vmkN [dvportgroup:...]``
+    where: str  # ``portgroup:vSwitch1/vMotion-1`` / ``dvportgroup:dvs-prod/vMotion-1``
+    name: str  # the port group's name
+    switch: str  # its vSwitch / distributed switch
+    eff: Teaming  # the effective teaming (NIC names, or the switch's uplink names)
+    ordered: bool  # the port group sets its own failover order
+    nicless: Tuple[str, ...] = ()  # active/standby uplinks of a dvPortgroup with no NIC of this host behind them
+
+
+def _member(host: Host, vmk: Vmk) -> Optional[_Port]:
+    """The port group of a vMotion set member in R (None when it has none the plan knows)."""
+    dv = host.dv_portgroup_of(vmk)
+    if dv is not None:
+        names = tuple(dv.teaming.active or ()) + tuple(dv.teaming.standby or ())
+        return _Port("%s [%s]" % (vmk_obj(vmk), dvpg_obj(dv)), dvpg_obj(dv), dv.name, dv.dvs, dv.teaming, True,
+                     tuple(n for n in names if not dv.uplinks.get(n)))
     pg = host.portgroups.get(vmk.portgroup)
     if pg is None:
-        return vmk_obj(vmk), None, Teaming()
-    return "%s [%s]" % (vmk_obj(vmk), pg_obj(pg)), pg, _effective(host, pg)
+        return None
+    return _Port("%s [%s]" % (vmk_obj(vmk), pg_obj(pg)), pg_obj(pg), pg.name, pg.vswitch, _effective(host, pg),
+                 pg.override.active is not None)
 
 
 def _listing(vmks: Iterable[Vmk]) -> str:
@@ -1600,42 +1641,49 @@ def _listing(vmks: Iterable[Vmk]) -> str:
 
 
 def mv1_one_portgroup_per_vmk(case: Case) -> Iterator[Finding]:
-    """Two members of a vMotion set are attached to the same port group in R."""
+    """Two members of a vMotion set are attached to the same port group (or dvPortgroup) in R."""
     r = case.after
     for stack, members in sorted(vmotion_sets(r).items()):
-        by_pg: Dict[str, List[Vmk]] = defaultdict(list)
+        by_pg: Dict[Tuple[str, str], List[Vmk]] = defaultdict(list)
         for vmk in members:
-            if vmk.portgroup:
-                by_pg[vmk.portgroup].append(vmk)
-        for name, vmks in sorted(by_pg.items()):
+            if vmk.portgroup or vmk.dv_portgroup:
+                by_pg[("dv", vmk.dv_portgroup) if vmk.dv_portgroup else ("", vmk.portgroup)].append(vmk)
+        for (_kind, name), vmks in sorted(by_pg.items()):
             if len(vmks) < 2:
                 continue
-            pg = r.portgroups.get(name)
-            yield finding("MV-1", case.host, pg_obj(pg) if pg else "portgroup:?/%s" % name,
-                          "vMotion vmks %s (netstack %s) share port group %s" % (_listing(vmks), stack, name),
+            port = _member(r, vmks[0])
+            shown = port.name if port is not None else name
+            yield finding("MV-1", case.host, port.where if port is not None else "portgroup:?/%s" % name,
+                          "vMotion vmks %s (netstack %s) share port group %s" % (_listing(vmks), stack, shown),
                           "give each vMotion vmk its own port group (vmotion_multinic creates one per uplink: "
                           "portgroups or portgroup_prefix)")
 
 
 def mv2_one_active_some_standby(case: Case) -> Iterator[Finding]:
-    """A vMotion set member's port group lacks an override with one active and at least one standby uplink."""
+    """A vMotion set member's port group lacks an order with one active and at least one standby
+    uplink (on a dvPortgroup: uplinks with a NIC of this host behind them)."""
     r = case.after
     for _stack, members in sorted(vmotion_sets(r).items()):
         for vmk in members:
-            obj, pg, eff = _member(r, vmk)
-            if pg is None:
+            port = _member(r, vmk)
+            if port is None:
                 continue
-            active, standby = tuple(eff.active or ()), tuple(eff.standby or ())
-            if pg.override.active is None:
+            active, standby = tuple(port.eff.active or ()), tuple(port.eff.standby or ())
+            if not port.ordered:
                 found = "%s has no failover-order override (inherits active %s standby %s from %s)" % (
-                    pg.name, _names(active), _names(standby), pg.vswitch)
+                    port.name, _names(active), _names(standby), port.switch)
             elif len(active) != 1 or not standby:
-                found = "%s overrides active=%s standby=%s" % (pg.name, _names(active), _names(standby))
+                found = "%s overrides active=%s standby=%s" % (port.name, _names(active), _names(standby))
+            elif port.nicless:
+                found = "%s orders active=%s standby=%s, but %s has no NIC of this host behind it" % (
+                    port.name, _names(active), _names(standby), _names(port.nicless))
             else:
                 continue
-            yield finding("MV-2", case.host, obj, found,
-                          "set teaming.active to one NIC and teaming.standby to another on %s (vmotion_multinic "
-                          "derives active/standby from uplinks)" % pg.name)
+            fix = ("connect a NIC of this host to %s on %s, or list uplinks that have one" % (_names(port.nicless), port.switch)
+                   if port.nicless and len(active) == 1 and standby else
+                   "set teaming.active to one NIC and teaming.standby to another on %s (vmotion_multinic "
+                   "derives active/standby from uplinks)" % port.name)
+            yield finding("MV-2", case.host, port.obj, found, fix)
 
 
 def mv3_distinct_active_uplinks(case: Case) -> Iterator[Finding]:
@@ -1644,34 +1692,33 @@ def mv3_distinct_active_uplinks(case: Case) -> Iterator[Finding]:
     for _stack, members in sorted(vmotion_sets(r).items()):
         first: Dict[str, Vmk] = {}
         for vmk in members:
-            obj, pg, eff = _member(r, vmk)
-            if pg is None:
+            port = _member(r, vmk)
+            if port is None:
                 continue
-            for nic in eff.active or ():
+            for nic in port.eff.active or ():
                 if nic not in first:
                     first[nic] = vmk
                     continue
-                yield finding("MV-3", case.host, obj,
+                yield finding("MV-3", case.host, port.obj,
                               "%s and %s are both active on %s" % (first[nic].device, vmk.device, nic),
                               "give %s (port group %s) an active NIC that no other vMotion vmk uses: list distinct "
-                              "NICs in uplinks, or set teaming.active" % (vmk.device, pg.name))
+                              "NICs in uplinks, or set teaming.active" % (vmk.device, port.name))
 
 
 def mv4_mirrored_standby(case: Case) -> Iterator[Finding]:
     """A vMotion set member's standby list holds no active uplink of another member (not a flipped mirror)."""
     r = case.after
     for _stack, members in sorted(vmotion_sets(r).items()):
-        teams_of = {v.device: _member(r, v) for v in members}
+        ports = {v.device: _member(r, v) for v in members}
         for vmk in members:
-            obj, pg, eff = teams_of[vmk.device]
-            if pg is None or not eff.standby:
+            port = ports[vmk.device]
+            if port is None or not port.eff.standby:
                 continue  # no standby at all is MV-2's finding
-            others = {n for d, (_o, p, t) in teams_of.items() if d != vmk.device and p is not None
-                      for n in (t.active or ())}
-            if not set(eff.standby) & others:
-                yield finding("MV-4", case.host, obj,
+            others = {n for d, p in ports.items() if d != vmk.device and p is not None for n in (p.eff.active or ())}
+            if not set(port.eff.standby) & others:
+                yield finding("MV-4", case.host, port.obj,
                               "standby %s holds no active NIC of the other vMotion vmks (%s)"
-                              % (_names(eff.standby), _names(sorted(others))),
+                              % (_names(port.eff.standby), _names(sorted(others))),
                               "mirror the set: standby of %s = the active NIC of another member (vmotion_multinic "
                               "does this from uplinks)" % vmk.device)
 
@@ -1705,9 +1752,11 @@ def mv6_no_iphash_or_lag(case: Case) -> Iterator[Finding]:
         if dv is not None:
             yield from _mv6_distributed(case, vmk, dv)
             continue
-        obj, pg, eff = _member(r, vmk)
-        if pg is None:
+        port = _member(r, vmk)
+        pg = r.portgroups.get(vmk.portgroup)
+        if port is None or pg is None:
             continue
+        obj, eff = port.obj, port.eff
         names = tuple(eff.active or ()) + tuple(eff.standby or ())
         lags = [n for n in names if n not in pnics and not PNIC_NAME.match(n)]
         if eff.policy == "iphash":

@@ -10,7 +10,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import VM
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
 
 ARGUMENT_SPEC = {
-    "vswitch": {"type": "str", "required": True},
+    "vswitch": {"type": "str"},
+    "dvswitch": {"type": "str"},
     "uplinks": {"type": "list", "elements": "str"},
     "portgroup_prefix": {"type": "str"},
     "portgroups": {"type": "list", "elements": "str"},
@@ -28,7 +29,7 @@ FLAGS = ("allow_recreate",)
 
 
 def main() -> None:
-    module = fabric_module(ARGUMENT_SPEC, flags=FLAGS)
+    module = fabric_module(ARGUMENT_SPEC, flags=FLAGS, one_of=[("vswitch", "dvswitch")])
     run_converge(module, vmotion_desired)
 
 

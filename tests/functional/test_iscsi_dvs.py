@@ -88,7 +88,6 @@ def test_the_dvportgroup_vmk_is_gathered_with_its_dvportgroup(lag_vmk, playbook)
     assert run.writes == 0 and run.calls.get("RetrievePropertiesEx") == 1 and run.calls.get("Fetch", 0) == 0
 
 
-
 def test_gathered_with_a_dvportgroup_vmk_fed_back_as_overridden_is_a_no_op(lag_vmk, playbook):
     """host_fabric keeps a vmk on a distributed port (observed only): the gathered document, with
     its dv_portgroups section, round-trips through state=overridden without a plan or a write."""
@@ -107,6 +106,7 @@ def test_gathered_with_a_dvportgroup_vmk_fed_back_as_overridden_is_a_no_op(lag_v
                                                            "config": {HOST: doc}}})
     assert not kept[0].get("failed"), kept.stdout
     assert kept[0]["plan"] == [] and kept.writes == 0
+
 
 # --- IP hash: its own inventory (the demo hosts have no free NICs for an IP-hash vSwitch) -------
 

@@ -18,6 +18,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Binding,
     Desired,
     DvPortgroup,
+    DvSwitch,
     Flags,
     Host,
     Ip,
@@ -119,6 +120,16 @@ def with_dv_portgroup(host: Host, key: str, name: str, active: Tuple[str, ...] =
                    failure_detection="link_status")
     dv = DvPortgroup(key, name, dvs, vlan, team, tuple(lags), dict(uplinks if uplinks is not None else DV_UPLINKS))
     return dataclasses.replace(host, dv_portgroups=dict(host.dv_portgroups, **{key: dv}))
+
+
+def with_dv_switch(host: Host, name: str = "dvs-prod", max_mtu: int = 9000, policy: str = "srcid",
+                   uplinks: Optional[dict] = None, lags: Tuple[str, ...] = ("lag1",)) -> Host:
+    """``host`` as a member of distributed switch ``name`` (dvUplink1 -> vmnic2, dvUplink2 -> vmnic3, lag1)."""
+    team = Teaming(policy=policy, active=("dvUplink1", "dvUplink2"), standby=(), failback=True, notify_switches=True,
+                   failure_detection="link_status")
+    sw = DvSwitch(name=name, uuid="uuid-" + name, max_mtu=max_mtu, teaming=team, lags=tuple(lags),
+                  uplinks=dict(uplinks if uplinks is not None else DV_UPLINKS))
+    return dataclasses.replace(host, dv_switches=dict(host.dv_switches, **{name: sw}))
 
 
 def with_dv_vmk(host: Host, device: str, key: str, address: Optional[str] = None, netmask: str = "255.255.255.0",

@@ -88,9 +88,10 @@ def test_filter_spec_traverses_from_the_root_folder():
     assert (network.type, network.path, [s.name for s in network.selectSet]) == (vim.Datacenter, "networkFolder", ["folder"])
     paths = {p.type: list(p.pathSet) for p in spec.propSet}
     assert paths[vim.ClusterComputeResource] == ["name", "host"]
-    assert paths[vim.DistributedVirtualSwitch] == ["name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig"]
+    assert paths[vim.DistributedVirtualSwitch] == ["name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig",
+                                                   "config.maxMtu"]
     assert paths[vim.dvs.VmwareDistributedVirtualSwitch] == ["config.lacpGroupConfig"]
-    assert "config.defaultPortConfig" in paths[vim.dvs.DistributedVirtualPortgroup]
+    assert {"config.defaultPortConfig", "config.configVersion"} <= set(paths[vim.dvs.DistributedVirtualPortgroup])
     assert "config.network" in paths[vim.HostSystem] and "config.storageDevice" not in paths[vim.HostSystem]
     assert "config.storageDevice" in {p for ps in _reader.filter_spec(vim.Folder("r"), storage=True).propSet
                                       for p in ps.pathSet}

@@ -1,0 +1,186 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Switch-wide writes: the dvPortgroups a plan creates or edits, through vCenter, once per run.
+
+Private to this collection. Imports pyVmomi (guarded in ``_client``).
+
+Invariants
+- A dvPortgroup belongs to its distributed switch, not to a host: every host of the run plans
+  the same ``dv_portgroup`` action and it is written once (``CreateDVPortgroup_Task`` per new
+  dvPortgroup, ``ReconfigureDVPortgroup_Task`` with the read ``configVersion`` per edited one),
+  before any host is written, so that the hosts' one ``UpdateNetworkConfig`` can attach the new
+  vmks to it.
+- Only the leaves that differ are written: a new dvPortgroup sets its VLAN and the failover
+  order the plan derived; every other policy stays inherited from the switch.
+- The tasks are waited for together: one ``RetrievePropertiesEx`` per poll for all of them,
+  a bounded number of polls. A failed task is an ApplyError naming the switch, the call and
+  the fault, and says what was already written.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import fault_text, guarded
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import POLICY_TO_API, Action, DvPortgroup, Teaming
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, dv_action_name
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawNetwork
+
+try:
+    from pyVmomi import vim, vmodl
+except ImportError:  # pragma: no cover - the module wrapper reports the missing library
+    pass
+
+NEW_PORTS = 8
+"""Ports of a new dvPortgroup (early binding, auto-expanding, like the vSphere Client's default)."""
+TASK_POLLS = 240
+TASK_INTERVAL = 0.25
+"""At most TASK_POLLS polls TASK_INTERVAL seconds apart (one minute) before a task counts as hung."""
+
+def switch_changes(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str, DvPortgroup]]
+                   ) -> List[Tuple[Action, DvPortgroup, Optional[DvPortgroup]]]:
+    """The dvPortgroup actions of the run, once each: (action, dvPortgroup in R, as observed or
+    None for a new one). ``observed``: host -> the dvPortgroups it was read with."""
+    out: Dict[str, Tuple[Action, DvPortgroup, Optional[DvPortgroup]]] = {}
+    for plan in plans.values():
+        for a in plan.actions:
+            if a.kind != "dv_portgroup" or a.name in out:
+                continue
+            after = next(p for p in plan.after.dv_portgroups.values() if dv_action_name(p) == a.name)
+            out[a.name] = (a, after, None if a.op == "add" else observed[plan.host][after.key])
+    return [out[n] for n in sorted(out)]
+
+
+def _order(t: Teaming) -> Any:
+    return vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(t.active or ()),
+                                     standbyUplinkPort=list(t.standby or ()))
+
+
+def teaming_policy(before: Teaming, after: Teaming) -> Optional[Any]:
+    """A VmwareUplinkPortTeamingPolicy with the leaves that differ (None when none does)."""
+    team = vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortTeamingPolicy(inherited=False)
+    changed = False
+    if after.policy != before.policy and after.policy:
+        team.policy = vim.StringPolicy(inherited=False, value=POLICY_TO_API.get(after.policy, after.policy))
+        changed = True
+    if after.failback != before.failback and after.failback is not None:
+        team.rollingOrder = vim.BoolPolicy(inherited=False, value=not after.failback)
+        changed = True
+    if after.notify_switches != before.notify_switches and after.notify_switches is not None:
+        team.notifySwitches = vim.BoolPolicy(inherited=False, value=after.notify_switches)
+        changed = True
+    if (after.active, after.standby) != (before.active, before.standby) and after.active is not None:
+        team.uplinkPortOrder = _order(after)
+        changed = True
+    return team if changed else None
+
+
+def port_setting(before_vlan: Optional[int], before: Teaming, after: DvPortgroup) -> Any:
+    """The ``defaultPortConfig`` that turns ``before`` into ``after`` (only the changed leaves)."""
+    vds = vim.dvs.VmwareDistributedVirtualSwitch
+    setting = vds.VmwarePortConfigPolicy()
+    if before_vlan != after.vlan:
+        setting.vlan = vds.VlanIdSpec(inherited=False, vlanId=after.vlan)
+    setting.uplinkTeamingPolicy = teaming_policy(before, after.teaming)
+    return setting
+
+
+def create_spec(after: DvPortgroup, switch_teaming: Teaming) -> Any:
+    """ConfigSpec of a new dvPortgroup: its name, early binding, VLAN and the planned order."""
+    return vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+        name=after.name, type="earlyBinding", numPorts=NEW_PORTS, autoExpand=True,
+        defaultPortConfig=port_setting(None, switch_teaming, after))
+
+
+def edit_spec(after: DvPortgroup, before: DvPortgroup, config_version: str) -> Any:
+    """ConfigSpec of an edit: ``configVersion`` as read (vCenter refuses a stale one) + the changes."""
+    return vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
+        configVersion=config_version, defaultPortConfig=port_setting(before.vlan, before.teaming, after))
+
+
+def wait_tasks(collector: Any, where: str, tasks: Sequence[Tuple[str, Any]], done: List[str]) -> List[Any]:
+    """Wait for every task (label, Task); their results in order. Polls all of them in one
+    RetrievePropertiesEx, at most TASK_POLLS times; the first error raises ApplyError."""
+    PC = vmodl.query.PropertyCollector
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=t, skip=False) for _l, t in tasks],
+                         propSet=[PC.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error", "info.result"])])
+    for _poll in range(TASK_POLLS):
+        result = guarded(where, "RetrievePropertiesEx", collector.RetrievePropertiesEx, specSet=[spec],
+                         options=PC.RetrieveOptions())
+        info = {oc.obj._moId: {p.name: p.val for p in oc.propSet or []} for oc in (result.objects if result else [])}
+        states = [info.get(t._moId, {}) for _l, t in tasks]
+        for (label, _t), props in zip(tasks, states, strict=True):
+            if props.get("info.state") == "error":
+                raise ApplyError("%s: %s failed: %s%s" % (where, label, fault_text(props.get("info.error")), _already(done)),
+                                 host=where, call=label, changed=bool(done))
+        if all(p.get("info.state") == "success" for p in states):
+            done.extend(label for label, _t in tasks)
+            return [p.get("info.result") for p in states]
+        time.sleep(TASK_INTERVAL)
+    raise ApplyError("%s: %s did not finish within %d s%s" % (
+        where, ", ".join(label for label, _t in tasks), int(TASK_POLLS * TASK_INTERVAL), _already(done)),
+        host=where, call=tasks[0][0], changed=True)
+
+
+def _already(done: Sequence[str]) -> str:
+    return " (already applied: %s)" % ", ".join(done) if done else ""
+
+
+def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str, DvPortgroup]],
+                   network: RawNetwork, session: Any, done: List[str]) -> Dict[str, str]:
+    """Write the run's dvPortgroups (creates, then edits); planned key -> real key of each.
+
+    ``observed``: host -> the dvPortgroups it was read with (the ``before`` of an edit);
+    ``done`` receives the finished calls.
+    """
+    changes = switch_changes(plans, observed)
+    keys: Dict[str, str] = {}
+    if not changes:
+        return keys
+    collector = session.content.propertyCollector
+    tasks: List[Tuple[str, Any]] = []
+    created: List[DvPortgroup] = []
+    for action, after, before in changes:
+        switch = network.switches.get(after.dvs)
+        if switch is None:
+            raise ApplyError("%s: distributed switch %s was not read; nothing was changed" % (action.host, after.dvs),
+                             host=action.host)
+        label = "%s(%s)" % ("CreateDVPortgroup_Task" if before is None else "ReconfigureDVPortgroup_Task", action.name)
+        if before is None:
+            teaming = _switch_teaming(plans, after.dvs)
+            task = guarded(after.dvs, "CreateDVPortgroup_Task", switch.CreateDVPortgroup_Task, spec=create_spec(after, teaming))
+            created.append(after)
+        else:
+            ref, version = network.portgroups[before.key]
+            task = guarded(after.dvs, "ReconfigureDVPortgroup_Task", ref.ReconfigureDVPortgroup_Task,
+                           spec=edit_spec(after, before, version))
+            keys[after.key] = after.key
+        tasks.append((label, task))
+    results = wait_tasks(collector, "vCenter", tasks, done)
+    refs = [r for (label, _t), r in zip(tasks, results, strict=True) if label.startswith("CreateDVPortgroup_Task")]
+    if created:
+        keys.update(zip((p.key for p in created), _keys_of(collector, refs), strict=True))
+    return keys
+
+
+def _switch_teaming(plans: Mapping[str, Plan], dvs: str) -> Teaming:
+    for plan in plans.values():
+        switch = plan.after.dv_switches.get(dvs)
+        if switch is not None:
+            return switch.teaming
+    return Teaming()
+
+
+def _keys_of(collector: Any, refs: Sequence[Any]) -> List[str]:
+    """The keys vCenter gave the new dvPortgroups: one RetrievePropertiesEx for all of them."""
+    PC = vmodl.query.PropertyCollector
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=r, skip=False) for r in refs],
+                         propSet=[PC.PropertySpec(type=vim.dvs.DistributedVirtualPortgroup, pathSet=["key"])])
+    result = guarded("vCenter", "RetrievePropertiesEx", collector.RetrievePropertiesEx, specSet=[spec],
+                     options=PC.RetrieveOptions())
+    by_moid = {oc.obj._moId: {p.name: p.val for p in oc.propSet or []}.get("key") for oc in (result.objects if result else [])}
+    return [by_moid.get(r._moId) or r._moId for r in refs]
