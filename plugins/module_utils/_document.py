@@ -262,11 +262,7 @@ def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, Lis
     out: Dict[str, List[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
                                                "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"))}
     for section in SECTIONS:
-        items = top.get(section)
-        if items is None:
-            items = []
-        if not isinstance(items, (list, tuple)):
-            raise _error("%s.%s" % (path, section), "must be a list, got %s" % _kind(items))
+        items = _list("%s.%s" % (path, section), top.get(section))
         out[section] = [_entry(section, "%s.%s[%d]" % (path, section, i), item, observed)
                         for i, item in enumerate(items)]
     _unique(path, "vswitches", out["vswitches"], "name")
@@ -278,14 +274,19 @@ def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, Lis
     return out
 
 
-def _dv_entries(path: str, items: Any) -> List[Mapping[str, Any]]:
-    """The ``dv_portgroups`` section (observed only, ``dv_portgroup_to_doc``'s shape), values checked."""
+def _list(path: str, items: Any) -> Sequence[Any]:
+    """A document list (None = empty); anything else is an error naming ``path``."""
     if items is None:
         return []
     if not isinstance(items, (list, tuple)):
         raise _error(path, "must be a list, got %s" % _kind(items))
+    return items
+
+
+def _dv_entries(path: str, items: Any) -> List[Mapping[str, Any]]:
+    """The ``dv_portgroups`` section (observed only, ``dv_portgroup_to_doc``'s shape), values checked."""
     out = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
         entry = _mapping(where, item, DV_PORTGROUP_KEYS, DV_PORTGROUP_KEYS)
         for key in ("key", "name", "dvs"):
@@ -353,12 +354,8 @@ def _bindings(path: str, value: Any, observed: bool) -> Tuple[BindingSpec, ...]:
 
 def _iscsi_entries(path: str, items: Any, observed: bool) -> List[Mapping[str, Any]]:
     """The ``iscsi`` section: one entry per adapter (``iscsi_to_doc``'s shape), values checked."""
-    if items is None:
-        return []
-    if not isinstance(items, (list, tuple)):
-        raise _error(path, "must be a list, got %s" % _kind(items))
     out = []
-    for i, item in enumerate(items):
+    for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
         entry = dict(_mapping(where, item, ISCSI_KEYS, ISCSI_KEYS[:-1] if observed else ()))
         for key in ("software", "enabled", "protected"):

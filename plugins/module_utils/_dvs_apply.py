@@ -41,6 +41,7 @@ TASK_POLLS = 240
 TASK_INTERVAL = 0.25
 """At most TASK_POLLS polls TASK_INTERVAL seconds apart (one minute) before a task counts as hung."""
 
+
 def switch_changes(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str, DvPortgroup]]
                    ) -> List[Tuple[Action, DvPortgroup, Optional[DvPortgroup]]]:
     """The dvPortgroup actions of the run, once each: (action, dvPortgroup in R, as observed or
@@ -56,8 +57,8 @@ def switch_changes(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
 
 
 def _order(t: Teaming) -> Any:
-    return vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(t.active or ()),
-                                     standbyUplinkPort=list(t.standby or ()))
+    return vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortOrderPolicy(
+        inherited=False, activeUplinkPort=list(t.active or ()), standbyUplinkPort=list(t.standby or ()))
 
 
 def teaming_policy(before: Teaming, after: Teaming) -> Optional[Any]:

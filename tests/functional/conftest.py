@@ -11,6 +11,7 @@ injects; ``ca_path`` is the simulator's own CA, so TLS verification is really ex
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -40,6 +41,19 @@ def collections_path(tmp_path_factory: pytest.TempPathFactory) -> str:
     target.mkdir(parents=True)
     (target / "vsphere").symlink_to(ROOT)
     return str(root)
+
+
+@contextlib.contextmanager
+def own_sim(inventory: Dict[str, Any], workdir: str) -> Iterator[Any]:
+    """A simulator on a test's own inventory (the demo's credentials), written to ``workdir``."""
+    if SIM_DIR not in sys.path:
+        sys.path.insert(0, SIM_DIR)
+    launcher = importlib.import_module("vsphere_sim.launcher")
+    path = os.path.join(workdir, "inventory.yml")
+    with open(path, "w", encoding="utf-8") as fh:
+        yaml.safe_dump(dict(inventory, credentials=credentials()), fh, sort_keys=False)
+    with launcher.SimProcess(path) as proc:
+        yield proc
 
 
 @pytest.fixture(scope="module")

@@ -8,15 +8,11 @@ by PB-9 before any write; host_fabric_info shows the dvPortgroup vmk with its dv
 
 from __future__ import annotations
 
-import importlib
-import os
 import ssl
-import sys
 
 import pytest
-import yaml
 
-from conftest import SIM_DIR, Playbook, credentials  # pylint: disable=import-error
+from conftest import Playbook, credentials, own_sim  # pylint: disable=import-error
 
 HOST = "esx01.lab.local"
 NETMASK = "255.255.255.0"
@@ -129,15 +125,9 @@ IPHASH_INVENTORY = {
 
 @pytest.fixture(scope="module")
 def iphash_playbook(collections_path, tmp_path_factory):
-    if SIM_DIR not in sys.path:
-        sys.path.insert(0, SIM_DIR)
-    launcher = importlib.import_module("vsphere_sim.launcher")
-    workdir = tmp_path_factory.mktemp("iphash")
-    inventory = os.path.join(str(workdir), "iphash.yml")
-    with open(inventory, "w", encoding="utf-8") as fh:
-        yaml.safe_dump(dict(IPHASH_INVENTORY, credentials=credentials()), fh, sort_keys=False)
-    with launcher.SimProcess(inventory) as proc:
-        yield Playbook(proc, collections_path, str(workdir))
+    workdir = str(tmp_path_factory.mktemp("iphash"))
+    with own_sim(IPHASH_INVENTORY, workdir) as proc:
+        yield Playbook(proc, collections_path, workdir)
 
 
 def test_binding_a_vmk_on_an_iphash_vswitch_is_refused_by_pb9_with_no_write(iphash_playbook):

@@ -10,15 +10,11 @@ a LAG or an unknown uplink is refused with zero writes; absent removes the vmks 
 
 from __future__ import annotations
 
-import importlib
-import os
 import ssl
-import sys
 
 import pytest
-import yaml
 
-from conftest import SIM_DIR, Playbook, credentials  # pylint: disable=import-error
+from conftest import Playbook, credentials, own_sim  # pylint: disable=import-error
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local")
 NETMASK = "255.255.255.0"
@@ -54,14 +50,7 @@ def task(**kw):
 
 @pytest.fixture(scope="module")
 def sim(tmp_path_factory):
-    if SIM_DIR not in sys.path:
-        sys.path.insert(0, SIM_DIR)
-    launcher = importlib.import_module("vsphere_sim.launcher")
-    workdir = tmp_path_factory.mktemp("vmotion-dvs")
-    inventory = os.path.join(str(workdir), "vmotion-dvs.yml")
-    with open(inventory, "w", encoding="utf-8") as fh:
-        yaml.safe_dump(dict(INVENTORY, credentials=credentials()), fh, sort_keys=False)
-    with launcher.SimProcess(inventory) as proc:
+    with own_sim(INVENTORY, str(tmp_path_factory.mktemp("vmotion-dvs"))) as proc:
         yield proc
 
 
