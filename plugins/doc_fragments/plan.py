@@ -38,6 +38,16 @@ notes:
   - An omitted option never changes the host. Nothing is reset to a default.
   - All vSwitch, port-group and vmk changes of one host are written in one C(UpdateNetworkConfig) call; service
     (tag) changes follow, one call each.
+options:
+  warnings_as_errors:
+    description:
+      - Warning rules of the catalog that refuse this run as if they were errors, for example V([XH-4]) to refuse
+        different MTUs for one logical network on different hosts, or V([all]) for every warning rule.
+      - The findings are reported with severity V(error) and the run writes nothing. An unknown ID, or the ID of a
+        rule that is an error anyway, fails the task before any connection is made.
+    type: list
+    elements: str
+    default: []
 """
 
     # Flags of the vmknic module.

@@ -58,6 +58,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import O
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._retry import RetryPolicy, call_with_retry
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import (
     Case,
+    check_escalation,
+    escalate,
     recheck,
     recheck_touches_iscsi,
     refusals,
@@ -90,6 +92,11 @@ FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {
 }
 """Opt-in safety flags a module may take; documented by the ``plan`` doc fragment."""
 
+PLAN_ARGSPEC: Dict[str, Dict[str, Any]] = {
+    "warnings_as_errors": {"type": "list", "elements": "str", "default": []},
+}
+"""Options of every mutating module; documented by the ``plan`` doc fragment."""
+
 READ_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4.0, timeout=30.0)
 
 DesiredFn = Callable[[Mapping[str, Any], Tuple[str, ...], bool], Dict[str, Desired]]
@@ -101,11 +108,13 @@ class _Refused(FabricError):
 
 
 def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = (),
-                  one_of: Sequence[Tuple[str, ...]] = ()) -> AnsibleModule:
+                  one_of: Sequence[Tuple[str, ...]] = (), plan: bool = True) -> AnsibleModule:
     """AnsibleModule with connection + selection + the module's options + the named flags;
-    ``one_of``: further groups of options of which exactly one must be given."""
+    ``one_of``: further groups of options of which exactly one must be given; ``plan``: the
+    module plans and writes (the ``plan`` options; False for the info module)."""
     spec: Dict[str, Any] = dict(CONNECTION_ARGSPEC)
     spec.update(SELECTION_ARGSPEC)
+    spec.update(PLAN_ARGSPEC if plan else {})
     spec.update(argument_spec)
     spec.update({name: dict(FLAG_ARGSPEC[name]) for name in flags})
     groups = [("esxi_hostname", "cluster")] + [tuple(g) for g in one_of]
@@ -193,6 +202,7 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
     check mode (host_fabric ``rendered``)."""
     params = module.params
     selection = selection_of(params)
+    strict = check_escalation(params.get("warnings_as_errors"))  # before the login: a bad rule ID never connects
     with session(params) as s:
         obs = _read(s, selection)
         names = tuple(obs.hosts)
@@ -200,7 +210,7 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
         desired = _normalise(fn, params, names, selection.cluster_mode)
         plans = {h: plan_host(obs.hosts[h], desired[h]) for h in names}
         cases = [Case(obs.hosts[h], desired[h], plans[h]) for h in names]
-        findings = validate(cases)
+        findings = escalate(validate(cases), strict)
         _refuse_or_warn(module, findings)
         if module.check_mode or dry_run:
             return result_of(module, obs, plans, findings, {}, predicted=True)

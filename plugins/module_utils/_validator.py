@@ -27,8 +27,9 @@ import ipaddress
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import bound_changes, changed_bound_vmks, resolve_adapter
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
@@ -2358,6 +2359,25 @@ def validate(cases: Sequence[Case]) -> List[Finding]:
         for case in cases:
             found.extend(_downgrade(rule, case.desired, f) for f in rule.check(case))
     return sorted(found, key=lambda f: (f.sort_key(), f.found))
+
+
+def check_escalation(rules: Optional[Sequence[str]]) -> FrozenSet[str]:
+    """The warning rules a task turns into errors (``warnings_as_errors``): rule IDs of the
+    catalog whose default severity is warning, or ``all`` (every warning rule)."""
+    warnings = {r.rule for r in RULES if r.severity == WARNING}
+    given = [str(r).strip() for r in rules or ()]
+    if "all" in given:
+        return frozenset(warnings)
+    unknown = [r for r in given if r not in warnings]
+    if unknown:
+        raise ArgumentError("warnings_as_errors", "%s: not a warning rule of the catalog (an error rule refuses "
+                            "anyway); give warning rule IDs (%s) or all" % (", ".join(unknown), ", ".join(sorted(warnings))))
+    return frozenset(given)
+
+
+def escalate(findings: Iterable[Finding], rules: FrozenSet[str]) -> List[Finding]:
+    """``findings`` with the warnings of ``rules`` raised to errors (the task asked to refuse them)."""
+    return [dataclasses.replace(f, severity=ERROR) if f.rule in rules and not f.is_error else f for f in findings]
 
 
 def refusals(findings: Iterable[Finding]) -> List[Finding]:

@@ -10,7 +10,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import f
 
 
 def main() -> None:
-    run_gather(fabric_module({}))
+    run_gather(fabric_module({}, plan=False))
 
 
 if __name__ == "__main__":

@@ -97,6 +97,9 @@ def _one(config, host=HOSTS[0]):
     return {host: config}
 
 
+MTU_1500_ON_ESX02 = {HOSTS[1]: {"vmknics": [{"portgroup": "Replica", "mtu": 1500}]}}
+"""The replica network at MTU 1500 on esx02 and 9000 on the others: XH-4 (a warning in the catalog)."""
+
 BAD = [
     ("overridden-empty-config", fabric("overridden", {}), "config"),
     ("replaced-empty-config", fabric("replaced", {}), "config"),
@@ -109,6 +112,7 @@ BAD = [
                                            allow_path_disruption=True), "SF-6"),
     ("duplicate-ip-across-hosts", fabric(config={HOSTS[1]: {"vmknics": [
         {"portgroup": "Replica", "ip": {"address": "10.10.40.11", "netmask": "255.255.255.0"}}]}}), "XH-1"),
+    ("mtu-1500-on-one-host-9000-on-the-others", fabric(config=MTU_1500_ON_ESX02, warnings_as_errors=["XH-4"]), "XH-4"),
     ("replica-with-gateway", {"vmkfabric.vsphere.host_fabric": {"esxi_hostname": HOSTS[0], "config": _one({"vmknics": [
         {"portgroup": "Replica", "purpose": "replica", "gateway": "10.10.40.1"}]})}}, "PR-4"),
 ]
@@ -129,3 +133,17 @@ def test_bad_input_is_refused_naming_its_rule_or_field(refused, index):
     result = refused[index]
     assert result.get("failed") and result["changed"] is False, (name, result)
     assert expected in result["msg"], (name, result["msg"])
+
+
+def test_mtu_mismatch_across_hosts_warns_by_default_and_refuses_on_request(converged, playbook):
+    """XH-4 is a warning in the catalog; warnings_as_errors: [XH-4] turns it into a refusal."""
+    warned = playbook.run(fabric(config=MTU_1500_ON_ESX02), check=True)
+    assert not warned[0].get("failed"), warned.stdout
+    (xh4,) = [f for f in warned[0]["findings"] if f["rule"] == "XH-4"]
+    assert xh4["severity"] == "warning" and xh4["host"] == HOSTS[1] and "1500" in xh4["found"]
+    assert warned.writes == 0
+    refused = playbook.run(fabric(config=MTU_1500_ON_ESX02, warnings_as_errors=["XH-4"]))
+    assert refused[0].get("failed") and "XH-4" in refused[0]["msg"] and refused.writes == 0
+    assert [f["severity"] for f in refused[0]["refused"]] == ["error"]
+    bad = playbook.run(fabric(config=MTU_1500_ON_ESX02, warnings_as_errors=["MH-1"]))
+    assert bad[0].get("failed") and "warnings_as_errors" in bad[0]["msg"] and bad.calls.get("Login", 0) == 0

@@ -11,6 +11,7 @@ from typing import Any, Callable, List, Tuple
 
 import pytest
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
@@ -451,3 +452,27 @@ def _reteam(host: Host, portgroup: str, override: Teaming) -> Host:
     pg = host.portgroups[portgroup]
     pg = dataclasses.replace(pg, override=override, effective=override.merged_over(host.vswitches[pg.vswitch].teaming))
     return dataclasses.replace(host, portgroups=dict(host.portgroups, **{portgroup: pg}))
+
+
+# --- warnings_as_errors ------------------------------------------------------------------------
+
+def _finding(rule: str, severity: str) -> Finding:
+    return Finding(rule, severity, b.H, "vmk:vmk1", "found", "change")
+
+
+def test_escalation_raises_only_the_named_warnings():
+    found = [_finding("XH-4", "warning"), _finding("MTU-4", "warning"), _finding("MH-1", "error")]
+    out = v.escalate(found, v.check_escalation(["XH-4"]))
+    assert [(f.rule, f.severity) for f in out] == [("XH-4", "error"), ("MTU-4", "warning"), ("MH-1", "error")]
+    assert v.escalate(found, v.check_escalation([])) == found
+
+
+def test_escalation_all_covers_every_warning_rule_of_the_table():
+    every = v.check_escalation(["all"])
+    assert every == {r.rule for r in v.RULES if r.severity == "warning"} and "XH-4" in every and "MH-1" not in every
+
+
+@pytest.mark.parametrize("given", [["MH-1"], ["XH-99"], ["xh-4"]])
+def test_escalation_refuses_error_rules_and_unknown_ids_naming_the_option(given):
+    with pytest.raises(ArgumentError, match="warnings_as_errors.*not a warning rule.*XH-4"):
+        v.check_escalation(given)
