@@ -24,14 +24,14 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import fault_text, guarded
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session, fault_text, guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import POLICY_TO_API, Action, DvPortgroup, Teaming
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, dv_action_name
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawNetwork
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawNetwork, props_of
 
 try:
-    from pyVmomi import vim, vmodl
+    from pyVmomi import vim
 except ImportError:  # pragma: no cover - the module wrapper reports the missing library
     pass
 
@@ -103,16 +103,12 @@ def edit_spec(after: DvPortgroup, before: DvPortgroup, config_version: str) -> A
         configVersion=config_version, defaultPortConfig=port_setting(before.vlan, before.teaming, after))
 
 
-def wait_tasks(collector: Any, where: str, tasks: Sequence[Tuple[str, Any]], done: List[str]) -> List[Any]:
+def wait_tasks(session: Session, where: str, tasks: Sequence[Tuple[str, Any]], done: List[str]) -> List[Any]:
     """Wait for every task (label, Task); their results in order. Polls all of them in one
     RetrievePropertiesEx, at most TASK_POLLS times; the first error raises ApplyError."""
-    PC = vmodl.query.PropertyCollector
-    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=t, skip=False) for _l, t in tasks],
-                         propSet=[PC.PropertySpec(type=vim.Task, pathSet=["info.state", "info.error", "info.result"])])
+    refs = [t for _l, t in tasks]
     for _poll in range(TASK_POLLS):
-        result = guarded(where, "RetrievePropertiesEx", collector.RetrievePropertiesEx, specSet=[spec],
-                         options=PC.RetrieveOptions())
-        info = {oc.obj._moId: {p.name: p.val for p in oc.propSet or []} for oc in (result.objects if result else [])}
+        info = props_of(session, refs, vim.Task, ("info.state", "info.error", "info.result"), error=ApplyError)
         states = [info.get(t._moId, {}) for _l, t in tasks]
         for (label, _t), props in zip(tasks, states, strict=True):
             if props.get("info.state") == "error":
@@ -132,7 +128,7 @@ def _already(done: Sequence[str]) -> str:
 
 
 def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str, DvPortgroup]],
-                   network: RawNetwork, session: Any, done: List[str]) -> Dict[str, str]:
+                   network: RawNetwork, session: Session, done: List[str]) -> Dict[str, str]:
     """Write the run's dvPortgroups (creates, then edits); planned key -> real key of each.
 
     ``observed``: host -> the dvPortgroups it was read with (the ``before`` of an edit);
@@ -142,7 +138,6 @@ def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
     keys: Dict[str, str] = {}
     if not changes:
         return keys
-    collector = session.content.propertyCollector
     tasks: List[Tuple[str, Any]] = []
     created: List[DvPortgroup] = []
     for action, after, before in changes:
@@ -161,10 +156,10 @@ def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
                            spec=edit_spec(after, before, version))
             keys[after.key] = after.key
         tasks.append((label, task))
-    results = wait_tasks(collector, "vCenter", tasks, done)
+    results = wait_tasks(session, "vCenter", tasks, done)
     refs = [r for (label, _t), r in zip(tasks, results, strict=True) if label.startswith("CreateDVPortgroup_Task")]
     if created:
-        keys.update(zip((p.key for p in created), _keys_of(collector, refs), strict=True))
+        keys.update(zip((p.key for p in created), _keys_of(session, refs), strict=True))
     return keys
 
 
@@ -176,12 +171,7 @@ def _switch_teaming(plans: Mapping[str, Plan], dvs: str) -> Teaming:
     return Teaming()
 
 
-def _keys_of(collector: Any, refs: Sequence[Any]) -> List[str]:
+def _keys_of(session: Session, refs: Sequence[Any]) -> List[str]:
     """The keys vCenter gave the new dvPortgroups: one RetrievePropertiesEx for all of them."""
-    PC = vmodl.query.PropertyCollector
-    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=r, skip=False) for r in refs],
-                         propSet=[PC.PropertySpec(type=vim.dvs.DistributedVirtualPortgroup, pathSet=["key"])])
-    result = guarded("vCenter", "RetrievePropertiesEx", collector.RetrievePropertiesEx, specSet=[spec],
-                     options=PC.RetrieveOptions())
-    by_moid = {oc.obj._moId: {p.name: p.val for p in oc.propSet or []}.get("key") for oc in (result.objects if result else [])}
-    return [by_moid.get(r._moId) or r._moId for r in refs]
+    by_moid = props_of(session, refs, vim.dvs.DistributedVirtualPortgroup, ("key",), error=ApplyError)
+    return [by_moid.get(r._moId, {}).get("key") or r._moId for r in refs]

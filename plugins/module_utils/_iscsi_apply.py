@@ -9,13 +9,15 @@ Private to this collection. Imports pyVmomi (guarded in ``_client``).
 Invariants
 - Calls are derived from the planned actions and the values of R; nothing is written that
   the plan does not list. Removals (targets, unbind, disable) run before the host's network
-  change, additions after it (``_planner.ORDER``).
+  change, additions after it (``_planner.ORDER``), except that enabling software iSCSI goes
+  first (see below).
 - Targets are added and removed with one call per adapter and kind; advanced options with one
   ``UpdateInternetScsiAdvancedOptions`` per distinct change (targets that get the same values
   share a ``targetSet``). Options go on targets; the adapter level only when declared.
 - ``UnbindVnic`` is never forced (rule SF-5): the host's own path checks stay in force.
-- A software adapter created by this run is looked up by one targeted PropertyCollector read,
-  and the plan's predicted device name is mapped to the real one.
+- Software iSCSI is enabled on every host that needs it before anything else is written, and
+  the new adapters are looked up by one PropertyCollector read for all those hosts
+  (``_module.apply_all``); the plan's predicted device names are mapped to the real ones.
 - After the writes, one read-back per host (storage device + ``QueryBoundVnics``) must show
   every bound vmk compliant (rule PB-12) and every planned send-target value held (TP); a
   mismatch fails the task naming the object.
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, DriftError, StateReadError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, DriftError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Action,
     Host,
@@ -37,7 +39,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 )
 
 try:
-    from pyVmomi import vim, vmodl
+    from pyVmomi import vim
 except ImportError:  # pragma: no cover - the module wrapper reports the missing library
     pass
 
@@ -186,19 +188,9 @@ def build_calls(actions: Sequence[Action], observed: Host, after: Host) -> Tuple
 # ---------------------------------------------------------------------------------------
 
 
-def software_device(raw: Any) -> Optional[str]:
-    """The software adapter's device, by one PropertyCollector read of the host's HBAs."""
-    PC = vmodl.query.PropertyCollector
-    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=raw.ref, skip=False)],
-                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=["config.storageDevice.hostBusAdapter"])])
-    result = guarded(raw.name, "RetrievePropertiesEx", raw.collector.RetrievePropertiesEx, specSet=[spec],
-                     options=PC.RetrieveOptions(), error=StateReadError)
-    for oc in getattr(result, "objects", None) or []:
-        for prop in oc.propSet or []:
-            for hba in prop.val or []:
-                if isinstance(hba, vim.host.InternetScsiHba) and hba.isSoftwareBased:
-                    return hba.device
-    return None
+def enables_software(call: Call) -> bool:
+    """True for the call that turns software iSCSI on (its adapter appears only after it)."""
+    return call.method == "UpdateSoftwareInternetScsiEnabled" and dict(call.kwargs).get("enabled") is True
 
 
 def run_calls(calls: Sequence[Call], raw: Any, adapters: Dict[str, str], done: List[str]) -> None:
@@ -212,12 +204,6 @@ def run_calls(calls: Sequence[Call], raw: Any, adapters: Dict[str, str], done: L
             kwargs.pop("iScsiHbaDevice")
         _checked(raw.name, call.method, getattr(manager, call.method), done, **kwargs)
         done.append("%s(%s)" % (call.method, device))
-        if call.method == "UpdateSoftwareInternetScsiEnabled" and kwargs.get("enabled"):
-            real = software_device(raw)
-            if real is None:
-                raise ApplyError("%s: software iSCSI was enabled but no software adapter appeared" % raw.name,
-                                 host=raw.name, changed=True)
-            adapters[call.adapter] = real
 
 
 def _checked(host: str, method: str, fn: Callable[..., Any], done: List[str], **kwargs: Any) -> Any:

@@ -31,7 +31,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, build_batch
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._dvs_apply import apply_switches
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import build_calls, verify
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, build_calls, enables_software, run_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
     CONNECTION_ARGSPEC,
     HAS_PYVMOMI,
@@ -42,6 +42,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
     ApplyError,
     ArgumentError,
     FabricError,
+    StateReadError,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     FAILURE_DETECTION,
@@ -54,7 +55,14 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     host_to_doc,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, read_iscsi, reread
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (
+    Observation,
+    Selection,
+    read,
+    read_iscsi,
+    reread,
+    software_adapters,
+)
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._retry import RetryPolicy, call_with_retry
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import (
     Case,
@@ -265,32 +273,52 @@ def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
         module.warn(_one_line(f))
 
 
-def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Optional[Session] = None
+def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session
               ) -> Tuple[Dict[str, Dict[str, str]], Dict[str, Dict[str, str]], Dict[str, str]]:
-    """Write the switch-wide dvPortgroups once, then every changed host in name order.
+    """Write the switch-wide dvPortgroups once, turn software iSCSI on where the plans add it,
+    then write every changed host in name order.
 
     Returns (host -> {planned vmk: real vmk}, host -> {planned adapter: real adapter}, planned ->
     real dvPortgroup key) for what was written; only hosts with iSCSI calls appear in the second map.
     """
     devices: Dict[str, Dict[str, str]] = {}
-    adapters: Dict[str, Dict[str, str]] = {}
-    switched: List[str] = []
-    keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, switched)
-    for h, plan in plans.items():
-        if not plan.changed:
-            continue
-        batch = build_batch(plan.actions, obs.hosts[h], plan.after, obs.raw[h], keys)
-        pre, post = build_calls(plan.actions, obs.hosts[h], plan.after)
-        try:
-            mapped: Dict[str, str] = {}
-            devices[h] = apply_host(batch, obs.raw[h], pre, post, mapped)
-            if pre or post:
-                adapters[h] = mapped
-        except ApplyError as err:
-            done = switched + sorted(devices)
-            note = " (already changed in this run: %s)" % ", ".join(done) if done else ""
-            raise ApplyError(err.message + note, **dict(err.details, changed=bool(done) or err.details.get("changed"))) from err
+    done: List[str] = []
+    keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, done)
+    calls = {h: build_calls(p.actions, obs.hosts[h], p.after) for h, p in plans.items() if p.changed}
+    try:
+        adapters = enable_software(s, obs, calls, done)
+        for h, (pre, post) in calls.items():
+            plan = plans[h]
+            batch = build_batch(plan.actions, obs.hosts[h], plan.after, obs.raw[h], keys)
+            mapped = adapters.setdefault(h, {}) if pre or post else {}
+            devices[h] = apply_host(batch, obs.raw[h], pre, [c for c in post if not enables_software(c)], mapped)
+            done.append(h)
+    except ApplyError as err:
+        note = " (already changed in this run: %s)" % ", ".join(done) if done else ""
+        raise ApplyError(err.message + note, **dict(err.details, changed=bool(done) or err.details.get("changed"))) from err
     return devices, adapters, keys
+
+
+def enable_software(s: Session, obs: Observation, calls: Mapping[str, Tuple[List[Call], List[Call]]],
+                    done: List[str]) -> Dict[str, Dict[str, str]]:
+    """Software iSCSI on, first, on every host whose plan enables it (name order); then one
+    PropertyCollector read for all of them finds the new adapters (their names are the host's
+    choice). host -> {planned adapter: real adapter}; ``done`` receives the hosts enabled."""
+    wanted = {h: c for h, (_pre, post) in calls.items() for c in post if enables_software(c)}
+    for h, call in wanted.items():
+        run_calls([call], obs.raw[h], {}, [])
+        done.append("%s (software iSCSI enabled)" % h)
+    try:
+        found = software_adapters(s, {h: obs.raw[h] for h in wanted})
+    except StateReadError as err:
+        raise ApplyError("%s: could not find the software iSCSI adapters just enabled: %s" % (
+            ", ".join(wanted), err.message), changed=True) from err
+    adapters: Dict[str, Dict[str, str]] = {}
+    for h, call in wanted.items():
+        if found.get(h) is None:
+            raise ApplyError("%s: software iSCSI was enabled but no software adapter appeared" % h, host=h, changed=True)
+        adapters[h] = {call.adapter: found[h]}
+    return adapters
 
 
 def rekey_dv(host: Host, keys: Mapping[str, str]) -> Host:

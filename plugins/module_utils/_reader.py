@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Type
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session, guarded
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import NotFoundError, StateReadError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import FabricError, NotFoundError, StateReadError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_FROM_API,
     POLICY_FROM_API,
@@ -162,21 +162,40 @@ def filter_spec(root_folder: Any, storage: bool = False) -> Any:
     )
 
 
-def retrieve(session: Session, spec: Any) -> List[Any]:
-    """RetrievePropertiesEx, following the paging token if the server pages."""
+def retrieve(session: Session, spec: Any, error: Type[FabricError] = StateReadError) -> List[Any]:
+    """RetrievePropertiesEx, following the paging token if the server pages; a fault is ``error``."""
     pc = session.content.propertyCollector
     options = vmodl.query.PropertyCollector.RetrieveOptions()
     where = session.endpoint
     result = guarded(where, "RetrievePropertiesEx", pc.RetrievePropertiesEx, specSet=[spec], options=options,
-                     error=StateReadError)
+                     error=error)
     objects: List[Any] = []
     while result is not None:
         objects.extend(result.objects or [])
         if not result.token:
             break
         result = guarded(where, "ContinueRetrievePropertiesEx", pc.ContinueRetrievePropertiesEx,
-                         token=result.token, error=StateReadError)
+                         token=result.token, error=error)
     return objects
+
+
+def props_of(session: Session, refs: Sequence[Any], kind: Any, paths: Sequence[str],
+             error: Type[FabricError] = StateReadError) -> Dict[str, Dict[str, Any]]:
+    """Targeted read of some objects of one managed type: one RetrievePropertiesEx for all of
+    them. moid -> {path: value} (an object the server did not return is absent)."""
+    PC = vmodl.query.PropertyCollector
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=r, skip=False) for r in refs],
+                         propSet=[PC.PropertySpec(type=kind, pathSet=list(paths))])
+    return {oc.obj._moId: {p.name: p.val for p in oc.propSet or []} for oc in retrieve(session, spec, error)}
+
+
+def _probe(name: str, raw: RawHost, props: Mapping[str, Any]) -> RawHost:
+    """``raw`` with the iSCSI adapters of a targeted read (what ``read_bindings`` queries)."""
+    return RawHost(name=name, ref=raw.ref, network_system=raw.network_system, vnic_manager=raw.vnic_manager,
+                   iscsi_manager=raw.iscsi_manager,
+                   hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
+                         if isinstance(h, vim.host.InternetScsiHba)},
+                   software_enabled=bool(props.get("config.storageDevice.softwareInternetScsiEnabled")))
 
 
 @dataclass
@@ -267,23 +286,26 @@ def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Dict[
     them, then ``QueryBoundVnics`` per usable adapter. host name -> adapters."""
     if not raws:
         return {}
-    PC = vmodl.query.PropertyCollector
-    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=r.ref, skip=False) for r in raws.values()],
-                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=list(ISCSI_PROPS))])
-    by_moid: Dict[str, Dict[str, Any]] = {}
-    for oc in retrieve(session, spec):
-        by_moid[oc.obj._moId] = {dp.name: dp.val for dp in (oc.propSet or [])}
+    by_moid = props_of(session, [r.ref for r in raws.values()], vim.HostSystem, ISCSI_PROPS)
     out: Dict[str, Dict[str, IscsiAdapter]] = {}
     for name, raw in raws.items():
         props = by_moid.get(raw.ref._moId)
         if props is None:
             raise StateReadError("%s: could not read the iSCSI state back after the change" % name, host=name)
-        probe = RawHost(name=name, ref=raw.ref, network_system=raw.network_system, vnic_manager=raw.vnic_manager,
-                        iscsi_manager=raw.iscsi_manager,
-                        hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
-                              if isinstance(h, vim.host.InternetScsiHba)},
-                        software_enabled=bool(props.get("config.storageDevice.softwareInternetScsiEnabled")))
-        out[name] = iscsi_from_api(props, read_bindings(session, probe))
+        out[name] = iscsi_from_api(props, read_bindings(session, _probe(name, raw, props)))
+    return out
+
+
+def software_adapters(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Optional[str]]:
+    """The software iSCSI adapter of each host (None if it has none), e.g. just after this run
+    enabled software iSCSI: one RetrievePropertiesEx for all of them. host name -> device."""
+    if not raws:
+        return {}
+    by_moid = props_of(session, [r.ref for r in raws.values()], vim.HostSystem, ("config.storageDevice.hostBusAdapter",))
+    out: Dict[str, Optional[str]] = {}
+    for name, raw in raws.items():
+        hbas = by_moid.get(raw.ref._moId, {}).get("config.storageDevice.hostBusAdapter") or []
+        out[name] = next((h.device for h in hbas if isinstance(h, vim.host.InternetScsiHba) and h.isSoftwareBased), None)
     return out
 
 
@@ -298,14 +320,9 @@ def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> Dic
     usable adapter of each host whose flag is true. host name -> Host (compare with ``obs``)."""
     if not hosts:
         return {}
-    PC = vmodl.query.PropertyCollector
     storage = tuple(p for p in ISCSI_PROPS if p.startswith("config.storageDevice."))
-    paths = list(RECHECK_PROPS + (storage if any(hosts.values()) else ()))
-    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=obs.raw[h].ref, skip=False) for h in hosts],
-                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=paths)])
-    by_moid: Dict[str, Dict[str, Any]] = {}
-    for oc in retrieve(session, spec):
-        by_moid[oc.obj._moId] = {dp.name: dp.val for dp in (oc.propSet or [])}
+    paths = RECHECK_PROPS + (storage if any(hosts.values()) else ())
+    by_moid = props_of(session, [obs.raw[h].ref for h in hosts], vim.HostSystem, paths)
     out: Dict[str, Host] = {}
     for name, iscsi in hosts.items():
         raw = obs.raw[name]
@@ -315,12 +332,7 @@ def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> Dic
                                  host=name)
         bound: Dict[str, List[Any]] = {}
         if iscsi:
-            probe = RawHost(name=name, ref=raw.ref, network_system=raw.network_system, vnic_manager=raw.vnic_manager,
-                            iscsi_manager=raw.iscsi_manager,
-                            hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
-                                  if isinstance(h, vim.host.InternetScsiHba)},
-                            software_enabled=bool(props.get("config.storageDevice.softwareInternetScsiEnabled")))
-            bound = read_bindings(session, probe)
+            bound = read_bindings(session, _probe(name, raw, props))
         out[name] = host_from_api(name, props, bound)
     return out
 

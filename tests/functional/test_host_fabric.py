@@ -48,6 +48,8 @@ def test_one_task_converges_the_reference_fabric_with_one_login_and_one_write_pe
     _preview, real = converged
     calls = real.calls
     assert calls["Login"] == 1 and calls["UpdateNetworkConfig"] == 4
+    # the read, the SF-10 re-read, the new software adapters' names, the iSCSI read-back: each for all 4 hosts
+    assert calls["RetrievePropertiesEx"] == 4 and calls["UpdateSoftwareInternetScsiEnabled"] == 4
     assert calls["BindVnic"] == 8 and calls["AddInternetScsiSendTargets"] == 4
     assert calls["UpdateInternetScsiAdvancedOptions"] == 4  # the Pure values once per host, on the send target
     assert calls["SelectVnicForNicType"] == 8  # vmotion on 2 vmks per host

@@ -67,6 +67,7 @@ def test_binding_run_calls(converged):
     _pb, real_bind, _pt, _rt = converged
     calls = real_bind.calls
     assert calls.get("UpdateSoftwareInternetScsiEnabled") == 4
+    assert calls.get("RetrievePropertiesEx") == 4  # read, SF-10 re-read, new adapters' names, read-back (all hosts each)
     assert calls.get("BindVnic") == 8
     assert calls.get("UpdateNetworkConfig", 0) == 0
     kinds = sorted({(a["op"], a["kind"]) for a in real_bind[0]["plan"]})
