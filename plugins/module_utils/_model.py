@@ -179,7 +179,8 @@ class PortGroup:
 
 @dataclass(frozen=True)
 class DvPortgroup:
-    """A distributed port group as one host sees it (observed only: never planned or written).
+    """A distributed port group as one host sees it (observed, or as the plan will write it:
+    ``vmotion_multinic`` with ``dvswitch`` creates and edits dvPortgroups).
 
     ``teaming`` is the effective uplink teaming (the port group's own values over the switch
     default): ``policy``, ``active`` and ``standby`` hold the switch's uplink names (``dvUplink1``)

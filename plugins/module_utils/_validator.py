@@ -627,6 +627,33 @@ def ip5_etherchannel_unconfirmed(case: Case) -> Iterator[Finding]:
                           "configure the upstream static port channel, then set physical_etherchannel_confirmed: true")
 
 
+def ip6_lag_portgroup_order(case: Case) -> Iterator[Finding]:
+    """A dvPortgroup that uses a LAG: one active LAG, no standby (written ones and those with a vmk)."""
+    o, r = case.observed, case.after
+    carrying: Dict[str, List[str]] = defaultdict(list)
+    for vmk in sorted(r.vmks.values(), key=lambda v: v.number):
+        if vmk.dv_portgroup:
+            carrying[vmk.dv_portgroup].append(vmk.device)
+    for key, dv in sorted(r.dv_portgroups.items()):
+        written = o.dv_portgroups.get(key) != dv
+        if not written and key not in carrying:
+            continue  # not this collection's object: no vmk on it and the plan leaves it alone
+        active, standby = tuple(dv.teaming.active or ()), tuple(dv.teaming.standby or ())
+        lags = dv.lags_in(active + standby)
+        if not lags or (len(active) == 1 and dv.lags_in(active) and not standby):
+            continue
+        order = "active %s, standby %s" % (_names(active), _names(standby))
+        if written:
+            change = ("give dvPortgroup %s either exactly one LAG as its only active entry and no standby, or no LAG "
+                      "at all (uplinks)" % dv.name)
+        else:
+            change = ("in vCenter, set the failover order of dvPortgroup %s (%s) to active [%s], standby [], every "
+                      "uplink and other LAG unused; or move %s to another port group"
+                      % (dv.name, dv.dvs, lags[0], ", ".join(carrying[key])))
+        yield finding("IP-6", case.host, dvpg_obj(dv), "%s uses LAG %s: a LAG must be the only active entry, with "
+                      "no standby" % (order, _names(lags)), change)
+
+
 # ---------------------------------------------------------------------------------------
 # SF: safety interlocks
 # ---------------------------------------------------------------------------------------
@@ -2219,6 +2246,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("IP-3", ERROR, HOST, ip3_iphash_portgroup_override, "seed 003_0f7278c8dbd74fdd.txt; KB 1001938"),
     Rule("IP-4", ERROR, HOST, ip4_lag_on_vss,
          "Broadcom 315347 (formerly KB 2051307); KB 1001938; seed 003_0f7278c8dbd74fdd.txt"),
+    Rule("IP-6", ERROR, HOST, ip6_lag_portgroup_order,
+         "vSphere Networking, LACP teaming and failover configuration for distributed port groups"),
     Rule("TS-2", ERROR, HOST, ts2_order_name_not_uplink,
          "vSphere API HostNicOrderPolicy, UpdateVirtualSwitch; Terraform provider vSwitch diff check (PR #256)"),
     Rule("TS-4", ERROR, HOST, ts4_no_active_uplink, "community.vmware #934", flag="allow_no_active_uplink"),

@@ -44,6 +44,29 @@ def collections_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 @contextlib.contextmanager
+def pyvmomi(sim: Any) -> Iterator[Any]:
+    """A plain pyVmomi session on ``sim`` (TLS verified against its CA): the ServiceInstance."""
+    import ssl
+    from pyVim.connect import Disconnect, SmartConnect
+    creds = credentials()
+    si = SmartConnect(host="127.0.0.1", port=sim.port, user=creds["username"], pwd=creds["password"],
+                      sslContext=ssl.create_default_context(cafile=sim.ca_file))
+    try:
+        yield si
+    finally:
+        Disconnect(si)
+
+
+def find(si: Any, kind: Any, name: str) -> Any:
+    """The managed object of type ``kind`` named ``name`` (a container view over the inventory)."""
+    view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [kind], True)
+    try:
+        return next(mo for mo in view.view if mo.name == name)
+    finally:
+        view.DestroyView()
+
+
+@contextlib.contextmanager
 def own_sim(inventory: Dict[str, Any], workdir: str) -> Iterator[Any]:
     """A simulator on a test's own inventory (the demo's credentials), written to ``workdir``."""
     if SIM_DIR not in sys.path:

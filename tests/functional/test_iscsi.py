@@ -94,14 +94,9 @@ def test_send_target_values_are_inherited_by_discovered_static_targets(converged
 
 def test_static_targets_read_back_inherited_values(converged, sim):
     """Straight from the simulator with pyVmomi: LoginTimeout 30 / DelayedAck false, isInherited true."""
-    import ssl
-    from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
-    from conftest import credentials  # pylint: disable=import-error
-    creds = credentials()
-    si = SmartConnect(host="127.0.0.1", port=sim.port, user=creds["username"], pwd=creds["password"],
-                      sslContext=ssl.create_default_context(cafile=sim.ca_file))
-    try:
+    from conftest import pyvmomi  # pylint: disable=import-error
+    with pyvmomi(sim) as si:
         view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
         for host in view.view:
             (hba,) = [a for a in host.config.storageDevice.hostBusAdapter if isinstance(a, vim.host.InternetScsiHba)]
@@ -112,8 +107,6 @@ def test_static_targets_read_back_inherited_values(converged, sim):
                 opts = {o.key: (o.value, o.isInherited) for o in static.advancedOptions}
                 assert opts["LoginTimeout"] == (30, True)
                 assert opts["DelayedAck"] == (False, True)
-    finally:
-        Disconnect(si)
 
 
 def test_rerun_is_a_no_op(converged, playbook):
@@ -199,14 +192,9 @@ def test_simulator_refuses_a_standby_binding_that_slipped_past_validation(bad_ru
     """Defence in depth: the "standby" case's vmk (iSCSI-D on esx02, active vmnic2 + standby vmnic3)
     was refused by PB-2 above without a BindVnic; bound directly, the host's own compliance check
     refuses it too."""
-    import ssl
-    from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
-    from conftest import credentials  # pylint: disable=import-error
-    creds = credentials()
-    si = SmartConnect(host="127.0.0.1", port=sim.port, user=creds["username"], pwd=creds["password"],
-                      sslContext=ssl.create_default_context(cafile=sim.ca_file))
-    try:
+    from conftest import pyvmomi  # pylint: disable=import-error
+    with pyvmomi(sim) as si:
         view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
         host = next(h for h in view.view if h.name == HOSTS[1])
         vmk = next(v.device for v in host.config.network.vnic if v.portgroup == "iSCSI-D")
@@ -214,5 +202,3 @@ def test_simulator_refuses_a_standby_binding_that_slipped_past_validation(bad_ru
             host.configManager.iscsiManager.BindVnic(iScsiHbaName="vmhba64", vnicDevice=vmk)
         bound = host.configManager.iscsiManager.QueryBoundVnics(iScsiHbaName="vmhba64")
         assert vmk not in {p.vnicDevice for p in bound}
-    finally:
-        Disconnect(si)

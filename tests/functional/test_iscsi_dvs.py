@@ -8,38 +8,19 @@ by PB-9 before any write; host_fabric_info shows the dvPortgroup vmk with its dv
 
 from __future__ import annotations
 
-import ssl
-
 import pytest
 
-from conftest import Playbook, credentials, own_sim  # pylint: disable=import-error
+from conftest import Playbook, find, own_sim, pyvmomi  # pylint: disable=import-error
 
 HOST = "esx01.lab.local"
 NETMASK = "255.255.255.0"
 
 
-def connect(sim):
-    from pyVim.connect import SmartConnect
-    creds = credentials()
-    return SmartConnect(host="127.0.0.1", port=sim.port, user=creds["username"], pwd=creds["password"],
-                        sslContext=ssl.create_default_context(cafile=sim.ca_file))
-
-
-def find(si, kind, name):
-    view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [kind], True)
-    try:
-        return next(mo for mo in view.view if mo.name == name)
-    finally:
-        view.DestroyView()
-
-
 @pytest.fixture(scope="module")
 def lag_vmk(sim):
     """vmk on dvpg-prod-lacp (active uplink: LAG lag1) of esx01, created with plain pyVmomi."""
-    from pyVim.connect import Disconnect
     from pyVmomi import vim
-    si = connect(sim)
-    try:
+    with pyvmomi(sim) as si:
         dvs = find(si, vim.DistributedVirtualSwitch, "dvs-prod")
         pg = next(p for p in dvs.portgroup if p.name == "dvpg-prod-lacp")
         host = find(si, vim.HostSystem, HOST)
@@ -48,8 +29,6 @@ def lag_vmk(sim):
             distributedVirtualPort=vim.dvs.PortConnection(switchUuid=dvs.uuid, portgroupKey=pg.key))
         device = host.configManager.networkSystem.AddVirtualNic(portgroup="", nic=spec)
         return device, pg.key
-    finally:
-        Disconnect(si)
 
 
 def bound_calls(run):

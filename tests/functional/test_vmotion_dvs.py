@@ -10,11 +10,10 @@ a LAG or an unknown uplink is refused with zero writes; absent removes the vmks 
 
 from __future__ import annotations
 
-import ssl
 
 import pytest
 
-from conftest import Playbook, credentials, own_sim  # pylint: disable=import-error
+from conftest import Playbook, own_sim, pyvmomi  # pylint: disable=import-error
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local")
 NETMASK = "255.255.255.0"
@@ -61,12 +60,8 @@ def playbook(sim, collections_path, tmp_path_factory):
 
 def state(sim):
     """(dvPortgroup name -> (key, vlan, active, standby)), host -> {vmk: (portgroupKey, address, mtu)}."""
-    from pyVim.connect import Disconnect, SmartConnect
     from pyVmomi import vim
-    creds = credentials()
-    si = SmartConnect(host="127.0.0.1", port=sim.port, user=creds["username"], pwd=creds["password"],
-                      sslContext=ssl.create_default_context(cafile=sim.ca_file))
-    try:
+    with pyvmomi(sim) as si:
         view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.DistributedVirtualSwitch], True)
         (dvs,) = view.view
         pgs = {}
@@ -81,8 +76,6 @@ def state(sim):
             hosts[host.name] = {v.device: (v.spec.distributedVirtualPort.portgroupKey if v.spec.distributedVirtualPort else None,
                                            v.spec.ip.ipAddress, v.spec.mtu) for v in host.config.network.vnic}
         return pgs, hosts
-    finally:
-        Disconnect(si)
 
 
 def summary(run):

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""PB-1, PB-2, PB-9 and MV-6 on vmks on distributed port groups: the teaming is read from the
+"""PB-1, PB-2, PB-9, MV-6 and IP-6 on vmks on distributed port groups: the teaming is read from the
 dvPortgroup (uplink / LAG names mapped to this host's pnics through the proxy switch)."""
 
 from __future__ import annotations
@@ -133,3 +133,35 @@ def test_mv6_passes_a_vmotion_vmk_on_an_active_standby_dvportgroup():
 def test_mv6_ignores_a_lag_dvportgroup_without_vmotion():
     host = b.with_dv_vmk(b.demo_host(), "vmk5", KEY, "10.20.0.10", name="dv-data", active=("lag1",))
     assert of("MV-6", findings(host)) == []
+
+
+# --- IP-6 ----------------------------------------------------------------------------------------
+
+
+def test_ip6_on_an_existing_lag_dvportgroup_points_to_vcenter_and_names_the_vmk():
+    host = b.with_dv_vmk(b.demo_host(), "vmk5", KEY, "10.60.0.10", name="dv-data", active=("lag1",),
+                         standby=("dvUplink1",))
+    (f,) = of("IP-6", findings(host))
+    assert (f.severity, f.object) == ("error", "dvportgroup:dvs-prod/dv-data")
+    assert "active [lag1], standby [dvUplink1] uses LAG [lag1]" in f.found
+    assert f.change.startswith("in vCenter") and "active [lag1], standby []" in f.change and "move vmk5" in f.change
+
+
+def test_ip6_and_pb9_both_report_a_bound_vmk_on_a_lag_with_a_standby():
+    """Two mistakes: binding through a LAG (PB-9) and a LAG order vCenter does not support (IP-6)."""
+    found = findings(dv_bound(active=("dvUplink1",), standby=("lag1",)), bind("vmk3"))
+    assert of("PB-9", found) and of("IP-6", found)
+
+
+def test_ip6_on_a_dvportgroup_the_plan_writes_asks_for_a_plan_change():
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import vmotion_desired
+    host = b.with_dv_switch(b.demo_host())
+    params = {"dvswitch": "dvs-prod", "uplinks": ["lag1", "dvUplink1"], "vlan": 31, "mtu": 9000,
+              "portgroup_prefix": "vMotion-DV", "netstack": "default", "state": "present",
+              "ip": {"netmask": "255.255.255.0", "addresses": ["10.31.0.11", "10.31.0.111"]}}
+    desired = vmotion_desired(params, (host.name,), False)[host.name]
+    found = v.validate([v.Case(host, desired, plan_host(host, desired))])
+    ip6 = of("IP-6", found)
+    assert {f.object for f in ip6} == {"dvportgroup:dvs-prod/vMotion-DV-1", "dvportgroup:dvs-prod/vMotion-DV-2"}
+    assert all("(uplinks)" in f.change and "vCenter" not in f.change for f in ip6)
+    assert of("MV-6", found)  # and the vMotion rule says why a LAG is wrong for vMotion at all

@@ -72,11 +72,20 @@ def on_vmotion_stack() -> Host:
     return b.with_vmk(storage(), "vmk2", "VMo", "10.10.50.11", netstack="vmotion")
 
 
+def lag_vmk(active=("lag1",), standby=(), vmk=True) -> Host:
+    """demo_host + dvPortgroup "dv-data" of dvs-prod (lag1 -> vmnic4+5) with that order; vmk5 on it."""
+    host = b.with_dv_portgroup(b.demo_host(), "dvportgroup-20", "dv-data", active=active, standby=standby, policy="srcid")
+    return b.with_dv_vmk(host, "vmk5", "dvportgroup-20", "10.60.0.10") if vmk else host
+
+
 NEW = {"ip": "10.10.30.5"}  # a new vmk "Storage-A" in its own subnet on vSwitch1 (mtu 9000)
 
 # (rule, severity expected, host builder, specs, flags): each rule fires in its "bad" rows
 BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("TS-1", "error", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic2"]}),), {}),
+    ("IP-6", "error", lambda: lag_vmk(standby=("dvUplink1",)), (), {}),
+    ("IP-6", "error", lambda: lag_vmk(active=("lag1", "dvUplink2")), (), {}),
+    ("IP-6", "error", lambda: lag_vmk(active=("dvUplink1",), standby=("lag1",)), (), {}),
     ("TS-1", "error", storage, (sw("vSwitch1", teaming=team(active=["vmnic2", "vmnic2"])),), {}),
     ("TS-2", "error", storage, (spec(**NEW, teaming={"active": ["vmnic5"]}),), {}),
     ("TS-2", "error", storage, (sw("vSwitch1", uplinks=("vmnic2", "vmnic3", "vmnic9")),), {}),
@@ -137,6 +146,9 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
 
 GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("TS-1", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic3"]}),), {}),
+    ("IP-6", lag_vmk, (), {}),  # one active LAG, no standby
+    ("IP-6", lambda: lag_vmk(active=("dvUplink1",), standby=("dvUplink2",)), (), {}),  # no LAG in the order
+    ("IP-6", lambda: lag_vmk(standby=("dvUplink1",), vmk=False), (), {}),  # no vmk on it, the plan leaves it alone
     ("TS-2", storage, (spec(**NEW, teaming={"active": ["vmnic3"]}), sw("vSwitch1", uplinks=("vmnic2", "vmnic3"))), {}),
     ("TS-3", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "unused": ["vmnic3"]}),), {}),
     ("TS-4", storage, (spec(**NEW, teaming={"active": ["vmnic2"]}),), {}),
@@ -184,7 +196,7 @@ def test_rule_fires(rule, severity, host_fn, specs, flags):
     assert hits, [f.rule for f in findings]
     assert {f.severity for f in hits} == {severity}
     for f in hits:
-        assert f.host == H and f.object.split(":")[0] in ("vmk", "portgroup", "vswitch", "netstack")
+        assert f.host == H and f.object.split(":")[0] in ("vmk", "portgroup", "vswitch", "netstack", "dvportgroup")
         assert f.found and f.change and f.source == v.RULE_INDEX[rule].source
 
 
