@@ -40,6 +40,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     TargetKey,
     is_set,
     options_to_doc,
+    vmk_number,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import ESXI_OPTION_DEFS
 
@@ -64,10 +65,21 @@ def resolve_adapter(iscsi: Mapping[str, IscsiAdapter], spec: IscsiSpec) -> Optio
 
 
 def binding_device(host: Host, b: BindingSpec) -> Optional[str]:
+    """The vmk a binding names: the device, or the vmk on port group ``portgroup`` - a standard
+    one, else a dvPortgroup of that name carrying exactly one vmk of the host (None otherwise)."""
     if b.vmk:
         return b.vmk if b.vmk in host.vmks else None
     vmk = host.vmk_on_portgroup(str(b.portgroup))
-    return vmk.device if vmk else None
+    if vmk is not None:
+        return vmk.device
+    on_dv = dv_portgroup_vmks(host, str(b.portgroup))
+    return on_dv[0] if len(on_dv) == 1 else None
+
+
+def dv_portgroup_vmks(host: Host, name: str) -> List[str]:
+    """The vmks of ``host`` on a dvPortgroup named ``name`` (of any switch the host is a member of)."""
+    keys = {k for k, pg in host.dv_portgroups.items() if pg.name == name}
+    return sorted((d for d, v in host.vmks.items() if v.dv_portgroup in keys), key=vmk_number)
 
 
 # ---------------------------------------------------------------------------------------
@@ -162,7 +174,11 @@ class _IscsiDraft:
             device = binding_device(self.net, b)
             if device is None:
                 field_name = "bindings[%d].%s" % (i, "vmk" if b.vmk else "portgroup")
-                known = ", ".join(sorted(self.net.vmks, key=lambda d: int(d[3:]))) or "none"
+                several = [] if b.vmk else dv_portgroup_vmks(self.net, str(b.portgroup))
+                if several:
+                    raise self.error(field_name, "%s: dvPortgroup %s carries %s; name the one to bind ({vmk: %s})"
+                                     % (b.describe(), b.portgroup, ", ".join(several), several[0]))
+                known = ", ".join(sorted(self.net.vmks, key=vmk_number)) or "none"
                 raise self.error(field_name, "%s: no such vmk on this host (vmks: %s)" % (b.describe(), known))
             wanted.append(device)
         current = dict(adapter.bindings)

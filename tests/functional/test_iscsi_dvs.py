@@ -35,10 +35,12 @@ def bound_calls(run):
     return {c: run.calls.get(c, 0) for c in ("BindVnic", "UpdateSoftwareInternetScsiEnabled", "UpdateNetworkConfig")}
 
 
-def test_binding_a_vmk_on_a_lag_dvportgroup_is_refused_by_pb9_with_no_write(lag_vmk, playbook):
+@pytest.mark.parametrize("by", ["device", "dvportgroup name"])
+def test_binding_a_vmk_on_a_lag_dvportgroup_is_refused_by_pb9_with_no_write(lag_vmk, playbook, by):
     device, _key = lag_vmk
+    binding = device if by == "device" else {"portgroup": "dvpg-prod-lacp"}  # the name finds the same vmk
     run = playbook.run({"vmkfabric.vsphere.iscsi_adapter": {"esxi_hostname": HOST, "software_iscsi": "enabled",
-                                                            "bindings": [device]}})
+                                                            "bindings": [binding]}})
     result = run[0]
     assert result.get("failed") and result["msg"].startswith("plan refused: "), run.stdout
     (pb9,) = [f for f in result["refused"] if f["rule"] == "PB-9"]

@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""PB-1, PB-2, PB-9, MV-6 and IP-6 on vmks on distributed port groups: the teaming is read from the
+"""Binding by dvPortgroup name; PB-1, PB-2, PB-9, MV-6 and IP-6 on vmks on distributed port groups: the teaming is read from the
 dvPortgroup (uplink / LAG names mapped to this host's pnics through the proxy switch)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any, List
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     BindingSpec,
     Finding,
@@ -165,3 +166,38 @@ def test_ip6_on_a_dvportgroup_the_plan_writes_asks_for_a_plan_change():
     assert {f.object for f in ip6} == {"dvportgroup:dvs-prod/vMotion-DV-1", "dvportgroup:dvs-prod/vMotion-DV-2"}
     assert all("(uplinks)" in f.change and "vCenter" not in f.change for f in ip6)
     assert of("MV-6", found)  # and the vMotion rule says why a LAG is wrong for vMotion at all
+
+
+# --- bindings: [{portgroup: <dvPortgroup>}] -------------------------------------------------------
+
+
+def bind_pg(name: str) -> IscsiSpec:
+    return IscsiSpec(bindings=(BindingSpec(portgroup=name),))
+
+
+def test_a_binding_by_dvportgroup_name_binds_the_vmk_on_it():
+    host = dv_bound(active=("dvUplink1",))
+    d = b.desired(bind_pg("dvpg"), host=host.name)
+    plan = plan_host(host, d)
+    assert [(a.op, a.kind, a.name) for a in plan.actions] == [("add", "binding", "vmhba64:vmk3")]
+    assert [f.rule for f in v.validate([v.Case(host, d, plan)]) if f.is_error] == []
+
+
+def test_a_standard_port_group_of_the_same_name_wins():
+    host = b.with_vmk(dv_bound(active=("dvUplink1",)), "vmk4", "dvpg", "10.10.20.78",
+                      override=Teaming(active=("vmnic2",), standby=()))
+    plan = plan_host(host, b.desired(bind_pg("dvpg"), host=host.name))
+    assert [a.name for a in plan.actions if a.kind == "binding"] == ["vmhba64:vmk4"]
+
+
+def test_a_dvportgroup_with_two_vmks_of_the_host_asks_for_the_device():
+    host = b.with_dv_vmk(dv_bound(active=("dvUplink1",)), "vmk4", KEY, "10.10.20.78")
+    with pytest.raises(ArgumentError) as err:
+        plan_host(host, b.desired(bind_pg("dvpg"), host=host.name))
+    assert err.value.details["field"] == "bindings[0].portgroup"
+    assert "dvPortgroup dvpg carries vmk3, vmk4" in err.value.message and "{vmk: vmk3}" in err.value.message
+
+
+def test_an_unknown_port_group_name_lists_the_vmks():
+    with pytest.raises(ArgumentError, match=r"no such vmk on this host \(vmks: vmk0, vmk1, vmk2, vmk3\)"):
+        plan_host(dv_bound(), b.desired(bind_pg("nope"), host=b.H))
