@@ -1079,21 +1079,40 @@ def pb6_one_subnet_one_switch(case: Case) -> Iterator[Finding]:
     r = case.after
     for adapter, members in bound_sets(r):
         first = members[0]
-        first_pg = r.portgroups.get(first.portgroup)
         for vmk in members[1:]:
-            pg = r.portgroups.get(vmk.portgroup)
             diffs = []
             if vmk.ip.network != first.ip.network:
                 diffs.append("subnet %s vs %s" % (vmk.ip.network, first.ip.network))
-            if pg is not None and first_pg is not None and pg.vlan != first_pg.vlan:
-                diffs.append("vlan %d vs %d" % (pg.vlan, first_pg.vlan))
-            if vmk.vswitch != first.vswitch:
-                diffs.append("vswitch %s vs %s" % (vmk.vswitch, first.vswitch))
+            vlan, first_vlan = _vlan_of(r, vmk), _vlan_of(r, first)
+            if vlan is not None and first_vlan is not None and vlan != first_vlan:
+                diffs.append("vlan %d vs %d" % (vlan, first_vlan))
+            if _switch_of(r, vmk) != _switch_of(r, first):
+                diffs.append("%s vs %s" % (_switch_of(r, vmk), _switch_of(r, first)))
             if diffs:
                 yield finding("PB-6", case.host, bound_obj(r, vmk, adapter.device),
                               "%s differs from bound %s: %s" % (vmk.device, first.device, "; ".join(diffs)),
-                              "put every vmk bound to %s in one subnet, VLAN and vSwitch (change %s's ip/vlan/"
-                              "vswitch, or do not bind it)" % (adapter.device, vmk.device))
+                              "put every vmk bound to %s in one subnet, VLAN and switch (one vSwitch or one "
+                              "distributed switch: change %s's ip/vlan/vswitch, or do not bind it)"
+                              % (adapter.device, vmk.device))
+
+
+def _vlan_of(host: Host, vmk: Vmk) -> Optional[int]:
+    """The VLAN of vmk's standard or distributed port group (None when it is not known)."""
+    dv = host.dv_portgroup_of(vmk)
+    if dv is not None:
+        return dv.vlan
+    pg = host.portgroups.get(vmk.portgroup)
+    return pg.vlan if pg is not None else None
+
+
+def _switch_of(host: Host, vmk: Vmk) -> str:
+    """sw(v) for messages: ``vSwitch vSwitch1`` or ``distributed switch dvs-prod``."""
+    dv = host.dv_portgroup_of(vmk)
+    if dv is not None:
+        return "distributed switch %s" % dv.dvs
+    if vmk.dv_portgroup:
+        return "distributed port group %s (not read)" % vmk.dv_portgroup
+    return "vSwitch %s" % vmk.vswitch
 
 
 def _off_subnet(adapter: IscsiAdapter, members: Sequence[Vmk]) -> List[Tuple[str, List[Vmk]]]:

@@ -201,3 +201,27 @@ def test_a_dvportgroup_with_two_vmks_of_the_host_asks_for_the_device():
 def test_an_unknown_port_group_name_lists_the_vmks():
     with pytest.raises(ArgumentError, match=r"no such vmk on this host \(vmks: vmk0, vmk1, vmk2, vmk3\)"):
         plan_host(dv_bound(), b.desired(bind_pg("nope"), host=b.H))
+
+
+# --- PB-6 across standard and distributed port groups ----------------------------------------------
+
+
+def test_pb6_refuses_a_standard_and_a_distributed_vmk_bound_together():
+    found = findings(dv_bound(active=("dvUplink1",)), bind("vmk1", "vmk3"))
+    (f,) = of("PB-6", found)
+    assert f.object == OBJ and "distributed switch dvs-prod vs vSwitch vSwitch1" in f.found
+    assert "one vSwitch or one distributed switch" in f.change
+
+
+def test_pb6_compares_the_vlans_of_two_dvportgroups():
+    host = b.with_dv_vmk(dv_bound(active=("dvUplink1",)), "vmk4", "dvportgroup-11", "10.10.20.78", name="dvpg-b",
+                         active=("dvUplink2",), vlan=21)
+    (f,) = of("PB-6", findings(host, bind("vmk3", "vmk4")))
+    assert "vlan 21 vs 20" in f.found and "switch" not in f.found.split(":", 1)[1]
+
+
+def test_pb6_passes_two_vmks_on_one_distributed_switch_and_vlan():
+    host = b.with_dv_vmk(dv_bound(active=("dvUplink1",)), "vmk4", "dvportgroup-11", "10.10.20.78", name="dvpg-b",
+                         active=("dvUplink2",))
+    found = findings(host, bind("vmk3", "vmk4"))
+    assert of("PB-6", found) == [] and [f.rule for f in found if f.is_error] == []
