@@ -221,11 +221,15 @@ class ViewManager(MO):
 
 
 class PropertyFilter(MO):
+    """A session's filter: its spec, and what WaitForUpdates last reported of it
+    (moid -> (ref, path -> (repr, value)))."""
+
     WSDL, PYTYPE = "PropertyFilter", vmodl.query.PropertyCollector.Filter
 
-    def __init__(self, sim: Any, moid: str, spec: Any) -> None:
+    def __init__(self, sim: Any, moid: str, spec: Any, session: str = "") -> None:
         super().__init__(sim, moid)
-        self.spec = spec
+        self.spec, self.session = spec, session
+        self.reported: Optional[Dict[str, Tuple[Any, Dict[str, Tuple[str, Any]]]]] = None  # None: nothing reported yet
 
     def p_spec(self) -> Any:
         return self.spec
@@ -243,15 +247,20 @@ class PropertyCollector(MO):
         super().__init__(sim, moid)
         self.pages: Dict[str, List[Any]] = {}
         self.filters: Dict[str, PropertyFilter] = {}
+        self.versions: Dict[str, int] = {}  # session key -> the last data version it was given
 
     # -- retrieval ---------------------------------------------------------------------
-    def _objects(self, spec: Any) -> List[MO]:
+    def _objects(self, spec: Any, gone_ok: bool = False) -> List[MO]:
+        """The objects ``spec`` selects. A start object that no longer exists is a fault, or with
+        ``gone_ok`` (a filter's updates: the object leaves) just not there."""
         named = {}
         for ospec in spec.objectSet:
             for sel in ospec.selectSet or []:
                 self._collect_names(sel, named)
         seen: Dict[str, MO] = {}
         for ospec in spec.objectSet:
+            if gone_ok and self.sim.find(ospec.obj) is None:
+                continue
             start = self.sim.lookup(ospec.obj)
             if not ospec.skip:
                 seen.setdefault(start.moid, start)
@@ -340,41 +349,68 @@ class PropertyCollector(MO):
 
     # -- updates -----------------------------------------------------------------------
     def m_CreateFilter(self, ctx: Any, spec: Any, partialUpdates: bool) -> Any:
-        filt = PropertyFilter(self.sim, self.sim.next_id("session[%s]filter" % ctx.session_key[:8]), spec)
+        filt = PropertyFilter(self.sim, self.sim.next_id("session[%s]filter" % ctx.session_key[:8]), spec, ctx.session_key)
         self.sim.register(filt)
         self.filters[filt.moid] = filt
         return filt.ref
 
-    def _updates(self, version: Optional[str]) -> Optional[Any]:
-        """Everything a live filter matches, once per version step (tasks here finish at once)."""
-        current = int(version) if version and version.isdigit() else 0
+    def _updates(self, ctx: Any, version: Optional[str]) -> Optional[Any]:
+        """What changed in this session's filters since they were last reported, as vCenter does
+        it: ``enter`` for an object first seen (every property), ``modify`` with the changed
+        properties, ``leave`` for an object no longer matched. None when nothing changed.
+
+        ``version`` is "" / None (report everything again) or a version this session was given;
+        anything else is InvalidCollectorVersion. The data version counts per session."""
+        given = self.versions.get(ctx.session_key, 0)
+        if version and (not version.isdigit() or int(version) > given):
+            raise vmodl.query.InvalidCollectorVersion()
         sets = []
         for filt in list(self.filters.values()):
-            if self.sim.find(filt.ref) is None:
+            if self.sim.find(filt.ref) is None or filt.session not in self.sim.sessions:
                 self.filters.pop(filt.moid, None)
                 continue
-            changes = []
-            for mo in self._objects(filt.spec):
+            if filt.session != ctx.session_key:
+                continue
+            before = filt.reported if version and filt.reported is not None else {}
+            now: Dict[str, Tuple[Any, Dict[str, Tuple[str, Any]]]] = {}
+            updates = []
+            for mo in self._objects(filt.spec, gone_ok=True):
                 content = self._content(mo, list(filt.spec.propSet))
-                if content is not None:
-                    changes.append(PC.ObjectUpdate(kind="enter" if current == 0 else "modify", obj=mo.ref, changeSet=[
-                        PC.Change(name=p.name, op="assign", val=p.val) for p in content.propSet]))
-            sets.append(PC.FilterUpdate(filter=filt.ref, objectSet=changes))
-        if current > 0:
+                if content is None:
+                    continue
+                props = {p.name: (repr(p.val), p.val) for p in content.propSet}
+                now[mo.moid] = (mo.ref, props)
+                if mo.moid not in before:
+                    changes = [PC.Change(name=n, op="assign", val=v) for n, (_r, v) in props.items()]
+                    updates.append(PC.ObjectUpdate(kind="enter", obj=mo.ref, changeSet=changes))
+                    continue
+                old = before[mo.moid][1]
+                changes = [PC.Change(name=n, op="assign", val=v) for n, (r, v) in props.items() if old.get(n, ("",))[0] != r]
+                changes += [PC.Change(name=n, op="remove") for n in old if n not in props]
+                if changes:
+                    updates.append(PC.ObjectUpdate(kind="modify", obj=mo.ref, changeSet=changes))
+            updates += [PC.ObjectUpdate(kind="leave", obj=ref) for moid, (ref, _p) in before.items() if moid not in now]
+            filt.reported = now
+            if updates:
+                sets.append(PC.FilterUpdate(filter=filt.ref, objectSet=updates))
+        if not sets:
             return None
-        return PC.UpdateSet(version=str(current + 1), filterSet=sets)
+        self.versions[ctx.session_key] = given + 1
+        return PC.UpdateSet(version=str(given + 1), filterSet=sets)
 
     def m_WaitForUpdatesEx(self, ctx: Any, version: Optional[str] = None, options: Any = None) -> Any:
-        return self._updates(version)
+        # nothing changed: None, as a server does after maxWaitSeconds (here at once, also without it:
+        # a task reaches its final state inside the call that started it, so there is nothing to wait for)
+        return self._updates(ctx, version)
 
     def m_WaitForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
-        update = self._updates(version)
-        if update is None:  # real servers block here; every simulated task is already final
-            update = PC.UpdateSet(version=str(int(version or 0) + 1), filterSet=[])
+        update = self._updates(ctx, version)
+        if update is None:  # a real server blocks until a change; here every task is already final
+            update = PC.UpdateSet(version=str(self.versions.get(ctx.session_key, 0)), filterSet=[])
         return update
 
     def m_CheckForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
-        return self._updates(version)
+        return self._updates(ctx, version)
 
 
 # ---------------------------------------------------------------------------------------
