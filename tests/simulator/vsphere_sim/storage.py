@@ -54,6 +54,29 @@ def option_defs() -> List[Any]:
     return defs
 
 
+CHAP_TYPES = tuple(HBA.ChapAuthenticationType.values)
+CHAP_KEYS = ("chapAuthEnabled", "chapName", "chapSecret", "chapAuthenticationType")
+MUTUAL_KEYS = ("mutualChapName", "mutualChapSecret", "mutualChapAuthenticationType")
+ADAPTER_AUTH: Dict[str, Any] = {"chapAuthEnabled": False, "chapName": "", "chapSecret": None, "chapAuthenticationType": "chapProhibited",
+                                "mutualChapName": "", "mutualChapSecret": None, "mutualChapAuthenticationType": "chapProhibited"}
+
+
+def _auth_api(values: Dict[str, Any], own: Optional[Dict[str, Any]] = None) -> Any:
+    """AuthenticationProperties as ESXi reports them: never the secrets; on a target, whether
+    its CHAP and mutual CHAP parts are inherited (``own`` is None at adapter level)."""
+    props = HBA.AuthenticationProperties(**{k: v for k, v in values.items() if not k.endswith("Secret")})
+    if own is not None:
+        props.chapInherited = not any(k in own for k in CHAP_KEYS)
+        props.mutualChapInherited = not any(k in own for k in MUTUAL_KEYS)
+    return props
+
+
+def _digest(target: bool) -> Any:
+    """Header and data digests: prohibited, as ESXi defaults them (not settable here)."""
+    return HBA.DigestProperties(headerDigestType="digestProhibited", dataDigestType="digestProhibited",
+                                headerDigestInherited=True if target else None, dataDigestInherited=True if target else None)
+
+
 class Adapter:
     """One iSCSI adapter: its own option overrides and its targets' overrides."""
 
@@ -67,6 +90,9 @@ class Adapter:
         self.discovered: Dict[Tuple[str, int, str], Tuple[str, int]] = {}  # static -> parent send target
         self.discovered_own: Dict[Tuple[str, int, str], Dict[str, Any]] = {}
         self.bound: List[str] = []  # vmks bound by IscsiManager.BindVnic, in binding order
+        # CHAP: the adapter's own values, and per target only what it overrides ("chap" / "mutual" parts)
+        self.auth: Dict[str, Any] = dict(ADAPTER_AUTH)
+        self.target_auth: Dict[Tuple[Any, ...], Dict[str, Any]] = {}  # send (addr, port) / static (addr, port, iqn) key
 
 
 def _values(own: Dict[str, Any], parent: Dict[str, Any]) -> Tuple[List[Any], Dict[str, Any]]:
@@ -80,7 +106,7 @@ class StorageSystem(o.MO):
     WSDL, PYTYPE = "HostStorageSystem", vim.host.StorageSystem
     WRITES = frozenset({"UpdateSoftwareInternetScsiEnabled", "AddInternetScsiSendTargets", "RemoveInternetScsiSendTargets",
                         "AddInternetScsiStaticTargets", "RemoveInternetScsiStaticTargets", "UpdateInternetScsiAdvancedOptions",
-                        "UpdateInternetScsiName", "UpdateInternetScsiAlias"})
+                        "UpdateInternetScsiName", "UpdateInternetScsiAlias", "UpdateInternetScsiAuthenticationProperties"})
 
     def __init__(self, sim: Any, moid: str, host: o.HostModel) -> None:
         super().__init__(sim, moid)
@@ -107,18 +133,25 @@ class StorageSystem(o.MO):
         sends, statics = [], []
         for (addr, port), own in sorted(a.send.items()):
             values, eff = _values(own, adapter_eff)
+            auth = dict(a.auth, **a.target_auth.get((addr, port), {}))
             sends.append(HBA.SendTarget(address=addr, port=port, supportedAdvancedOptions=option_defs(), advancedOptions=values,
-                                        parent=a.device))
+                                        authenticationProperties=_auth_api(auth, a.target_auth.get((addr, port), {})),
+                                        digestProperties=_digest(True), parent=a.device))
             for key, parent in sorted(a.discovered.items()):
                 if parent == (addr, port):
                     svalues = _values(a.discovered_own.get(key, {}), eff)[0]
+                    sown = a.target_auth.get(key, {})
                     statics.append(HBA.StaticTarget(address=key[0], port=key[1], iScsiName=key[2], discoveryMethod="sendTargetMethod",
                                                     supportedAdvancedOptions=option_defs(), advancedOptions=svalues,
-                                                    parent="%s:%d" % (addr, port)))
+                                                    authenticationProperties=_auth_api(dict(auth, **sown), sown),
+                                                    digestProperties=_digest(True), parent="%s:%d" % (addr, port)))
         for key, own in sorted(a.static.items()):
             values = _values(own, adapter_eff)[0]
+            sown = a.target_auth.get(key, {})
             statics.append(HBA.StaticTarget(address=key[0], port=key[1], iScsiName=key[2], discoveryMethod="staticMethod",
-                                            supportedAdvancedOptions=option_defs(), advancedOptions=values, parent=a.device))
+                                            supportedAdvancedOptions=option_defs(), advancedOptions=values,
+                                            authenticationProperties=_auth_api(dict(a.auth, **sown), sown),
+                                            digestProperties=_digest(True), parent=a.device))
         return HBA(
             key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, pci=o.pnic_pci(self.host, a.pnic) if a.pnic else None,
             status="online" if self.enabled or not a.software else "offline",
@@ -129,8 +162,12 @@ class StorageSystem(o.MO):
             discoveryProperties=HBA.DiscoveryProperties(iSnsDiscoveryEnabled=False, slpDiscoveryEnabled=False,
                                                         staticTargetDiscoveryEnabled=True, sendTargetsDiscoveryEnabled=True),
             authenticationCapabilities=HBA.AuthenticationCapabilities(chapAuthSettable=True, krb5AuthSettable=False, srpAuthSettable=False,
-                                                                      spkmAuthSettable=False, mutualChapSettable=True),
-            authenticationProperties=HBA.AuthenticationProperties(chapAuthEnabled=False),
+                                                                      spkmAuthSettable=False, mutualChapSettable=True,
+                                                                      targetChapSettable=True, targetMutualChapSettable=True),
+            authenticationProperties=_auth_api(a.auth),
+            digestCapabilities=HBA.DigestCapabilities(headerDigestSettable=False, dataDigestSettable=False,
+                                                      targetHeaderDigestSettable=False, targetDataDigestSettable=False),
+            digestProperties=_digest(False),
             ipCapabilities=HBA.IPCapabilities(addressSettable=False, ipConfigurationMethodSettable=False, subnetMaskSettable=False,
                                               defaultGatewaySettable=False, primaryDnsServerAddressSettable=False,
                                               alternateDnsServerAddressSettable=False),
@@ -182,9 +219,11 @@ class StorageSystem(o.MO):
         for target in targets:
             key = (target.address, target.port or 3260)
             del adapter.send[key]
+            adapter.target_auth.pop(key, None)
             for static in [s for s, parent in adapter.discovered.items() if parent == key]:
                 del adapter.discovered[static]
                 adapter.discovered_own.pop(static, None)
+                adapter.target_auth.pop(static, None)
         self.sim.changed()
 
     def m_AddInternetScsiStaticTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any]) -> None:
@@ -203,6 +242,7 @@ class StorageSystem(o.MO):
                 raise vim.fault.NotFound(msg="static target %s:%d %s not found" % (key[0], key[1], key[2]))
         for key in keys:
             del adapter.static[key]
+            adapter.target_auth.pop(key, None)
         self.sim.changed()
 
     def _discover(self, adapter: Adapter) -> None:
@@ -251,6 +291,44 @@ class StorageSystem(o.MO):
                 raise vim.fault.NotFound(msg="static target %s:%d %s not found" % (key[0], key[1], key[2]))
         return levels
 
+    def m_UpdateInternetScsiAuthenticationProperties(self, ctx: Any, iScsiHbaDevice: str, authenticationProperties: Any,
+                                                     targetSet: Any = None) -> None:
+        """CHAP of the adapter, or of the listed targets: a target part (CHAP, mutual CHAP) with
+        ``*Inherited`` true goes back to the level above. Secrets are kept, never reported."""
+        adapter = self._adapter(iScsiHbaDevice)
+        props = authenticationProperties
+        for name in ("chapAuthenticationType", "mutualChapAuthenticationType"):
+            value = getattr(props, name)
+            if value is not None and value not in CHAP_TYPES:
+                raise vmodl.fault.InvalidArgument(invalidProperty="authenticationProperties.%s" % name)
+        keys = self._target_keys(adapter, targetSet)
+        if not keys:
+            _set_auth(adapter.auth, props, inherit_chap=False, inherit_mutual=False)
+            _check_mutual(adapter.auth, adapter.device)
+        for key in keys:
+            own = dict(adapter.target_auth.get(key, {}))
+            _set_auth(own, props, inherit_chap=bool(props.chapInherited), inherit_mutual=bool(props.mutualChapInherited))
+            _check_mutual(dict(adapter.auth, **own), "%s target %s" % (adapter.device, ":".join(str(k) for k in key)))
+            adapter.target_auth[key] = own
+        self.sim.changed()
+
+    def _target_keys(self, adapter: Adapter, target_set: Any) -> List[Tuple[Any, ...]]:
+        """The keys of the targets a TargetSet names (NotFound for one that is not configured)."""
+        if target_set is None:
+            return []
+        keys: List[Tuple[Any, ...]] = []
+        for target in target_set.sendTargets or []:
+            key = (target.address, target.port or 3260)
+            if key not in adapter.send:
+                raise vim.fault.NotFound(msg="send target %s:%d not found" % key)
+            keys.append(key)
+        for target in target_set.staticTargets or []:
+            key = (target.address, target.port or 3260, target.iScsiName)
+            if key not in adapter.static and key not in adapter.discovered:
+                raise vim.fault.NotFound(msg="static target %s:%d %s not found" % key)
+            keys.append(key)
+        return keys
+
     def m_UpdateInternetScsiName(self, ctx: Any, iScsiHbaDevice: str, iScsiName: str) -> None:
         if not iScsiName.startswith(("iqn.", "eui.")):
             raise vmodl.fault.InvalidArgument(invalidProperty="iScsiName")
@@ -284,10 +362,31 @@ def _check_option(opt: Any) -> None:
         raise vmodl.fault.InvalidArgument(invalidProperty="options.value", msg="%s must be an integer from %s to %s" % (opt.key, low, high))
 
 
+def _set_auth(own: Dict[str, Any], props: Any, inherit_chap: bool, inherit_mutual: bool) -> None:
+    """Apply one AuthenticationProperties to a level's own CHAP values (a secret left unset is kept)."""
+    for part, inherit in ((CHAP_KEYS, inherit_chap), (MUTUAL_KEYS, inherit_mutual)):
+        if inherit:
+            for k in part:
+                own.pop(k, None)
+            continue
+        for k in part:
+            value = getattr(props, k)
+            if value is not None or not k.endswith("Secret"):
+                own[k] = value if value is not None else ADAPTER_AUTH[k]
+
+
+def _check_mutual(values: Dict[str, Any], where: str) -> None:
+    """ESXi allows mutual CHAP only when CHAP itself is required [INF: the vSphere client enforces the same]."""
+    mutual = values.get("mutualChapAuthenticationType") or "chapProhibited"
+    if mutual != "chapProhibited" and values.get("chapAuthenticationType") != "chapRequired":
+        raise vim.fault.HostConfigFault(msg="%s: mutual CHAP needs chapAuthenticationType chapRequired" % where)
+
+
 def dump(storage: StorageSystem) -> Dict[str, Any]:
     """JSON-able state for --state."""
     return {"enabled": storage.enabled, "adapters": [
         {"device": a.device, "iqn": a.iqn, "software": a.software, "pnic": a.pnic, "alias": a.alias, "own": a.own, "bound": a.bound,
+         "auth": a.auth, "target_auth": [[list(k), v] for k, v in a.target_auth.items()],
          "send": [[k[0], k[1], v] for k, v in a.send.items()],
          "static": [[k[0], k[1], k[2], v] for k, v in a.static.items()],
          "discovered": [[k[0], k[1], k[2], p[0], p[1], a.discovered_own.get(k, {})] for k, p in a.discovered.items()]}
@@ -300,6 +399,8 @@ def load(storage: StorageSystem, data: Dict[str, Any]) -> None:
     for d in data.get("adapters", []):
         a = Adapter(d["device"], d["iqn"], d["software"], d.get("pnic"))
         a.alias, a.own, a.bound = d.get("alias"), dict(d.get("own", {})), list(d.get("bound", []))
+        a.auth = dict(ADAPTER_AUTH, **d.get("auth", {}))
+        a.target_auth = {tuple(k): dict(v) for k, v in d.get("target_auth", [])}
         a.send = {(s[0], s[1]): s[2] for s in d.get("send", [])}
         a.static = {(s[0], s[1], s[2]): s[3] for s in d.get("static", [])}
         for s in d.get("discovered", []):
