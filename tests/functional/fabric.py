@@ -2,13 +2,33 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Helpers to look into the canonical documents modules return."""
+"""Helpers to look into the canonical documents modules return, and the storage fabric the
+iSCSI tests build (vSwitch1, two iSCSI vmks with active/unused overrides, software iSCSI with both bound)."""
 
 from __future__ import annotations
 
 from typing import Any, Dict, Optional
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
+C = "Cluster-A"
+NETMASK = "255.255.255.0"
+
+
+def addresses(last_octet_base: int) -> Dict[str, str]:
+    return {h: "10.10.20.%d" % (last_octet_base + i) for i, h in enumerate(HOSTS)}
+
+
+ISCSI_FABRIC = [
+    {"vmkfabric.vsphere.vswitch": {"cluster": C, "name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 9000}},
+    {"vmkfabric.vsphere.vmknic": {"cluster": C, "portgroup": "iSCSI-A", "vswitch": "vSwitch1", "mtu": 9000,
+                                  "purpose": "iscsi", "ip": {"netmask": NETMASK, "addresses": addresses(11)},
+                                  "teaming": {"active": ["vmnic2"], "unused": ["vmnic3"]}}},
+    {"vmkfabric.vsphere.vmknic": {"cluster": C, "portgroup": "iSCSI-B", "vswitch": "vSwitch1", "mtu": 9000,
+                                  "purpose": "iscsi", "ip": {"netmask": NETMASK, "addresses": addresses(21)},
+                                  "teaming": {"active": ["vmnic3"], "unused": ["vmnic2"]}}},
+]
+BIND = {"vmkfabric.vsphere.iscsi_adapter": {"cluster": C, "software_iscsi": "enabled",
+                                            "bindings": [{"portgroup": "iSCSI-A"}, {"portgroup": "iSCSI-B"}]}}
 
 
 def vmk_of(result: Dict[str, Any], host: str, portgroup: str) -> Optional[Dict[str, Any]]:

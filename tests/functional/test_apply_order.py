@@ -11,26 +11,8 @@ from __future__ import annotations
 
 import pytest
 
-HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
-C = "Cluster-A"
-NETMASK = "255.255.255.0"
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, C, HOSTS, ISCSI_FABRIC
 
-
-def addresses(base):
-    return {h: "10.10.20.%d" % (base + i) for i, h in enumerate(HOSTS)}
-
-
-FABRIC = [
-    {"vmkfabric.vsphere.vswitch": {"cluster": C, "name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 9000}},
-    {"vmkfabric.vsphere.vmknic": {"cluster": C, "portgroup": "iSCSI-A", "vswitch": "vSwitch1", "mtu": 9000,
-                                  "purpose": "iscsi", "ip": {"netmask": NETMASK, "addresses": addresses(11)},
-                                  "teaming": {"active": ["vmnic2"], "unused": ["vmnic3"]}}},
-    {"vmkfabric.vsphere.vmknic": {"cluster": C, "portgroup": "iSCSI-B", "vswitch": "vSwitch1", "mtu": 9000,
-                                  "purpose": "iscsi", "ip": {"netmask": NETMASK, "addresses": addresses(21)},
-                                  "teaming": {"active": ["vmnic3"], "unused": ["vmnic2"]}}},
-]
-BIND = {"vmkfabric.vsphere.iscsi_adapter": {"cluster": C, "software_iscsi": "enabled",
-                                            "bindings": [{"portgroup": "iSCSI-A"}, {"portgroup": "iSCSI-B"}]}}
 INFO = {"vmkfabric.vsphere.host_fabric_info": {"cluster": C}}
 
 
@@ -42,7 +24,7 @@ def software_enabled(playbook):
 
 @pytest.fixture(scope="module")
 def failed_enable(playbook, sim):
-    base = playbook.run(*FABRIC)
+    base = playbook.run(*ISCSI_FABRIC)
     assert all(not r.get("failed") for r in base.results), base.stdout
     sim.arm_fault({"method": "UpdateSoftwareInternetScsiEnabled", "nth": 2, "fault": "HostConfigFault"})
     try:

@@ -10,27 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
-C = "Cluster-A"
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, C, HOSTS, ISCSI_FABRIC as FABRIC, NETMASK
+
 ARRAY = "iqn.2010-06.com.purestorage:flasharray.1a2b3c4d5e6f7a8b"
-NETMASK = "255.255.255.0"
-
-
-def addresses(last_octet_base):
-    return {h: "10.10.20.%d" % (last_octet_base + i) for i, h in enumerate(HOSTS)}
-
-
-FABRIC = [
-    {"vmkfabric.vsphere.vswitch": {"cluster": C, "name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 9000}},
-    {"vmkfabric.vsphere.vmknic": {"cluster": C, "portgroup": "iSCSI-A", "vswitch": "vSwitch1", "mtu": 9000,
-                                  "purpose": "iscsi", "ip": {"netmask": NETMASK, "addresses": addresses(11)},
-                                  "teaming": {"active": ["vmnic2"], "unused": ["vmnic3"]}}},
-    {"vmkfabric.vsphere.vmknic": {"cluster": C, "portgroup": "iSCSI-B", "vswitch": "vSwitch1", "mtu": 9000,
-                                  "purpose": "iscsi", "ip": {"netmask": NETMASK, "addresses": addresses(21)},
-                                  "teaming": {"active": ["vmnic3"], "unused": ["vmnic2"]}}},
-]
-BIND = {"vmkfabric.vsphere.iscsi_adapter": {"cluster": C, "software_iscsi": "enabled",
-                                            "bindings": [{"portgroup": "iSCSI-A"}, {"portgroup": "iSCSI-B"}]}}
 TARGET = {"vmkfabric.vsphere.iscsi_target": {
     "cluster": C, "profile": "pure", "send_targets": [{"address": "10.10.20.100"}]}}
 INFO = {"vmkfabric.vsphere.host_fabric_info": {"cluster": C}}
