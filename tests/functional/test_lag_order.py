@@ -23,7 +23,7 @@ VMK = {"vmkfabric.vsphere.vmknic": {"esxi_hostname": HOST, "portgroup": "Backup"
 
 def wait(task):
     from pyVmomi import vim
-    for _ in range(200):
+    for _poll in range(200):
         if task.info.state in (vim.TaskInfo.State.success, vim.TaskInfo.State.error):
             break
         time.sleep(0.05)

@@ -320,12 +320,12 @@ class StorageSystem(o.MO):
         for target in target_set.sendTargets or []:
             key = (target.address, target.port or 3260)
             if key not in adapter.send:
-                raise vim.fault.NotFound(msg="send target %s:%d not found" % key)
+                raise vim.fault.NotFound(msg="send target %s:%d not found" % (key[0], key[1]))
             keys.append(key)
         for target in target_set.staticTargets or []:
             key = (target.address, target.port or 3260, target.iScsiName)
             if key not in adapter.static and key not in adapter.discovered:
-                raise vim.fault.NotFound(msg="static target %s:%d %s not found" % key)
+                raise vim.fault.NotFound(msg="static target %s:%d %s not found" % (key[0], key[1], key[2]))
             keys.append(key)
         return keys
 
