@@ -11,6 +11,9 @@ Scenarios:
 - ``iscsi``: the same, plus software iSCSI with both vmks bound and the array's send target.
   This collection also sets LoginTimeout 30 / DelayedAck off on the send target (profile
   ``pure``); community.vmware has no option for iSCSI advanced settings, so its run does less.
+- ``fabric``: the reference fabric of ``playbooks/vars/reference_fabric.yml`` (the iSCSI part,
+  a 2-vmk vMotion set with mirrored active/standby, the replica vmk): one ``host_fabric`` task
+  here, the equivalent community.vmware tasks there.
 
 The baseline is community.vmware 5.10 from the released `ansible` 12.3.0 package, downloaded
 once into .venv/bench (never a runtime dependency of this collection):
@@ -107,7 +110,42 @@ def baseline() -> List[Dict[str, Any]]:
     return tasks
 
 
-SCENARIOS = {"vmk": (ours, baseline), "iscsi": (ours_iscsi, baseline_iscsi)}
+def reference_fabric() -> Dict[str, Any]:
+    with open(os.path.join(ROOT, "playbooks", "vars", "reference_fabric.yml"), encoding="utf-8") as fh:
+        return yaml.safe_load(fh)["fabric_config"]
+
+
+def ours_fabric() -> List[Dict[str, Any]]:
+    return [{"name": "reference fabric", "vmkfabric.vsphere.host_fabric": {
+        "cluster": "Cluster-A", "state": "merged", "config": reference_fabric()}}]
+
+
+def baseline_fabric() -> List[Dict[str, Any]]:
+    """The same document as community.vmware tasks: a vSwitch per host, each port group once for the
+    cluster, each vmk per host (vMotion enabled on the vMotion vmks), software iSCSI per host."""
+    config = reference_fabric()
+    first = config[HOSTS[0]]
+    tasks: List[Dict[str, Any]] = []
+    for sw in first["vswitches"]:
+        tasks.append({"name": sw["name"], "loop": HOSTS, "community.vmware.vmware_vswitch": {
+            "esxi_hostname": "{{ item }}", "switch": sw["name"], "nics": sw["uplinks"], "mtu": sw["mtu"]}})
+    for pg in first["portgroups"]:
+        team = pg.get("teaming") or {}
+        task: Dict[str, Any] = {"cluster_name": "Cluster-A", "switch": pg["vswitch"], "portgroup": pg["name"], "vlan_id": pg["vlan"]}
+        if team:
+            task["teaming"] = {"load_balancing": "failover_explicit", "active_adapters": team["active"],
+                               "standby_adapters": team.get("standby", [])}
+        tasks.append({"name": pg["name"], "community.vmware.vmware_portgroup": task})
+    for index, vmk in enumerate(first["vmknics"]):
+        items = ["%s=%s" % (h, config[h]["vmknics"][index]["ip"]["address"]) for h in HOSTS]
+        tasks.append({"name": vmk["portgroup"] + " vmk", "loop": items, "community.vmware.vmware_vmkernel": {
+            "esxi_hostname": "{{ item.split('=')[0] }}", "portgroup_name": vmk["portgroup"], "vswitch_name": "vSwitch1",
+            "mtu": vmk["mtu"], "enable_vmotion": "vmotion" in vmk.get("services", []), "state": "present",
+            "network": {"type": "static", "ip_address": "{{ item.split('=')[1] }}", "subnet_mask": vmk["ip"]["netmask"]}}})
+    return tasks + baseline_iscsi()[len(baseline()):]
+
+
+SCENARIOS = {"vmk": (ours, baseline), "iscsi": (ours_iscsi, baseline_iscsi), "fabric": (ours_fabric, baseline_fabric)}
 
 
 def ensure_baseline() -> str:
@@ -168,7 +206,7 @@ def main() -> int:
     parser.add_argument("--out", default=None, help="write the JSON result here")
     args = parser.parse_args()
     ours_root = os.path.join(ROOT, ".venv", "collections")
-    names = sorted(SCENARIOS, reverse=True) if args.scenario == "all" else [args.scenario]
+    names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
     scenarios: Dict[str, List[Dict[str, Any]]] = {}
     for name in names:
         mine, theirs = SCENARIOS[name]
