@@ -171,9 +171,7 @@ def run_play(sim: SimProcess, tasks: List[Dict[str, Any]], collections: str, wor
     path = os.path.join(workdir, "play.yml")
     with open(path, "w", encoding="utf-8") as fh:
         yaml.safe_dump(play, fh, sort_keys=False)
-    inventory = os.path.join(workdir, "inventory.ini")
-    with open(inventory, "w", encoding="utf-8") as fh:
-        fh.write("localhost ansible_connection=local ansible_python_interpreter={{ ansible_playbook_python }}\n")
+    inventory = os.path.join(ROOT, "playbooks", "inventory", "localhost.yml")
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=collections, ANSIBLE_NOCOLOR="1", VMWARE_HOST="127.0.0.1",
                VMWARE_PORT=str(sim.port), VMWARE_USER=creds["username"], VMWARE_PASSWORD=creds["password"],
                SSL_CERT_FILE=sim.ca_file, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
