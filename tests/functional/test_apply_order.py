@@ -5,7 +5,7 @@
 """First-time software iSCSI on a cluster: the applier turns software iSCSI on on every host
 first and finds all the new adapters with one PropertyCollector read (no read per host). A
 fault while enabling stops the run before any binding, names the hosts already changed, and
-the rerun converges the rest."""
+the rerun converges the rest; a fault on the third host's send target names the two hosts done."""
 
 from __future__ import annotations
 
@@ -63,3 +63,23 @@ def test_the_rerun_enables_the_rest_and_reads_their_adapters_once(failed_enable,
         assert adapter["adapter"] == "vmhba64" and adapter["bindings"] == ["vmk1", "vmk2"]
     again = playbook.run(BIND)
     assert again[0]["changed"] is False and again.writes == 0
+
+
+TARGET = {"vmkfabric.vsphere.iscsi_target": {"cluster": C, "profile": "pure", "send_targets": [{"address": "10.10.20.100"}]}}
+
+
+def test_a_fault_on_the_third_host_names_the_two_done_and_the_rerun_finishes(failed_enable, playbook, sim):
+    sim.arm_fault({"method": "AddInternetScsiSendTargets", "nth": 3, "fault": "HostConfigFault"})
+    try:
+        run = playbook.run(TARGET)
+    finally:
+        sim.disarm_faults()
+    assert run[0].get("failed") and run[0]["changed"] is True, run.stdout
+    msg = run[0]["msg"]
+    assert "esx03.lab.local: AddInternetScsiSendTargets failed" in msg
+    assert "already changed in this run: esx01.lab.local, esx02.lab.local" in msg
+    assert run.calls.get("AddInternetScsiSendTargets") == 3 and run.calls.get("UpdateInternetScsiAdvancedOptions") == 2
+    again = playbook.run(TARGET)
+    assert not again[0].get("failed"), again[0].get("msg")
+    assert again.calls.get("AddInternetScsiSendTargets") == 2  # only esx03 and esx04 were left
+    assert {a["host"] for a in again[0]["plan"]} == {"esx03.lab.local", "esx04.lab.local"}
