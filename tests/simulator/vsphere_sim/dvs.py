@@ -203,7 +203,12 @@ class DistributedSwitch(_TaskMixin, o.MO):
             contact=vim.DistributedVirtualSwitch.ContactInfo(), createTime=o.NOW, networkResourceManagementEnabled=True,
             defaultProxySwitchMaxNumPorts=PROXY_PORTS, networkResourceControlVersion="version3", maxMtu=st.mtu,
             linkDiscoveryProtocolConfig=vim.host.LinkDiscoveryProtocolConfig(protocol="cdp", operation="listen"),
-            lacpGroupConfig=[self._lag_config(lag) for lag in st.lags], lacpApiVersion=st.lacp_api, multicastFilteringMode="legacyFiltering")
+            lacpGroupConfig=[self._lag_config(lag) for lag in st.lags], lacpApiVersion=st.lacp_api, multicastFilteringMode="legacyFiltering",
+            # NetFlow off and health checks off: what a new vCenter 8 switch reports
+            ipfixConfig=VDS.IpfixConfig(collectorIpAddress="", collectorPort=0, observationDomainId=0, activeFlowTimeout=60,
+                                        idleFlowTimeout=15, samplingRate=0, internalFlowsOnly=False),
+            healthCheckConfig=[VDS.VlanMtuHealthCheckConfig(enable=False, interval=1),
+                               VDS.TeamingHealthCheckConfig(enable=False, interval=1)])
 
     def p_summary(self) -> Any:
         return vim.DistributedVirtualSwitch.Summary(

@@ -26,11 +26,11 @@ def _members(obj: Any) -> List[str]:
 
 
 def is_container(policy: Any) -> bool:
-    """True for a policy whose members are themselves inheritable (merged member by member).
-    Decided by the declared member types, so a container with no member set is still one."""
-    return isinstance(policy, vim.InheritablePolicy) and any(
-        isinstance(p.type, type) and issubclass(p.type, vim.InheritablePolicy)
-        for p in policy._GetPropertyList() if p.name not in _META)
+    """True for a policy whose members are all themselves inheritable (merged member by member).
+    Decided by the declared member types, so a container with no member set is still one. A
+    policy with plain members (MacManagementPolicy's booleans) inherits as one unit [INF]."""
+    members = [p for p in policy._GetPropertyList() if p.name not in _META] if isinstance(policy, vim.InheritablePolicy) else []
+    return bool(members) and all(isinstance(p.type, type) and issubclass(p.type, vim.InheritablePolicy) for p in members)
 
 
 def default_port_setting(uplinks: List[str]) -> Any:
@@ -52,6 +52,10 @@ def default_port_setting(uplinks: List[str]) -> Any:
         blocked=flag(False), vmDirectPathGen2Allowed=flag(False), inShapingPolicy=shaping, outShapingPolicy=copy.deepcopy(shaping),
         vlan=VDS.VlanIdSpec(inherited=False, vlanId=0), uplinkTeamingPolicy=teaming,
         securityPolicy=VDS.SecurityPolicy(inherited=False, allowPromiscuous=flag(False), macChanges=flag(False), forgedTransmits=flag(False)),
+        macManagementPolicy=VDS.MacManagementPolicy(  # vSphere 6.7+: the same three settings, plus MAC learning (off)
+            inherited=False, allowPromiscuous=False, macChanges=False, forgedTransmits=False,
+            macLearningPolicy=VDS.MacLearningPolicy(inherited=False, enabled=False, allowUnicastFlooding=True, limit=4096,
+                                                    limitPolicy="DROP")),
         ipfixEnabled=flag(False), txUplink=flag(False),
         lacpPolicy=VDS.UplinkLacpPolicy(inherited=False, enable=flag(False), mode=text("passive")))
 

@@ -13,6 +13,7 @@ Behaviour the references only infer is marked [INF].
 from __future__ import annotations
 
 import copy
+import hashlib
 import datetime
 import ipaddress
 import itertools
@@ -564,10 +565,14 @@ class HostSystem(MO):
         return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", inMaintenanceMode=False,
                                     bootTime=NOW)
 
+    def p_hardware(self) -> Any:
+        return hardware_info(self.model)
+
     def p_summary(self) -> Any:
         return vim.host.Summary(host=self.ref, runtime=self.p_runtime(), config=vim.host.Summary.ConfigSummary(
             name=self.model.name, port=443, product=self.sim.about(self.model.version), vmotionEnabled=bool(self.model.selected["vmotion"]),
-            faultToleranceEnabled=False), overallStatus="green", rebootRequired=False, quickStats=vim.host.Summary.QuickStats())
+            faultToleranceEnabled=False), overallStatus="green", rebootRequired=False, quickStats=vim.host.Summary.QuickStats(),
+            hardware=hardware_summary(self.model))
 
     def m_ReconfigureHostForDAS_Task(self, ctx: Any) -> Any:
         """Completes at once: the simulator has no HA agent to reconfigure [INF]."""
@@ -577,6 +582,42 @@ class HostSystem(MO):
 # ---------------------------------------------------------------------------------------
 # Building NetworkInfo from the truth
 # ---------------------------------------------------------------------------------------
+
+
+# A fixed, plausible server for every simulated host: what clients read next to the NICs [INF].
+CPU = {"vendor": "intel", "model": "Intel(R) Xeon(R) Gold 6338 CPU @ 2.00GHz", "mhz": 2000, "packages": 2, "cores": 64, "threads": 128}
+MEMORY = 512 * 1024 ** 3
+NIC_PCI_NAME = ("Intel(R)", "Ethernet Controller E810-XXV for SFP")
+
+
+def hardware_summary(host: HostModel) -> Any:
+    return vim.host.Summary.HardwareSummary(
+        vendor="VMware, Inc.", model="Simulated ESXi host", uuid=_host_uuid(host), memorySize=MEMORY, cpuModel=CPU["model"],
+        cpuMhz=CPU["mhz"], numCpuPkgs=CPU["packages"], numCpuCores=CPU["cores"], numCpuThreads=CPU["threads"],
+        numNics=len(host.pnics), numHBAs=len(host.storage.adapters) if host.storage else 0)
+
+
+def hardware_info(host: HostModel) -> Any:
+    """HostHardwareInfo: the system, CPU and memory of ``hardware_summary`` and one PCI device per pnic
+    (the ``pci`` address its PhysicalNic reports, so clients can name the adapter)."""
+    pci = [vim.host.PciDevice(id=pnic_pci(host, d), classId=0x0200, bus=0, slot=i, function=0, vendorId=-32634, subVendorId=-32634,
+                              vendorName=NIC_PCI_NAME[0], deviceId=5433, subDeviceId=2, parentBridge="0000:00:00.0",
+                              deviceName=NIC_PCI_NAME[1])
+           for i, d in enumerate(sorted(host.pnics))]
+    return vim.host.HardwareInfo(
+        systemInfo=vim.host.SystemInfo(vendor="VMware, Inc.", model="Simulated ESXi host", uuid=_host_uuid(host)),
+        cpuInfo=vim.host.CpuInfo(numCpuPackages=CPU["packages"], numCpuCores=CPU["cores"], numCpuThreads=CPU["threads"],
+                                 hz=CPU["mhz"] * 1000000),
+        cpuPkg=[vim.host.CpuPackage(index=n, vendor=CPU["vendor"], hz=CPU["mhz"] * 1000000, busHz=100000000,
+                                    description=CPU["model"],
+                                    threadId=list(range(n * CPU["threads"] // CPU["packages"], (n + 1) * CPU["threads"] // CPU["packages"])))
+                for n in range(CPU["packages"])],
+        memorySize=MEMORY, smcPresent=False, pciDevice=pci)
+
+
+def _host_uuid(host: HostModel) -> str:
+    digest = hashlib.sha256(host.name.encode()).hexdigest()
+    return "%s-%s-%s-%s-%s" % (digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:32])
 
 
 def pnic_pci(host: HostModel, device: str) -> Optional[str]:
@@ -744,6 +785,15 @@ class NetworkSystem(MO):
 
     def m_RemoveVirtualNic(self, ctx: Any, device: str) -> None:
         self._atomic(lambda: self.remove_vnic(device))
+
+    def m_QueryNetworkHint(self, ctx: Any, device: Optional[List[str]] = None) -> Any:
+        """What the NICs observed on the wire: the simulated upstream switches send no CDP or LLDP and
+        the host has seen no traffic to learn subnets from, so every hint is empty [INF]."""
+        names = list(device) if device else sorted(self.host.pnics)
+        unknown = [d for d in names if d not in self.host.pnics]
+        if unknown:
+            raise vim.fault.NotFound(msg="physical NIC %s not found" % ", ".join(unknown))
+        return [vim.host.PhysicalNic.NetworkHint(device=d, subnet=[]) for d in names]
 
     def m_RefreshNetworkSystem(self, ctx: Any) -> None:
         return None
