@@ -17,6 +17,9 @@ Invariants
 - The tasks are waited for together: one ``RetrievePropertiesEx`` per poll for all of them,
   a bounded number of polls. A failed task is an ApplyError naming the switch, the call and
   the fault, and says what was already written.
+- A create that fails with DuplicateName lost a race with another run of the same task (AWX
+  job slicing runs per-host copies in parallel): the dvPortgroup is read and used when it has
+  the VLAN and failover order this run would have given it; otherwise the run stops there.
 """
 
 from __future__ import annotations
@@ -28,7 +31,12 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import S
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import POLICY_TO_API, Action, DvPortgroup, Teaming
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, dv_action_name
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawNetwork, props_of
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (
+    RawNetwork,
+    dv_teaming_from_api,
+    dv_vlan_from_api,
+    props_of,
+)
 
 try:
     from pyVmomi import vim
@@ -103,20 +111,30 @@ def edit_spec(after: DvPortgroup, before: DvPortgroup, config_version: str) -> A
         configVersion=config_version, defaultPortConfig=port_setting(before.vlan, before.teaming, after))
 
 
-def wait_tasks(session: Session, where: str, tasks: Sequence[Tuple[str, Any]], done: List[str]) -> List[Any]:
+class Raced:
+    """The result of a create that failed with DuplicateName: another run made it meanwhile."""
+
+
+RACED = Raced()
+
+
+def wait_tasks(session: Session, where: str, tasks: Sequence[Tuple[str, Any]], done: List[str],
+               may_exist: Sequence[str] = ()) -> List[Any]:
     """Wait for every task (label, Task); their results in order. Polls all of them in one
-    RetrievePropertiesEx, at most TASK_POLLS times; the first error raises ApplyError."""
+    RetrievePropertiesEx, at most TASK_POLLS times; the first error raises ApplyError, except
+    DuplicateName for a label in ``may_exist``, whose result is RACED."""
     refs = [t for _l, t in tasks]
     for _poll in range(TASK_POLLS):
         info = props_of(session, refs, vim.Task, ("info.state", "info.error", "info.result"), error=ApplyError)
         states = [info.get(t._moId, {}) for _l, t in tasks]
         for (label, _t), props in zip(tasks, states, strict=True):
-            if props.get("info.state") == "error":
-                raise ApplyError("%s: %s failed: %s%s" % (where, label, fault_text(props.get("info.error")), _already(done)),
+            fault = props.get("info.error")
+            if props.get("info.state") == "error" and not (label in may_exist and isinstance(fault, vim.fault.DuplicateName)):
+                raise ApplyError("%s: %s failed: %s%s" % (where, label, fault_text(fault), _already(done)),
                                  host=where, call=label, changed=bool(done))
-        if all(p.get("info.state") == "success" for p in states):
-            done.extend(label for label, _t in tasks)
-            return [p.get("info.result") for p in states]
+        if all(p.get("info.state") in ("success", "error") for p in states):
+            done.extend(label for (label, _t), p in zip(tasks, states, strict=True) if p.get("info.state") == "success")
+            return [p.get("info.result") if p.get("info.state") == "success" else RACED for p in states]
         time.sleep(TASK_INTERVAL)
     raise ApplyError("%s: %s did not finish within %d s%s" % (
         where, ", ".join(label for label, _t in tasks), int(TASK_POLLS * TASK_INTERVAL), _already(done)),
@@ -156,11 +174,45 @@ def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
                            spec=edit_spec(after, before, version))
             keys[after.key] = after.key
         tasks.append((label, task))
-    results = wait_tasks(session, "vCenter", tasks, done)
-    refs = [r for (label, _t), r in zip(tasks, results, strict=True) if label.startswith("CreateDVPortgroup_Task")]
-    if created:
-        keys.update(zip((p.key for p in created), _keys_of(session, refs), strict=True))
+    creates = [label for label, _t in tasks if label.startswith("CreateDVPortgroup_Task")]
+    results = wait_tasks(session, "vCenter", tasks, done, may_exist=creates)
+    made = [r for (label, _t), r in zip(tasks, results, strict=True) if label in creates]
+    refs = [r for r in made if r is not RACED]
+    real = iter(_keys_of(session, refs) if refs else [])
+    for after, result in zip(created, made, strict=True):
+        if result is RACED:
+            keys[after.key] = _adopt(session, network.switches[after.dvs], after, _switch_teaming(plans, after.dvs), done)
+        else:
+            keys[after.key] = next(real)
     return keys
+
+
+def _adopt(session: Session, switch: Any, after: DvPortgroup, switch_teaming: Teaming, done: List[str]) -> str:
+    """The key of dvPortgroup ``after.name``, which another run (a parallel per-host run of the
+    same task) created between this run's read and its create - if it has the VLAN and failover
+    order this run would have given it; otherwise ApplyError (re-run the task to plan against it)."""
+    members = props_of(session, [switch], vim.DistributedVirtualSwitch, ("portgroup",), error=ApplyError)
+    refs = members.get(switch._moId, {}).get("portgroup") or []
+    pgs = props_of(session, refs, vim.dvs.DistributedVirtualPortgroup, ("name", "key", "config.defaultPortConfig"),
+                   error=ApplyError)
+    found = next((props for props in pgs.values() if props.get("name") == after.name), None)
+    if found is None:
+        raise ApplyError("%s: CreateDVPortgroup_Task(%s) failed: DuplicateName, and no dvPortgroup of that name is "
+                         "on the switch%s" % (after.dvs, after.name, _already(done)), host=after.dvs, changed=bool(done))
+    setting = found.get("config.defaultPortConfig")
+    own = dv_teaming_from_api(getattr(setting, "uplinkTeamingPolicy", None))
+    order = (own.active if own.active is not None else switch_teaming.active,
+             own.standby if own.standby is not None else switch_teaming.standby)
+    vlan = dv_vlan_from_api(setting)
+    wanted = (after.vlan, tuple(after.teaming.active or ()), tuple(after.teaming.standby or ()))
+    if (vlan, tuple(order[0] or ()), tuple(order[1] or ())) != wanted:
+        raise ApplyError(
+            "%s: dvPortgroup %s was created by someone else during this run with VLAN %s, active %s, standby %s "
+            "(this task wants VLAN %s, active %s, standby %s); nothing of it was changed: re-run the task%s"
+            % (after.dvs, after.name, vlan, list(order[0] or ()), list(order[1] or ()), after.vlan,
+               list(after.teaming.active or ()), list(after.teaming.standby or ()), _already(done)),
+            host=after.dvs, changed=bool(done))
+    return found.get("key")
 
 
 def _switch_teaming(plans: Mapping[str, Plan], dvs: str) -> Teaming:

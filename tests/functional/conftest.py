@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
 import pytest
 import yaml
@@ -170,6 +170,47 @@ class Playbook:
             registered = json.load(fh)
         results = [registered["r%d" % i] for i in range(len(tasks))]
         return Run(results=results, stdout=proc.stdout + proc.stderr, rc=proc.returncode, stats=stats)
+
+
+class PerHost:
+    """Per-host inventory mode (AWX job slicing): ``hosts`` are the inventory, ``task`` (one module
+    call, Jinja allowed) runs for each of them with ``delegate_to: localhost``, in parallel forks."""
+
+    def __init__(self, sim: Any, collections_path: str, workdir: str, hosts: Sequence[str], task: Dict[str, Any],
+                 vars_files: Sequence[str] = ()) -> None:
+        self.sim, self.workdir = sim, workdir
+        self.env = Playbook(sim, collections_path, workdir).env()
+        (module, args), = task.items()
+        play = [{"name": "per host", "hosts": "esxi", "gather_facts": False, "vars_files": list(vars_files), "tasks": [
+            {"name": "this host", "delegate_to": "localhost", "register": "result",
+             module: dict(args, ca_path="{{ ca_path }}")},
+            {"name": "keep the result", "delegate_to": "localhost", "check_mode": False, "diff": False,
+             "ansible.builtin.copy": {"content": "{{ result | to_json }}", "dest": "{{ out_dir }}/{{ inventory_hostname }}.json",
+                                      "mode": "0600"}}]}]
+        self.play = os.path.join(workdir, "per-host.yml")
+        with open(self.play, "w", encoding="utf-8") as fh:
+            yaml.safe_dump(play, fh, sort_keys=False)
+        self.inventory = os.path.join(workdir, "hosts.yml")
+        with open(self.inventory, "w", encoding="utf-8") as fh:
+            yaml.safe_dump({"all": {
+                "hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}},
+                "children": {"esxi": {"hosts": {h: {} for h in hosts}}}}}, fh)
+        self.runs = 0
+
+    def run(self, *extra: str, **extra_vars: Any) -> Tuple[Any, Dict[str, Dict[str, Any]], Dict[str, Any]]:
+        """(completed process, inventory host -> registered result, simulator stats)."""
+        self.runs += 1
+        out = os.path.join(self.workdir, "out-%d" % self.runs)
+        os.makedirs(out)
+        self.sim.reset_stats()
+        proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", self.inventory, "-f", "8", self.play,
+                               "-e", json.dumps(dict(extra_vars, ca_path=self.sim.ca_file, out_dir=out)), *extra],
+                              env=self.env, capture_output=True, text=True, timeout=300, check=False)
+        results = {}
+        for name in os.listdir(out):
+            with open(os.path.join(out, name), encoding="utf-8") as fh:
+                results[name[:-len(".json")]] = json.load(fh)
+        return proc, results, self.sim.stats()
 
 
 @pytest.fixture(scope="module")

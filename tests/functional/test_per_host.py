@@ -10,62 +10,21 @@ parallel forks), ends in the same state as the cluster-mode demo, reruns with no
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import HOSTS
-from conftest import BIN, ROOT, Playbook  # pylint: disable=import-error
+from conftest import ROOT, PerHost  # pylint: disable=import-error
 
-PLAY = [{
-    "name": "per-host fabric",
-    "hosts": "esxi",
-    "gather_facts": False,
-    "vars_files": [os.path.join(ROOT, "playbooks", "vars", "reference_fabric.yml")],
-    "tasks": [
-        {"name": "converge this host", "delegate_to": "localhost", "register": "fabric",
-         "vmkfabric.vsphere.host_fabric": {"esxi_hostname": "{{ inventory_hostname }}", "ca_path": "{{ ca_path }}",
-                                           "config": "{{ {inventory_hostname: fabric_config[inventory_hostname]} }}"}},
-        {"name": "keep the result", "delegate_to": "localhost", "check_mode": False, "diff": False,
-         "ansible.builtin.copy": {"content": "{{ fabric | to_json }}", "dest": "{{ out_dir }}/{{ inventory_hostname }}.json",
-                                  "mode": "0600"}},
-    ],
-}]
-
-
-class PerHost:
-    def __init__(self, sim, collections_path, workdir):
-        self.sim, self.workdir = sim, workdir
-        self.env = Playbook(sim, collections_path, workdir).env()
-        self.play = os.path.join(workdir, "per-host.yml")
-        with open(self.play, "w", encoding="utf-8") as fh:
-            json.dump(PLAY, fh)
-        self.inventory = os.path.join(workdir, "hosts.json")  # YAML/JSON: an ini value cannot hold "{{ x }}"
-        with open(self.inventory, "w", encoding="utf-8") as fh:
-            json.dump({"all": {
-                "hosts": {"localhost": {"ansible_connection": "local",
-                                        "ansible_python_interpreter": "{{ ansible_playbook_python }}"}},
-                "children": {"esxi": {"hosts": {h: {} for h in HOSTS}}}}}, fh)
-
-    def run(self, *extra):
-        out = os.path.join(self.workdir, "out-%d" % len(os.listdir(self.workdir)))
-        os.makedirs(out)
-        self.sim.reset_stats()
-        proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", self.inventory, "-f", "4", self.play,
-                               "-e", json.dumps({"ca_path": self.sim.ca_file, "out_dir": out}), *extra],
-                              env=self.env, capture_output=True, text=True, timeout=300, check=False)
-        results = {}
-        for name in os.listdir(out):
-            with open(os.path.join(out, name), encoding="utf-8") as fh:
-                results[name[:-5]] = json.load(fh)
-        return proc, results, self.sim.stats()
+TASK = {"vmkfabric.vsphere.host_fabric": {
+    "esxi_hostname": "{{ inventory_hostname }}", "config": "{{ {inventory_hostname: fabric_config[inventory_hostname]} }}"}}
 
 
 @pytest.fixture(scope="module")
 def per_host(sim, collections_path, tmp_path_factory):
-    return PerHost(sim, collections_path, str(tmp_path_factory.mktemp("per-host")))
+    return PerHost(sim, collections_path, str(tmp_path_factory.mktemp("per-host")), HOSTS, TASK,
+                   vars_files=[os.path.join(ROOT, "playbooks", "vars", "reference_fabric.yml")])
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Playbook, own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import PerHost, Playbook, own_sim, pyvmomi  # pylint: disable=import-error
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local")
 NETMASK = "255.255.255.0"
@@ -153,3 +153,33 @@ def test_absent_removes_the_vmks_and_leaves_the_dvportgroups(converged, playbook
     pgs, hosts = state(sim)
     assert set(pgs) >= {"vMotion-DV-1", "vMotion-DV-2"}
     assert all(set(vmks) == {"vmk0"} for vmks in hosts.values())
+
+
+RACE_ADDRESSES = {HOSTS[0]: ["10.33.0.11", "10.33.0.111"], HOSTS[1]: ["10.33.0.12", "10.33.0.112"]}
+RACE_TASK = {"vmkfabric.vsphere.vmotion_multinic": {
+    "esxi_hostname": "{{ inventory_hostname }}", "dvswitch": "dvs-vmo", "uplinks": ["dvUplink1", "dvUplink2"],
+    "portgroup_prefix": "vMotion-R", "vlan": 33, "mtu": 9000,
+    "ip": {"netmask": NETMASK, "addresses": "{{ {inventory_hostname: race_addresses[inventory_hostname]} }}"}}}
+
+
+def test_parallel_per_host_runs_share_the_dvportgroups_one_of_them_creates(
+        converged, sim, collections_path, tmp_path_factory):
+    """AWX job slicing: both hosts' runs read before either creates (slow reads make sure), so
+    both create each dvPortgroup; the loser gets DuplicateName, reads the winner's, finds the
+    same VLAN and order, and attaches its vmks to it."""
+    per_host = PerHost(sim, collections_path, str(tmp_path_factory.mktemp("vmotion-race")), HOSTS, RACE_TASK)
+    sim.arm_fault({"method": "RetrievePropertiesEx", "latency_ms": 2500})
+    try:
+        proc, results, stats = per_host.run(race_addresses=RACE_ADDRESSES)
+    finally:
+        sim.disarm_faults()
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert set(results) == set(HOSTS) and all(r["changed"] and not r.get("failed") for r in results.values()), results
+    assert stats["calls"]["CreateDVPortgroup_Task"] == 4  # both runs tried each of the two
+    pgs, hosts = state(sim)
+    assert [n for n in pgs if n.startswith("vMotion-R")] == ["vMotion-R-1", "vMotion-R-2"]  # once each
+    assert pgs["vMotion-R-1"][1:] == (33, ["dvUplink1"], ["dvUplink2"])
+    assert pgs["vMotion-R-2"][1:] == (33, ["dvUplink2"], ["dvUplink1"])
+    keys = {pgs["vMotion-R-1"][0], pgs["vMotion-R-2"][0]}
+    for h in HOSTS:
+        assert sorted(key for key, address, _mtu in hosts[h].values() if address in RACE_ADDRESSES[h]) == sorted(keys)

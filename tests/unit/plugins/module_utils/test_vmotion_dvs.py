@@ -192,3 +192,51 @@ def test_edit_spec_carries_the_config_version_and_only_the_change():
     assert spec.configVersion == "7" and spec.defaultPortConfig.vlan.vlanId == 32
     assert spec.defaultPortConfig.uplinkTeamingPolicy is None
     assert _dvs_apply.teaming_policy(Teaming(policy="srcid"), Teaming(policy="failover_explicit")).policy.value == "failover_explicit"
+
+
+# --- a create that lost the race to a parallel run ------------------------------------------------
+
+class _Ref:
+    def __init__(self, moid: str) -> None:
+        self._moId = moid
+
+
+def _raced(monkeypatch, vlan: int, active, standby, name: str = "vMotion-DV-2"):
+    """_dvs_apply._adopt against a switch that holds dvPortgroup ``name`` with that VLAN and order."""
+    from pyVmomi import vim
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _dvs_apply
+    vds = vim.dvs.VmwareDistributedVirtualSwitch
+    setting = vds.VmwarePortConfigPolicy(vlan=vds.VlanIdSpec(inherited=False, vlanId=vlan), uplinkTeamingPolicy=vds.UplinkPortTeamingPolicy(
+        inherited=False, uplinkPortOrder=vds.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(active),
+                                                                   standbyUplinkPort=list(standby))))
+    reads: List[Any] = []
+
+    def props_of(_session, refs, kind, paths, error=None):
+        reads.append((kind, tuple(paths)))
+        if kind is vim.DistributedVirtualSwitch:
+            return {"dvs-1": {"portgroup": [_Ref("dvportgroup-77")]}}
+        return {"dvportgroup-77": {"name": name, "key": "dvportgroup-77", "config.defaultPortConfig": setting}}
+
+    monkeypatch.setattr(_dvs_apply, "props_of", props_of)
+    host = member()
+    _d, plan = plan_of(host)
+    after = plan.after.dv_portgroups[NEW_DV_KEY % ("dvs-prod", "vMotion-DV-2")]
+    return _dvs_apply._adopt(object(), _Ref("dvs-1"), after, host.dv_switches["dvs-prod"].teaming, ["done-before"]), reads
+
+
+def test_a_raced_create_adopts_the_same_dvportgroup(monkeypatch):
+    key, reads = _raced(monkeypatch, 31, ["dvUplink2"], ["dvUplink1"])
+    assert key == "dvportgroup-77" and len(reads) == 2  # the switch's dvPortgroups, then theirs
+
+
+@pytest.mark.parametrize("vlan, active, standby, name, text", [
+    (32, ["dvUplink2"], ["dvUplink1"], "vMotion-DV-2", "with VLAN 32, active ['dvUplink2'], standby ['dvUplink1']"),
+    (31, ["dvUplink1"], ["dvUplink2"], "vMotion-DV-2", "this task wants VLAN 31, active ['dvUplink2'], standby ['dvUplink1']"),
+    (31, ["dvUplink2"], ["dvUplink1"], "other", "no dvPortgroup of that name"),
+], ids=["other-vlan", "other-order", "gone"])
+def test_a_raced_create_with_other_settings_stops_the_run(monkeypatch, vlan, active, standby, name, text):
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
+    with pytest.raises(ApplyError) as err:
+        _raced(monkeypatch, vlan, active, standby, name)
+    assert text in err.value.message and "already applied: done-before" in err.value.message
+    assert err.value.details["changed"] is True
