@@ -273,23 +273,12 @@ class StorageSystem(o.MO):
         self.sim.changed()
 
     def _levels(self, adapter: Adapter, target_set: Any) -> List[Dict[str, Any]]:
-        if target_set is None or (not target_set.sendTargets and not target_set.staticTargets):
+        """The option overrides a TargetSet names (the adapter's own when it names no target)."""
+        keys = self._target_keys(adapter, target_set)
+        if not keys:
             return [adapter.own]
-        levels = []
-        for target in target_set.sendTargets or []:
-            key = (target.address, target.port or 3260)
-            if key not in adapter.send:
-                raise vim.fault.NotFound(msg="send target %s:%d not found" % (key[0], key[1]))
-            levels.append(adapter.send[key])
-        for target in target_set.staticTargets or []:
-            key = (target.address, target.port or 3260, target.iScsiName)
-            if key in adapter.static:
-                levels.append(adapter.static[key])
-            elif key in adapter.discovered:
-                levels.append(adapter.discovered_own.setdefault(key, {}))
-            else:
-                raise vim.fault.NotFound(msg="static target %s:%d %s not found" % (key[0], key[1], key[2]))
-        return levels
+        return [adapter.send[k] if len(k) == 2 else adapter.static[k] if k in adapter.static
+                else adapter.discovered_own.setdefault(k, {}) for k in keys]
 
     def m_UpdateInternetScsiAuthenticationProperties(self, ctx: Any, iScsiHbaDevice: str, authenticationProperties: Any,
                                                      targetSet: Any = None) -> None:
@@ -302,14 +291,19 @@ class StorageSystem(o.MO):
             if value is not None and value not in CHAP_TYPES:
                 raise vmodl.fault.InvalidArgument(invalidProperty="authenticationProperties.%s" % name)
         keys = self._target_keys(adapter, targetSet)
-        if not keys:
-            _set_auth(adapter.auth, props, inherit_chap=False, inherit_mutual=False)
-            _check_mutual(adapter.auth, adapter.device)
-        for key in keys:
-            own = dict(adapter.target_auth.get(key, {}))
-            _set_auth(own, props, inherit_chap=bool(props.chapInherited), inherit_mutual=bool(props.mutualChapInherited))
-            _check_mutual(dict(adapter.auth, **own), "%s target %s" % (adapter.device, ":".join(str(k) for k in key)))
-            adapter.target_auth[key] = own
+        if not keys:  # the adapter level: nothing above it to inherit from
+            updated = {None: _set_auth(adapter.auth, props, inherit_chap=False, inherit_mutual=False)}
+        else:
+            updated = {key: _set_auth(adapter.target_auth.get(key, {}), props, inherit_chap=bool(props.chapInherited),
+                                      inherit_mutual=bool(props.mutualChapInherited)) for key in keys}
+        for key, own in updated.items():  # every level checked before any is stored: all or nothing
+            where = adapter.device if key is None else "%s target %s" % (adapter.device, ":".join(str(k) for k in key))
+            _check_mutual(own if key is None else dict(adapter.auth, **own), where)
+        for key, own in updated.items():
+            if key is None:
+                adapter.auth = own
+            else:
+                adapter.target_auth[key] = own
         self.sim.changed()
 
     def _target_keys(self, adapter: Adapter, target_set: Any) -> List[Tuple[Any, ...]]:
@@ -362,8 +356,9 @@ def _check_option(opt: Any) -> None:
         raise vmodl.fault.InvalidArgument(invalidProperty="options.value", msg="%s must be an integer from %s to %s" % (opt.key, low, high))
 
 
-def _set_auth(own: Dict[str, Any], props: Any, inherit_chap: bool, inherit_mutual: bool) -> None:
-    """Apply one AuthenticationProperties to a level's own CHAP values (a secret left unset is kept)."""
+def _set_auth(current: Dict[str, Any], props: Any, inherit_chap: bool, inherit_mutual: bool) -> Dict[str, Any]:
+    """A level's own CHAP values after one AuthenticationProperties (a secret left unset is kept)."""
+    own = dict(current)
     for part, inherit in ((CHAP_KEYS, inherit_chap), (MUTUAL_KEYS, inherit_mutual)):
         if inherit:
             for k in part:
@@ -373,6 +368,7 @@ def _set_auth(own: Dict[str, Any], props: Any, inherit_chap: bool, inherit_mutua
             value = getattr(props, k)
             if value is not None or not k.endswith("Secret"):
                 own[k] = value if value is not None else ADAPTER_AUTH[k]
+    return own
 
 
 def _check_mutual(values: Dict[str, Any], where: str) -> None:

@@ -71,6 +71,7 @@ def test_mutual_chap_needs_chap_required(storage):
     with pytest.raises(vim.fault.HostConfigFault):
         storage.UpdateInternetScsiAuthenticationProperties(
             "vmhba64", chap(kind="chapPreferred", mutualChapAuthenticationType="chapRequired", mutualChapName="array"))
+    assert hba(storage).authenticationProperties.chapAuthenticationType == "chapRequired"  # refused: nothing changed
     storage.UpdateInternetScsiAuthenticationProperties(
         "vmhba64", chap(mutualChapAuthenticationType="chapRequired", mutualChapName="array", mutualChapSecret="s3cret-2"))
     props = hba(storage).authenticationProperties
