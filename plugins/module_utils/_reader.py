@@ -110,7 +110,6 @@ class RawHost:
     vnic_specs: Dict[str, Any] = field(default_factory=dict)  # device -> HostVirtualNicSpec
     storage_device: Any = None  # HostStorageDeviceInfo, when read
     software_enabled: bool = False
-    collector: Any = None  # the session's PropertyCollector (targeted read-backs)
     hbas: Dict[str, Any] = field(default_factory=dict)  # device -> HostInternetScsiHba (targets for the applier)
 
 
@@ -252,7 +251,6 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
         props = inv.hosts[moid]
         _require(name, props, inv.missing.get(moid, []))
         raw[name] = raw_from_api(name, inv.refs[moid], props)
-        raw[name].collector = session.content.propertyCollector
         unread = iscsi_unread(props, inv.missing.get(moid, []), raw[name])
         bound = read_bindings(session, raw[name], unread)
         hosts[name] = host_from_api(name, props, bound, unread, network)

@@ -1079,15 +1079,17 @@ def pb6_one_subnet_one_switch(case: Case) -> Iterator[Finding]:
     r = case.after
     for adapter, members in bound_sets(r):
         first = members[0]
+        first_port = _member(r, first)
         for vmk in members[1:]:
+            port = _member(r, vmk)
             diffs = []
             if vmk.ip.network != first.ip.network:
                 diffs.append("subnet %s vs %s" % (vmk.ip.network, first.ip.network))
-            vlan, first_vlan = _vlan_of(r, vmk), _vlan_of(r, first)
-            if vlan is not None and first_vlan is not None and vlan != first_vlan:
-                diffs.append("vlan %d vs %d" % (vlan, first_vlan))
-            if _switch_of(r, vmk) != _switch_of(r, first):
-                diffs.append("%s vs %s" % (_switch_of(r, vmk), _switch_of(r, first)))
+            if port is not None and first_port is not None and port.vlan != first_port.vlan:
+                diffs.append("vlan %d vs %d" % (port.vlan, first_port.vlan))
+            switch, first_switch = _switch_of(vmk, port), _switch_of(first, first_port)
+            if switch != first_switch:
+                diffs.append("%s vs %s" % (switch, first_switch))
             if diffs:
                 yield finding("PB-6", case.host, bound_obj(r, vmk, adapter.device),
                               "%s differs from bound %s: %s" % (vmk.device, first.device, "; ".join(diffs)),
@@ -1096,23 +1098,11 @@ def pb6_one_subnet_one_switch(case: Case) -> Iterator[Finding]:
                               % (adapter.device, vmk.device))
 
 
-def _vlan_of(host: Host, vmk: Vmk) -> Optional[int]:
-    """The VLAN of vmk's standard or distributed port group (None when it is not known)."""
-    dv = host.dv_portgroup_of(vmk)
-    if dv is not None:
-        return dv.vlan
-    pg = host.portgroups.get(vmk.portgroup)
-    return pg.vlan if pg is not None else None
-
-
-def _switch_of(host: Host, vmk: Vmk) -> str:
+def _switch_of(vmk: Vmk, port: Optional["_Port"]) -> str:
     """sw(v) for messages: ``vSwitch vSwitch1`` or ``distributed switch dvs-prod``."""
-    dv = host.dv_portgroup_of(vmk)
-    if dv is not None:
-        return "distributed switch %s" % dv.dvs
-    if vmk.dv_portgroup:
-        return "distributed port group %s (not read)" % vmk.dv_portgroup
-    return "vSwitch %s" % vmk.vswitch
+    if port is None:
+        return "distributed port group %s (not read)" % vmk.dv_portgroup if vmk.dv_portgroup else "vSwitch %s" % vmk.vswitch
+    return ("distributed switch %s" if port.distributed else "vSwitch %s") % port.switch
 
 
 def _off_subnet(adapter: IscsiAdapter, members: Sequence[Vmk]) -> List[Tuple[str, List[Vmk]]]:
@@ -1658,7 +1648,7 @@ def _effective(host: Host, pg: PortGroup) -> Teaming:
 
 @dataclass(frozen=True)
 class _Port:
-    """Where a vMotion set member sits: a standard port group or a dvPortgroup, in R."""
+    """Where a vmk sits in R (a vMotion set member, a bound vmk): a standard port group or a dvPortgroup."""
 
     obj: str  # ``vmk:vmkN [portgroup:...]`` / ``vmk:vmkN [dvportgroup:...]``
     where: str  # ``portgroup:vSwitch1/vMotion-1`` / ``dvportgroup:dvs-prod/vMotion-1``
@@ -1666,7 +1656,12 @@ class _Port:
     switch: str  # its vSwitch / distributed switch
     eff: Teaming  # the effective teaming (NIC names, or the switch's uplink names)
     ordered: bool  # the port group sets its own failover order
+    vlan: int = 0
     nicless: Tuple[str, ...] = ()  # active/standby uplinks of a dvPortgroup with no NIC of this host behind them
+
+    @property
+    def distributed(self) -> bool:
+        return self.where.startswith("dvportgroup:")
 
 
 def _member(host: Host, vmk: Vmk) -> Optional[_Port]:
@@ -1674,13 +1669,13 @@ def _member(host: Host, vmk: Vmk) -> Optional[_Port]:
     dv = host.dv_portgroup_of(vmk)
     if dv is not None:
         names = tuple(dv.teaming.active or ()) + tuple(dv.teaming.standby or ())
-        return _Port("%s [%s]" % (vmk_obj(vmk), dvpg_obj(dv)), dvpg_obj(dv), dv.name, dv.dvs, dv.teaming, True,
+        return _Port("%s [%s]" % (vmk_obj(vmk), dvpg_obj(dv)), dvpg_obj(dv), dv.name, dv.dvs, dv.teaming, True, dv.vlan,
                      tuple(n for n in names if not dv.uplinks.get(n)))
     pg = host.portgroups.get(vmk.portgroup)
     if pg is None:
         return None
     return _Port("%s [%s]" % (vmk_obj(vmk), pg_obj(pg)), pg_obj(pg), pg.name, pg.vswitch, _effective(host, pg),
-                 pg.override.active is not None)
+                 pg.override.active is not None, pg.vlan)
 
 
 def _listing(vmks: Iterable[Vmk]) -> str:
