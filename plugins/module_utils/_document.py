@@ -69,8 +69,11 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitch,
     VSwitchSpec,
     Vmk,
+    address_problem,
     binding_specs,
     checked_profile,
+    host_to_doc,
+    name_problem,
     target_key,
     teaming_from_args,
     vmk_number,
@@ -212,9 +215,17 @@ def _ip(path: str, value: Any, observed: bool) -> Mapping[str, Any]:
     for key in ("address", "netmask"):
         if ip.get(key) is None:
             raise _error("%s.%s" % (path, key), "required with a static address (or set dhcp: true)")
-    _ipv4(path + ".address", ip["address"])
-    _netmask(path + ".netmask", ip["netmask"])
+    address = _ipv4(path + ".address", ip["address"])
+    netmask = _netmask(path + ".netmask", ip["netmask"])
+    problem = None if observed else address_problem(address, netmask)  # the host reports what it has
+    if problem:
+        raise _error(path + ".address", problem)
     return ip
+
+
+# Which keys of which section name a vSwitch or a standard port group (ESXi's name rules).
+_NAME_KINDS = {("vswitches", "name"): "vswitch", ("portgroups", "name"): "portgroup", ("portgroups", "vswitch"): "vswitch",
+               ("vmknics", "portgroup"): "portgroup", ("vmknics", "vswitch"): "vswitch"}
 
 
 def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, Any]:
@@ -225,13 +236,20 @@ def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, 
         if entry.get(key) is not None:
             # a vmk on a distributed port has portgroup "" and vswitch "" (gathered; not managed yet)
             _str("%s.%s" % (path, key), entry[key], allow_empty=section == "vmknics" and key in ("portgroup", "vswitch"))
+            kind = _NAME_KINDS.get((section, key))
+            problem = name_problem(kind, entry[key]) if kind and entry[key] and not observed else None
+            if problem:
+                raise _error("%s.%s" % (path, key), problem)
     if entry.get("device") is not None:
         try:
             vmk_number(entry["device"])
         except ValueError:
             raise _error(path + ".device", "must be a vmk device name such as vmk1, got %r" % entry["device"]) from None
     if entry.get("gateway") is not None:
-        _ipv4(path + ".gateway", entry["gateway"])
+        gateway = _ipv4(path + ".gateway", entry["gateway"])
+        problem = None if observed else address_problem(gateway)
+        if problem:
+            raise _error(path + ".gateway", problem)
     if entry.get("uplinks") is not None:
         _str_list(path + ".uplinks", entry["uplinks"])
     if entry.get("services") is not None:
@@ -338,7 +356,11 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
         profile = checked_profile(profile, path + ".profile")
         own.update(PROFILES[profile].values)
     own.update(explicit)
-    target = IscsiTarget(address=_ipv4(path + ".address", entry["address"]),
+    address = _ipv4(path + ".address", entry["address"])
+    problem = None if observed else address_problem(address)
+    if problem:
+        raise _error(path + ".address", problem)
+    target = IscsiTarget(address=address,
                          port=_int(path + ".port", entry.get("port", 3260), 1, 65535),
                          iqn=_str(path + ".iscsi_name", entry["iscsi_name"]) if static else "",
                          discovered_from=str(entry.get("discovered_from") or ""), own=own, values=dict(own))
@@ -540,11 +562,14 @@ def _ip_spec(ip: Mapping[str, Any]) -> Any:
     return IpSpec(address=str(ipaddress.IPv4Address(ip["address"])), netmask=str(ip["netmask"]))
 
 
-def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str = "config") -> Desired:
+def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str = "config",
+                   observed: Optional[Host] = None) -> Desired:
     """The ``Desired`` of one host from its plan document: only the keys present are declared.
 
     vSwitches become VSwitchSpecs; each vmknic becomes a VmkSpec joined with the entry of its
-    port group (``vlan``, ``teaming``; ``vswitch`` from either, and they must agree).
+    port group (``vlan``, ``teaming``; ``vswitch`` from either, and they must agree). A port
+    group entry without a vmknic entry is resolved against ``observed`` (``portgroup_only``):
+    nothing declared is ever dropped.
     """
     path = "%s.%s" % (root, name)
     sections = check_document(path, doc, observed=False)
@@ -555,8 +580,11 @@ def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str
     pgs = _index(path + ".portgroups", sections["portgroups"])
     vmks = []
     for i, entry in enumerate(sections["vmknics"]):
-        if not entry["portgroup"] or entry.get("dv_portgroup"):
-            continue  # a vmk on a distributed port: observed only, not managed by this collection yet
+        if entry.get("dv_portgroup") or (entry["portgroup"] == "" and entry.get("vswitch") == ""):
+            continue  # a vmk on a distributed port (as gathered): observed only, not managed by this collection yet
+        if not entry["portgroup"]:
+            raise _error("%s.vmknics[%d].portgroup" % (path, i), "must name the vmk's standard port group (\"\" is "
+                         "only for a vmk on a distributed port, which names its dv_portgroup)")
         where = "%s.vmknics[%d]" % (path, i)
         pg_path, pg = pgs.get(entry["portgroup"], (None, {}))
         vswitch = entry.get("vswitch")
@@ -575,5 +603,44 @@ def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str
             purpose=entry.get("purpose") or "general",
             gateway=_opt(entry, "gateway"),  # declared, never applied: rule PR-4 refuses it on a replica vmk
         ))
+    listed = {e["portgroup"] for e in sections["vmknics"] if e["portgroup"]}
+    for pg_name, (pg_path, pg) in pgs.items():
+        if pg_name not in listed and observed is not None:
+            vmks.extend(portgroup_only(pg_path, pg, observed))
     return Desired(host=name, vswitches=vswitches, vmks=tuple(vmks), flags=flags or Flags(),
                    iscsi=tuple(_iscsi_spec(e) for e in sections["iscsi"]))
+
+
+def portgroup_only(path: str, entry: Mapping[str, Any], observed: Host) -> List[VmkSpec]:
+    """A ``portgroups`` entry that no ``vmknics`` entry names.
+
+    - The port group carries a vmk on the host: the entry declares that vmk's port group (VLAN,
+      vSwitch, teaming) and nothing of the vmk itself (one VmkSpec naming the vmk's device).
+    - It carries no vmk (a VM network): this collection never writes it, so the entry must
+      match the host as it is (checked, nothing to do); a difference, or a port group the host
+      does not have, is an error naming the entry rather than a silent no-op.
+    """
+    vmk = observed.vmk_on_portgroup(entry["name"])
+    if vmk is not None:
+        return [VmkSpec(portgroup=entry["name"], device=vmk.device, vswitch=_opt(entry, "vswitch"),
+                        vlan=_opt(entry, "vlan"), teaming=_teaming_spec(path + ".teaming", entry.get("teaming")))]
+    current = {e["name"]: e for e in host_to_doc(observed)["portgroups"]}.get(entry["name"])
+    if current is None:
+        raise _error(path, "port group %r is not on host %s and no vmknics entry creates it: this collection creates a "
+                     "standard port group only with its vmk (add a vmknics entry with portgroup: %s, or remove this entry)"
+                     % (entry["name"], observed.name, entry["name"]))
+    differs = sorted(k for k in entry if k != "protected" and not _same(entry[k], current.get(k)))
+    if differs:
+        raise _error("%s.%s" % (path, differs[0]), "port group %r on host %s carries no vmk (a VM network): this collection "
+                     "does not change it; declared %s=%r, the host has %r (remove the key, or manage VM networks with "
+                     "another module)" % (entry["name"], observed.name, differs[0], entry[differs[0]], current.get(differs[0])))
+    return []
+
+
+def _same(declared: Any, current: Any) -> bool:
+    """A declared value equals the gathered one (a teaming mapping: every declared key)."""
+    if isinstance(declared, Mapping) and isinstance(current, Mapping):
+        return all(_same(v, current.get(k)) for k, v in declared.items() if v is not None)
+    if isinstance(declared, (list, tuple)) and isinstance(current, (list, tuple)):
+        return list(declared) == list(current)
+    return bool(declared == current)

@@ -191,10 +191,12 @@ def _or(value: Any, unset: Any) -> Any:
     return value if value is not OMIT else unset
 
 
-def _whole_vmk(spec: VmkSpec, listed_pgs: FrozenSet[str]) -> VmkSpec:
-    """A vmk written whole; its port group's VLAN and teaming too when the port group is listed."""
-    spec = dataclasses.replace(spec, mtu=_or(spec.mtu, UNSET_MTU), services=_or(spec.services, frozenset()),
-                               netstack=_or(spec.netstack, DEFAULT_NETSTACK))
+def _whole_vmk(spec: VmkSpec, listed_pgs: FrozenSet[str], listed_vmks: FrozenSet[str]) -> VmkSpec:
+    """A vmk written whole; its port group's VLAN and teaming too when the port group is listed.
+    A port group listed without its vmk (``_document.portgroup_only``) is written whole alone."""
+    if spec.portgroup in listed_vmks:
+        spec = dataclasses.replace(spec, mtu=_or(spec.mtu, UNSET_MTU), services=_or(spec.services, frozenset()),
+                                   netstack=_or(spec.netstack, DEFAULT_NETSTACK))
     if spec.portgroup not in listed_pgs:
         return spec
     return dataclasses.replace(spec, vlan=_or(spec.vlan, UNSET_VLAN), teaming=_whole_teaming(spec.teaming))
@@ -297,18 +299,26 @@ def fabric_desired(state: str, host: Host, doc: Optional[Mapping[str, Any]], fla
         return Desired(host=name, vswitches=vswitches, vmks=vmks, iscsi=iscsi, flags=flags)
     check_document("%s.%s" % (root, name), doc, observed=False)  # every entry checked, protected ones too
     protected = marked_protected(host, doc)
-    base = doc_to_desired(name, _unprotected(doc, host, protected), flags, root)
+    base = doc_to_desired(name, _unprotected(doc, host, protected), flags, root, observed=host)
     base = dataclasses.replace(base, protected=protected)
     if state in ("merged", "rendered"):
         return base
     listed_pgs = frozenset(e.get("name") for e in doc.get("portgroups") or ())
+    listed_vmks = frozenset(e.get("portgroup") for e in doc.get("vmknics") or ())
     whole = dataclasses.replace(
         base, vswitches=tuple(_whole_vswitch(s) for s in base.vswitches),
-        vmks=tuple(_whole_vmk(s, listed_pgs) for s in base.vmks),
+        vmks=tuple(_whole_vmk(s, listed_pgs, listed_vmks) for s in base.vmks),
         iscsi=tuple(_whole_iscsi(s) for s in base.iscsi))
     if state == "replaced":
         return whole
-    vmks, vswitches, iscsi = _removals(host, whole, kept(host, protected))
+    keep = kept(host, protected)
+    for i, entry in enumerate(doc.get("portgroups") or ()):
+        vmk = host.vmk_on_portgroup(entry.get("name") or "")
+        if entry.get("name") not in listed_vmks and vmk is not None and "vmk:%s" % vmk.device not in keep:
+            raise ArgumentError("%s.%s.portgroups[%d]" % (root, name, i), "state=overridden lists port group %r but not "
+                                "its vmk %s, which overridden would remove together with the port group: list %s under "
+                                "vmknics, or remove this entry" % (entry["name"], vmk.device, vmk.device), name)
+    vmks, vswitches, iscsi = _removals(host, whole, keep)
     return dataclasses.replace(whole, authoritative=True, vmks=whole.vmks + tuple(vmks),
                                vswitches=whole.vswitches + tuple(vswitches), iscsi=whole.iscsi + tuple(iscsi))
 

@@ -838,10 +838,70 @@ def _check_range(field_name: str, value: Optional[int], low: int, high: int) -> 
 
 
 def _ipv4(field_name: str, value: Any, host: Optional[str]) -> str:
+    if not isinstance(value, str):
+        raise _arg_error(field_name, "must be an IPv4 address in a string, got %s %r" % (type(value).__name__, value), host)
     try:
-        return str(ipaddress.IPv4Address(str(value)))
+        return str(ipaddress.IPv4Address(value))
     except ValueError:
         raise _arg_error(field_name, "%r is not an IPv4 address" % (value,), host) from None
+
+
+# ESXi's limits on names: a vSwitch name is at most 32 characters (HostNetworkConfig); a
+# standard port group's name (its network label) at most 59. Control characters are refused
+# in any name: the SOAP request cannot carry most of them and ESXi rejects the rest.
+NAME_LIMITS = {"vswitch": 32, "portgroup": 59}
+
+
+def name_problem(kind: str, name: Any) -> Optional[str]:
+    """Why ``name`` cannot name a ``kind`` (``vswitch`` or ``portgroup``) on ESXi, or None."""
+    if not isinstance(name, str):
+        return "must be a string, got %s %r" % (type(name).__name__, name)
+    if not name.strip():
+        return "must be a non-empty name, got %r" % name
+    bad = sorted({c for c in name if ord(c) < 0x20 or ord(c) == 0x7F})
+    if bad:
+        return "must not contain control characters, got %r (contains %s)" % (
+            name, ", ".join("U+%04X" % ord(c) for c in bad))
+    if len(name) > NAME_LIMITS[kind]:
+        return "at most %d characters for a %s name (ESXi limit), got %d" % (
+            NAME_LIMITS[kind], "vSwitch" if kind == "vswitch" else "port group", len(name))
+    return None
+
+
+def check_name(field_name: str, kind: str, name: Any, host: Optional[str] = None) -> str:
+    problem = name_problem(kind, name)
+    if problem:
+        raise _arg_error(field_name, problem, host)
+    return str(name)
+
+
+def address_problem(address: str, netmask: Optional[str] = None) -> Optional[str]:
+    """Why ``address`` cannot be a vmk's (or a target's) unicast address, or None: the
+    unspecified, loopback, multicast, reserved and limited-broadcast ranges, and, with
+    ``netmask``, the network and broadcast addresses of its own subnet (prefixes up to /30)."""
+    ip = ipaddress.IPv4Address(address)
+    if ip.is_unspecified:
+        return "0.0.0.0 is not a host address"
+    if ip == ipaddress.IPv4Address("255.255.255.255"):
+        return "255.255.255.255 is the limited broadcast address, not a host address"
+    for test, what in ((ip.is_loopback, "a loopback address (127.0.0.0/8)"), (ip.is_multicast, "a multicast address (224.0.0.0/4)"),
+                       (ip.is_reserved, "in the reserved range 240.0.0.0/4")):
+        if test:
+            return "%s is %s, not a host address" % (address, what)
+    if netmask is not None:
+        net = ipaddress.IPv4Network("%s/%s" % (address, netmask), strict=False)
+        if net.prefixlen <= 30 and ip in (net.network_address, net.broadcast_address):
+            return "%s is the %s address of %s, not a host address" % (
+                address, "network" if ip == net.network_address else "broadcast", net)
+    return None
+
+
+def host_address(field_name: str, address: Any, netmask: Optional[str], host: Optional[str]) -> str:
+    text = _ipv4(field_name, address, host)
+    problem = address_problem(text, netmask)
+    if problem:
+        raise _arg_error(field_name, problem, host)
+    return text
 
 
 def _netmask(field_name: str, value: Any, host: Optional[str]) -> str:
@@ -884,8 +944,8 @@ def ip_for_hosts(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
             raise _arg_error("ip.addresses", "no address given for this host", h)
         if ip.get("netmask") is None:
             raise _arg_error("ip.netmask", "required with a static address", h)
-        result[h] = IpSpec(address=_ipv4("ip.address", addresses[h], h),
-                           netmask=_netmask("ip.netmask", ip["netmask"], h))
+        netmask = _netmask("ip.netmask", ip["netmask"], h)
+        result[h] = IpSpec(address=host_address("ip.address", addresses[h], netmask, h), netmask=netmask)
     return result
 
 
@@ -905,6 +965,10 @@ def vmknic_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mo
     if purpose not in PURPOSES:
         raise _arg_error("purpose", "must be one of %s" % ", ".join(PURPOSES))
     teaming = teaming_from_args(params.get("teaming"))
+    _check_switch_names(params)
+    device = params.get("device")
+    if device is not None:
+        check_device("device", device)
     ips = ip_for_hosts(params.get("ip"), hosts, cluster_mode) if params.get("state", "present") == "present" \
         else {h: OMIT for h in hosts}
     services = params.get("services")
@@ -932,8 +996,7 @@ def vswitch_desired(params: Mapping[str, Any], hosts: Tuple[str, ...]) -> Dict[s
     """``vswitch`` module arguments -> one Desired per host in scope."""
     if params.get("mtu") is not None and params["mtu"] < 1280:
         raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
-    if len(params["name"]) > 32:
-        raise _arg_error("name", "at most 32 characters (ESXi limit)")
+    check_name("name", "vswitch", params["name"])
     uplinks = params.get("uplinks")
     spec = VSwitchSpec(
         name=params["name"],
@@ -948,6 +1011,23 @@ def vswitch_desired(params: Mapping[str, Any], hosts: Tuple[str, ...]) -> Dict[s
 
 def _opt(value: Any) -> Any:
     return OMIT if value is None else value
+
+
+def check_device(field_name: str, device: Any, host: Optional[str] = None) -> str:
+    """A vmk device name (``vmk1``); anything else is an error naming ``field_name``."""
+    try:
+        vmk_number(str(device))
+    except ValueError:
+        raise _arg_error(field_name, "must be a vmk device name such as vmk1, got %r" % (device,), host) from None
+    return str(device)
+
+
+def _check_switch_names(params: Mapping[str, Any]) -> None:
+    """``portgroup`` and ``vswitch`` of a vmk module, when given, are names ESXi accepts."""
+    if params.get("portgroup") is not None:
+        check_name("portgroup", "portgroup", params["portgroup"])
+    if params.get("vswitch") is not None:
+        check_name("vswitch", "vswitch", params["vswitch"])
 
 
 # ---------------------------------------------------------------------------------------
@@ -1006,8 +1086,12 @@ def _target_specs(items: Any, field_name: str, default_profile: Optional[str], s
     seen: Dict[TargetKey, int] = {}
     for i, item in enumerate(items or ()):
         where = "%s[%d]" % (field_name, i)
-        address = _ipv4(where + ".address", item.get("address"), None)
-        port = item.get("port") or 3260
+        address = host_address(where + ".address", item.get("address"), None, None)
+        port = item.get("port")
+        if port is None:
+            port = 3260
+        elif isinstance(port, bool) or not isinstance(port, int):
+            raise _arg_error(where + ".port", "must be an integer TCP port, got %r" % (port,))
         _check_range(where + ".port", port, 1, 65535)
         iqn = ""
         if static:
@@ -1107,15 +1191,20 @@ def vmotion_portgroups(params: Mapping[str, Any], count: Optional[int]) -> Tuple
                              % (len(names), count))
         if len(names) < 2:
             raise _arg_error("portgroups", "a multi-NIC vMotion set needs at least 2 port groups")
+        for i, n in enumerate(names):
+            check_name("portgroups[%d]" % i, "portgroup", n)
         dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes or any(not n for n in names):
+        if dupes:
             raise _arg_error("portgroups", "each vmk needs its own, non-empty port group name (repeated: %s)"
                              % (", ".join(dupes) or "''"))
         return names
     if count is None:
         raise _arg_error("uplinks", "required to name the port groups %s-1..N (or give portgroups)"
                          % (prefix or VMOTION_PREFIX))
-    return tuple("%s-%d" % (prefix or VMOTION_PREFIX, i + 1) for i in range(count))
+    names = tuple("%s-%d" % (prefix or VMOTION_PREFIX, i + 1) for i in range(count))
+    for n in names:
+        check_name("portgroup_prefix", "portgroup", n)
+    return names
 
 
 def _vmotion_addresses(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
@@ -1149,7 +1238,7 @@ def _vmotion_addresses(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
         if len(given) != count:
             raise _arg_error("ip.addresses", "%d address(es) given, %d needed (one per uplink)" % (len(given), count), h)
         netmask = _netmask("ip.netmask", ip["netmask"], h)
-        out[h] = tuple(IpSpec(address=_ipv4("ip.addresses", a, h), netmask=netmask) for a in given)
+        out[h] = tuple(IpSpec(address=host_address("ip.addresses", a, netmask, h), netmask=netmask) for a in given)
     return out
 
 
@@ -1184,6 +1273,8 @@ def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
     elif state == "present":
         raise _arg_error("uplinks", "required with state=present (at least 2 NICs of the vSwitch)")
     names = vmotion_portgroups(params, len(uplinks) if uplinks else None)
+    if params.get("vswitch") is not None:
+        check_name("vswitch", "vswitch", params["vswitch"])
     flags = flags_from_args(params)
     dvs = params.get("dvswitch")
     if dvs is not None and params.get("vswitch") is not None:
@@ -1226,6 +1317,7 @@ def replica_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
     state = params.get("state") or "present"
     _check_range("vlan", params.get("vlan"), 0, 4095)
     _check_vmk_mtu(params)
+    _check_switch_names(params)
     ip = params.get("ip")
     if ip and ip.get("dhcp"):
         raise _arg_error("ip.dhcp", "the replica network is isolated and non-routed: give a static ip.address")
@@ -1246,7 +1338,7 @@ def replica_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
             services=OMIT if services is None else frozenset(services),
             teaming=teaming,
             purpose="replica",
-            gateway=OMIT if gateway is None else _ipv4("gateway", gateway, h),
+            gateway=OMIT if gateway is None else host_address("gateway", gateway, None, h),
             shared_with_vmotion=bool(params.get("shared_with_vmotion")),
         )
         out[h] = Desired(host=h, vmks=(spec,), flags=flags)
