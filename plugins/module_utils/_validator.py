@@ -233,6 +233,29 @@ def ts2_order_name_not_uplink(case: Case) -> Iterator[Finding]:
                           "uplinks %s include %s, which this host does not have (NICs %s)"
                           % (_names(sw_spec.uplinks), _names(unknown), _names(sorted(case.observed.pnics))),
                           "remove %s from uplinks" % _names(unknown))
+        for nic, owner in sorted(_owners(case.after, sw_spec.name, sw_spec.uplinks).items()):
+            yield finding("TS-2", case.host, sw_obj(sw_spec.name),
+                          "uplinks %s include %s, which %s already owns (ESXi refuses a NIC in two switches with "
+                          "ResourceInUse)" % (_names(sw_spec.uplinks), nic, owner),
+                          "remove %s from uplinks of %s, or take it off %s first" % (nic, sw_spec.name, owner))
+
+
+def _owners(r: Host, switch: str, nics: Sequence[str]) -> Dict[str, str]:
+    """NIC -> the other switch that has it in R: a standard switch, or a distributed switch
+    (with the uplink port it backs)."""
+    out: Dict[str, str] = {}
+    for nic in nics:
+        other = next((sw.name for sw in r.vswitches.values() if sw.name != switch and nic in sw.uplinks), None)
+        if other is not None:
+            out[nic] = "standard switch %s" % other
+            continue
+        for dvs in r.dv_switches.values():
+            port = next((u for u, pnics in dvs.uplinks.items() if nic in pnics and u not in dvs.lags), None)
+            port = port or next((u for u, pnics in dvs.uplinks.items() if nic in pnics), None)
+            if port is not None:
+                out[nic] = "distributed switch %s (%s)" % (dvs.name, port)
+                break
+    return out
 
 
 def ts3_order_incomplete(case: Case) -> Iterator[Finding]:
@@ -2263,7 +2286,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("IP-6", ERROR, HOST, ip6_lag_portgroup_order,
          "vSphere Networking, LACP teaming and failover configuration for distributed port groups"),
     Rule("TS-2", ERROR, HOST, ts2_order_name_not_uplink,
-         "vSphere API HostNicOrderPolicy, UpdateVirtualSwitch; Terraform provider vSwitch diff check (PR #256)"),
+         "vSphere API HostNicOrderPolicy, UpdateVirtualSwitch (ResourceInUse: a NIC another switch owns); "
+         "Terraform provider vSwitch diff check (PR #256)"),
     Rule("TS-4", ERROR, HOST, ts4_no_active_uplink, "community.vmware #934", flag="allow_no_active_uplink"),
     Rule("TS-5", ERROR, HOST, ts5_beacon_probing,
          "seed 003_0f7278c8dbd74fdd.txt; vSphere API HostVirtualSwitchBondBridge"),

@@ -90,6 +90,10 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("TS-2", "error", storage, (spec(**NEW, teaming={"active": ["vmnic5"]}),), {}),
     ("TS-2", "error", storage, (sw("vSwitch1", uplinks=("vmnic2", "vmnic3", "vmnic9")),), {}),
     ("TS-2", "error", storage, (sw("vSwitch1", teaming=team(active=["vmnic1"])),), {}),
+    # a NIC a distributed switch or another vSwitch already owns (ESXi: ResourceInUse)
+    ("TS-2", "error", lambda: b.with_dv_switch(b.demo_host(), uplinks={"dvUplink1": ("vmnic3",), "lag1": ()}),
+     (sw("vSwitch1", uplinks=("vmnic2", "vmnic3")),), {}),
+    ("TS-2", "error", b.demo_host, (sw("vSwitch1", uplinks=("vmnic1", "vmnic2")),), {}),
     ("TS-3", "error", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "unused": []}),), {}),
     ("TS-4", "error", storage, (spec(**NEW, teaming={"active": [], "standby": ["vmnic2"]}),), {}),
     ("TS-5", "error", storage, (spec(**NEW, teaming={"failure_detection": "beacon_probing"}),), {}),
@@ -150,6 +154,8 @@ GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("IP-6", lambda: lag_vmk(active=("dvUplink1",), standby=("dvUplink2",)), (), {}),  # no LAG in the order
     ("IP-6", lambda: lag_vmk(standby=("dvUplink1",), vmk=False), (), {}),  # no vmk on it, the plan leaves it alone
     ("TS-2", storage, (spec(**NEW, teaming={"active": ["vmnic3"]}), sw("vSwitch1", uplinks=("vmnic2", "vmnic3"))), {}),
+    ("TS-2", lambda: b.with_dv_switch(b.demo_host(), uplinks={"dvUplink1": ("vmnic3",), "lag1": ()}),
+     (sw("vSwitch1", uplinks=("vmnic2",)),), {}),  # the distributed switch's NIC left alone
     ("TS-3", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "unused": ["vmnic3"]}),), {}),
     ("TS-4", storage, (spec(**NEW, teaming={"active": ["vmnic2"]}),), {}),
     ("TS-5", no_beacon_3nics, (spec(**NEW, teaming={"failure_detection": "beacon_probing"}),), {}),
@@ -488,3 +494,10 @@ def test_escalation_all_covers_every_warning_rule_of_the_table():
 def test_escalation_refuses_error_rules_and_unknown_ids_naming_the_option(given):
     with pytest.raises(ArgumentError, match="warnings_as_errors.*not a warning rule.*XH-4"):
         v.check_escalation(given)
+
+
+def test_ts2_names_the_distributed_switch_that_owns_the_nic():
+    host = b.with_dv_switch(b.demo_host(), uplinks={"dvUplink1": ("vmnic3",), "lag1": ()})
+    (f,) = rules_of(run(host, sw("vSwitch1", uplinks=("vmnic2", "vmnic3"))), "TS-2")
+    assert "vmnic3" in f.found and "distributed switch dvs-prod (dvUplink1)" in f.found
+    assert "take it off distributed switch dvs-prod" in f.change
