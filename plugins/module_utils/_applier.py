@@ -25,9 +25,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, run_calls
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, checked, run_calls
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_TO_API,
     POLICY_TO_API,
@@ -274,36 +273,46 @@ def device_map(planned: Sequence[str], result: Any) -> Dict[str, str]:
     return dict(zip(planned, real, strict=True))
 
 
-def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: Sequence[Call] = (),
-               adapters: Optional[Dict[str, str]] = None) -> Dict[str, str]:
-    """Write one host: iSCSI removals (``pre``), the network batch, service tags, then iSCSI
-    additions (``post``). Returns planned -> real vmk device names of new vmks; ``adapters``
-    receives planned -> real iSCSI adapter names.
+def host_steps(batch: HostBatch, pre: Sequence[Call], post: Sequence[Call]) -> List[str]:
+    """The labels ``apply_host`` gives its calls, in order, before any is made (planned names)."""
+    steps = [c.describe() for c in pre] + (["UpdateNetworkConfig"] if batch.config is not None else [])
+    steps += ["%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, device) for op, device, nic_type in batch.services]
+    return steps + [c.describe() for c in post]
 
-    Faults become ApplyError naming the host, the call and the fault (see ``_client.guarded``).
+
+def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: Sequence[Call] = (),
+               adapters: Optional[Dict[str, str]] = None, done: Optional[List[str]] = None) -> Dict[str, str]:
+    """Write one host: iSCSI removals (``pre``), the network batch, service tags, then iSCSI
+    additions (``post``, see ``apply_post``). Returns planned -> real vmk device names of new
+    vmks; ``adapters`` receives planned -> real iSCSI adapter names; ``done`` receives a label
+    per confirmed call (``host_steps``' order).
+
+    Faults become ApplyError naming the host, the call, the fault and the calls already
+    applied on this host (see ``_client.guarded``).
     """
     devices: Dict[str, str] = {}
     adapters = {} if adapters is None else adapters
-    early: List[str] = []
-    run_calls(pre, raw, adapters, early)
+    done = [] if done is None else done
+    run_calls(pre, raw, adapters, done)
     if batch.config is not None:
-        result = guarded(batch.host, "UpdateNetworkConfig", raw.network_system.UpdateNetworkConfig,
+        result = checked(batch.host, "UpdateNetworkConfig", raw.network_system.UpdateNetworkConfig, done,
                          config=batch.config, changeMode="modify")
         devices = device_map(batch.added, result)
-    done = early + (["UpdateNetworkConfig"] if batch.config is not None else [])
+        done.append("UpdateNetworkConfig")
     for op, device, nic_type in batch.services:
         method = raw.vnic_manager.SelectVnic if op == "select" else raw.vnic_manager.DeselectVnic
         real = devices.get(device, device)
-        try:
-            guarded(batch.host, SERVICE_CALLS[op], method, nicType=nic_type, device=real)
-        except ApplyError as err:
-            if not done:
-                raise
-            raise ApplyError("%s (already applied on %s: %s)" % (err.message, batch.host, ", ".join(done)),
-                             **dict(err.details, changed=True)) from err
+        checked(batch.host, SERVICE_CALLS[op], method, done, nicType=nic_type, device=real)
         done.append("%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, real))
-    run_calls([_renamed(c, devices) for c in post], raw, adapters, done)
+    apply_post(raw, post, devices, adapters, done)
     return devices
+
+
+def apply_post(raw: RawHost, post: Sequence[Call], devices: Mapping[str, str], adapters: Dict[str, str],
+               done: List[str]) -> None:
+    """The iSCSI additions of one host, after its network write: a binding of a vmk created in
+    this run goes to the device the host gave it (``devices``)."""
+    run_calls([_renamed(c, devices) for c in post], raw, adapters, done)
 
 
 def _renamed(call: Call, devices: Mapping[str, str]) -> Call:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, DriftError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, DriftError, TransientError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Action,
     Host,
@@ -59,8 +59,12 @@ class Call:
     adapter: str
     kwargs: Tuple[Tuple[str, Any], ...] = ()
 
-    def describe(self) -> str:
-        return "%s(%s)" % (self.method, self.adapter)
+    def describe(self, adapter: Optional[str] = None, vmk: Optional[str] = None) -> str:
+        """``Method(adapter)``, ``BindVnic(adapter, vmk)`` for (un)bindings; ``adapter``/``vmk``:
+        the real names when they differ from the planned ones."""
+        bound = dict(self.kwargs).get("vnicDevice")
+        names = [adapter or self.adapter] + ([vmk or bound] if bound else [])
+        return "%s(%s)" % (self.method, ", ".join(names))
 
 
 def _hba_arg(method: str) -> str:
@@ -202,18 +206,19 @@ def run_calls(calls: Sequence[Call], raw: Any, adapters: Dict[str, str], done: L
         kwargs[_hba_arg(call.method)] = device
         if call.method == "UpdateSoftwareInternetScsiEnabled":
             kwargs.pop("iScsiHbaDevice")
-        _checked(raw.name, call.method, getattr(manager, call.method), done, **kwargs)
-        done.append("%s(%s)" % (call.method, device))
+        checked(raw.name, call.method, getattr(manager, call.method), done, **kwargs)
+        done.append(call.describe(device, kwargs.get("vnicDevice")))
 
 
-def _checked(host: str, method: str, fn: Callable[..., Any], done: List[str], **kwargs: Any) -> Any:
+def checked(host: str, method: str, fn: Callable[..., Any], done: List[str], **kwargs: Any) -> Any:
+    """One write of ``host`` (``guarded``); a failure names the calls ``done`` on it before."""
     try:
         return guarded(host, method, fn, **kwargs)
-    except ApplyError as err:
+    except (ApplyError, TransientError) as err:
         if not done:
             raise
-        raise ApplyError("%s (already applied on %s: %s)" % (err.message, host, ", ".join(done)),
-                         **dict(err.details, changed=True)) from err
+        raise type(err)("%s (already applied on %s: %s)" % (err.message, host, ", ".join(done)),
+                        **dict(err.details, changed=True)) from err
 
 
 def verify(host: str, planned: Mapping[str, IscsiAdapter], observed: Mapping[str, IscsiAdapter],

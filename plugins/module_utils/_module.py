@@ -24,11 +24,12 @@ prediction, with the device names the host really gave new vmks after a real run
 from __future__ import annotations
 
 import dataclasses
+import traceback
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, build_batch
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, apply_post, build_batch, host_steps
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._dvs_apply import apply_switches
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, build_calls, enables_software, run_calls, verify
@@ -55,6 +56,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     host_to_doc,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import VCENTER, Progress
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (
     Observation,
     Selection,
@@ -115,6 +117,19 @@ class _Refused(FabricError):
     """The validator found errors: nothing was written."""
 
 
+class FabricModule(AnsibleModule):
+    """AnsibleModule whose argument errors always name the option: for a string given where an
+    option with suboptions wants a dict (``ip: 10.10.60.11``), ansible-core reports its no_log
+    scan's bare "dictionary requested" first; the error naming the option is among the others."""
+
+    def fail_json(self, msg: str, **kwargs: Any) -> None:  # type: ignore[override]
+        errors = getattr(getattr(self, "validation_result", None), "errors", None) or ()
+        named = [e.msg for e in errors if str(e.msg).startswith("argument '")]
+        if named and msg == getattr(errors, "msg", None) and not msg.startswith("argument '"):
+            msg = named[0]
+        super().fail_json(msg=msg, **kwargs)
+
+
 def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = (),
                   one_of: Sequence[Tuple[str, ...]] = (), plan: bool = True) -> AnsibleModule:
     """AnsibleModule with connection + selection + the module's options + the named flags;
@@ -126,7 +141,7 @@ def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = (),
     spec.update(argument_spec)
     spec.update({name: dict(FLAG_ARGSPEC[name]) for name in flags})
     groups = [("esxi_hostname", "cluster")] + [tuple(g) for g in one_of]
-    return AnsibleModule(
+    return FabricModule(
         argument_spec=spec,
         mutually_exclusive=groups,
         required_one_of=groups,
@@ -177,14 +192,20 @@ def _run(module: AnsibleModule, work: Callable[[], Dict[str, Any]]) -> None:
     """The single exit point: every FabricError (and anything unexpected) becomes one message."""
     if not HAS_PYVMOMI:
         module.fail_json(msg=missing_required_lib("pyVmomi"))
+    if module.params.get("validate_certs") is False:
+        module.warn("validate_certs is false: the TLS certificate of %s is not verified, so the password is sent "
+                    "to whoever answers; set ca_path to the CA bundle that signed it instead"
+                    % module.params.get("hostname"))
     try:
         result = work()
     except _Refused as refused:
         module.fail_json(msg=refused.message, changed=False, **refused.details)
     except FabricError as err:
-        module.fail_json(msg=err.message, changed=bool(err.details.get("changed")), error=_public(err.details))
-    except Exception as err:  # the one place that turns any surprise into a clean failure, no traceback
-        module.fail_json(msg="Unexpected error (%s): %s" % (type(err).__name__, err), changed=False)
+        extra = {"steps": err.details["steps"]} if "steps" in err.details else {}
+        module.fail_json(msg=err.message, changed=bool(err.details.get("changed")), error=_public(err.details), **extra)
+    except Exception as err:  # a bug: one clean failure, the traceback kept for the report (shown with -vvv)
+        module.fail_json(msg="Unexpected error (%s): %s" % (type(err).__name__, err), changed=False,
+                         exception=traceback.format_exc())
     module.exit_json(**result)
 
 
@@ -223,9 +244,13 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
         if module.check_mode or dry_run:
             return result_of(module, obs, plans, findings, {}, predicted=True)
         _check_unchanged(s, obs, {h: cases[i] for i, h in enumerate(names)}, plans)
-        devices, adapters, keys = apply_all(plans, obs, s)
-        plans = {h: dataclasses.replace(p, after=rekey_dv(p.after, keys)) for h, p in plans.items()}
-        plans = read_back(s, plans, obs, adapters)
+        progress = Progress()
+        try:
+            devices, adapters, keys = apply_all(plans, obs, s, progress)
+            plans = {h: dataclasses.replace(p, after=rekey_dv(p.after, keys)) for h, p in plans.items()}
+            plans = read_back(s, plans, obs, adapters)
+        except FabricError as err:
+            raise progress.failure(err) from err
     return result_of(module, obs, plans, findings, devices)
 
 
@@ -236,7 +261,7 @@ def _check_unchanged(s: Session, obs: Observation, cases: Mapping[str, Case], pl
     written = {h: recheck_touches_iscsi(c) for h, c in cases.items() if plans[h].changed}
     if not written:
         return
-    stale = recheck(list(cases.values()), reread(s, obs, written))
+    stale = recheck(list(cases.values()), call_with_retry(lambda: reread(s, obs, written), READ_RETRY))
     if stale:
         raise _Refused("%s %s" % (render(stale).splitlines()[0], _one_line(stale[0])),
                        refused=[f.as_dict() for f in stale], findings=[f.as_dict() for f in stale])
@@ -273,41 +298,48 @@ def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
         module.warn(_one_line(f))
 
 
-def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session
+def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress: Progress
               ) -> Tuple[Dict[str, Dict[str, str]], Dict[str, Dict[str, str]], Dict[str, str]]:
-    """Write the switch-wide dvPortgroups once, turn software iSCSI on where the plans add it,
-    then write every changed host in name order.
+    """Write the switch-wide dvPortgroups once, then the changed hosts in name order, in three
+    passes: (1) each host's iSCSI removals, its one UpdateNetworkConfig and its service tags;
+    (2) software iSCSI on where the plans enable it, then one read for all the new adapters
+    (their names are the host's choice); (3) each host's iSCSI additions. ``progress``
+    records every confirmed call (``_progress``), so a failure reports per host what was done.
+
+    A run's first host write is its first host's all-or-nothing UpdateNetworkConfig where it
+    has one: a run that lost a race to a concurrent one (which created the same port groups or
+    vmks after this run's SF-10 re-read) stops at that call having written nothing.
 
     Returns (host -> {planned vmk: real vmk}, host -> {planned adapter: real adapter}, planned ->
     real dvPortgroup key) for what was written; only hosts with iSCSI calls appear in the second map.
     """
-    devices: Dict[str, Dict[str, str]] = {}
-    done: List[str] = []
-    keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, done)
     calls = {h: build_calls(p.actions, obs.hosts[h], p.after) for h, p in plans.items() if p.changed}
-    try:
-        adapters = enable_software(s, obs, calls, done)
-        for h, (pre, post) in calls.items():
-            plan = plans[h]
-            batch = build_batch(plan.actions, obs.hosts[h], plan.after, obs.raw[h], keys)
-            mapped = adapters.setdefault(h, {}) if pre or post else {}
-            devices[h] = apply_host(batch, obs.raw[h], pre, [c for c in post if not enables_software(c)], mapped)
-            done.append(h)
-    except ApplyError as err:
-        note = " (already changed in this run: %s)" % ", ".join(done) if done else ""
-        raise ApplyError(err.message + note, **dict(err.details, changed=bool(done) or err.details.get("changed"))) from err
+    for h, (pre, post) in calls.items():  # pure; a host that cannot be written fails here, before any write
+        batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h])
+        progress.planned[h] = host_steps(batch, pre, sorted(post, key=lambda c: not enables_software(c)))
+    progress.attempted = True
+    keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, progress.of(VCENTER))
+    devices: Dict[str, Dict[str, str]] = {}
+    adapters: Dict[str, Dict[str, str]] = {h: {} for h, (pre, post) in calls.items() if pre or post}
+    for h, (pre, _post) in calls.items():
+        batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h], keys)
+        devices[h] = apply_host(batch, obs.raw[h], pre, (), adapters.get(h, {}), progress.of(h))
+    for h, found in enable_software(s, obs, calls, progress).items():
+        adapters[h].update(found)
+    for h, (_pre, post) in calls.items():
+        apply_post(obs.raw[h], [c for c in post if not enables_software(c)], devices[h], adapters.get(h, {}),
+                   progress.of(h))
     return devices, adapters, keys
 
 
 def enable_software(s: Session, obs: Observation, calls: Mapping[str, Tuple[List[Call], List[Call]]],
-                    done: List[str]) -> Dict[str, Dict[str, str]]:
-    """Software iSCSI on, first, on every host whose plan enables it (name order); then one
-    PropertyCollector read for all of them finds the new adapters (their names are the host's
-    choice). host -> {planned adapter: real adapter}; ``done`` receives the hosts enabled."""
+                    progress: Progress) -> Dict[str, Dict[str, str]]:
+    """Software iSCSI on on every host whose plan enables it (name order); then one
+    PropertyCollector read for all of them finds the new adapters. host -> {planned adapter:
+    real adapter}."""
     wanted = {h: c for h, (_pre, post) in calls.items() for c in post if enables_software(c)}
     for h, call in wanted.items():
-        run_calls([call], obs.raw[h], {}, [])
-        done.append("%s (software iSCSI enabled)" % h)
+        run_calls([call], obs.raw[h], {}, progress.of(h))
     try:
         found = software_adapters(s, {h: obs.raw[h] for h in wanted})
     except StateReadError as err:
@@ -317,7 +349,7 @@ def enable_software(s: Session, obs: Observation, calls: Mapping[str, Tuple[List
     for h, call in wanted.items():
         if found.get(h) is None:
             raise ApplyError("%s: software iSCSI was enabled but no software adapter appeared" % h, host=h, changed=True)
-        adapters[h] = {call.adapter: found[h]}
+        adapters[h] = {call.adapter: str(found[h])}
     return adapters
 
 

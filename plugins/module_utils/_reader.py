@@ -26,6 +26,7 @@ Invariants
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Type
 
@@ -392,11 +393,53 @@ def select(inv: _Inventory, selection: Selection, session: Session) -> List[Tupl
     if wanted.lower() in folded:
         return [(wanted, folded[wanted.lower()])]
     if not session.is_vcenter and len(by_name) == 1:
-        # Connected straight to ESXi: its only HostSystem (ha-host) is the host the task named,
-        # whatever the host calls itself. Results stay keyed by the task's name.
-        return [(wanted, next(iter(by_name.values())))]
+        # Connected straight to ESXi: its only HostSystem is the host the task named only if the
+        # name is one of the host's own (its name, DNS name, an address, or the address the task
+        # connected to). Results stay keyed by the task's name.
+        moid = next(iter(by_name.values()))
+        names = host_names(inv.hosts[moid], session.endpoint.rpartition(":")[0])
+        if _answers_to(wanted.lower(), names):
+            return [(wanted, moid)]
+        raise NotFoundError("esxi_hostname %r is not the ESXi host at %s, which is %s (names and addresses: %s); nothing "
+                            "was changed: connect to that host's own address, or through vCenter"
+                            % (wanted, session.endpoint, next(iter(by_name)), ", ".join(sorted(names))), host=wanted)
     raise NotFoundError("Host %r not found on %s; hosts: %s" % (wanted, session.endpoint, _listing(by_name)),
                         host=wanted)
+
+
+def host_names(props: Mapping[str, Any], endpoint_host: str) -> Set[str]:
+    """Lower-cased names a standalone host answers to: the endpoint the task connected to, its
+    inventory name, its DNS host name (short and with the domain) and its vmk addresses."""
+    names = {endpoint_host.lower(), str(props.get("name", "")).lower()}
+    net = props.get("config.network")
+    dns = getattr(net, "dnsConfig", None)
+    if dns is not None and dns.hostName:
+        names.add(dns.hostName.lower())
+        if dns.domainName:
+            names.add(("%s.%s" % (dns.hostName, dns.domainName)).lower())
+    for vnic in getattr(net, "vnic", None) or ():
+        ip = getattr(getattr(vnic, "spec", None), "ip", None)
+        if ip is not None and ip.ipAddress:
+            names.add(ip.ipAddress.lower())
+    names.discard("")
+    return names
+
+
+def _answers_to(wanted: str, names: Set[str]) -> bool:
+    """``wanted`` is one of ``names``, or an FQDN whose host label is a short name among them
+    (connected to ``esx01``, the task may name ``esx01.lab.local``)."""
+    if wanted in names:
+        return True
+    short = {n for n in names if "." not in n}
+    return not _is_address(wanted) and wanted.split(".")[0] in short
+
+
+def _is_address(name: str) -> bool:
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
 
 
 def _select_cluster(inv: _Inventory, cluster: str, endpoint: str) -> List[Tuple[str, str]]:

@@ -38,7 +38,15 @@ def test_a_fault_while_enabling_stops_before_any_binding_and_names_what_changed(
     assert run[0].get("failed") and run[0]["changed"] is True, run.stdout
     msg = run[0]["msg"]
     assert "esx02.lab.local: UpdateSoftwareInternetScsiEnabled failed" in msg
-    assert "already changed in this run: esx01.lab.local (software iSCSI enabled)" in msg
+    assert "already changed in this run: esx01.lab.local (done: UpdateSoftwareInternetScsiEnabled(vmhba64))" in msg
+    # per host: what was done, the call that failed, what was not done
+    steps = run[0]["steps"]
+    assert steps["esx01.lab.local"] == {"done": ["UpdateSoftwareInternetScsiEnabled(vmhba64)"],
+                                        "not_done": ["BindVnic(vmhba64, vmk1)", "BindVnic(vmhba64, vmk2)"]}
+    assert steps["esx02.lab.local"]["failed"] == "UpdateSoftwareInternetScsiEnabled(vmhba64)"
+    assert steps["esx02.lab.local"]["outcome"] == "failed" and steps["esx02.lab.local"]["done"] == []
+    assert steps["esx04.lab.local"] == {"done": [], "not_done": ["UpdateSoftwareInternetScsiEnabled(vmhba64)",
+                                                                "BindVnic(vmhba64, vmk1)", "BindVnic(vmhba64, vmk2)"]}
     # software iSCSI goes on everywhere before anything else: the fault on the 2nd host leaves
     # one host enabled and nothing bound, nothing read for adapters
     assert run.calls.get("UpdateSoftwareInternetScsiEnabled") == 2

@@ -190,6 +190,38 @@ def test_direct_esxi_selects_ha_host_under_the_task_name():
         _reader.read(Session(si=None, content=content, endpoint="esx01:443"), _reader.Selection(cluster="Cluster-A"))
 
 
+def _standalone(name="esxi01.lab.local"):
+    objects = [fx.object_content(vim.HostSystem("ha-host"), _host_props(name))]
+    return SimpleNamespace(about=SimpleNamespace(apiType="HostAgent"), propertyCollector=FakeCollector(objects),
+                           rootFolder=vim.Folder("ha-folder-root"))
+
+
+@pytest.mark.parametrize("endpoint,wanted", [
+    ("10.0.0.5:443", "esxi01.lab.local"),  # its inventory name
+    ("10.0.0.5:443", "ESXI01.lab.local"),  # names are case-insensitive
+    ("esxi01.lab.local:443", "esxi01.lab.local"),  # the address the task connected to
+    ("esxi01:443", "esxi01.lab.local"),  # connected by short name, named by FQDN
+])
+def test_direct_esxi_accepts_the_hosts_own_names(endpoint, wanted):
+    obs = _reader.read(Session(si=None, content=_standalone(), endpoint=endpoint), _reader.Selection(esxi_hostname=wanted))
+    assert list(obs.hosts) == [wanted]
+
+
+def test_direct_esxi_accepts_a_vmk_address_of_the_host():
+    address = _host_props("esxi01.lab.local")["config.network"].vnic[0].spec.ip.ipAddress
+    obs = _reader.read(Session(si=None, content=_standalone(), endpoint="10.0.0.5:443"),
+                       _reader.Selection(esxi_hostname=address))
+    assert list(obs.hosts) == [address]
+
+
+@pytest.mark.parametrize("endpoint", ["esxi01.lab.local:443", "10.0.0.5:443"])
+def test_direct_esxi_refuses_another_hosts_name_before_any_write(endpoint):
+    """Connected to esxi01, a task naming esx02 must never change esxi01 as if it were esx02."""
+    with pytest.raises(NotFoundError, match=r"esxi_hostname 'esx02.lab.local' is not the ESXi host at .*, which is "
+                                            r"esxi01.lab.local .*nothing was changed"):
+        _reader.read(Session(si=None, content=_standalone(), endpoint=endpoint), _reader.Selection(esxi_hostname="esx02.lab.local"))
+
+
 # --- iSCSI: the dependent adapter's NIC, and state that could not be read (SF-9) -------------------
 
 HBA = vim.host.InternetScsiHba

@@ -16,11 +16,12 @@ import sys
 import types
 
 import pytest
+from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 from pyVmomi import vim
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _reader
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, ConnectionFailure
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, ConnectionFailure, TransientError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Action, Finding, Ip, Vmk
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import vim_fixtures as fx
 
@@ -228,3 +229,74 @@ def test_check_mode_pays_no_recheck(wrapper, capsys):
     mod, state = wrapper
     out = run_module(capsys, dict(ARGS, _ansible_check_mode=True))
     assert out["changed"] and state["reread"] == [] and state["applied"] == []
+
+
+def test_a_surprise_keeps_its_traceback_for_the_bug_report(wrapper, capsys, monkeypatch):
+    mod, state = wrapper
+    seen = {}
+    original = AnsibleModule.fail_json
+
+    def record(self, msg, **kwargs):
+        seen.update(kwargs)
+        original(self, msg=msg, **kwargs)
+
+    def surprise(params):
+        raise ValueError("boom")
+    monkeypatch.setattr(mod, "session", surprise)
+    monkeypatch.setattr(AnsibleModule, "fail_json", record)
+    out = run_module(capsys, ARGS)
+    assert out["msg"] == "Unexpected error (ValueError): boom"
+    assert "Traceback" in seen["exception"] and "surprise" in seen["exception"]  # shown by ansible with -vvv
+
+
+def test_validate_certs_false_warns_once(wrapper, capsys, monkeypatch):
+    mod, _state = wrapper
+    warned = []
+    monkeypatch.setattr(mod.FabricModule, "warn", lambda self, text, **kw: warned.append(text))
+    run_module(capsys, dict(ARGS, validate_certs=False))
+    certs = [w for w in warned if "validate_certs" in w]
+    assert len(certs) == 1 and "vc" in certs[0] and "ca_path" in certs[0]
+    warned.clear()
+    run_module(capsys, ARGS)
+    assert not [w for w in warned if "validate_certs" in w]
+
+
+def test_a_string_for_a_dict_option_names_the_option(wrapper, capsys):
+    out = run_module(capsys, dict(ARGS, ip="10.10.60.11"))
+    assert out["failed"] and out["msg"].startswith("argument 'ip' is of type str")
+    assert state_untouched(wrapper)
+
+
+def state_untouched(wrapper):
+    _mod, state = wrapper
+    return state["read"] == 0 and state["applied"] == []
+
+
+def test_a_dropped_connection_on_the_first_write_reports_changed_and_the_unknown_step(wrapper, capsys, monkeypatch):
+    mod, state = wrapper
+
+    def dropped(batch, raw, *_iscsi):
+        raise TransientError("esx01.lab.local: UpdateNetworkConfig: connection dropped (Connection reset by peer)",
+                             host=H, call="UpdateNetworkConfig")
+    monkeypatch.setattr(mod, "apply_host", dropped)
+    out = run_module(capsys, ARGS)
+    assert out["failed"] and out["changed"] is True  # it may have reached the host
+    assert "whether UpdateNetworkConfig reached esx01.lab.local is unknown" in out["msg"]
+    assert out["steps"][H]["failed"] == "UpdateNetworkConfig" and out["steps"][H]["outcome"] == "unknown"
+    assert out["steps"][H]["not_done"] == ["SelectVnicForNicType(vmotion, vmk2)"]
+
+
+def test_the_reread_before_the_first_write_is_retried_on_a_dropped_connection(wrapper, capsys, monkeypatch):
+    mod, state = wrapper
+    attempts = []
+
+    def flaky(s, observation, hosts):
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise TransientError("esx01.lab.local: RetrievePropertiesEx: connection dropped", host=H)
+        return {h: observation.hosts[h] for h in hosts}
+    monkeypatch.setattr(mod, "reread", flaky)
+    monkeypatch.setattr(mod, "READ_RETRY", mod.RetryPolicy(attempts=3, base_delay=0.0, max_delay=0.0, timeout=5.0))
+    out = run_module(capsys, ARGS)
+    assert not out.get("failed"), out["msg"] if "msg" in out else out
+    assert len(attempts) == 2 and len(state["applied"]) == 1

@@ -1,0 +1,79 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, vmkfabric.vsphere contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a writing run has done so far, per host, so that a failure reports it exactly.
+
+Private to this collection. Pure: no pyVmomi.
+
+The applier appends one label per call that the host (or vCenter) confirmed to ``done[h]``;
+``planned[h]`` lists the same labels before anything is written, in the order they are
+issued. When the run fails after its first write attempt, ``failure`` turns the error into
+one ``ApplyError`` with ``changed: true`` and, per host, the steps done, the step that failed
+(``outcome: failed`` — the host refused it, nothing of it was applied; ``unknown`` — the
+connection dropped while it was in flight, so it may or may not have been applied) and the
+steps not done. A rerun of the same task converges what is left: it plans against what the
+host then reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional
+
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, FabricError, TransientError
+
+VCENTER = "vCenter"
+"""The key of the switch-wide writes (dvPortgroups) in ``done``."""
+
+
+@dataclass
+class Progress:
+    planned: Dict[str, List[str]] = field(default_factory=dict)
+    done: Dict[str, List[str]] = field(default_factory=dict)
+    attempted: bool = False  # a write was sent (the first one may have reached a host even if it failed)
+
+    def of(self, host: str) -> List[str]:
+        """The list the applier appends ``host``'s confirmed calls to."""
+        return self.done.setdefault(host, [])
+
+    @property
+    def changed(self) -> bool:
+        return any(self.done.values())
+
+    def steps(self, failed_host: Optional[str] = None, outcome: str = "failed") -> Dict[str, Dict[str, Any]]:
+        """host -> {done, failed, outcome, not_done}: ``failed`` only for ``failed_host``."""
+        out: Dict[str, Dict[str, Any]] = {}
+        for host in sorted(set(self.planned) | {h for h, d in self.done.items() if d}):
+            done = list(self.done.get(host, []))
+            rest = list(self.planned.get(host, []))[len(done):]
+            entry: Dict[str, Any] = {"done": done, "not_done": rest}
+            if host == failed_host and rest:
+                entry.update(failed=rest[0], outcome=outcome, not_done=rest[1:])
+            out[host] = entry
+        return out
+
+    def _describe(self, host: str) -> str:
+        """``host`` when all its steps are done, else ``host (done: ...)``."""
+        done = self.done.get(host, [])
+        return host if len(done) >= len(self.planned.get(host, [])) else "%s (done: %s)" % (host, ", ".join(done))
+
+    def failure(self, err: FabricError) -> FabricError:
+        """``err`` raised while writing, as the run's one error: unchanged when nothing was
+        attempted yet, else an ApplyError with ``changed`` and ``steps``."""
+        if not self.attempted:
+            return err
+        dropped = isinstance(err, TransientError)
+        host = str(err.details.get("host") or "")
+        failed_host = host if host in self.planned else None
+        changed = self.changed or dropped  # a dropped write may have reached the host
+        message = err.message
+        if dropped:
+            message += "; whether %s reached %s is unknown: re-run the task, it plans against what the host then " \
+                       "reports" % (err.details.get("call", "the call"), host or "the host")
+        changed_hosts = [self._describe(h) for h in sorted(self.planned) if h != failed_host and self.done.get(h)]
+        if changed_hosts and "already changed in this run" not in message:
+            message += " (already changed in this run: %s)" % ", ".join(changed_hosts)
+        details: Mapping[str, Any] = dict(err.details, changed=changed,
+                                          steps=self.steps(failed_host, "unknown" if dropped else "failed"))
+        return ApplyError(message, **details)
