@@ -14,12 +14,13 @@ export PYTHONPATH := $(LINKROOT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 JOBS ?= 2
 
-.PHONY: help venv test sanity units simulator functional lint demo bench clean
+.PHONY: help venv test sanity units simulator functional lint demo bench property clean
 
 help:
 	@echo "make demo   - start the simulator with a 4-host cluster and show the fabric"
 	@echo "make test   - sanity, unit, simulator and functional tests, lint"
 	@echo "make bench  - performance comparison (not part of make test)"
+	@echo "make property - the property-based differential test with PROPERTY_EXAMPLES (200) examples"
 
 venv: $(STAMP)
 
@@ -58,6 +59,11 @@ lint: venv
 
 demo: venv
 	$(BIN)/python tests/utils/demo.py
+
+# The property-based differential test with many more examples than make test runs.
+PROPERTY_EXAMPLES ?= 200
+property: venv
+	VMKFABRIC_PROPERTY_EXAMPLES=$(PROPERTY_EXAMPLES) $(PYTEST) -q tests/functional/test_property.py --hypothesis-show-statistics
 
 bench: venv
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt

@@ -122,7 +122,7 @@ def test_two_concurrent_converges_the_loser_writes_nothing(collections_path, cle
         procs = [subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i",
                                    os.path.join(ROOT, "playbooks", "inventory", "localhost.yml"), path],
                                   env=p.env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-                 for p, path in zip(plays, paths)]
+                 for p, path in zip(plays, paths, strict=True)]
         for proc in procs:
             proc.communicate(timeout=300)
         sim.disarm_faults()
