@@ -20,7 +20,14 @@ from typing import Any, Dict, Iterator
 import pytest
 import yaml
 
-from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import DEMO, SIM_DIR, Playbook, own_sim
+from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import (
+    DEMO,
+    SIM_DIR,
+    Playbook,
+    connection,
+    own_sim,
+    run_in_process,
+)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
@@ -138,3 +145,19 @@ def test_two_concurrent_converges_the_loser_writes_nothing(collections_path, cle
             assert "AlreadyExists" in loser["msg"] or "SF-10" in loser["msg"], loser["msg"]
         final = Playbook(sim, collections_path, str(tmp_path))
         assert final.run(GATHER)[0]["gathered"] == clean
+
+
+def test_a_portgroup_entry_alone_is_applied_not_dropped(collections_path, tmp_path):
+    """A host_fabric port group entry without its vmknic entry changes that vmk's port group."""
+    with own_sim(INVENTORY, str(tmp_path)) as sim:
+        assert not Playbook(sim, collections_path, str(tmp_path)).run(CONVERGE)[0].get("failed")
+        sim.reset_stats()
+        doc = {"portgroups": [{"name": "Replica", "vlan": 41}]}
+        args = dict(connection(sim), esxi_hostname="esx01.lab.local", config={"esx01.lab.local": doc})
+        run = run_in_process("host_fabric", args)
+        assert not run.get("failed") and run["changed"], run.get("msg")
+        assert sim.stats()["calls"].get("UpdateNetworkConfig") == 1
+        gathered = run_in_process("host_fabric_info", dict(connection(sim), esxi_hostname="esx01.lab.local"))
+        (replica,) = [p for p in gathered["gathered"]["esx01.lab.local"]["portgroups"] if p["name"] == "Replica"]
+        assert replica["vlan"] == 41
+        assert run_in_process("host_fabric", args)["changed"] is False
