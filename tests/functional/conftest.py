@@ -26,7 +26,7 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SIM_DIR = os.path.join(ROOT, "tests", "simulator")
 DEMO = os.path.join(SIM_DIR, "inventories", "demo.yml")
-LOCALHOST = os.path.join(ROOT, "playbooks", "inventory", "localhost.yml")  # the interpreter set, as design.md asks
+LOCALHOST = os.path.join(ROOT, "playbooks", "inventory", "localhost.yml")  # sets the controller interpreter
 BIN = os.path.dirname(sys.executable)
 
 
