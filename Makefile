@@ -14,12 +14,20 @@ export PYTHONPATH := $(LINKROOT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 JOBS ?= 2
 
-.PHONY: help venv test sanity units simulator functional lint demo bench clean
+# Compatibility runs: the oldest and newest supported ansible-core, each in its own cached venv.
+COMPAT := $(CURDIR)/.venv-compat
+ANSIBLE_OLDEST := 2.16.19
+ANSIBLE_NEWEST := 2.21.5
+
+.PHONY: help venv test sanity units simulator functional lint demo bench clean compat compat-oldest compat-newest \
+	integration-real
 
 help:
 	@echo "make demo   - start the simulator with a 4-host cluster and show the fabric"
 	@echo "make test   - sanity, unit, simulator and functional tests, lint"
+	@echo "make compat - smoke set on ansible-core $(ANSIBLE_OLDEST) (Python 3.11) and $(ANSIBLE_NEWEST) (Python >= 3.12)"
 	@echo "make bench  - performance comparison (not part of make test)"
+	@echo "make integration-real - opt-in run against a lab vCenter (see README, never in CI)"
 
 venv: $(STAMP)
 
@@ -30,7 +38,7 @@ $(STAMP): requirements.txt test-requirements.txt
 	@ln -sfn $(CURDIR) $(LINKROOT)/ansible_collections/vmkfabric/vsphere
 	@touch $@
 
-test: venv sanity units simulator functional lint
+test: venv sanity units simulator functional compat lint
 	@echo "make test: all suites passed"
 
 # ansible-test needs a real (copied) collection tree and an offline pip bootstrap script.
@@ -51,6 +59,26 @@ simulator: venv
 functional: venv
 	@if [ -d tests/functional ]; then $(PYTEST) -q -n $(JOBS) tests/functional; else echo "no functional tests yet"; fi
 
+# Each compat venv holds ansible-core and the collection's declared requirements (the ranges users get);
+# the smoke tests run under .venv's pytest and drive that venv's ansible-playbook.
+$(COMPAT)/oldest/.installed: requirements.txt Makefile
+	@rm -rf $(@D) && $(PYTHON) -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet ansible-core==$(ANSIBLE_OLDEST) -r requirements.txt
+	@touch $@
+
+$(COMPAT)/newest/.installed: requirements.txt Makefile
+	@py=$$(tests/utils/find_python.sh 3.12) && rm -rf $(@D) && "$$py" -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet ansible-core==$(ANSIBLE_NEWEST) -r requirements.txt
+	@touch $@
+
+compat-oldest compat-newest: compat-%: venv $(COMPAT)/%/.installed
+	@echo "compat: $$($(COMPAT)/$*/bin/ansible --version | head -1), $$($(COMPAT)/$*/bin/python --version)"
+	VMKFABRIC_ANSIBLE_BIN=$(COMPAT)/$*/bin VMKFABRIC_ANSIBLE_CORE=$(ANSIBLE_$(shell echo $* | tr a-z A-Z)) \
+	  $(PYTEST) -q tests/functional/test_smoke.py
+
+compat:
+	$(MAKE) --no-print-directory -j2 compat-oldest compat-newest
+
 lint: venv
 	$(BIN)/ruff check plugins tests
 	$(BIN)/ansible-lint --offline --nocolor playbooks
@@ -64,4 +92,4 @@ bench: venv
 	$(BIN)/python benchmarks/bench_converge.py --out benchmarks/results/latest.json
 
 clean:
-	rm -rf $(VENV) tests/output .demo
+	rm -rf $(VENV) $(COMPAT) tests/output .demo

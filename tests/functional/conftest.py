@@ -27,7 +27,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 SIM_DIR = os.path.join(ROOT, "tests", "simulator")
 DEMO = os.path.join(SIM_DIR, "inventories", "demo.yml")
 LOCALHOST = os.path.join(ROOT, "playbooks", "inventory", "localhost.yml")  # sets the controller interpreter
-BIN = os.path.dirname(sys.executable)
+# ansible-playbook and the module interpreter: this venv's, or a compat venv's (make compat).
+BIN = os.environ.get("VMKFABRIC_ANSIBLE_BIN") or os.path.dirname(sys.executable)
 
 
 def credentials() -> Dict[str, str]:
