@@ -64,5 +64,5 @@ notes:
   - One login per task run; the session is logged out at the end, also on failure.
   - Requires pyVmomi on the host that runs the module (usually the controller, with C(delegate_to=localhost)).
 requirements:
-  - pyVmomi >= 8.0
+  - pyVmomi >= 9.0, < 10 (the collection's requirements.txt)
 """

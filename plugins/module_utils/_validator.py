@@ -2300,13 +2300,16 @@ RULES: Tuple[Rule, ...] = (
     Rule("PB-12", ERROR, HOST, pb12_host_reports_noncompliant,
          "vSphere API IscsiManager.QueryBoundVnics, IscsiPortInfo.complianceStatus; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
     Rule("PB-13", ERROR, HOST, pb13_bound_vmk_default_stack, "vSphere API IscsiManager.QueryCandidateNics"),
-    Rule("PB-14", WARNING, HOST, pb14_iscsi_vmk_unbound, "design policy: a vmk declared purpose: iscsi carries iSCSI only when bound; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+    Rule("PB-14", WARNING, HOST, pb14_iscsi_vmk_unbound,
+         "design policy: a vmk declared purpose: iscsi carries iSCSI only when bound; "
+         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
     Rule("TP-3", ERROR, HOST, tp3_adapter_level_params,
          "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; Pure Set-VmHostPfaiSCSI; vSphere API UpdateInternetScsiAdvancedOptions",
          flag="allow_adapter_level_params"),
     Rule("TP-4", ERROR, HOST, tp4_static_overrides_send_target, "Pure best-practice script; vSphere API isInherited"),
     Rule("TP-5", ERROR, HOST, tp5_profile_deviation,
-         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; Pure ESXi Host Configuration guide; Dell TR1074; KB 1002598 / Broadcom 313543",
+         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; Pure ESXi Host Configuration guide; Dell TR1074; "
+         "KB 1002598 / Broadcom 313543",
          flag="allow_profile_deviation"),
     Rule("TP-6", ERROR, HOST, tp6_options_for_missing_target, "vSphere API UpdateInternetScsiAdvancedOptions"),
     # step 3: cross-host rules
@@ -2344,8 +2347,8 @@ RULES: Tuple[Rule, ...] = (
     Rule("SF-9", ERROR, HOST, sf9_needed_state_unread, "design policy", step=5),
     Rule("SF-10", ERROR, BEFORE_WRITE, sf10_changed_before_write,
          "design policy; vSphere API distributed-switch configVersion", step=5),
-    Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"", flag="allow_path_disruption",
-         step=4),
+    Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"",
+         flag="allow_path_disruption", step=4),
     # --- MV: multi-NIC vMotion, PR: replica vmk; grouped by step ---
     # step 2: per-host rules on R
     Rule("MV-1", ERROR, HOST, mv1_one_portgroup_per_vmk,

@@ -13,26 +13,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from typing import Any, Dict, NamedTuple
+from typing import Any, Dict
 
 import pytest
-from conftest import BIN, LOCALHOST, ROOT, Playbook, find, pyvmomi  # pylint: disable=import-error
+from conftest import BIN, LOCALHOST, ROOT, Playbook, find, pyvmomi, run_playbook  # pylint: disable=import-error
 
-RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 FABRIC_PORTGROUPS = {"iSCSI-A", "iSCSI-B", "vMotion-A", "vMotion-B", "Replica"}
 HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
-
-
-class Outcome(NamedTuple):
-    rc: int
-    changed: int
-    failed: int
-    output: str
-    stats: Dict[str, Any]
-
-    @property
-    def writes(self) -> int:
-        return int(self.stats.get("writes", -1))
 
 
 @pytest.fixture(scope="module")
@@ -41,16 +28,9 @@ def shipped(sim: Any, collections_path: str, tmp_path_factory: pytest.TempPathFa
     env = Playbook(sim, collections_path, str(tmp_path_factory.mktemp("smoke"))).env(SSL_CERT_FILE=sim.ca_file)
     env.pop("VMKFABRIC_CA_PATH", None)
 
-    def run(name: str, *args: str) -> Outcome:
-        sim.reset_stats()
-        proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST,
-                               os.path.join(ROOT, "playbooks", name), *args],
-                              env=env, capture_output=True, text=True, timeout=600, check=False)
-        output = proc.stdout + proc.stderr
-        recap = RECAP.search(proc.stdout)
-        assert recap, output
-        assert "does not support Ansible version" not in output, output
-        return Outcome(proc.returncode, int(recap.group(2)), int(recap.group(4)), output, sim.stats())
+    def run(name: str, *args: str):
+        cmd = [os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST, os.path.join(ROOT, "playbooks", name), *args]
+        return run_playbook(sim, cmd, env)
     return run
 
 
