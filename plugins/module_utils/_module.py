@@ -77,7 +77,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator impor
 
 SELECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
     "esxi_hostname": {"type": "str"},
-    "cluster": {"type": "str"},
+    "cluster": {"type": "str", "aliases": ["cluster_name"]},
 }
 """Host selection; documented by the ``scope`` doc fragment."""
 

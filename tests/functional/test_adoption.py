@@ -206,3 +206,20 @@ def test_awx_style_runner_job_with_credentials_only_in_the_environment(sim, coll
     assert sorted(leaks) == sorted(os.path.join("artifacts", r.config.ident, "command") for r in (untrusted, result))
     with open(private / "artifacts" / result.config.ident / "command", encoding="utf-8") as fh:
         assert json.load(fh)["env"]["VMWARE_PASSWORD"] == creds["password"]
+
+
+def test_community_vmware_option_names_plan_exactly_like_ours(playbook):
+    """cluster_name, switch_name, nics, portgroup_name and vswitch_name are aliases: the same plan, no write."""
+    ported = playbook.run(
+        {"vmkfabric.vsphere.vswitch": {"cluster_name": CLUSTER, "switch_name": "vSwitch1", "nics": ["vmnic2", "vmnic3"]}},
+        {"vmkfabric.vsphere.vmknic": {"esxi_hostname": BROKEN_HOST, "portgroup_name": "Ported", "vswitch_name": "vSwitch0",
+                                      "ip": {"dhcp": True}}}, check=True)
+    ours = playbook.run(
+        {"vmkfabric.vsphere.vswitch": {"cluster": CLUSTER, "name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"]}},
+        {"vmkfabric.vsphere.vmknic": {"esxi_hostname": BROKEN_HOST, "portgroup": "Ported", "vswitch": "vSwitch0",
+                                      "ip": {"dhcp": True}}}, check=True)
+    for alias, canonical in zip(ported.results, ours.results, strict=True):
+        assert alias["changed"] and not alias.get("failed"), alias.get("msg")
+        assert alias["plan"] == canonical["plan"] and alias["plan"]
+    assert len({a["host"] for a in ported[0]["plan"]}) == 4
+    assert ported.writes == ours.writes == 0
