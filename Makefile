@@ -41,12 +41,16 @@ $(STAMP): requirements.txt test-requirements.txt
 test: venv sanity units simulator functional compat lint
 	@echo "make test: all suites passed"
 
-# ansible-test needs a real (copied) collection tree and an offline pip bootstrap script.
+# ansible-test needs a real (copied) collection tree and an offline pip bootstrap script. It keeps its
+# venvs and caches under $HOME/.ansible/test: HOME is a private directory here (reused between runs,
+# never the user's ~/.ansible); pip keeps the user's cache.
+SANITY_HOME := $(CURDIR)/.sanity-home
 sanity: venv
-	@pipver=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3.11/site-packages/ansible_test/_internal/python_requirements.py); \
+	@export PIP_CACHE_DIR=$$($(BIN)/python -m pip cache dir) HOME=$(SANITY_HOME); \
+	  pipver=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3.11/site-packages/ansible_test/_internal/python_requirements.py); \
 	  mkdir -p $$HOME/.ansible/test/cache; \
-	  cp tests/utils/get_pip_standin.py $$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py
-	@stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
+	  cp tests/utils/get_pip_standin.py $$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py; \
+	  stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
 	  target=$$(tests/utils/stage.sh "$$stage"); \
 	  cd "$$target" && ansible-test sanity --venv --python 3.11 --color no
 
@@ -84,6 +88,14 @@ lint: venv
 	$(BIN)/ansible-lint --offline --nocolor playbooks
 	$(BIN)/antsibull-changelog lint
 
+# Opt-in, against a LAB vCenter only (README: "Trying it on a lab vCenter"); never part of make test or CI.
+integration-real: venv
+	@if [ -n "$${CI:-}" ]; then echo "integration-real: skipped (CI is set: never run against a real vCenter from CI)"; exit 0; fi; \
+	  missing=""; for var in VMWARE_HOST VMWARE_USER VMWARE_PASSWORD VMKFABRIC_LAB_HOST; do \
+	    [ -n "$${!var:-}" ] || missing="$$missing $$var"; done; \
+	  if [ -n "$$missing" ]; then echo "integration-real: skipped (not set:$$missing)"; exit 0; fi; \
+	  $(BIN)/ansible-playbook -i playbooks/inventory/localhost.yml tests/integration_real/scratch_portgroup.yml
+
 demo: venv
 	$(BIN)/python tests/utils/demo.py
 
@@ -92,4 +104,4 @@ bench: venv
 	$(BIN)/python benchmarks/bench_converge.py --out benchmarks/results/latest.json
 
 clean:
-	rm -rf $(VENV) $(COMPAT) tests/output .demo
+	rm -rf $(VENV) $(COMPAT) $(SANITY_HOME) tests/output .demo

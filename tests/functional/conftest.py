@@ -236,6 +236,9 @@ class Outcome(NamedTuple):
     def writes(self) -> int:
         return int(self.stats.get("writes", -1))
 
+    def calls_of(self, method: str) -> int:
+        return int(self.stats.get("calls", {}).get(method, 0))
+
 
 def run_playbook(sim: Any, cmd: Sequence[str], env: Dict[str, str]) -> Outcome:
     """Runs ``cmd`` (an ansible-playbook command line) with the simulator's counters reset first."""

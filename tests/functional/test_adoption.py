@@ -223,3 +223,18 @@ def test_community_vmware_option_names_plan_exactly_like_ours(playbook):
         assert alias["plan"] == canonical["plan"] and alias["plan"]
     assert len({a["host"] for a in ported[0]["plan"]}) == 4
     assert ported.writes == ours.writes == 0
+
+
+def test_lab_scratch_portgroup_run_and_its_opt_in_guard(sim, collections_path, tmp_path):
+    """`make integration-real` skips without a lab (and always under CI); its playbook, pointed at the
+    simulator as a lab, creates the scratch port group, reruns clean, removes it and leaves the host as it was."""
+    bare = {k: v for k, v in os.environ.items() if not k.startswith(("VMWARE_", "VMKFABRIC_", "MAKE", "MFLAGS", "CI"))}
+    skipped = _run(["make", "--no-print-directory", "-C", ROOT, "integration-real"], env=bare).stdout
+    assert "integration-real: skipped (not set: VMWARE_HOST VMWARE_USER VMWARE_PASSWORD VMKFABRIC_LAB_HOST)" in skipped
+    in_ci = _run(["make", "--no-print-directory", "-C", ROOT, "integration-real"], env=dict(bare, CI="true")).stdout
+    assert "skipped (CI is set" in in_ci
+    env = Playbook(sim, collections_path, str(tmp_path)).env(VMKFABRIC_CA_PATH=sim.ca_file, VMKFABRIC_LAB_HOST=BROKEN_HOST)
+    out = run_playbook(sim, [os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST,
+                             os.path.join(ROOT, "tests", "integration_real", "scratch_portgroup.yml")], env)
+    assert (out.rc, out.failed, out.changed) == (0, 0, 2), out.output
+    assert out.calls_of("UpdateNetworkConfig") == out.writes == 2
