@@ -106,25 +106,48 @@ def test_tarball_holds_the_collection_and_no_caches(tarball):
             "plugins/modules/host_fabric.py", "docs/rules.md"} <= names
 
 
-def test_tarball_installs_and_runs_in_a_clean_venv(tarball, sim, tmp_path):
-    """A venv with ansible-core and only requirements.txt of the installed collection runs the probe."""
+def readme_block(heading: str, lang: str) -> str:
+    """The first ``lang`` code block of the README section under ``heading``."""
+    with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as fh:
+        text = fh.read()
+    section = text[text.index("\n%s\n" % heading):]
+    body = section[section.index("```%s\n" % lang) + len(lang) + 4:]
+    return body[:body.index("```")]
+
+
+def test_tarball_installs_and_runs_in_a_clean_venv_as_the_readme_says(tarball, sim, tmp_path):
+    """A fresh HOME and venv: the tarball instead of Galaxy, then the README's install, first-playbook and
+    simulator blocks as written; the probe finds a broken host with zero writes."""
     import ansible
-    venv, collections = str(tmp_path / "venv"), str(tmp_path / "collections")
+    home, venv = tmp_path / "home", str(tmp_path / "venv")
     vbin = os.path.join(venv, "bin")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON", "VMWARE_", "VMKFABRIC_"))}
-    creds = credentials()
-    env.update(PATH=vbin + os.pathsep + env.get("PATH", ""), ANSIBLE_COLLECTIONS_PATH=collections,
-               ANSIBLE_COLLECTIONS_SCAN_SYS_PATH="false", ANSIBLE_NOCOLOR="1", VMWARE_HOST="127.0.0.1",
-               VMWARE_PORT=str(sim.port), VMWARE_USER=creds["username"], VMWARE_PASSWORD=creds["password"])
-    _run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "-p", collections, tarball], env=env)
-    installed = os.path.join(collections, "ansible_collections", "vmkfabric", "vsphere")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "PYTHON", "VMWARE_", "VMKFABRIC_", "SSL_"))}
+    env.update(HOME=str(home), PATH=vbin + os.pathsep + env.get("PATH", ""), ANSIBLE_NOCOLOR="1")
+    install = readme_block("## Install", "sh").replace("ansible-galaxy collection install vmkfabric.vsphere",
+                                                       "ansible-galaxy collection install " + tarball)
     _run([sys.executable, "-m", "venv", venv])
-    _run([os.path.join(vbin, "python"), "-m", "pip", "install", "--quiet", "ansible-core==%s" % ansible.__version__,
-          "-r", os.path.join(installed, "requirements.txt")], env=env)
+    _run([os.path.join(vbin, "python"), "-m", "pip", "install", "--quiet", "ansible-core==%s" % ansible.__version__], env=env)
+    _run(["bash", "-euo", "pipefail", "-c", install], env=env, cwd=str(tmp_path))
+    installed = home / ".ansible" / "collections" / "ansible_collections" / "vmkfabric" / "vsphere"
     listed = _run([os.path.join(vbin, "ansible-galaxy"), "collection", "list", "vmkfabric.vsphere"], env=env).stdout
-    assert collections in listed and "vmkfabric.vsphere" in listed
-    cmd = [os.path.join(vbin, "ansible-playbook"), "-i", os.path.join(installed, "playbooks", "inventory", "localhost.yml"),
-           "vmkfabric.vsphere.probe", "-e", "probe_cluster=" + CLUSTER]
+    assert str(installed.parent.parent) in listed, listed
+    frozen = _run([os.path.join(vbin, "python"), "-m", "pip", "freeze"], env=env).stdout.lower()
+    assert "pyvmomi==9." in frozen and "jmespath==1." in frozen and "ansible-runner" not in frozen
+
+    simulated = _run(["bash", "-euo", "pipefail", "-c", readme_block("### Try it with the bundled simulator first", "sh")],
+                     env=env, cwd=str(tmp_path)).stdout
+    recaps = [line.split() for line in simulated.splitlines() if line.startswith("localhost ")]
+    assert [r[3] for r in recaps] == ["changed=1", "changed=1", "changed=0"] and all("failed=0" in r for r in recaps)
+    assert "Cluster Cluster-A: 0 finding(s), rules none" in simulated
+
+    creds = credentials()
+    env.update(VMWARE_HOST="127.0.0.1", VMWARE_PORT=str(sim.port), VMWARE_USER=creds["username"],
+               VMWARE_PASSWORD=creds["password"], SSL_CERT_FILE=sim.ca_file)
+    (tmp_path / "first.yml").write_text(readme_block("### A first playbook against a real vCenter", "yaml"), encoding="utf-8")
+    inventory = str(installed / "playbooks" / "inventory" / "localhost.yml")
+    first = run_playbook(sim, [os.path.join(vbin, "ansible-playbook"), "-i", inventory, str(tmp_path / "first.yml")], env)
+    assert (first.rc, first.changed, first.writes) == (0, 0, 0) and "vmknics" in first.output, first.output
+    cmd = [os.path.join(vbin, "ansible-playbook"), "-i", inventory, "vmkfabric.vsphere.probe", "-e", "probe_cluster=" + CLUSTER]
     with vmotion_vmk_in_management_subnet(sim):
         assert_probe_found_mh1(run_playbook(sim, cmd, probe_env(env, sim)))
 
