@@ -85,7 +85,7 @@ compat:
 
 lint: venv
 	$(BIN)/ruff check plugins tests
-	$(BIN)/ansible-lint --offline --nocolor playbooks
+	$(BIN)/ansible-lint --offline --nocolor playbooks tests/integration_real
 	$(BIN)/antsibull-changelog lint
 
 # Opt-in, against a LAB vCenter only (README: "Trying it on a lab vCenter"); never part of make test or CI.
