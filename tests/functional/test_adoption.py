@@ -45,8 +45,8 @@ def vmotion_vmk_in_management_subnet(sim: Any) -> Iterator[None]:
         host = find(si, vim.HostSystem, BROKEN_HOST)
         mgmt = host.config.network.vnic[0].spec.ip
         address = mgmt.ipAddress.rsplit(".", 1)[0] + ".250"
-        spec = vim.host.VirtualNic.Specification(ip=vim.host.IpConfig(dhcp=False, ipAddress=address,
-                                                                         subnetMask=mgmt.subnetMask))
+        ip = vim.host.IpConfig(dhcp=False, ipAddress=address, subnetMask=mgmt.subnetMask)
+        spec = vim.host.VirtualNic.Specification(ip=ip)
         device = host.configManager.networkSystem.AddVirtualNic(portgroup="VM Network", nic=spec)
         host.configManager.virtualNicManager.SelectVnicForNicType("vmotion", device)
     try:
@@ -98,7 +98,7 @@ def test_tarball_holds_the_collection_and_no_caches(tarball):
     with tarfile.open(tarball) as tar:
         names = set(tar.getnames())
     for leftover in LEFTOVERS:
-        top = leftover.split("/")[0] if leftover.startswith(".") else leftover
+        top = leftover.split("/", maxsplit=1)[0] if leftover.startswith(".") else leftover
         assert not any(n == top or n.startswith(top + "/") for n in names), leftover
     assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc") or "cache" in n.split("/")[0]]
     assert {"MANIFEST.json", "requirements.txt", "meta/runtime.yml", "meta/execution-environment.yml",
