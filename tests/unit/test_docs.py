@@ -28,7 +28,8 @@ def test_every_rule_documents_itself():
 # What users do not have: internal notes, seed files, issue numbers. User-visible text cites
 # KB numbers, vendor documents and articles by title instead.
 PRIVATE = re.compile(r"seed \d|\b\d{3}_[0-9a-f]{16}\.txt|\bissue \d|design\.md|safety-rules\.md|vsphere-api\.md")
-USER_VISIBLE = ("plugins", "docs", "playbooks", "roles", "examples", "meta", "changelogs", "README.md", "galaxy.yml")
+USER_VISIBLE = ("plugins", "docs", "playbooks", "roles", "examples", "meta", "changelogs", "README.md", "CHANGELOG.rst",
+                "galaxy.yml")
 
 
 def _user_visible_files():
