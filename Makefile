@@ -64,23 +64,34 @@ functional: venv
 	@if [ -d tests/functional ]; then $(PYTEST) -q -n $(JOBS) tests/functional; else echo "no functional tests yet"; fi
 
 # Each compat venv holds ansible-core and the collection's declared requirements (the ranges users get);
-# the smoke tests run under .venv's pytest and drive that venv's ansible-playbook.
-$(COMPAT)/oldest/.installed: requirements.txt Makefile
+# the smoke tests run under .venv's pytest and drive that venv's ansible-playbook. A venv is named after
+# its ansible-core version and rebuilt only when that version or requirements.txt changes.
+OLDEST_VENV := $(COMPAT)/core-$(ANSIBLE_OLDEST)
+NEWEST_VENV := $(COMPAT)/core-$(ANSIBLE_NEWEST)
+
+$(OLDEST_VENV)/.installed: requirements.txt
 	@rm -rf $(@D) && $(PYTHON) -m venv $(@D)
 	$(@D)/bin/python -m pip install --quiet ansible-core==$(ANSIBLE_OLDEST) -r requirements.txt
 	@touch $@
 
-$(COMPAT)/newest/.installed: requirements.txt Makefile
+$(NEWEST_VENV)/.installed: requirements.txt
 	@py=$$(tests/utils/find_python.sh 3.12) && rm -rf $(@D) && "$$py" -m venv $(@D)
 	$(@D)/bin/python -m pip install --quiet ansible-core==$(ANSIBLE_NEWEST) -r requirements.txt
 	@touch $@
 
-compat-oldest compat-newest: compat-%: venv $(COMPAT)/%/.installed
-	@echo "compat: $$($(COMPAT)/$*/bin/ansible --version | head -1), $$($(COMPAT)/$*/bin/python --version)"
-	VMKFABRIC_ANSIBLE_BIN=$(COMPAT)/$*/bin VMKFABRIC_ANSIBLE_CORE=$(ANSIBLE_$(shell echo $* | tr a-z A-Z)) \
-	  $(PYTEST) -q tests/functional/test_smoke.py
+# $(call compat_run,VENV,ANSIBLE_CORE_VERSION)
+define compat_run
+	@echo "compat: $$($(1)/bin/ansible --version | head -1), $$($(1)/bin/python --version)"
+	VMKFABRIC_ANSIBLE_BIN=$(1)/bin VMKFABRIC_ANSIBLE_CORE=$(2) $(PYTEST) -q tests/functional/test_smoke.py
+endef
 
-compat:
+compat-oldest: venv $(OLDEST_VENV)/.installed
+	$(call compat_run,$(OLDEST_VENV),$(ANSIBLE_OLDEST))
+
+compat-newest: venv $(NEWEST_VENV)/.installed
+	$(call compat_run,$(NEWEST_VENV),$(ANSIBLE_NEWEST))
+
+compat: venv
 	$(MAKE) --no-print-directory -j2 compat-oldest compat-newest
 
 lint: venv
