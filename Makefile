@@ -81,7 +81,7 @@ $(NEWEST_VENV)/.installed: requirements.txt
 
 # $(call compat_run,VENV,ANSIBLE_CORE_VERSION)
 define compat_run
-	@echo "compat: $$($(1)/bin/ansible --version | head -1), $$($(1)/bin/python --version)"
+	@echo "compat: $$($(1)/bin/ansible --version | sed -n 1p), $$($(1)/bin/python --version)"
 	VMKFABRIC_ANSIBLE_BIN=$(1)/bin VMKFABRIC_ANSIBLE_CORE=$(2) $(PYTEST) -q tests/functional/test_smoke.py
 endef
 
