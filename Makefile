@@ -14,13 +14,21 @@ export PYTHONPATH := $(LINKROOT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 JOBS ?= 2
 
-.PHONY: help venv test sanity units simulator functional lint demo bench property clean
+# Compatibility runs: the oldest and newest supported ansible-core, each in its own cached venv.
+COMPAT := $(CURDIR)/.venv-compat
+ANSIBLE_OLDEST := 2.16.19
+ANSIBLE_NEWEST := 2.21.5
+
+.PHONY: help venv test sanity units simulator functional lint demo bench clean compat compat-oldest compat-newest \
+	integration-real property
 
 help:
 	@echo "make demo   - start the simulator with a 4-host cluster and show the fabric"
 	@echo "make test   - sanity, unit, simulator and functional tests, lint"
+	@echo "make compat - smoke set on ansible-core $(ANSIBLE_OLDEST) (Python 3.11) and $(ANSIBLE_NEWEST) (Python >= 3.12)"
 	@echo "make bench  - performance comparison (not part of make test)"
 	@echo "make property - the property-based differential test with PROPERTY_EXAMPLES (200) examples"
+	@echo "make integration-real - opt-in run against a lab vCenter (see README, never in CI)"
 
 venv: $(STAMP)
 
@@ -31,15 +39,19 @@ $(STAMP): requirements.txt test-requirements.txt
 	@ln -sfn $(CURDIR) $(LINKROOT)/ansible_collections/vmkfabric/vsphere
 	@touch $@
 
-test: venv sanity units simulator functional lint
+test: venv sanity units simulator functional compat lint
 	@echo "make test: all suites passed"
 
-# ansible-test needs a real (copied) collection tree and an offline pip bootstrap script.
+# ansible-test needs a real (copied) collection tree and an offline pip bootstrap script. It keeps its
+# venvs and caches under $HOME/.ansible/test: HOME is a private directory here (reused between runs,
+# never the user's ~/.ansible); pip keeps the user's cache.
+SANITY_HOME := $(CURDIR)/.sanity-home
 sanity: venv
-	@pipver=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3.11/site-packages/ansible_test/_internal/python_requirements.py); \
+	@export PIP_CACHE_DIR=$$($(BIN)/python -m pip cache dir) HOME=$(SANITY_HOME); \
+	  pipver=$$(grep -oP "pip='\K[0-9.]+" $(VENV)/lib/python3.11/site-packages/ansible_test/_internal/python_requirements.py); \
 	  mkdir -p $$HOME/.ansible/test/cache; \
-	  cp tests/utils/get_pip_standin.py $$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py
-	@stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
+	  cp tests/utils/get_pip_standin.py $$HOME/.ansible/test/cache/get_pip_$${pipver//./_}.py; \
+	  stage=$$(mktemp -d); trap 'rm -rf "$$stage"' EXIT; \
 	  target=$$(tests/utils/stage.sh "$$stage"); \
 	  cd "$$target" && ansible-test sanity --venv --python 3.11 --color no
 
@@ -52,10 +64,49 @@ simulator: venv
 functional: venv
 	@if [ -d tests/functional ]; then $(PYTEST) -q -n $(JOBS) tests/functional; else echo "no functional tests yet"; fi
 
+# Each compat venv holds ansible-core and the collection's declared requirements (the ranges users get);
+# the smoke tests run under .venv's pytest and drive that venv's ansible-playbook. A venv is named after
+# its ansible-core version and rebuilt only when that version or requirements.txt changes.
+OLDEST_VENV := $(COMPAT)/core-$(ANSIBLE_OLDEST)
+NEWEST_VENV := $(COMPAT)/core-$(ANSIBLE_NEWEST)
+
+$(OLDEST_VENV)/.installed: requirements.txt
+	@rm -rf $(@D) && $(PYTHON) -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet ansible-core==$(ANSIBLE_OLDEST) -r requirements.txt
+	@touch $@
+
+$(NEWEST_VENV)/.installed: requirements.txt
+	@py=$$(tests/utils/find_python.sh 3.12) && rm -rf $(@D) && "$$py" -m venv $(@D)
+	$(@D)/bin/python -m pip install --quiet ansible-core==$(ANSIBLE_NEWEST) -r requirements.txt
+	@touch $@
+
+# $(call compat_run,VENV,ANSIBLE_CORE_VERSION)
+define compat_run
+	@echo "compat: $$($(1)/bin/ansible --version | sed -n 1p), $$($(1)/bin/python --version)"
+	VMKFABRIC_ANSIBLE_BIN=$(1)/bin VMKFABRIC_ANSIBLE_CORE=$(2) $(PYTEST) -q tests/functional/test_smoke.py
+endef
+
+compat-oldest: venv $(OLDEST_VENV)/.installed
+	$(call compat_run,$(OLDEST_VENV),$(ANSIBLE_OLDEST))
+
+compat-newest: venv $(NEWEST_VENV)/.installed
+	$(call compat_run,$(NEWEST_VENV),$(ANSIBLE_NEWEST))
+
+compat: venv
+	$(MAKE) --no-print-directory -j2 compat-oldest compat-newest
+
 lint: venv
 	$(BIN)/ruff check plugins tests
-	$(BIN)/ansible-lint --offline --nocolor playbooks
+	$(BIN)/ansible-lint --offline --nocolor playbooks tests/integration_real
 	$(BIN)/antsibull-changelog lint
+
+# Opt-in, against a LAB vCenter only (README: "Trying it on a lab vCenter"); never part of make test or CI.
+integration-real: venv
+	@if [ -n "$${CI:-}" ]; then echo "integration-real: skipped (CI is set: never run against a real vCenter from CI)"; exit 0; fi; \
+	  missing=""; for var in VMWARE_HOST VMWARE_USER VMWARE_PASSWORD VMKFABRIC_LAB_HOST; do \
+	    [ -n "$${!var:-}" ] || missing="$$missing $$var"; done; \
+	  if [ -n "$$missing" ]; then echo "integration-real: skipped (not set:$$missing)"; exit 0; fi; \
+	  $(BIN)/ansible-playbook -i playbooks/inventory/localhost.yml tests/integration_real/scratch_portgroup.yml
 
 demo: venv
 	$(BIN)/python tests/utils/demo.py
@@ -70,4 +121,4 @@ bench: venv
 	$(BIN)/python benchmarks/bench_converge.py --out benchmarks/results/latest.json
 
 clean:
-	rm -rf $(VENV) tests/output .demo
+	rm -rf $(VENV) $(COMPAT) $(SANITY_HOME) tests/output .demo

@@ -40,13 +40,17 @@ options:
       - Verify the server's TLS certificate against the system trust store, or against O(ca_path) when set.
       - Set to V(false) only for lab systems with self-signed certificates; the connection is then not protected
         against interception.
-      - If not set, the value of the E(VMWARE_VALIDATE_CERTS) environment variable is used.
+      - If not set, the value of the E(VMWARE_VALIDATE_CERTS) environment variable is used. The VMware credential of
+        AWX and Ansible Automation Platform sets that variable from the controller's own setting, which is
+        C(False) unless changed; set O(validate_certs=true) in the task or in C(module_defaults) to verify anyway.
     type: bool
     default: true
   ca_path:
     description:
       - A PEM file with the CA certificate(s) that signed the server's certificate, used instead of the system
         trust store when O(validate_certs=true).
+      - Without it, Python's default trust store is used, which is the system bundle or the file named by the
+        E(SSL_CERT_FILE) environment variable (a directory by E(SSL_CERT_DIR)). E(REQUESTS_CA_BUNDLE) is not read.
     type: path
   proxy_host:
     description:
@@ -64,5 +68,5 @@ notes:
   - One login per task run; the session is logged out at the end, also on failure.
   - Requires pyVmomi on the host that runs the module (usually the controller, with C(delegate_to=localhost)).
 requirements:
-  - pyVmomi >= 8.0
+  - pyVmomi >= 9.0, < 10 (the collection's requirements.txt)
 """

@@ -19,6 +19,7 @@ options:
       - Exactly one of O(esxi_hostname) and O(cluster) is required.
     type: str
   cluster:
+    aliases: [cluster_name]
     description:
       - Manage every host of this vCenter cluster in one run, with one login and one read for all hosts.
       - All hosts are validated together before anything is written; one refusal stops every host.

@@ -479,7 +479,7 @@ class VmkSpec:
 
 @dataclass(frozen=True)
 class Flags:
-    """Opt-in flags of safety-rules.md section 2. All default to False."""
+    """Opt-in flags that turn a rule's error into a warning. All default to False."""
 
     allow_routed_port_binding: bool = False
     physical_etherchannel_confirmed: bool = False
@@ -623,7 +623,7 @@ SEVERITIES = ("error", "warning")
 
 @dataclass(frozen=True)
 class Finding:
-    """One validator finding, as specified in safety-rules.md section 3."""
+    """One validator finding: rule, severity, host, object, found, change, source."""
 
     rule: str
     severity: str

@@ -13,7 +13,7 @@ in check mode too) -> re-read the hosts about to be written and refuse if they c
 SF-10; skipped in check mode and when nothing is to be written) -> apply (skipped in check
 mode) -> result.
 
-Return contract (design.md section 2): ``changed``, ``plan`` (actions of every host),
+Return contract: ``changed``, ``plan`` (actions of every host),
 ``findings``, ``before`` / ``after`` (host -> canonical document; ``after`` is the planner's
 prediction, with the device names the host really gave new vmks after a real run) and, with
 ``--diff``, ``diff`` (one before/after pair per changed host). A refused run fails with
@@ -79,7 +79,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator impor
 
 SELECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
     "esxi_hostname": {"type": "str"},
-    "cluster": {"type": "str"},
+    "cluster": {"type": "str", "aliases": ["cluster_name"]},
 }
 """Host selection; documented by the ``scope`` doc fragment."""
 

@@ -5,7 +5,7 @@
 """Data: iSCSI send-target vendor profiles and the advanced options ESXi documents.
 
 Private to this collection. Pure data: no pyVmomi, no logic beyond lookups. Adding a vendor
-means adding a row to ``PROFILES`` (with its source), never code (safety-rules.md section 6).
+means adding a row to ``PROFILES`` (with its source), never code.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def _bool(key: str, default: bool, readonly: bool = False) -> OptionDef:
 
 
 # What ESXi 7.x/8.x report in supportedAdvancedOptions of the software adapter and its targets
-# (vsphere-api.md section 6.4). Used only for an adapter this run creates, before the host
+# (vSphere API IscsiManager defaults). Used only for an adapter this run creates, before the host
 # has reported its own definitions; otherwise the host's definitions are authoritative.
 ESXI_OPTION_DEFS: Dict[str, OptionDef] = {d.key: d for d in (
     _int("ErrorRecoveryLevel", 0, 2, 0, True),
@@ -77,7 +77,7 @@ PROFILES: Dict[str, Profile] = {
     "pure": Profile(
         {"LoginTimeout": 30, "DelayedAck": False},
         "Pure Storage FlashArray VMware best practices (Set-VmHostPfaiSCSI sets both per dynamic target); "
-        "seed 001_15b6c053b9d007c1.txt",
+        "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"",
     ),
     "dell_equallogic": Profile(
         {"LoginTimeout": 60, "DelayedAck": False},
@@ -85,7 +85,7 @@ PROFILES: Dict[str, Profile] = {
     ),
     "generic": Profile({}, "no vendor recommendation: ESXi defaults (LoginTimeout 5, DelayedAck true) stay"),
 }
-"""Vendor profiles of safety-rules.md section 6. ``pure`` is the catalog's ``pure_flasharray``."""
+"""Vendor target-parameter profiles. ``pure`` is the catalog's ``pure_flasharray``."""
 
 PROFILE_ALIASES: Dict[str, str] = {"pure_flasharray": "pure"}
 

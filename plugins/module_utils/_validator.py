@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Pure plan validator: the rules of safety-rules.md as one function per rule ID, in one table.
+"""Pure plan validator: the rules of docs/rules.md as one function per rule ID, in one table.
 
 Private to this collection. Pure: imports no pyVmomi, opens no connection, calls no API.
 
@@ -2267,7 +2267,7 @@ RULES: Tuple[Rule, ...] = (
          step=1),
     Rule("TS-3", ERROR, HOST, ts3_order_incomplete, "community.vmware #1432; DSC #282 / PR #296; vmware/pyvmomi #222",
          step=1),
-    Rule("TS-6", ERROR, HOST, ts6_loadbased_on_vss, "seed 003_0f7278c8dbd74fdd.txt; vSphere API NicTeamingPolicyMode",
+    Rule("TS-6", ERROR, HOST, ts6_loadbased_on_vss, "blog post on LACP and IPMP link aggregation (2013-03-30); vSphere API NicTeamingPolicyMode",
          step=1),
     Rule("TS-7", ERROR, HOST, ts7_inherit_and_value, "DSC Inherit* flags; Terraform #2355 / PR #2377", step=1),
     Rule("NS-4", ERROR, HOST, ns4_unknown_netstack, "vSphere API HostNetStackInstanceSystemStackKey; Terraform #1593",
@@ -2275,14 +2275,14 @@ RULES: Tuple[Rule, ...] = (
     Rule("MTU-3", ERROR, HOST, mtu3_above_max, "vSphere Storage, jumbo frames", step=1),
     # step 2: per-host rules on R
     Rule("MH-1", ERROR, HOST, mh1_one_vmk_per_subnet,
-         "KB 2010877 / Broadcom 318546; vSphere 8 Networking GUID-D4191320; seed 004_7014b243ce6e5277.txt"),
+         "KB 2010877 / Broadcom 318546; vSphere 8 Networking GUID-D4191320; article \"Using FVP in multi-NIC vMotion environments\""),
     Rule("MH-2", ERROR, HOST, mh2_duplicate_ip, "KB 2010877 / Broadcom 318546 (derived)"),
     Rule("MH-3", WARNING, HOST, mh3_overlapping_subnets, "derived from KB 2010877 / Broadcom 318546"),
     Rule("IP-1", ERROR, HOST, ip1_iphash_all_active, "KB 1001938; vSphere 6.7 Networking, Route Based on IP Hash"),
     Rule("IP-2", ERROR, HOST, ip2_iphash_beacon, "KB 1001938; vSphere 6.7 Networking"),
-    Rule("IP-3", ERROR, HOST, ip3_iphash_portgroup_override, "seed 003_0f7278c8dbd74fdd.txt; KB 1001938"),
+    Rule("IP-3", ERROR, HOST, ip3_iphash_portgroup_override, "blog post on LACP and IPMP link aggregation (2013-03-30); KB 1001938"),
     Rule("IP-4", ERROR, HOST, ip4_lag_on_vss,
-         "Broadcom 315347 (formerly KB 2051307); KB 1001938; seed 003_0f7278c8dbd74fdd.txt"),
+         "Broadcom 315347 (formerly KB 2051307); KB 1001938; blog post on LACP and IPMP link aggregation (2013-03-30)"),
     Rule("IP-6", ERROR, HOST, ip6_lag_portgroup_order,
          "vSphere Networking, LACP teaming and failover configuration for distributed port groups"),
     Rule("TS-2", ERROR, HOST, ts2_order_name_not_uplink,
@@ -2290,24 +2290,24 @@ RULES: Tuple[Rule, ...] = (
          "Terraform provider vSwitch diff check (PR #256)"),
     Rule("TS-4", ERROR, HOST, ts4_no_active_uplink, "community.vmware #934", flag="allow_no_active_uplink"),
     Rule("TS-5", ERROR, HOST, ts5_beacon_probing,
-         "seed 003_0f7278c8dbd74fdd.txt; vSphere API HostVirtualSwitchBondBridge"),
+         "blog post on LACP and IPMP link aggregation (2013-03-30); vSphere API HostVirtualSwitchBondBridge"),
     Rule("NS-2", ERROR, HOST, ns2_service_not_allowed,
          "Terraform provider service precheck; community.vmware vmware_vmkernel; vSphere API VirtualNicManager.NicType"),
     Rule("NS-3", WARNING, HOST, ns3_service_disabled_by_stack, "vSphere 8 Networking, TCP/IP stacks"),
     Rule("MTU-1", ERROR, HOST, mtu1_vmk_above_switch, "vSphere Storage, Using Jumbo Frames with iSCSI"),
     Rule("MTU-2", ERROR, HOST, mtu2_set_mtu_mismatch, "vSphere Storage, Using Jumbo Frames with iSCSI (derived)"),
-    Rule("MTU-4", WARNING, HOST, mtu4_jumbo_path, "vSphere Storage, jumbo frames; seed 001_15b6c053b9d007c1.txt"),
-    # iSCSI port binding and target parameters (issue 5)
+    Rule("MTU-4", WARNING, HOST, mtu4_jumbo_path, "vSphere Storage, jumbo frames; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+    # iSCSI port binding and target parameters
     Rule("TP-1", ERROR, HOST, tp1_option_range,
          "vSphere API HostInternetScsiHba.supportedAdvancedOptions (IntOption 1-60, default 5)", step=1),
     Rule("TP-2", ERROR, HOST, tp2_option_supported, "vSphere API OptionDef, HostInternetScsiHbaParamValue", step=1),
     Rule("PB-1", ERROR, HOST, pb1_bound_vmk_one_active,
-         "KB 2038869; vSphere 6.5 Storage, bound-adapter guidelines; seed 001_15b6c053b9d007c1.txt"),
+         "KB 2038869; vSphere 6.5 Storage, bound-adapter guidelines; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
     Rule("PB-2", ERROR, HOST, pb2_bound_vmk_no_standby,
-         "KB 2038869; VMware vSphere blog \"NIC Teaming & iSCSI Binding\" (2011-12); seed 001_15b6c053b9d007c1.txt"),
-    Rule("PB-3", WARNING, HOST, pb3_bound_order_inherited, "seed 001_15b6c053b9d007c1.txt"),
+         "KB 2038869; VMware vSphere blog \"NIC Teaming & iSCSI Binding\" (2011-12); article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+    Rule("PB-3", WARNING, HOST, pb3_bound_order_inherited, "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
     Rule("PB-4", WARNING, HOST, pb4_fewer_than_two_paths,
-         "seed 001_15b6c053b9d007c1.txt; vSphere 7.0 Storage, multiple network adapters for iSCSI"),
+         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; vSphere 7.0 Storage, multiple network adapters for iSCSI"),
     Rule("PB-5", WARNING, HOST, pb5_shared_active_uplink, "vSphere 6.5 Storage, bound-adapter guidelines (1:1 mapping)"),
     Rule("PB-6", ERROR, HOST, pb6_one_subnet_one_switch,
          "KB 2038869; vSphere 6.5 Storage; vSphere 7.0 Storage (separate switches need separate subnets)"),
@@ -2317,26 +2317,29 @@ RULES: Tuple[Rule, ...] = (
          "vSphere 6.5 Networking (override default gateway for this adapter); Broadcom KB 323116"),
     Rule("PB-9", ERROR, HOST, pb9_bound_vmk_iphash,
          "KB 2038869; KB 2051307 / Broadcom 315347; vSphere 6.5 Networking (LACP and port binding); "
-         "seed 000_d045343059ebba8f.txt"),
+         "article \"Avoid LACP with iSCSI Port Binding or Multi-NIC vMotion\""),
     Rule("PB-10", ERROR, HOST, pb10_dependent_adapter_own_uplink,
          "vSphere API IscsiManager.BindVnic faults (IscsiFaultVnicHasWrongUplink)"),
     Rule("PB-11", ERROR, HOST, pb11_adapter_named, "community.vmware PR #2443; vSphere API HostInternetScsiHba"),
     Rule("PB-12", ERROR, HOST, pb12_host_reports_noncompliant,
-         "vSphere API IscsiManager.QueryBoundVnics, IscsiPortInfo.complianceStatus; seed 001_15b6c053b9d007c1.txt"),
+         "vSphere API IscsiManager.QueryBoundVnics, IscsiPortInfo.complianceStatus; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
     Rule("PB-13", ERROR, HOST, pb13_bound_vmk_default_stack, "vSphere API IscsiManager.QueryCandidateNics"),
-    Rule("PB-14", WARNING, HOST, pb14_iscsi_vmk_unbound, "issue 5 (purpose: iscsi); seed 001_15b6c053b9d007c1.txt"),
+    Rule("PB-14", WARNING, HOST, pb14_iscsi_vmk_unbound,
+         "design policy: a vmk declared purpose: iscsi carries iSCSI only when bound; "
+         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
     Rule("TP-3", ERROR, HOST, tp3_adapter_level_params,
-         "seed 001_15b6c053b9d007c1.txt; Pure Set-VmHostPfaiSCSI; vSphere API UpdateInternetScsiAdvancedOptions",
+         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; Pure Set-VmHostPfaiSCSI; vSphere API UpdateInternetScsiAdvancedOptions",
          flag="allow_adapter_level_params"),
     Rule("TP-4", ERROR, HOST, tp4_static_overrides_send_target, "Pure best-practice script; vSphere API isInherited"),
     Rule("TP-5", ERROR, HOST, tp5_profile_deviation,
-         "seed 001_15b6c053b9d007c1.txt; Pure ESXi Host Configuration guide; Dell TR1074; KB 1002598 / Broadcom 313543",
+         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; Pure ESXi Host Configuration guide; Dell TR1074; "
+         "KB 1002598 / Broadcom 313543",
          flag="allow_profile_deviation"),
     Rule("TP-6", ERROR, HOST, tp6_options_for_missing_target, "vSphere API UpdateInternetScsiAdvancedOptions"),
     # step 3: cross-host rules
     Rule("XH-1", ERROR, CROSS_HOST, xh1_duplicate_ip_across_hosts, "derived; KB 2010877 / Broadcom 318546", step=3),
     Rule("XH-2", ERROR, CROSS_HOST, xh2_subnet_per_network,
-         "KB 2007467 (via seed 004_7014b243ce6e5277.txt); KB 2038869", step=3),
+         "KB 2007467 (via article \"Using FVP in multi-NIC vMotion environments\"); KB 2038869", step=3),
     Rule("XH-3", ERROR, CROSS_HOST, xh3_vlan_per_network, "KB 2038869 (one broadcast domain); derived", step=3),
     Rule("XH-4", WARNING, CROSS_HOST, xh4_mtu_per_network, "vSphere Storage, jumbo frames (derived)", step=3),
     Rule("XH-5", WARNING, CROSS_HOST, xh5_array_settings_per_host,
@@ -2345,7 +2348,7 @@ RULES: Tuple[Rule, ...] = (
     Rule("NS-1", ERROR, HOST, ns1_netstack_change,
          "vSphere API HostVirtualNicSpec.netStackInstanceKey; Terraform vsphere_vnic (ForceNew); ansible/ansible #48706",
          flag="allow_recreate", step=4),
-    Rule("IP-5", ERROR, HOST, ip5_etherchannel_unconfirmed, "KB 1001938; seed 003_0f7278c8dbd74fdd.txt",
+    Rule("IP-5", ERROR, HOST, ip5_etherchannel_unconfirmed, "KB 1001938; blog post on LACP and IPMP link aggregation (2013-03-30)",
          flag="physical_etherchannel_confirmed", step=4),
     Rule("SF-1", ERROR, HOST, sf1_management_vmk,
          "DSC MigratePhysicalNicsOnly interlock; Ansible network resource-module docs; community.vmware vmware_vmkernel",
@@ -2357,7 +2360,7 @@ RULES: Tuple[Rule, ...] = (
          "vSphere API UpdateVirtualSwitch; community.vmware vmware_vswitch (nics: [] removes every uplink)", step=4),
     Rule("TP-7", WARNING, HOST, tp7_live_target_change, "KB 1002598 / Broadcom 313543", step=4),
     Rule("SF-3", ERROR, HOST, sf3_bound_vmk_changed_in_place,
-         "vSphere Storage (do not change iSCSI-bound VMkernel adapters); seed 001_15b6c053b9d007c1.txt", step=4),
+         "vSphere Storage (do not change iSCSI-bound VMkernel adapters); article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"", step=4),
     Rule("SF-4", ERROR, HOST, sf4_removes_storage_path,
          "vSphere API IscsiManager.UnbindVnic (IscsiFaultVnicIsLastPath, IscsiFaultVnicHasActivePaths), "
          "IscsiPortInfo.pathStatus", flag="allow_path_disruption", step=4),
@@ -2368,32 +2371,32 @@ RULES: Tuple[Rule, ...] = (
     Rule("SF-9", ERROR, HOST, sf9_needed_state_unread, "design policy", step=5),
     Rule("SF-10", ERROR, BEFORE_WRITE, sf10_changed_before_write,
          "design policy; vSphere API distributed-switch configVersion", step=5),
-    Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "seed 001_15b6c053b9d007c1.txt", flag="allow_path_disruption",
-         step=4),
-    # --- MV: multi-NIC vMotion, PR: replica vmk (issue 6); grouped by step ---
+    Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"",
+         flag="allow_path_disruption", step=4),
+    # --- MV: multi-NIC vMotion, PR: replica vmk; grouped by step ---
     # step 2: per-host rules on R
     Rule("MV-1", ERROR, HOST, mv1_one_portgroup_per_vmk,
-         "KB 2007467 (as quoted in seed 004_7014b243ce6e5277.txt; KB text not reviewed directly)"),
+         "KB 2007467 (as quoted in article \"Using FVP in multi-NIC vMotion environments\"; KB text not reviewed directly)"),
     Rule("MV-2", ERROR, HOST, mv2_one_active_some_standby,
-         "KB 2007467 (via seed 004_7014b243ce6e5277.txt); seed 000_d045343059ebba8f.txt"),
-    Rule("MV-3", ERROR, HOST, mv3_distinct_active_uplinks, "KB 2007467 (via seed 004_7014b243ce6e5277.txt)"),
-    Rule("MV-4", WARNING, HOST, mv4_mirrored_standby, "seed 004_7014b243ce6e5277.txt; community.vmware #1242"),
-    Rule("MV-5", ERROR, HOST, mv5_one_subnet, "KB 2007467 (quoted in seed 004_7014b243ce6e5277.txt)"),
-    Rule("MV-6", ERROR, HOST, mv6_no_iphash_or_lag, "seed 000_d045343059ebba8f.txt; follows from MV-2 and IP-1"),
+         "KB 2007467 (via article \"Using FVP in multi-NIC vMotion environments\"); article \"Avoid LACP with iSCSI Port Binding or Multi-NIC vMotion\""),
+    Rule("MV-3", ERROR, HOST, mv3_distinct_active_uplinks, "KB 2007467 (via article \"Using FVP in multi-NIC vMotion environments\")"),
+    Rule("MV-4", WARNING, HOST, mv4_mirrored_standby, "article \"Using FVP in multi-NIC vMotion environments\"; community.vmware #1242"),
+    Rule("MV-5", ERROR, HOST, mv5_one_subnet, "KB 2007467 (quoted in article \"Using FVP in multi-NIC vMotion environments\")"),
+    Rule("MV-6", ERROR, HOST, mv6_no_iphash_or_lag, "article \"Avoid LACP with iSCSI Port Binding or Multi-NIC vMotion\"; follows from MV-2 and IP-1"),
     Rule("MV-7", WARNING, HOST, mv7_set_spans_netstacks, "vSphere 8 Networking, TCP/IP stacks"),
     Rule("MV-8", ERROR, HOST, mv8_planned_set_spans_netstacks,
-         "vSphere 8 Networking, TCP/IP stacks (see NS-3, MV-7); issue 6 (never both netstacks on one host)"),
-    Rule("PR-2", ERROR, HOST, pr2_replica_own_subnet, "seed 004_7014b243ce6e5277.txt; KB 2010877 / Broadcom 318546"),
-    Rule("PR-3", ERROR, HOST, pr3_replica_vlan_isolated, "seed 004_7014b243ce6e5277.txt (dedicated VLAN)"),
-    Rule("PR-4", ERROR, HOST, pr4_replica_no_gateway, "seed 004_7014b243ce6e5277.txt (isolated, non-routable network)"),
+         "vSphere 8 Networking, TCP/IP stacks (see NS-3, MV-7); design policy: never vMotion vmks on both netstacks of one host"),
+    Rule("PR-2", ERROR, HOST, pr2_replica_own_subnet, "article \"Using FVP in multi-NIC vMotion environments\"; KB 2010877 / Broadcom 318546"),
+    Rule("PR-3", ERROR, HOST, pr3_replica_vlan_isolated, "article \"Using FVP in multi-NIC vMotion environments\" (dedicated VLAN)"),
+    Rule("PR-4", ERROR, HOST, pr4_replica_no_gateway, "article \"Using FVP in multi-NIC vMotion environments\" (isolated, non-routable network)"),
     Rule("PR-5", WARNING, HOST, pr5_replica_no_services,
-         "seed 004_7014b243ce6e5277.txt (only replica traffic on that network)"),
-    Rule("PR-6", WARNING, HOST, pr6_replica_shares_vmotion, "seed 004_7014b243ce6e5277.txt"),
+         "article \"Using FVP in multi-NIC vMotion environments\" (only replica traffic on that network)"),
+    Rule("PR-6", WARNING, HOST, pr6_replica_shares_vmotion, "article \"Using FVP in multi-NIC vMotion environments\""),
     # step 3: cross-host rules
-    Rule("PR-1", ERROR, CROSS_HOST, pr1_one_replica_vmk_per_host, "seed 004_7014b243ce6e5277.txt", step=3),
-    Rule("PR-7", ERROR, CROSS_HOST, pr7_shared_replica_lowest_vmk, "seed 004_7014b243ce6e5277.txt", step=3),
+    Rule("PR-1", ERROR, CROSS_HOST, pr1_one_replica_vmk_per_host, "article \"Using FVP in multi-NIC vMotion environments\"", step=3),
+    Rule("PR-7", ERROR, CROSS_HOST, pr7_shared_replica_lowest_vmk, "article \"Using FVP in multi-NIC vMotion environments\"", step=3),
     # step 4: transition rules comparing O and R
-    Rule("PR-8", WARNING, HOST, pr8_replica_subnet_changed, "seed 004_7014b243ce6e5277.txt", step=4),
+    Rule("PR-8", WARNING, HOST, pr8_replica_subnet_changed, "article \"Using FVP in multi-NIC vMotion environments\"", step=4),
 )
 """The one rule table. PB, TP, more XH and SF rules are added here as rows."""
 
@@ -2401,7 +2404,7 @@ RULE_INDEX: Dict[str, Rule] = {r.rule: r for r in RULES}
 
 
 def _never_lifted(rule: Rule, item: Finding) -> bool:
-    """No flag lifts the lastActive part of SF-4 (safety-rules.md section 2)."""
+    """No flag lifts the lastActive part of SF-4."""
     return rule.rule == "SF-4" and "last active path" in item.found
 
 
@@ -2457,7 +2460,7 @@ def _count(n: int, word: str) -> str:
 
 
 def render(findings: Sequence[Finding]) -> str:
-    """The text form of safety-rules.md section 3: a headline, then every finding."""
+    """The text form of a refusal: a headline, then every finding."""
     errors = len(refusals(findings))
     warnings = len(findings) - errors
     if errors:

@@ -12,8 +12,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import T
 TEAMING = dict(TEAMING_ARGSPEC, inherit={"type": "raw"})
 
 ARGUMENT_SPEC = {
-    "portgroup": {"type": "str", "required": True},
-    "vswitch": {"type": "str"},
+    "portgroup": {"type": "str", "required": True, "aliases": ["portgroup_name"]},
+    "vswitch": {"type": "str", "aliases": ["vswitch_name"]},
     "vlan": {"type": "int"},
     "mtu": {"type": "int"},
     "ip": {"type": "dict", "options": {

@@ -10,8 +10,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import VM
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
 
 ARGUMENT_SPEC = {
-    "vswitch": {"type": "str"},
-    "dvswitch": {"type": "str"},
+    "vswitch": {"type": "str", "aliases": ["vswitch_name"]},
+    "dvswitch": {"type": "str", "aliases": ["dvswitch_name"]},
     "uplinks": {"type": "list", "elements": "str"},
     "portgroup_prefix": {"type": "str"},
     "portgroups": {"type": "list", "elements": "str"},

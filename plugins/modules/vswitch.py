@@ -12,8 +12,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import T
 TEAMING = TEAMING_ARGSPEC
 
 ARGUMENT_SPEC = {
-    "name": {"type": "str", "required": True},
-    "uplinks": {"type": "list", "elements": "str"},
+    "name": {"type": "str", "required": True, "aliases": ["switch", "switch_name"]},
+    "uplinks": {"type": "list", "elements": "str", "aliases": ["nics"]},
     "mtu": {"type": "int"},
     "teaming": {"type": "dict", "options": TEAMING},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},

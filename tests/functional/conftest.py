@@ -16,10 +16,11 @@ import importlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 import pytest
 import yaml
@@ -27,8 +28,9 @@ import yaml
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SIM_DIR = os.path.join(ROOT, "tests", "simulator")
 DEMO = os.path.join(SIM_DIR, "inventories", "demo.yml")
-LOCALHOST = os.path.join(ROOT, "playbooks", "inventory", "localhost.yml")  # the interpreter set, as design.md asks
-BIN = os.path.dirname(sys.executable)
+LOCALHOST = os.path.join(ROOT, "playbooks", "inventory", "localhost.yml")  # sets the controller interpreter
+# ansible-playbook and the module interpreter: this venv's, or a compat venv's (make compat).
+BIN = os.environ.get("VMKFABRIC_ANSIBLE_BIN") or os.path.dirname(sys.executable)
 
 
 def credentials() -> Dict[str, str]:
@@ -235,3 +237,34 @@ class PerHost:
 @pytest.fixture(scope="module")
 def playbook(sim: Any, collections_path: str, tmp_path_factory: pytest.TempPathFactory) -> Playbook:
     return Playbook(sim, collections_path, str(tmp_path_factory.mktemp("play")))
+
+
+RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
+
+
+class Outcome(NamedTuple):
+    """A shipped playbook's run: return code, the PLAY RECAP counts of localhost, output, simulator stats."""
+
+    rc: int
+    changed: int
+    failed: int
+    output: str
+    stats: Dict[str, Any]
+
+    @property
+    def writes(self) -> int:
+        return int(self.stats.get("writes", -1))
+
+    def calls_of(self, method: str) -> int:
+        return int(self.stats.get("calls", {}).get(method, 0))
+
+
+def run_playbook(sim: Any, cmd: Sequence[str], env: Dict[str, str]) -> Outcome:
+    """Runs ``cmd`` (an ansible-playbook command line) with the simulator's counters reset first."""
+    sim.reset_stats()
+    proc = subprocess.run(list(cmd), env=env, capture_output=True, text=True, timeout=600, check=False)
+    output = proc.stdout + proc.stderr
+    recap = RECAP.search(proc.stdout)
+    assert recap, output
+    assert "does not support Ansible version" not in output, output
+    return Outcome(proc.returncode, int(recap.group(2)), int(recap.group(4)), output, sim.stats())

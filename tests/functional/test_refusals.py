@@ -2,7 +2,7 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Every bad input of issue 3 fails with one clear message naming the rule or field and the host,
+"""Every bad input fails with one clear message naming the rule or field and the host,
 and the simulator sees zero writes. All cases run in one playbook (one ansible-playbook start),
 each task asserted on its own."""
 

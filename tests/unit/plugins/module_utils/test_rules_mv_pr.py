@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 """MV (multi-NIC vMotion) and PR (replica vmk) rules: each fires in its bad rows and stays
-silent in its good rows; the MH-1 interplay; the bad inputs of issue 6 through model -> planner
+silent in its good rows; the MH-1 interplay; the bad inputs through model -> planner
 -> validator, each refused by its own rule."""
 
 from __future__ import annotations
@@ -368,7 +368,7 @@ def test_pr1_reports_the_host_without_a_replica():
     assert [(h.host, h.object) for h in hits] == [(H2, "network:replica")] and H in hits[0].found
 
 
-# --- the bad inputs of issue 6, through model -> planner -> validator --------------------------
+# --- the bad inputs, through model -> planner -> validator --------------------------
 
 
 def _refused_by(cases: List[v.Case]) -> List[str]:

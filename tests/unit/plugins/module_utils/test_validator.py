@@ -375,7 +375,7 @@ def test_clean_plan_has_no_findings():
     assert v.validate([case(storage(), spec(**NEW, vlan=30, teaming={"active": ["vmnic3"], "unused": ["vmnic2"]}))]) == []
 
 
-# --- the bad inputs of issue 3, through model -> planner -> validator ---------------------------
+# --- the bad inputs, through model -> planner -> validator ---------------------------
 
 ISSUE3_SETUP = [
     ("vswitch", {"name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"]}),
