@@ -67,6 +67,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._retry import RetryPolicy, call_with_retry
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import (
+    FLAG_RULES,
     Case,
     check_escalation,
     escalate,
@@ -94,12 +95,7 @@ TEAMING_ARGSPEC: Dict[str, Dict[str, Any]] = {
 }
 """The ``teaming`` suboptions shared by vswitch and vmknic (vmknic adds ``inherit``)."""
 
-FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {
-    name: {"type": "bool", "default": False}
-    for name in ("allow_recreate", "allow_no_active_uplink", "allow_management_path_change",
-                 "physical_etherchannel_confirmed", "allow_path_disruption", "allow_routed_port_binding",
-                 "allow_adapter_level_params", "allow_profile_deviation")
-}
+FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {name: {"type": "bool", "default": False} for name in FLAG_RULES}
 """Opt-in safety flags a module may take; documented by the ``plan`` doc fragment."""
 
 PLAN_ARGSPEC: Dict[str, Dict[str, Any]] = {

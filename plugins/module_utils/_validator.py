@@ -2398,6 +2398,13 @@ RULES: Tuple[Rule, ...] = (
     # step 4: transition rules comparing O and R
     Rule("PR-8", WARNING, HOST, pr8_replica_subnet_changed, "article \"Using FVP in multi-NIC vMotion environments\"", step=4),
 )
+
+
+FLAG_RULES: Dict[str, Tuple[str, ...]] = {}
+"""Opt-in flag -> the rules it downgrades to warnings: the one list of flags (argspecs derive from it)."""
+for _rule in RULES:
+    if _rule.flag:
+        FLAG_RULES[_rule.flag] = FLAG_RULES.get(_rule.flag, ()) + (_rule.rule,)
 """The one rule table. PB, TP, more XH and SF rules are added here as rows."""
 
 RULE_INDEX: Dict[str, Rule] = {r.rule: r for r in RULES}

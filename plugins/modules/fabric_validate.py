@@ -11,6 +11,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import FabricError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._offline import FAIL_ON, one_line, run
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._policies import HAS_JMESPATH, JMESPATH_IMPORT_ERROR
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import FLAG_RULES
 
 ARGUMENT_SPEC = {
     "config": {"type": "dict", "required": True},
@@ -18,8 +19,7 @@ ARGUMENT_SPEC = {
     "policies": {"type": "list", "elements": "dict"},
     "fail_on": {"type": "str", "choices": list(FAIL_ON), "default": "error"},
 }
-FLAGS = ("allow_recreate", "allow_no_active_uplink", "allow_management_path_change", "physical_etherchannel_confirmed")
-ARGUMENT_SPEC.update({name: {"type": "bool", "default": False} for name in FLAGS})
+ARGUMENT_SPEC.update({name: {"type": "bool", "default": False} for name in FLAG_RULES})  # every rule's opt-in
 
 
 def main() -> None:

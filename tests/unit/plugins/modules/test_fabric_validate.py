@@ -98,3 +98,35 @@ def test_the_module_loads_no_connection_layer():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_fabric_validate_accepts_exactly_the_flags_of_the_rules_it_evaluates():
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import FLAG_RULES, RULES
+    from ansible_collections.vmkfabric.vsphere.plugins.modules import fabric_validate as fv
+    flags = {k for k, v in fv.ARGUMENT_SPEC.items() if v.get("type") == "bool"}
+    assert flags == {r.flag for r in RULES if r.flag} == set(FLAG_RULES)
+
+
+@pytest.mark.parametrize("module", ["vswitch", "vmknic", "vmotion_multinic", "replica_vmknic", "iscsi_adapter",
+                                    "iscsi_target", "host_fabric"])
+def test_every_module_takes_only_flags_that_some_rule_honours(module):
+    import importlib
+    import re
+
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import FLAG_RULES
+    with open(importlib.import_module("ansible_collections.vmkfabric.vsphere.plugins.modules." + module).__file__,
+              encoding="utf-8") as fh:
+        source = fh.read()
+    named = set(re.findall(r'"((?:allow|physical)_[a-z_]+)"', source))
+    assert named <= set(FLAG_RULES), named - set(FLAG_RULES)
+
+
+def test_a_tp5_deviation_downgrades_offline_with_its_flag():
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._offline import run as offline
+    config = {"esx01.lab.local": {"iscsi": [{"software": True, "enabled": True, "send_targets": [
+        {"address": "10.10.20.100", "profile": "pure", "options": {"login_timeout": 60}}]}]}}
+    base = {"config": config, "gathered": None, "policies": None, "fail_on": "error"}
+    failed, _result = offline(dict(base))
+    assert failed and "TP-5" in failed
+    failed, result = offline(dict(base, allow_profile_deviation=True))
+    assert not failed and [f["rule"] for f in result["findings"] if f["rule"] == "TP-5"] == ["TP-5"]
