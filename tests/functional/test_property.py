@@ -87,8 +87,7 @@ def declared_in(gathered: Dict[str, Any], doc: Dict[str, Any]) -> List[str]:
         for entry in doc.get(section, []):
             got = have.get(entry[key], {})
             for k, v in entry.items():
-                want = v if not isinstance(v, dict) else {kk: vv for kk, vv in v.items()}
-                value = got.get(k)
+                want, value = v, got.get(k)
                 if isinstance(want, dict) and isinstance(value, dict):
                     if any(value.get(kk) != vv for kk, vv in want.items()):
                         missing.append("%s/%s/%s" % (section, entry[key], k))
