@@ -17,6 +17,7 @@ import hashlib
 import datetime
 import ipaddress
 import itertools
+import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from pyVmomi import VmomiSupport, vim, vmodl
@@ -249,6 +250,7 @@ class PropertyCollector(MO):
         self.pages: Dict[str, List[Any]] = {}
         self.filters: Dict[str, PropertyFilter] = {}
         self.versions: Dict[str, int] = {}  # session key -> the last data version it was given
+        self.cancels: Dict[str, int] = {}  # session key -> CancelWaitForUpdates calls (ends that session's waits)
 
     # -- retrieval ---------------------------------------------------------------------
     def _objects(self, spec: Any, gone_ok: bool = False) -> List[MO]:
@@ -399,16 +401,45 @@ class PropertyCollector(MO):
         self.versions[ctx.session_key] = given + 1
         return PC.UpdateSet(version=str(given + 1), filterSet=sets)
 
+    def _wait(self, ctx: Any, version: Optional[str], max_wait: Optional[int]) -> Optional[Any]:
+        """The session's updates since ``version``, waiting for a change (released lock) for at most
+        ``max_wait`` seconds (None: until a change), bounded by the server's idle limit. None when
+        the time ran out; RequestCanceled when CancelWaitForUpdates ended the wait."""
+        sim = self.sim
+        limit = sim.max_wait if max_wait is None else min(max_wait, sim.max_wait)
+        deadline = time.monotonic() + limit
+        canceled = self.cancels.get(ctx.session_key, 0)
+        while True:
+            generation = sim.generation
+            update = self._updates(ctx, version)
+            if update is not None:
+                return update
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            sim.updated.wait_for(lambda seen=generation: sim.generation != seen or self.cancels.get(ctx.session_key, 0) != canceled,
+                                 remaining)
+            if self.cancels.get(ctx.session_key, 0) != canceled:
+                raise vmodl.fault.RequestCanceled(msg="WaitForUpdates canceled by CancelWaitForUpdates")
+
     def m_WaitForUpdatesEx(self, ctx: Any, version: Optional[str] = None, options: Any = None) -> Any:
-        # nothing changed: None, as a server does after maxWaitSeconds (here at once, also without it:
-        # a task reaches its final state inside the call that started it, so there is nothing to wait for)
-        return self._updates(ctx, version)
+        """Blocks until a change or ``options.maxWaitSeconds`` (0: return at once), then None."""
+        max_wait = options.maxWaitSeconds if options is not None else None
+        if max_wait is not None and max_wait < 0:
+            raise invalid("options.maxWaitSeconds")
+        return self._wait(ctx, version, max_wait)
 
     def m_WaitForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
-        update = self._updates(ctx, version)
-        if update is None:  # a real server blocks until a change; here every task is already final
+        """Blocks until a change. A real server blocks without limit; here the wait ends at the
+        server's idle limit with an update set that changes nothing (the same version, no filters)."""
+        update = self._wait(ctx, version, None)
+        if update is None:
             update = PC.UpdateSet(version=str(self.versions.get(ctx.session_key, 0)), filterSet=[])
         return update
+
+    def m_CancelWaitForUpdates(self, ctx: Any) -> None:
+        self.cancels[ctx.session_key] = self.cancels.get(ctx.session_key, 0) + 1
+        self.sim.updated.notify_all()
 
     def m_CheckForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
         return self._updates(ctx, version)

@@ -16,7 +16,9 @@ from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
 from . import objects as o
 from . import storage
-from .soap import MethodInfo, method_info
+from .soap import MethodInfo, check_params, method_info
+
+NEWEST = VmomiSupport.versionMap["vim25/8.0.3.0"]
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
 # --state sections beyond the hosts: key -> (dump(sim) -> JSON-able, load(sim, data))
@@ -48,8 +50,9 @@ def declared(info: MethodInfo, fault: vmodl.MethodFault) -> bool:
 class CallContext:
     """Per-request view of the caller's session."""
 
-    def __init__(self, sim: "Simulator", session_key: Optional[str]) -> None:
+    def __init__(self, sim: "Simulator", session_key: Optional[str], version: Any = None) -> None:
         self.sim, self.session_key = sim, session_key or ""
+        self.version = version or NEWEST
         self.new_cookie: Optional[str] = None
 
     @property
@@ -87,6 +90,11 @@ class Simulator:
         self.view_manager: Any = None
         self.session_manager: Any = None
         self.service_instance: Any = None
+        # WaitForUpdates(Ex): ``generation`` counts changes; a waiter sleeps on ``updated`` (which
+        # releases the lock) until it moves, for at most ``max_wait`` seconds (the server's idle limit)
+        self.generation = 0
+        self.updated = threading.Condition(self.lock)
+        self.max_wait = 300
 
     # -- registry -----------------------------------------------------------------------
     def next_id(self, prefix: str) -> str:
@@ -137,6 +145,7 @@ class Simulator:
 
     def create_task(self, name: str, entity: o.MO, result: Any = None, error: Any = None) -> o.Task:
         task = o.Task(self, self.next_id("task"), name, entity, result, error)
+        self.generation += 1
         return self.register(task)  # type: ignore[return-value]
 
     def about(self, version: str = "8.0.3") -> Any:
@@ -148,6 +157,7 @@ class Simulator:
 
     def changed(self) -> None:
         self._dirty = True
+        self.generation += 1
 
     # -- property paths -----------------------------------------------------------------
     def read_path(self, mo: o.MO, path: str) -> Any:
@@ -176,6 +186,7 @@ class Simulator:
         if injected.get("latency_ms"):
             time.sleep(injected["latency_ms"] / 1000.0)
         with self.lock:
+            generation = self.generation
             self.calls[info.wsdl_name] += 1
             if injected.get("action") == "drop":
                 raise DropConnection()
@@ -194,18 +205,21 @@ class Simulator:
                 raise
             finally:
                 self._persist_if_dirty()
+                if self.generation != generation:
+                    self.updated.notify_all()
             return result
 
     def _invoke(self, ctx: CallContext, info: MethodInfo, this: Any, params: Dict[str, Any]) -> Any:
         mo = self.lookup(this)
+        method = getattr(mo, "m_" + info.wsdl_name, None)
+        if method is None and info.wsdl_name != "Fetch":
+            raise vmodl.fault.MethodNotFound(receiver=this, method=info.wsdl_name)
+        check_params(info, params, ctx.version)
         if info.wsdl_name == "Fetch":
             value = mo.prop(params["prop"])
             if type(value) is list:  # pylint: disable=unidiomatic-typecheck
                 value = VmomiSupport.GetPropertyInfo(type(mo.ref), params["prop"]).type(value)
             return value
-        method = getattr(mo, "m_" + info.wsdl_name, None)
-        if method is None:
-            raise vmodl.fault.MethodNotFound(receiver=this, method=info.wsdl_name)
         before = self._dirty
         self._dirty = False
         try:
@@ -304,7 +318,7 @@ class Simulator:
             host.portgroups[change["portgroup"]].vlanId = change["vlan"]
         else:
             host.iscsi.m_BindVnic(None, change["adapter"], change["bind"])
-        self._dirty = True
+        self.changed()
 
     def disarm(self) -> None:
         with self.lock:
