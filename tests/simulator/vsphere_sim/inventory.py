@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import yaml
 from pyVmomi import vim, vmodl
 
-from . import dvs, iscsi, storage
+from . import dvs, host_services, iscsi, networks, storage
 from . import objects as o
 from .state import Simulator
 
@@ -83,6 +83,7 @@ def build(data: Any, state_file: Optional[str] = None, latency_ms: int = 0) -> S
     for key, builder in _TOP_SECTIONS.items():
         if key in data:
             builder(sim, data[key], key)
+    networks.install(sim)
     return sim
 
 
@@ -156,6 +157,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
     unknown = set(data) - HOST_KEYS - set(_HOST_SECTIONS)
     _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
     model = o.HostModel(sim, name, str(data.get("version", "8.0.3")))
+    model.datacenter = parent.parent.parent  # cluster or compute resource -> host folder -> datacenter
     sim.hosts[name] = model
     n = len(sim.hosts)
     suffix = "" if esxi else "-%d" % n
@@ -165,6 +167,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
         "storage": sim.register(storage.StorageSystem(sim, "storageSystem" + suffix, model)),
         "iscsi": sim.register(iscsi.IscsiManager(sim, "iscsiManager" + suffix, model)),
     }
+    host_services.add_host(sim, model, managers, suffix)
     host = o.HostSystem(sim, "ha-host" if esxi else "host-%d" % (10 + n), model, parent, managers)
     sim.register(host)
     _pnics(model, data.get("pnics") or [], path + ".pnics", n)

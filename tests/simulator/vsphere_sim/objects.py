@@ -73,9 +73,10 @@ class ServiceInstance(MO):
     def content(self) -> Any:
         sim = self.sim
         about = sim.about()
+        extra = {name: mo.ref for name, mo in sim.content_extras.items()}
         return vim.ServiceInstanceContent(
             rootFolder=sim.root.ref, propertyCollector=sim.pc.ref, viewManager=sim.view_manager.ref,
-            sessionManager=sim.session_manager.ref, about=about, taskManager=None)
+            sessionManager=sim.session_manager.ref, about=about, taskManager=None, **extra)
 
     def p_content(self) -> Any:
         return self.content()
@@ -94,19 +95,42 @@ class SessionManager(MO):
         if (userName, password) != self.sim.credentials:
             raise vim.fault.InvalidLogin()
         key = ctx.new_session(userName)
-        return vim.UserSession(key=key, userName=userName, fullName=userName, loginTime=NOW, lastActiveTime=NOW,
-                               locale=locale or "en", messageLocale=locale or "en", extensionSession=False,
-                               ipAddress="127.0.0.1", userAgent="pyVmomi", callCount=0)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        session = vim.UserSession(key=key, userName=userName, fullName=userName, loginTime=now, lastActiveTime=now,
+                                  locale=locale or "en", messageLocale=locale or "en", extensionSession=False,
+                                  ipAddress="127.0.0.1", userAgent="pyVmomi", callCount=0)
+        self.user_sessions[key] = session
+        return session
+
+    def __init__(self, sim: Any, moid: str) -> None:
+        super().__init__(sim, moid)
+        self.user_sessions: Dict[str, Any] = {}
 
     def m_Logout(self, ctx: Any) -> None:
+        self.user_sessions.pop(ctx.session_key, None)
         ctx.end_session()
 
+    def m_SessionIsActive(self, ctx: Any, sessionID: str, userName: str) -> bool:
+        session = self.user_sessions.get(sessionID)
+        return session is not None and session.userName == userName and sessionID in self.sim.sessions
+
     def p_currentSession(self) -> Any:
-        return None
+        """The caller's own session (the property differs per session, as on a real server)."""
+        return self.user_sessions.get(self.sim.current_session)
+
+    def p_sessionList(self) -> Any:
+        return [s for k, s in self.user_sessions.items() if k in self.sim.sessions]
+
+    def p_defaultLocale(self) -> str:
+        return "en"
+
+    def p_supportedLocaleList(self) -> Any:
+        return ["en"]
 
 
 class Folder(MO):
     WSDL, PYTYPE = "Folder", vim.Folder
+    WRITES = frozenset({"CreateDVS_Task"})
 
     def __init__(self, sim: Any, moid: str, name: str, parent: Optional[MO] = None) -> None:
         super().__init__(sim, moid)
@@ -118,8 +142,20 @@ class Folder(MO):
     def p_parent(self) -> Any:
         return self.parent.ref if self.parent else None
 
+    def entities(self) -> List[MO]:
+        """The children, and in a datacenter's network folder its standard networks (kept by networks.py)."""
+        return list(self.children) + [n for fn in _FOLDER_EXTRAS for n in fn(self)]
+
     def p_childEntity(self) -> Any:
-        return vim.ManagedEntity.Array([c.ref for c in self.children])
+        return vim.ManagedEntity.Array([c.ref for c in self.entities()])
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def m_CreateDVS_Task(self, ctx: Any, spec: Any) -> Any:
+        if not _DVS_CREATOR:
+            raise vmodl.fault.NotSupported(msg="distributed switches need a vCenter inventory")
+        return _DVS_CREATOR[0](self, spec)
 
 
 class Datacenter(MO):
@@ -128,6 +164,7 @@ class Datacenter(MO):
     def __init__(self, sim: Any, moid: str, name: str, parent: MO, host_folder: Folder, network_folder: Optional[Folder] = None) -> None:
         super().__init__(sim, moid)
         self.name, self.parent, self.host_folder, self.network_folder = name, parent, host_folder, network_folder
+        self.datastore_folder: Optional[Folder] = None  # made with the first host's datastore
 
     def p_name(self) -> str:
         return self.name
@@ -142,10 +179,24 @@ class Datacenter(MO):
         return self.network_folder.ref if self.network_folder else None
 
     def p_network(self) -> Any:
-        """The datacenter's networks: the dvPortgroups in its network folder (the simulator has no
-        vim.Network objects for standard port groups) [INF]."""
-        kids = self.network_folder.children if self.network_folder else []
+        """The datacenter's networks: every vim.Network in its network folder (standard port groups and dvPortgroups)."""
+        kids = self.network_folder.entities() if self.network_folder else []
         return vim.Network.Array([c.ref for c in kids if issubclass(c.PYTYPE, vim.Network)])
+
+    def p_configStatus(self) -> str:
+        return "green"
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def p_datastore(self) -> Any:
+        return vim.Datastore.Array([ds.ref for h in self.sim.hosts.values() if h.datacenter is self for ds in h.datastores])
+
+    def p_datastoreFolder(self) -> Any:
+        return self.datastore_folder.ref if self.datastore_folder else None
+
+    def p_vmFolder(self) -> Any:
+        return None
 
 
 class Cluster(MO):
@@ -163,6 +214,33 @@ class Cluster(MO):
 
     def p_host(self) -> Any:
         return vim.HostSystem.Array([h.ref for h in self.hosts])
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def p_configStatus(self) -> str:
+        return "green"
+
+    def p_datastore(self) -> Any:
+        return vim.Datastore.Array([ds.ref for h in self.hosts for ds in h.model.datastores])
+
+    def p_network(self) -> Any:
+        seen: Dict[str, Any] = {}
+        for h in self.hosts:
+            for ref in h.p_network():
+                seen.setdefault(ref._moId, ref)
+        return vim.Network.Array(list(seen.values()))
+
+    def p_configurationEx(self) -> Any:
+        """What a new vCenter 8 cluster reports: HA and DRS off, swap files with the VM [INF]."""
+        return vim.cluster.ConfigInfoEx(
+            vmSwapPlacement="vmDirectory", spbmEnabled=True, defaultHardwareVersionKey=None,
+            dasConfig=vim.cluster.DasConfigInfo(enabled=False, vmMonitoring="vmMonitoringDisabled", hostMonitoring="enabled",
+                                                vmComponentProtecting="disabled", admissionControlEnabled=True,
+                                                hBDatastoreCandidatePolicy="allFeasibleDsWithUserPreference"),
+            drsConfig=vim.cluster.DrsConfigInfo(enabled=False, enableVmBehaviorOverrides=True, defaultVmBehavior="fullyAutomated",
+                                                vmotionRate=3, scaleDescendantsShares="disabled"),
+            dpmConfigInfo=vim.cluster.DpmConfigInfo(enabled=False, defaultDpmBehavior="automated", hostPowerActionRate=3))
 
 
 class ComputeResource(Cluster):
@@ -463,6 +541,11 @@ class HostModel:
         self.storage: Any = None  # storage.StorageSystem, set when it is built
         self.iscsi: Any = None  # iscsi.IscsiManager, set when it is built
         self.vnic_removal_guards: List[Callable[["HostModel", str], None]] = []
+        self.datastores: List[Any] = []  # host_services.Datastore objects the host mounts
+        self.services: Any = None  # host_services.HostServices
+        self.datacenter: Any = None
+        self.dns = vim.host.DnsConfig(dhcp=False, hostName=name.split(".")[0], domainName=".".join(name.split(".")[1:]),
+                                      address=[], searchDomain=[".".join(name.split(".")[1:])] if "." in name else [])
         self.network_change_listeners: List[Callable[["HostModel"], None]] = []
 
     def nic_types(self) -> Tuple[str, ...]:
@@ -470,10 +553,10 @@ class HostModel:
 
     # -- snapshots for all-or-nothing updates -----------------------------------------------
     def snapshot(self) -> Tuple[Any, ...]:
-        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected))
+        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected, self.dns))
 
     def restore(self, snap: Tuple[Any, ...]) -> None:
-        self.vswitches, self.portgroups, self.vnics, self.selected = snap
+        self.vswitches, self.portgroups, self.vnics, self.selected, self.dns = snap
 
 
 def _bridge(spec: Any) -> List[str]:
@@ -539,6 +622,23 @@ def effective_teaming(host: HostModel, device: str) -> Dict[str, Any]:
 
 
 _DVS_TEAMING: List[Callable[[HostModel, str], Dict[str, Any]]] = []
+_FOLDER_EXTRAS: List[Callable[[Folder], List[MO]]] = []  # networks.py, host_services.py: networks and datastores
+_HOST_NETWORKS: List[Callable[["HostSystem"], List[MO]]] = []  # networks.py: a host's vim.Network objects
+_DVS_CREATOR: List[Callable[[Folder, Any], Any]] = []  # dvs.py: CreateDVS_Task on a network folder
+
+
+def register_folder_extras(fn: Callable[[Folder], List[MO]]) -> None:
+    """``fn(folder)`` -> objects a folder holds beyond its children (derived from the hosts: networks, datastores)."""
+    if fn not in _FOLDER_EXTRAS:
+        _FOLDER_EXTRAS.append(fn)
+
+
+def register_host_networks(fn: Callable[["HostSystem"], List[MO]]) -> None:
+    _HOST_NETWORKS[:] = [fn]
+
+
+def register_dvs_creator(fn: Callable[[Folder, Any], Any]) -> None:
+    _DVS_CREATOR[:] = [fn]
 _DVS_CONNECTOR: List[Callable[[HostModel, Any], Any]] = []
 _PROXY_SWITCHES: List[Callable[[HostModel], List[Any]]] = []
 _PNIC_OWNERS: List[Callable[[HostModel, str], Optional[str]]] = []
@@ -582,10 +682,42 @@ class HostSystem(MO):
         return self.parent.ref
 
     def p_configManager(self) -> Any:
+        """ConfigManager with the managers the host has (the host services register theirs under their property name)."""
         m = self.managers
         return vim.host.ConfigManager(networkSystem=m["network"].ref, virtualNicManager=m["vnic"].ref,
                                       storageSystem=m["storage"].ref if "storage" in m else None,
-                                      iscsiManager=m["iscsi"].ref if "iscsi" in m else None)
+                                      iscsiManager=m["iscsi"].ref if "iscsi" in m else None,
+                                      **{k: mo.ref for k, mo in m.items() if k not in ("network", "vnic", "storage", "iscsi")})
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def p_configStatus(self) -> str:
+        return "green"
+
+    def p_datastore(self) -> Any:
+        return vim.Datastore.Array([ds.ref for ds in self.model.datastores])
+
+    def p_network(self) -> Any:
+        """The networks the host is on: its VM port groups' vim.Network objects and the dvPortgroups of its switches."""
+        return vim.Network.Array([n.ref for fn in _HOST_NETWORKS for n in fn(self)])
+
+    def p_capability(self) -> Any:
+        """HostCapability of an ESXi 8.0 host (what vSphere clients test before offering a feature) [INF]."""
+        yes = ("cpuMemoryResourceConfigurationSupported", "rebootSupported", "shutdownSupported", "vmotionSupported", "standbySupported",
+               "datastorePrincipalSupported", "sanSupported", "nfsSupported", "iscsiSupported", "vlanTaggingSupported",
+               "nicTeamingSupported", "highGuestMemSupported", "maintenanceModeSupported", "suspendedRelocateSupported",
+               "restrictedSnapshotRelocateSupported", "perVmSwapFiles", "localSwapDatastoreSupported", "unsharedSwapVMotionSupported",
+               "backgroundSnapshotsSupported", "preAssignedPCIUnitNumbersSupported", "screenshotSupported", "scaledScreenshotSupported",
+               "storageVMotionSupported", "vmotionWithStorageVMotionSupported", "hbrNicSelectionSupported", "vrNfcNicSelectionSupported",
+               "ftSupported", "vmotionAcrossNetworkSupported", "ipmiSupported")
+        cap = vim.host.Capability(maxSupportedVMs=1024, maxRunningVMs=1024, maxSupportedVcpus=768, maxRegisteredVMs=1024,
+                                  maxNumDisksSVMotion=248, maxVirtualDiskDescVersionSupported=8, recordReplaySupported=False,
+                                  recursiveResourcePoolsSupported=True, replayUnsupportedReason="cpuNotSupported")
+        for prop in vim.host.Capability._GetPropertyList():
+            if prop.type is bool and getattr(cap, prop.name) is None:
+                setattr(cap, prop.name, prop.name in yes)
+        return cap
 
     def p_config(self) -> Any:
         return vim.host.ConfigInfo(host=self.ref, product=self.sim.about(self.model.version),
@@ -593,8 +725,10 @@ class HostSystem(MO):
                                    storageDevice=self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo())
 
     def p_runtime(self) -> Any:
-        return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", inMaintenanceMode=False,
-                                    bootTime=NOW)
+        return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", standbyMode="none", inMaintenanceMode=False,
+                                    inQuarantineMode=False, bootTime=NOW, hostMaxVirtualDiskCapacity=68169720922112,
+                                    cryptoState="incapable",
+                                    dasHostState=vim.cluster.DasFdmHostState(state="uninitialized") if self.sim.vcenter else None)
 
     def p_hardware(self) -> Any:
         return hardware_info(self.model)
@@ -602,8 +736,10 @@ class HostSystem(MO):
     def p_summary(self) -> Any:
         return vim.host.Summary(host=self.ref, runtime=self.p_runtime(), config=vim.host.Summary.ConfigSummary(
             name=self.model.name, port=443, product=self.sim.about(self.model.version), vmotionEnabled=bool(self.model.selected["vmotion"]),
-            faultToleranceEnabled=False), overallStatus="green", rebootRequired=False, quickStats=vim.host.Summary.QuickStats(),
-            hardware=hardware_summary(self.model))
+            faultToleranceEnabled=False), overallStatus="green", rebootRequired=False,
+            quickStats=vim.host.Summary.QuickStats(overallCpuUsage=0, overallMemoryUsage=0, distributedCpuFairness=0,
+                                                   distributedMemoryFairness=0, uptime=86400),
+            hardware=hardware_summary(self.model), managementServerIp="127.0.0.1" if self.sim.vcenter else None)
 
     def m_ReconfigureHostForDAS_Task(self, ctx: Any) -> Any:
         """Completes at once: the simulator has no HA agent to reconfigure [INF]."""
@@ -663,7 +799,8 @@ def pnic_pci(host: HostModel, device: str) -> Optional[str]:
 def network_info(host: HostModel) -> Any:
     pnics = [vim.host.PhysicalNic(device=d, key="key-vim.host.PhysicalNic-%s" % d, driver=drv, mac=mac, pci=pnic_pci(host, d),
                                   linkSpeed=vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed, duplex=True) if speed else None,
-                                  wakeOnLanSupported=False, spec=vim.host.PhysicalNic.Specification())
+                                  wakeOnLanSupported=False, spec=_pnic_spec(speed), autoNegotiateSupported=False,
+                                  validLinkSpecification=[vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed or 10000, duplex=True)])
              for i, (d, (speed, drv, mac)) in enumerate(sorted(host.pnics.items()))]
     switches = []
     for name, spec in host.vswitches.items():
@@ -681,15 +818,38 @@ def network_info(host: HostModel) -> Any:
     vnics = [vim.host.VirtualNic(device=d, key="key-vim.host.VirtualNic-%s" % d, portgroup=v.portgroup, spec=copy.deepcopy(v.spec),
                                  port="key-vim.host.PortGroup.Port-%d" % (100 + v.key_no) if v.portgroup else None)
              for d, v in sorted(host.vnics.items(), key=lambda kv: int(kv[0][3:]))]
-    stacks = [vim.host.NetStackInstance(key=k, name=k, ipRouteConfig=vim.host.IpRouteConfig(), requestedMaxNumberOfConnections=11000,
-                                        congestionControlAlgorithm="newreno", ipV6Enabled=False)
+    route = vim.host.IpRouteConfig(defaultGateway=DEFAULT_GATEWAY)
+    # the default stack carries the host's DNS and default route; the dedicated stacks have their own (empty) ones
+    stacks = [vim.host.NetStackInstance(key=k, name=k, dnsConfig=copy.deepcopy(host.dns) if k == NETSTACKS[0] else EMPTY_DNS,
+                                        ipRouteConfig=copy.deepcopy(route) if k == NETSTACKS[0] else vim.host.IpRouteConfig(),
+                                        requestedMaxNumberOfConnections=11000, congestionControlAlgorithm="newreno", ipV6Enabled=False)
               for k in NETSTACKS]
     return vim.host.NetworkInfo(vswitch=switches, portgroup=portgroups, pnic=pnics, vnic=vnics, netStackInstance=stacks,
-                                proxySwitch=[ps for fn in _PROXY_SWITCHES for ps in fn(host)],
-                                dnsConfig=vim.host.DnsConfig(dhcp=False, hostName=host.name.split(".")[0],
-                                                             domainName=".".join(host.name.split(".")[1:]), address=[]),
-                                ipRouteConfig=vim.host.IpRouteConfig(defaultGateway="192.168.10.1"), atBootIpV6Enabled=False,
-                                ipV6Enabled=False)
+                                proxySwitch=[ps for fn in _PROXY_SWITCHES for ps in fn(host)], dnsConfig=copy.deepcopy(host.dns),
+                                ipRouteConfig=route, atBootIpV6Enabled=False, ipV6Enabled=False)
+
+
+DEFAULT_GATEWAY = "192.168.10.1"
+EMPTY_DNS = vim.host.DnsConfig(dhcp=False, hostName="", domainName="")
+
+
+def _pnic_spec(speed: int) -> Any:
+    return vim.host.PhysicalNic.Specification(ip=vim.host.IpConfig(dhcp=False),
+                                              linkSpeed=vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed, duplex=True) if speed else None)
+
+
+def network_config(host: HostModel) -> Any:
+    """networkConfig as ESXi derives it from networkInfo: every switch, port group, pnic, vmk and
+    netstack in config form, with the DNS and route configuration (valid UpdateNetworkConfig input)."""
+    info = network_info(host)
+    return vim.host.NetworkConfig(
+        vswitch=[vim.host.VirtualSwitch.Config(changeOperation="edit", name=s.name, spec=s.spec) for s in info.vswitch],
+        proxySwitch=[vim.host.HostProxySwitch.Config(changeOperation="edit", uuid=p.dvsUuid, spec=p.spec) for p in info.proxySwitch],
+        portgroup=[vim.host.PortGroup.Config(changeOperation="edit", spec=p.spec) for p in info.portgroup],
+        pnic=[vim.host.PhysicalNic.Config(device=p.device, spec=p.spec) for p in info.pnic],
+        vnic=[vim.host.VirtualNic.Config(changeOperation="edit", device=v.device, portgroup=v.portgroup, spec=v.spec) for v in info.vnic],
+        dnsConfig=info.dnsConfig, ipRouteConfig=info.ipRouteConfig, ipV6Enabled=info.ipV6Enabled,
+        netStackSpec=[vim.host.NetworkConfig.NetStackSpec(netStackInstance=n, operation="edit") for n in info.netStackInstance])
 
 
 class _Vnic:
@@ -746,7 +906,8 @@ def _selected(host: HostModel, nic_type: str) -> Set[str]:
 class NetworkSystem(MO):
     WSDL, PYTYPE = "HostNetworkSystem", vim.host.NetworkSystem
     WRITES = frozenset({"AddVirtualSwitch", "UpdateVirtualSwitch", "RemoveVirtualSwitch", "AddPortGroup", "UpdatePortGroup",
-                        "RemovePortGroup", "AddVirtualNic", "UpdateVirtualNic", "RemoveVirtualNic", "UpdateNetworkConfig"})
+                        "RemovePortGroup", "AddVirtualNic", "UpdateVirtualNic", "RemoveVirtualNic", "UpdateNetworkConfig",
+                        "UpdateDnsConfig"})
 
     def __init__(self, sim: Any, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
@@ -756,11 +917,7 @@ class NetworkSystem(MO):
         return network_info(self.host)
 
     def p_networkConfig(self) -> Any:
-        info = network_info(self.host)
-        return vim.host.NetworkConfig(
-            vswitch=[vim.host.VirtualSwitch.Config(changeOperation="edit", name=s.name, spec=s.spec) for s in info.vswitch],
-            portgroup=[vim.host.PortGroup.Config(changeOperation="edit", spec=p.spec) for p in info.portgroup],
-            vnic=[vim.host.VirtualNic.Config(changeOperation="edit", device=v.device, portgroup=v.portgroup, spec=v.spec) for v in info.vnic])
+        return network_config(self.host)
 
     def p_capabilities(self) -> Any:
         return vim.host.NetCapabilities(canSetPhysicalNicLinkSpeed=True, supportsNicTeaming=True,
@@ -771,7 +928,23 @@ class NetworkSystem(MO):
                                         ipV6Supported=True)
 
     def p_dnsConfig(self) -> Any:
-        return network_info(self.host).dnsConfig
+        return copy.deepcopy(self.host.dns)
+
+    def m_UpdateDnsConfig(self, ctx: Any, config: Any) -> None:
+        """The host's DNS (the default netstack's): with DHCP the vmk it comes from must exist."""
+        self._atomic(lambda: self.set_dns(config))
+
+    def set_dns(self, config: Any) -> None:
+        if config.dhcp and config.virtualNicDevice not in self.host.vnics:
+            raise vim.fault.NotFound(msg="virtual NIC %s not found" % config.virtualNicDevice)
+        if not config.hostName or len(config.hostName) > 63:
+            raise invalid("config.hostName")
+        for address in config.address or []:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise invalid("config.address") from None
+        self.host.dns = copy.deepcopy(config)
 
     def p_ipRouteConfig(self) -> Any:
         return network_info(self.host).ipRouteConfig
@@ -850,6 +1023,8 @@ class NetworkSystem(MO):
             self._apply_one(kind, item, mode, added)
         for kind, item in sorted(ops["remove"], key=lambda ki: ("vnic", "portgroup", "vswitch").index(ki[0])):
             self._apply_one(kind, item, mode, added)
+        if config.dnsConfig is not None:
+            self.set_dns(config.dnsConfig)
         return vim.host.NetworkConfig.Result(vnicDevice=added)
 
     def _apply_one(self, kind: str, item: Any, mode: str, added: List[str]) -> None:

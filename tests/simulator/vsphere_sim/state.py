@@ -95,6 +95,8 @@ class Simulator:
         self.generation = 0
         self.updated = threading.Condition(self.lock)
         self.max_wait = 300
+        self.current_session = ""  # the caller of the call being served (properties that differ per session)
+        self.content_extras: Dict[str, o.MO] = {}  # further ServiceContent managers: property name -> object
 
     # -- registry -----------------------------------------------------------------------
     def next_id(self, prefix: str) -> str:
@@ -136,9 +138,9 @@ class Simulator:
 
     def _children(self, mo: o.MO) -> List[o.MO]:
         if isinstance(mo, o.Folder):
-            return list(mo.children)
+            return mo.entities()
         if isinstance(mo, o.Datacenter):
-            return [mo.host_folder] + ([mo.network_folder] if mo.network_folder else [])
+            return [f for f in (mo.host_folder, mo.network_folder, mo.datastore_folder) if f is not None]
         if isinstance(mo, o.Cluster):
             return list(mo.hosts)
         return []
@@ -196,6 +198,7 @@ class Simulator:
                 raise injected["fault"]
             if info.wsdl_name not in UNAUTHENTICATED and not ctx.authenticated:
                 raise vim.fault.NotAuthenticated(object=this, privilegeId="System.View")
+            self.current_session = ctx.session_key
             try:
                 result = self._invoke(ctx, info, this, params)
             except vmodl.MethodFault as fault:
@@ -381,6 +384,7 @@ def _dump_host(h: o.HostModel) -> Dict[str, Any]:
         "portgroups": {n: to_xml(s) for n, s in h.portgroups.items()},
         "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": to_xml(v.spec)} for d, v in h.vnics.items()},
         "selected": {t: sorted(d) for t, d in h.selected.items()},
+        "dns": to_xml(h.dns),
         "storage": storage.dump(h.storage) if h.storage else None,
     }
 
@@ -391,5 +395,7 @@ def _load_host(h: o.HostModel, data: Dict[str, Any]) -> None:
     h.vnics = {d: o._Vnic(v["portgroup"], _from_xml(v["spec"], vim.host.VirtualNic.Specification), v["mac"])  # pylint: disable=protected-access
                for d, v in data["vnics"].items()}
     h.selected = {t: set(d) for t, d in data["selected"].items()}
+    if data.get("dns"):
+        h.dns = _from_xml(data["dns"], vim.host.DnsConfig)
     if h.storage and data.get("storage"):
         storage.load(h.storage, data["storage"])
