@@ -704,7 +704,7 @@ class HostSystem(MO):
 
     def p_capability(self) -> Any:
         """HostCapability of an ESXi 8.0 host (what vSphere clients test before offering a feature) [INF]."""
-        yes = ("cpuMemoryResourceConfigurationSupported", "rebootSupported", "shutdownSupported", "vmotionSupported", "standbySupported",
+        yes = ("recursiveResourcePoolsSupported", "cpuMemoryResourceConfigurationSupported", "rebootSupported", "shutdownSupported", "vmotionSupported", "standbySupported",
                "datastorePrincipalSupported", "sanSupported", "nfsSupported", "iscsiSupported", "vlanTaggingSupported",
                "nicTeamingSupported", "highGuestMemSupported", "maintenanceModeSupported", "suspendedRelocateSupported",
                "restrictedSnapshotRelocateSupported", "perVmSwapFiles", "localSwapDatastoreSupported", "unsharedSwapVMotionSupported",
@@ -712,10 +712,9 @@ class HostSystem(MO):
                "storageVMotionSupported", "vmotionWithStorageVMotionSupported", "hbrNicSelectionSupported", "vrNfcNicSelectionSupported",
                "ftSupported", "vmotionAcrossNetworkSupported", "ipmiSupported")
         cap = vim.host.Capability(maxSupportedVMs=1024, maxRunningVMs=1024, maxSupportedVcpus=768, maxRegisteredVMs=1024,
-                                  maxNumDisksSVMotion=248, maxVirtualDiskDescVersionSupported=8, recordReplaySupported=False,
-                                  recursiveResourcePoolsSupported=True, replayUnsupportedReason="cpuNotSupported")
+                                  maxNumDisksSVMotion=248, maxVirtualDiskDescVersionSupported=8, replayUnsupportedReason="cpuNotSupported")
         for prop in vim.host.Capability._GetPropertyList():
-            if prop.type is bool and getattr(cap, prop.name) is None:
+            if prop.type is bool and (prop.name in yes or not prop.flags & VmomiSupport.F_OPTIONAL):
                 setattr(cap, prop.name, prop.name in yes)
         return cap
 
