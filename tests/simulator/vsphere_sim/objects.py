@@ -91,6 +91,10 @@ class ServiceInstance(MO):
 class SessionManager(MO):
     WSDL, PYTYPE = "SessionManager", vim.SessionManager
 
+    def __init__(self, sim: Any, moid: str) -> None:
+        super().__init__(sim, moid)
+        self.user_sessions: Dict[str, Any] = {}
+
     def m_Login(self, ctx: Any, userName: str, password: str, locale: Optional[str] = None) -> Any:
         if (userName, password) != self.sim.credentials:
             raise vim.fault.InvalidLogin()
@@ -101,10 +105,6 @@ class SessionManager(MO):
                                   ipAddress="127.0.0.1", userAgent="pyVmomi", callCount=0)
         self.user_sessions[key] = session
         return session
-
-    def __init__(self, sim: Any, moid: str) -> None:
-        super().__init__(sim, moid)
-        self.user_sessions: Dict[str, Any] = {}
 
     def m_Logout(self, ctx: Any) -> None:
         self.user_sessions.pop(ctx.session_key, None)
@@ -704,7 +704,8 @@ class HostSystem(MO):
 
     def p_capability(self) -> Any:
         """HostCapability of an ESXi 8.0 host (what vSphere clients test before offering a feature) [INF]."""
-        yes = ("recursiveResourcePoolsSupported", "cpuMemoryResourceConfigurationSupported", "rebootSupported", "shutdownSupported", "vmotionSupported", "standbySupported",
+        yes = ("recursiveResourcePoolsSupported", "cpuMemoryResourceConfigurationSupported", "rebootSupported", "shutdownSupported",
+               "vmotionSupported", "standbySupported",
                "datastorePrincipalSupported", "sanSupported", "nfsSupported", "iscsiSupported", "vlanTaggingSupported",
                "nicTeamingSupported", "highGuestMemSupported", "maintenanceModeSupported", "suspendedRelocateSupported",
                "restrictedSnapshotRelocateSupported", "perVmSwapFiles", "localSwapDatastoreSupported", "unsharedSwapVMotionSupported",

@@ -145,9 +145,23 @@ def _check(decl: Any, flags: int, value: Any, path: str, version: Any) -> None:
     if not isinstance(value, decl) or (decl is not bool and isinstance(value, bool) and not issubclass(decl, bool)):
         raise _wrong(path, decl, value)
     if isinstance(value, VmomiSupport.DataObject):
-        for prop in value._GetPropertyList():
-            if VmomiSupport.IsChildVersion(version, prop.version):
-                _check(prop.type, prop.flags, getattr(value, prop.name), "%s.%s" % (path, prop.name), version)
+        for name, prop_type, flags in _members(type(value), version):
+            member = getattr(value, name)
+            if member is not None or not flags & VmomiSupport.F_OPTIONAL:
+                _check(prop_type, flags, member, path + "." + name, version)
+
+
+_MEMBERS: Dict[Tuple[Any, Any], Tuple[Tuple[str, Any, int], ...]] = {}
+
+
+def _members(cls: Any, version: Any) -> Tuple[Tuple[str, Any, int], ...]:
+    """A data type's properties that exist at ``version`` (cached: this runs on every request)."""
+    key = (cls, version)
+    cached = _MEMBERS.get(key)
+    if cached is None:
+        cached = tuple((p.name, p.type, p.flags) for p in cls._GetPropertyList() if VmomiSupport.IsChildVersion(version, p.version))
+        _MEMBERS[key] = cached
+    return cached
 
 
 def _wrong(path: str, decl: Any, value: Any) -> vmodl.fault.InvalidRequest:

@@ -167,6 +167,14 @@ def test_create_dvs_through_the_dvswitch_manager_and_remove_a_host_with_a_plain_
         manager.QueryDvsByUuid(config.uuid)
 
 
+def test_reconfigure_dvs_takes_a_plain_distributed_virtual_switch_config_spec(si):
+    dvs = view_of(si, vim.DistributedVirtualSwitch)["dvs-prod"]
+    version = dvs.config.configVersion
+    spec = vim.DistributedVirtualSwitch.ConfigSpec(configVersion=version, description="switch for VM traffic")
+    assert WaitForTask(dvs.ReconfigureDvs_Task(spec)) == "success"
+    assert int(dvs.config.configVersion) == int(version) + 1 and dvs.config.maxMtu == 9000
+
+
 def test_reconfigure_dvs_sets_the_multicast_filtering_mode(si):
     dvs = view_of(si, vim.DistributedVirtualSwitch)["dvs-prod"]
     assert dvs.config.multicastFilteringMode == "legacyFiltering"
