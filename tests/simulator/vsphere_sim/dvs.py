@@ -297,16 +297,17 @@ class DistributedSwitch(_TaskMixin, o.MO):
         hosts = {h._moId for h in criteria.host or []}
         groups = set(criteria.portgroupKey or [])
         inside = criteria.inside is not False
+        backed = {self.state.ports[(h, n)] for h, pnics in self.state.members.items() for n in pnics.values()}
 
         def keep(port: Any) -> bool:
             uplink = port.portgroupKey == self.uplink_pg.moid
-            attached = port.connectee is not None
+            attached = port.connectee is not None or port.key in backed  # a vmk, or a pnic on an uplink port
             return ((not criteria.portKey or port.key in criteria.portKey)
                     and (not groups or (port.portgroupKey in groups) == inside)
                     and (criteria.uplinkPort is None or criteria.uplinkPort == uplink)
                     and (not hosts or (port.proxyHost is not None and port.proxyHost._moId in hosts))
-                    and (criteria.connected is None or criteria.connected == (attached or uplink))
-                    and (criteria.active is None or criteria.active == (attached or uplink)))
+                    and (criteria.connected is None or criteria.connected == attached)
+                    and (criteria.active is None or criteria.active == attached))
         return [p for p in ports if keep(p)]
 
     def m_FetchDVPortKeys(self, ctx: Any, criteria: Any = None) -> Any:

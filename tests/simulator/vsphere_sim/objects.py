@@ -489,6 +489,7 @@ class PropertyCollector(MO):
         canceled = self.cancels.get(ctx.session_key, 0)
         while True:
             generation = sim.generation
+            sim.current_session = ctx.session_key  # other calls ran while this one waited
             update = self._updates(ctx, version)
             if update is not None:
                 return update

@@ -13,7 +13,7 @@ from pyVim.connect import Disconnect, SmartConnect
 from pyVim.task import WaitForTask
 from pyVmomi import VmomiSupport, vim, vmodl
 
-from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import DEMO, SimProcess, credentials
+from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import DEMO, ESXI, SimProcess, credentials
 from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.test_dvs import view_of
 from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.test_protocol import hosts_by_name
 from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.test_updates import watch
@@ -27,6 +27,11 @@ ARRAY = "10.10.20.100"
 @pytest.fixture(scope="module")
 def hosts(si):
     return hosts_by_name(si)
+
+
+def connect_to(proc, inventory=DEMO):
+    user, pwd = credentials(inventory)
+    return SmartConnect(host="127.0.0.1", port=proc.port, user=user, pwd=pwd, sslContext=ssl.create_default_context(cafile=proc.ca_file))
 
 
 def later(seconds, action):
@@ -113,9 +118,7 @@ def test_cancel_wait_for_updates_ends_a_pending_wait(si, hosts):
 
 def test_a_wait_without_limit_ends_at_the_servers_idle_limit():
     with SimProcess(DEMO, max_wait=1) as proc:
-        user, pwd = credentials()
-        si = SmartConnect(host="127.0.0.1", port=proc.port, user=user, pwd=pwd,
-                          sslContext=ssl.create_default_context(cafile=proc.ca_file))
+        si = connect_to(proc)
         try:
             pc = si.content.propertyCollector
             watch(si, si.content.rootFolder, "name")
@@ -211,6 +214,8 @@ def test_fetch_dvports_lists_the_members_uplink_ports(si, hosts):
     mine = dvs.FetchDVPorts(vim.dvs.PortCriteria(uplinkPort=True, host=[hosts["esx01.lab.local"]]))
     assert sorted(p.config.name for p in mine) == ["dvUplink1", "dvUplink2", "lag1-0", "lag1-1"]
     assert dvs.FetchDVPorts(vim.dvs.PortCriteria(portKey=[mine[0].key]))[0].proxyHost == hosts["esx01.lab.local"]
+    backed = dvs.FetchDVPorts(vim.dvs.PortCriteria(uplinkPort=True, connected=True, host=[hosts["esx01.lab.local"]]))
+    assert sorted(p.config.name for p in backed) == ["lag1-0", "lag1-1"]  # vmnic4 and vmnic5; the dvUplinks have no pnic
 
 
 # -- networks ----------------------------------------------------------------------------
@@ -356,3 +361,45 @@ def test_a_discovered_static_target_can_be_removed_and_a_rescan_finds_it_again(h
     assert (address, iqn) not in statics() and len(statics()) == 1
     storage.RescanHba("vmhba64")
     assert (address, iqn) in statics()
+
+
+# -- standalone ESXi and --state ------------------------------------------------------------------
+
+def test_a_standalone_esxi_host_has_esxi_moids_and_no_dvswitch_manager():
+    with SimProcess(ESXI) as proc:
+        si = connect_to(proc, ESXI)
+        try:
+            assert si.content.dvSwitchManager is None
+            dc = si.content.rootFolder.childEntity[0]
+            host = dc.hostFolder.childEntity[0].host[0]
+            assert [n._moId for n in host.network] == ["HaNetwork-VM Network"]
+            assert (dc.datastoreFolder._moId, [d.name for d in dc.datastore]) == ("ha-folder-datastore", ["datastore1"])
+            manager = host.configManager
+            assert (manager.serviceSystem._moId, manager.advancedOption._moId) == ("serviceSystem", "EsxHostAdvSettings")
+        finally:
+            Disconnect(si)
+
+
+def test_services_options_dns_and_ntp_survive_a_restart(tmp_path):
+    state = str(tmp_path / "state.json")
+    with SimProcess(DEMO, state=state) as proc:
+        si = connect_to(proc)
+        host = hosts_by_name(si)["esx01.lab.local"]
+        manager = host.configManager
+        manager.serviceSystem.UpdateServicePolicy("TSM-SSH", "on")
+        manager.serviceSystem.StartService("TSM-SSH")
+        manager.advancedOption.UpdateOptions([vim.option.OptionValue(key="UserVars.SuppressShellWarning", value=LONG(1))])
+        manager.networkSystem.UpdateDnsConfig(vim.host.DnsConfig(dhcp=False, hostName="esx01", domainName="lab.local",
+                                                                 address=["10.0.0.53"]))
+        manager.dateTimeSystem.UpdateDateTimeConfig(vim.host.DateTimeConfig(ntpConfig=vim.host.NtpConfig(server=["10.0.0.123"])))
+        Disconnect(si)
+    with SimProcess(DEMO, state=state) as proc:
+        si = connect_to(proc)
+        manager = hosts_by_name(si)["esx01.lab.local"].configManager
+        ssh = next(s for s in manager.serviceSystem.serviceInfo.service if s.key == "TSM-SSH")
+        assert (ssh.running, ssh.policy) == (True, "on")
+        (value,) = manager.advancedOption.QueryOptions("UserVars.SuppressShellWarning")
+        assert value.value == 1 and isinstance(value.value, LONG)
+        assert list(manager.networkSystem.dnsConfig.address) == ["10.0.0.53"]
+        assert list(manager.dateTimeSystem.dateTimeInfo.ntpConfig.server) == ["10.0.0.123"]
+        Disconnect(si)
