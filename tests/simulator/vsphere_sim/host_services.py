@@ -16,12 +16,13 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from pyVmomi import VmomiSupport, vim
 
+from . import luns
 from . import objects as o
 from .state import register_state_section
 
 LONG = VmomiSupport.vmodlTypes["long"]
 
-# key -> (label, required, running, policy, uninstallable): the services of an ESXi 8.0 host [INF: the subset]
+# key -> (label, required, running at boot, startup policy): services of an ESXi 8.0 host [INF: the subset]
 SERVICES: Dict[str, Tuple[str, bool, bool, str]] = {
     "DCUI": ("Direct Console UI", False, True, "on"),
     "TSM": ("ESXi Shell", False, False, "off"),
@@ -284,16 +285,16 @@ class Datastore(o.MO):
     """The host's local VMFS 6 datastore (on its boot disk, which the simulator does not list as a SCSI LUN) [INF]."""
 
     WSDL, PYTYPE = "Datastore", vim.Datastore
+    CAPACITY, FREE, DISK, PARTITION = VMFS_CAPACITY, VMFS_FREE, "mpx.vmhba0:C0:T0:L0", 3
 
-    def __init__(self, sim: Any, moid: str, name: str, host: o.HostModel, folder: Optional[o.Folder]) -> None:
+    def __init__(self, sim: Any, moid: str, name: str, host: Optional[o.HostModel], folder: Optional[o.Folder], seed: str = "") -> None:
         super().__init__(sim, moid)
         self.name, self.host, self.folder = name, host, folder
-        digest = hashlib.sha256(host.name.encode()).hexdigest()
+        digest = hashlib.sha256((seed or host.name).encode()).hexdigest()  # type: ignore[union-attr]
         self.uuid = "%s-%s-%s-%s" % (digest[:8], digest[8:16], digest[16:20], digest[20:32])
 
-    def _host_ref(self) -> Any:
-        mo = next((m for m in self.sim.objects.values() if isinstance(m, o.HostSystem) and m.model is self.host), None)
-        return mo.ref if mo else None
+    def mounts(self) -> List[o.HostSystem]:
+        return [m for m in self.sim.objects.values() if isinstance(m, o.HostSystem) and m.model is self.host]
 
     def p_name(self) -> str:
         return self.name
@@ -305,16 +306,16 @@ class Datastore(o.MO):
         return "green"
 
     def p_summary(self) -> Any:
-        return vim.Datastore.Summary(datastore=self.ref, name=self.name, url="ds:///vmfs/volumes/%s/" % self.uuid, capacity=VMFS_CAPACITY,
-                                     freeSpace=VMFS_FREE, uncommitted=0, accessible=True, multipleHostAccess=False, type="VMFS",
-                                     maintenanceMode="normal")
+        return vim.Datastore.Summary(datastore=self.ref, name=self.name, url="ds:///vmfs/volumes/%s/" % self.uuid, capacity=self.CAPACITY,
+                                     freeSpace=self.FREE, uncommitted=0, accessible=bool(self.mounts()),
+                                     multipleHostAccess=self.host is None, type="VMFS", maintenanceMode="normal")
 
     def p_info(self) -> Any:
-        volume = vim.host.VmfsVolume(type="VMFS", name=self.name, capacity=VMFS_CAPACITY, blockSizeMb=1, blockSize=1024,
+        volume = vim.host.VmfsVolume(type="VMFS", name=self.name, capacity=self.CAPACITY, blockSizeMb=1, blockSize=1024,
                                      maxBlocks=63963136, majorVersion=6, version="6.82", uuid=self.uuid, vmfsUpgradable=False,
-                                     ssd=True, local=True, scsiDiskType="native512",
-                                     extent=[vim.host.ScsiDisk.Partition(diskName="mpx.vmhba0:C0:T0:L0", partition=3)])
-        return vim.host.VmfsDatastoreInfo(name=self.name, url="/vmfs/volumes/%s" % self.uuid, freeSpace=VMFS_FREE,
+                                     ssd=True, local=self.host is not None, scsiDiskType="native512",
+                                     extent=[vim.host.ScsiDisk.Partition(diskName=self.DISK, partition=self.PARTITION)])
+        return vim.host.VmfsDatastoreInfo(name=self.name, url="/vmfs/volumes/%s" % self.uuid, freeSpace=self.FREE,
                                           maxFileSize=68169720922112, maxVirtualDiskCapacity=68169720922112,
                                           maxMemoryFileSize=68169720922112, maxPhysicalRDMFileSize=68169720922112,
                                           maxVirtualRDMFileSize=68169720922112, timestamp=o.NOW, vmfs=volume)
@@ -326,19 +327,60 @@ class Datastore(o.MO):
                                         vsanSparseSupported=False)
 
     def p_host(self) -> Any:
-        ref = self._host_ref()
         mount = vim.host.MountInfo(path="/vmfs/volumes/%s" % self.uuid, accessMode="readWrite", mounted=True, accessible=True)
-        return [vim.Datastore.HostMount(key=ref, mountInfo=mount)] if ref is not None else []
+        return [vim.Datastore.HostMount(key=h.ref, mountInfo=copy.deepcopy(mount)) for h in self.mounts()]
 
     def p_vm(self) -> Any:
         return vim.VirtualMachine.Array()
+
+
+class LunDatastore(Datastore):
+    """A VMFS datastore on an array LUN (``storage_arrays[].luns[].datastore``), mounted by every host of
+    the datacenter with an active path to the LUN; with no host mounting it, it leaves the inventory [INF].
+    Its extent is the LUN as presented by the array's first target."""
+
+    def __init__(self, sim: Any, moid: str, name: str, folder: o.Folder, array: Dict[str, Any], lun: Dict[str, Any]) -> None:
+        super().__init__(sim, moid, name, None, folder, seed="%s|%s|%d" % (folder.moid, array["name"], lun["id"]))
+        self.naa = luns.disk_id(array["name"], array["targets"][0], lun["id"])
+        self.CAPACITY = lun["capacity_gb"] * 1024 ** 3  # pylint: disable=invalid-name
+        self.FREE, self.DISK, self.PARTITION = self.CAPACITY * 9 // 10, self.naa, 1  # pylint: disable=invalid-name
+
+    def mounts(self) -> List[o.HostSystem]:
+        dc = self.folder.parent if self.folder else None
+        return [m for m in self.sim.objects.values()
+                if isinstance(m, o.HostSystem) and m.model.datacenter is dc and self.naa in luns.active_disks(m.model.storage)]
+
+
+def lun_datastores(sim: Any, folder: o.Folder) -> List[LunDatastore]:
+    """The folder's LUN datastores that some host mounts (made on first sight)."""
+    out = []
+    for array in sim.storage_arrays:
+        for lun in array["luns"]:
+            if not lun.get("datastore"):
+                continue
+            key = ("lun-datastore", folder.moid, luns.disk_id(array["name"], array["targets"][0], lun["id"]))
+            ds = sim.derived.get(key)
+            if ds is None:
+                ds = sim.derived[key] = LunDatastore(sim, sim.next_id("datastore") if sim.vcenter else key[2][4:28],
+                                                     lun["datastore"], folder, array, lun)
+                sim.register(ds)
+            if ds.mounts():
+                out.append(ds)
+    return out
 
 
 def _datastore_folder_children(folder: o.Folder) -> List[o.MO]:
     dc = folder.parent
     if not isinstance(dc, o.Datacenter) or getattr(dc, "datastore_folder", None) is not folder:
         return []
-    return [ds for h in folder.sim.hosts.values() if h.datacenter is dc for ds in h.datastores]
+    return [ds for h in folder.sim.hosts.values() if h.datacenter is dc for ds in h.datastores] + lun_datastores(folder.sim, folder)
+
+
+def host_datastores(host: o.HostSystem) -> List[o.MO]:
+    """HostSystem.datastore: its local datastore and the LUN datastores it mounts."""
+    folder = getattr(host.model.datacenter, "datastore_folder", None)
+    shared = [ds for ds in lun_datastores(host.sim, folder) if host in ds.mounts()] if folder is not None else []
+    return list(host.model.datastores) + shared
 
 
 def add_host(sim: Any, model: o.HostModel, managers: Dict[str, o.MO], suffix: str) -> None:
@@ -383,4 +425,5 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
 
 
 o.register_folder_extras(_datastore_folder_children)
+o.register_host_datastores(host_datastores)
 register_state_section("host_services", dump, load)

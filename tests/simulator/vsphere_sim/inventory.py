@@ -334,7 +334,7 @@ def _distributed_switch(sim: Simulator, folder: o.Folder, data: Any, path: str) 
 
 
 def _arrays(arrays: Any) -> List[Dict[str, Any]]:
-    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}], luns: [{id, capacity_gb}]}]."""
+    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}], luns: [{id, capacity_gb, datastore}]}]."""
     _require(isinstance(arrays, list), "storage_arrays", "a list of arrays")
     out = []
     for i, arr in enumerate(arrays):
@@ -349,7 +349,10 @@ def _arrays(arrays: Any) -> List[Dict[str, Any]]:
             number, size = _get(lun, "id", lpath), lun.get("capacity_gb", 1024)
             _require(isinstance(number, int) and 0 <= number < 16384, lpath + ".id", "a LUN number 0-16383")
             _require(isinstance(size, int) and size > 0, lpath + ".capacity_gb", "a positive integer")
-            luns.append({"id": number, "capacity_gb": size})
+            datastore = lun.get("datastore")
+            _require(datastore is None or (isinstance(datastore, str) and 0 < len(datastore) <= 42), lpath + ".datastore",
+                     "a datastore name (1-42 characters)")
+            luns.append({"id": number, "capacity_gb": size, "datastore": datastore})
         out.append({"name": str(_get(arr, "name", path)), "portals": portals, "targets": targets, "luns": luns})
     return out
 

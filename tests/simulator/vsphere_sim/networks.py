@@ -60,21 +60,18 @@ def datacenter_hosts(sim: Any, folder: o.Folder) -> List[o.HostSystem]:
     return [mo for mo in sim.objects.values() if isinstance(mo, o.HostSystem) and mo.model.datacenter is dc]
 
 
-_NETWORKS: Dict[str, Dict[str, StandardNetwork]] = {}  # network folder moid -> name -> Network
-
-
 def folder_networks(folder: o.Folder) -> List[o.MO]:
     """A datacenter network folder's standard networks, brought up to date with the hosts."""
     dc = folder.parent
     if not isinstance(dc, o.Datacenter) or dc.network_folder is not folder:
         return []
     sim = folder.sim
-    known = _NETWORKS.setdefault(folder.moid, {})
+    known: Dict[str, StandardNetwork] = sim.derived.setdefault(("networks", folder.moid), {})  # name -> Network
     names = sorted({n for h in datacenter_hosts(sim, folder) for n in vm_portgroups(h.model)})
     for name in [n for n in known if n not in names]:
         sim.unregister(known.pop(name))
     for name in names:
-        if name not in known or sim.find(known[name].ref) is None:
+        if name not in known:
             moid = "HaNetwork-%s" % name if not sim.vcenter else sim.next_id("network")
             known[name] = sim.register(StandardNetwork(sim, moid, name, folder))  # type: ignore[assignment]
     return [known[n] for n in names]

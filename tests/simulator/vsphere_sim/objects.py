@@ -190,7 +190,8 @@ class Datacenter(MO):
         return "green"
 
     def p_datastore(self) -> Any:
-        return vim.Datastore.Array([ds.ref for h in self.sim.hosts.values() if h.datacenter is self for ds in h.datastores])
+        kids = self.datastore_folder.entities() if self.datastore_folder else []
+        return vim.Datastore.Array([c.ref for c in kids if issubclass(c.PYTYPE, vim.Datastore)])
 
     def p_datastoreFolder(self) -> Any:
         return self.datastore_folder.ref if self.datastore_folder else None
@@ -222,7 +223,11 @@ class Cluster(MO):
         return "green"
 
     def p_datastore(self) -> Any:
-        return vim.Datastore.Array([ds.ref for h in self.hosts for ds in h.model.datastores])
+        seen: Dict[str, Any] = {}
+        for h in self.hosts:
+            for ref in h.p_datastore():
+                seen.setdefault(ref._moId, ref)
+        return vim.Datastore.Array(list(seen.values()))
 
     def p_network(self) -> Any:
         seen: Dict[str, Any] = {}
@@ -626,6 +631,11 @@ _DVS_TEAMING: List[Callable[[HostModel, str], Dict[str, Any]]] = []
 _FOLDER_EXTRAS: List[Callable[[Folder], List[MO]]] = []  # networks.py, host_services.py: networks and datastores
 _HOST_NETWORKS: List[Callable[["HostSystem"], List[MO]]] = []  # networks.py: a host's vim.Network objects
 _DVS_CREATOR: List[Callable[[Folder, Any], Any]] = []  # dvs.py: CreateDVS_Task on a network folder
+_HOST_DATASTORES: List[Callable[["HostSystem"], List[MO]]] = []  # host_services.py: local and LUN datastores
+
+
+def register_host_datastores(fn: Callable[["HostSystem"], List[MO]]) -> None:
+    _HOST_DATASTORES[:] = [fn]
 
 
 def register_folder_extras(fn: Callable[[Folder], List[MO]]) -> None:
@@ -697,7 +707,7 @@ class HostSystem(MO):
         return "green"
 
     def p_datastore(self) -> Any:
-        return vim.Datastore.Array([ds.ref for ds in self.model.datastores])
+        return vim.Datastore.Array([ds.ref for fn in _HOST_DATASTORES for ds in fn(self)])
 
     def p_network(self) -> Any:
         """The networks the host is on: its VM port groups' vim.Network objects and the dvPortgroups of its switches."""

@@ -97,6 +97,7 @@ class Simulator:
         self.max_wait = 300
         self.current_session = ""  # the caller of the call being served (properties that differ per session)
         self.content_extras: Dict[str, o.MO] = {}  # further ServiceContent managers: property name -> object
+        self.derived: Dict[Any, Any] = {}  # objects that follow the hosts (standard networks, LUN datastores), by key
 
     # -- registry -----------------------------------------------------------------------
     def next_id(self, prefix: str) -> str:

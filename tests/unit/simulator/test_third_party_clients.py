@@ -403,3 +403,25 @@ def test_services_options_dns_and_ntp_survive_a_restart(tmp_path):
         assert list(manager.networkSystem.dnsConfig.address) == ["10.0.0.53"]
         assert list(manager.dateTimeSystem.dateTimeInfo.ntpConfig.server) == ["10.0.0.123"]
         Disconnect(si)
+
+
+def test_a_lun_datastore_is_mounted_by_the_hosts_with_an_active_path(si, hosts):
+    host = hosts["esx03.lab.local"]
+    net, storage = host.configManager.networkSystem, host.configManager.storageSystem
+    dc = si.content.rootFolder.childEntity[0]
+    assert "pure-vmfs-01" not in [d.name for d in dc.datastore]  # no host reaches the array yet
+    add_pg(host, "pg-storage", vlan=20)
+    vmk = net.AddVirtualNic("pg-storage", vim.host.VirtualNic.Specification(ip=vim.host.IpConfig(
+        dhcp=False, ipAddress="10.10.20.13", subnetMask="255.255.255.0")))
+    try:
+        storage.UpdateSoftwareInternetScsiEnabled(True)
+        storage.AddInternetScsiSendTargets("vmhba64", [vim.host.InternetScsiHba.SendTarget(address=ARRAY, port=3260)])
+        (lun_ds,) = [d for d in host.datastore if d.name == "pure-vmfs-01"]
+        assert [m.key for m in lun_ds.host] == [host] and lun_ds in dc.datastore
+        summary, extent = lun_ds.summary, lun_ds.info.vmfs.extent[0]
+        assert (summary.capacity, summary.multipleHostAccess, lun_ds.info.vmfs.local) == (2048 * 1024 ** 3, True, False)
+        assert extent.diskName in [lun.canonicalName for lun in host.config.storageDevice.scsiLun]
+    finally:
+        net.RemoveVirtualNic(vmk)
+        net.RemovePortGroup("pg-storage")
+    assert "pure-vmfs-01" not in [d.name for d in host.datastore] + [d.name for d in dc.datastore]
