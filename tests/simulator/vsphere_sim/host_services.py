@@ -352,7 +352,12 @@ class LunDatastore(Datastore):
 
 
 def lun_datastores(sim: Any, folder: o.Folder) -> List[LunDatastore]:
-    """The folder's LUN datastores that some host mounts (made on first sight)."""
+    """The folder's LUN datastores that some host mounts."""
+    return [ds for ds in _declared(sim, folder) if ds.mounts()]
+
+
+def _declared(sim: Any, folder: o.Folder) -> List[LunDatastore]:
+    """Every LUN datastore the inventory declares, as objects of this datastore folder (made on first use)."""
     out = []
     for array in sim.storage_arrays:
         for lun in array["luns"]:
@@ -364,8 +369,7 @@ def lun_datastores(sim: Any, folder: o.Folder) -> List[LunDatastore]:
                 ds = sim.derived[key] = LunDatastore(sim, sim.next_id("datastore") if sim.vcenter else key[2][4:28],
                                                      lun["datastore"], folder, array, lun)
                 sim.register(ds)
-            if ds.mounts():
-                out.append(ds)
+            out.append(ds)
     return out
 
 
@@ -379,8 +383,11 @@ def _datastore_folder_children(folder: o.Folder) -> List[o.MO]:
 def host_datastores(host: o.HostSystem) -> List[o.MO]:
     """HostSystem.datastore: its local datastore and the LUN datastores it mounts."""
     folder = getattr(host.model.datacenter, "datastore_folder", None)
-    shared = [ds for ds in lun_datastores(host.sim, folder) if host in ds.mounts()] if folder is not None else []
-    return list(host.model.datastores) + shared
+    declared = _declared(host.sim, folder) if folder is not None else []
+    if not declared:  # the common case: no LUN datastore, no LUN topology to compute
+        return list(host.model.datastores)
+    active = luns.active_disks(host.model.storage)
+    return list(host.model.datastores) + [ds for ds in declared if ds.naa in active]
 
 
 def add_host(sim: Any, model: o.HostModel, managers: Dict[str, o.MO], suffix: str) -> None:

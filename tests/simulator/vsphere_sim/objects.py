@@ -55,6 +55,10 @@ class MO:
             raise vmodl.query.InvalidProperty(name=name)
         return getter()
 
+    def part(self, name: str, member: str) -> Any:
+        """``name.member`` built without the rest of ``name`` (None: build ``name`` whole)."""
+        return None
+
     def has_prop(self, name: str) -> bool:
         return hasattr(self, "p_" + name)
 
@@ -730,10 +734,38 @@ class HostSystem(MO):
                 setattr(cap, prop.name, prop.name in yes)
         return cap
 
+    def part(self, name: str, member: str) -> Any:
+        """The parts of ``config`` clients read most, built alone (the whole ConfigInfo costs every part)."""
+        if name != "config":
+            return None
+        if member == "network":
+            return network_info(self.model)
+        if member == "virtualNicManagerInfo":
+            return vnic_manager_info(self.model)
+        if member == "storageDevice":
+            return self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo()
+        return None
+
     def p_config(self) -> Any:
-        return vim.host.ConfigInfo(host=self.ref, product=self.sim.about(self.model.version),
-                                   network=network_info(self.model), virtualNicManagerInfo=vnic_manager_info(self.model),
-                                   storageDevice=self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo())
+        """HostConfigInfo; the services, advanced settings and clock come from the host's managers when it has them."""
+        m = self.managers
+        config = vim.host.ConfigInfo(host=self.ref, product=self.sim.about(self.model.version),
+                                     network=network_info(self.model), virtualNicManagerInfo=vnic_manager_info(self.model),
+                                     storageDevice=self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo(),
+                                     hyperThread=vim.host.CpuSchedulerSystem.HyperThreadScheduleInfo(available=True, active=True, config=True),
+                                     adminDisabled=False)
+        if "serviceSystem" in m:
+            config.service = m["serviceSystem"].prop("serviceInfo")
+        if "advancedOption" in m:
+            config.option, config.optionDef = m["advancedOption"].prop("setting"), m["advancedOption"].prop("supportedOption")
+        if "dateTimeSystem" in m:
+            config.dateTimeInfo = m["dateTimeSystem"].prop("dateTimeInfo")
+        datastores = [self.sim.find(ref) for ref in self.p_datastore()]
+        config.fileSystemVolume = vim.host.FileSystemVolumeInfo(volumeTypeList=["VMFS", "NFS", "NFS41", "vsan", "VVOL", "VFFS", "OTHER", "PMEM"],
+                                                                mountInfo=[vim.host.FileSystemMountInfo(
+                                                                    mountInfo=ds.prop("host")[0].mountInfo, volume=ds.prop("info").vmfs)
+                                                                    for ds in datastores if ds is not None])
+        return config
 
     def p_runtime(self) -> Any:
         return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", standbyMode="none", inMaintenanceMode=False,
@@ -790,7 +822,9 @@ def hardware_info(host: HostModel) -> Any:
                                     description=CPU["model"],
                                     threadId=list(range(n * CPU["threads"] // CPU["packages"], (n + 1) * CPU["threads"] // CPU["packages"])))
                 for n in range(CPU["packages"])],
-        memorySize=MEMORY, smcPresent=False, pciDevice=pci)
+        memorySize=MEMORY, smcPresent=False, pciDevice=pci,
+        biosInfo=vim.host.BIOSInfo(biosVersion="VMW201.00V.21805430.B64.2305221830", releaseDate=datetime.datetime(2023, 5, 22, tzinfo=datetime.timezone.utc),
+                                   vendor="VMware, Inc.", firmwareType="UEFI"))
 
 
 def _host_uuid(host: HostModel) -> str:

@@ -166,9 +166,14 @@ class Simulator:
     def read_path(self, mo: o.MO, path: str) -> Any:
         """``config.network`` style paths; lists come back as their declared array type."""
         first, *rest = path.split(".")
-        value = mo.prop(first)
         owner_type: Any = type(mo.ref)
         decl = VmomiSupport.GetPropertyInfo(owner_type, first).type if _has_prop(owner_type, first) else None
+        part = mo.part(first, rest[0]) if rest else None  # a member built alone (HostSystem.config.network)
+        if part is not None:
+            decl = VmomiSupport.GetPropertyInfo(decl, rest[0]).type
+            value, rest = part, rest[1:]
+        else:
+            value = mo.prop(first)
         for name in rest:
             if value is None:
                 return None

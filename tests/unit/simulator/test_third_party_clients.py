@@ -272,6 +272,11 @@ def test_host_facts_a_gathering_playbook_reads(si, hosts):
     assert ds in dc.datastoreFolder.childEntity
     cluster = host.parent
     assert cluster.configurationEx.drsConfig.enabled is False and cluster.configurationEx.dasConfig.enabled is False
+    config = host.config  # what vmware_host_facts-style clients read in one go
+    assert "ntpd" in [sv.key for sv in config.service.service] and "Net.TcpipHeapMax" in [op.key for op in config.option]
+    assert config.dateTimeInfo.timeZone.key == "UTC" and config.hyperThread.active
+    assert [m.volume.name for m in config.fileSystemVolume.mountInfo] == [ds.name]
+    assert host.hardware.biosInfo.biosVersion and config.network.vnic[0].device == "vmk0"
 
 
 # -- host services ------------------------------------------------------------------------------
