@@ -554,6 +554,7 @@ class HostModel:
         self.datastores: List[Any] = []  # host_services.Datastore objects the host mounts
         self.services: Any = None  # host_services.HostServices
         self.datacenter: Any = None
+        self.route = vim.host.IpRouteConfig(defaultGateway="192.168.10.1")  # the default stack's default route
         self.dns = vim.host.DnsConfig(dhcp=False, hostName=name.split(".")[0], domainName=".".join(name.split(".")[1:]),
                                       address=[], searchDomain=[".".join(name.split(".")[1:])] if "." in name else [])
         self.network_change_listeners: List[Callable[["HostModel"], None]] = []
@@ -563,10 +564,10 @@ class HostModel:
 
     # -- snapshots for all-or-nothing updates -----------------------------------------------
     def snapshot(self) -> Tuple[Any, ...]:
-        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected, self.dns))
+        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route))
 
     def restore(self, snap: Tuple[Any, ...]) -> None:
-        self.vswitches, self.portgroups, self.vnics, self.selected, self.dns = snap
+        self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route = snap
 
 
 def _bridge(spec: Any) -> List[str]:
@@ -863,7 +864,7 @@ def network_info(host: HostModel) -> Any:
     vnics = [vim.host.VirtualNic(device=d, key="key-vim.host.VirtualNic-%s" % d, portgroup=v.portgroup, spec=copy.deepcopy(v.spec),
                                  port="key-vim.host.PortGroup.Port-%d" % (100 + v.key_no) if v.portgroup else None)
              for d, v in sorted(host.vnics.items(), key=lambda kv: int(kv[0][3:]))]
-    route = vim.host.IpRouteConfig(defaultGateway=DEFAULT_GATEWAY)
+    route = copy.deepcopy(host.route)
     # the default stack carries the host's DNS and default route; the dedicated stacks have their own (empty) ones
     stacks = [vim.host.NetStackInstance(key=k, name=k, dnsConfig=copy.deepcopy(host.dns) if k == NETSTACKS[0] else EMPTY_DNS,
                                         ipRouteConfig=copy.deepcopy(route) if k == NETSTACKS[0] else vim.host.IpRouteConfig(),
@@ -874,7 +875,6 @@ def network_info(host: HostModel) -> Any:
                                 ipRouteConfig=route, atBootIpV6Enabled=False, ipV6Enabled=False)
 
 
-DEFAULT_GATEWAY = "192.168.10.1"
 EMPTY_DNS = vim.host.DnsConfig(dhcp=False, hostName="", domainName="")
 
 
@@ -952,7 +952,7 @@ class NetworkSystem(MO):
     WSDL, PYTYPE = "HostNetworkSystem", vim.host.NetworkSystem
     WRITES = frozenset({"AddVirtualSwitch", "UpdateVirtualSwitch", "RemoveVirtualSwitch", "AddPortGroup", "UpdatePortGroup",
                         "RemovePortGroup", "AddVirtualNic", "UpdateVirtualNic", "RemoveVirtualNic", "UpdateNetworkConfig",
-                        "UpdateDnsConfig"})
+                        "UpdateDnsConfig", "UpdateIpRouteConfig"})
 
     def __init__(self, sim: Any, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
@@ -992,7 +992,22 @@ class NetworkSystem(MO):
         self.host.dns = copy.deepcopy(config)
 
     def p_ipRouteConfig(self) -> Any:
-        return network_info(self.host).ipRouteConfig
+        return copy.deepcopy(self.host.route)
+
+    def m_UpdateIpRouteConfig(self, ctx: Any, config: Any) -> None:
+        """The default stack's IPv4 gateway (and the vmk it leaves through); IPv6 is off on these hosts."""
+        self._atomic(lambda: self.set_route(config))
+
+    def set_route(self, config: Any) -> None:
+        if config.ipV6DefaultGateway:
+            raise vim.fault.InvalidState(msg="IPv6 is not enabled on %s" % self.host.name)  # [INF]
+        if config.gatewayDevice and config.gatewayDevice not in self.host.vnics:
+            raise vim.fault.HostConfigFault(msg="virtual NIC %s not found" % config.gatewayDevice)
+        try:
+            ipaddress.IPv4Address(config.defaultGateway or "")
+        except ValueError:
+            raise invalid("config.defaultGateway") from None
+        self.host.route = copy.deepcopy(config)
 
     # -- transactional wrapper -----------------------------------------------------------
     def _atomic(self, change: Callable[[], Any]) -> Any:
@@ -1070,6 +1085,8 @@ class NetworkSystem(MO):
             self._apply_one(kind, item, mode, added)
         if config.dnsConfig is not None:
             self.set_dns(config.dnsConfig)
+        if config.ipRouteConfig is not None:
+            self.set_route(config.ipRouteConfig)
         return vim.host.NetworkConfig.Result(vnicDevice=added)
 
     def _apply_one(self, kind: str, item: Any, mode: str, added: List[str]) -> None:

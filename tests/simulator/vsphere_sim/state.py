@@ -391,6 +391,7 @@ def _dump_host(h: o.HostModel) -> Dict[str, Any]:
         "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": to_xml(v.spec)} for d, v in h.vnics.items()},
         "selected": {t: sorted(d) for t, d in h.selected.items()},
         "dns": to_xml(h.dns),
+        "route": to_xml(h.route),
         "storage": storage.dump(h.storage) if h.storage else None,
     }
 
@@ -403,5 +404,7 @@ def _load_host(h: o.HostModel, data: Dict[str, Any]) -> None:
     h.selected = {t: set(d) for t, d in data["selected"].items()}
     if data.get("dns"):
         h.dns = _from_xml(data["dns"], vim.host.DnsConfig)
+    if data.get("route"):
+        h.route = _from_xml(data["route"], vim.host.IpRouteConfig)
     if h.storage and data.get("storage"):
         storage.load(h.storage, data["storage"])

@@ -318,7 +318,7 @@ def test_advanced_options_are_typed_ranged_and_read_only_where_esxi_says(hosts):
     assert definition.optionType.valueIsReadonly is True
 
 
-def test_dns_and_ntp_configuration(hosts):
+def test_dns_route_and_ntp_configuration(hosts):
     host = hosts["esx02.lab.local"]
     net = host.configManager.networkSystem
     dns = vim.host.DnsConfig(dhcp=False, hostName="esx02", domainName="lab.local", address=["10.0.0.53", "10.0.1.53"],
@@ -329,6 +329,10 @@ def test_dns_and_ntp_configuration(hosts):
     assert list(default.dnsConfig.address) == ["10.0.0.53", "10.0.1.53"]
     with pytest.raises(vim.fault.NotFound):
         net.UpdateDnsConfig(vim.host.DnsConfig(dhcp=True, virtualNicDevice="vmk9", hostName="esx02", domainName="lab.local"))
+    net.UpdateIpRouteConfig(vim.host.IpRouteConfig(defaultGateway="192.168.10.254"))
+    assert net.ipRouteConfig.defaultGateway == host.config.network.ipRouteConfig.defaultGateway == "192.168.10.254"
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        net.UpdateIpRouteConfig(vim.host.IpRouteConfig(defaultGateway="not-an-address"))
     clock = host.configManager.dateTimeSystem
     clock.UpdateDateTimeConfig(vim.host.DateTimeConfig(ntpConfig=vim.host.NtpConfig(server=["0.pool.ntp.org", "1.pool.ntp.org"])))
     info = clock.dateTimeInfo
