@@ -55,7 +55,7 @@ OPTIONS: Dict[str, Tuple[type, Optional[int], Optional[int], Any, bool, str]] = 
     "Syslog.global.logHost": (str, None, None, "", False, "Remote syslog hosts"),
     "UserVars.ESXiShellTimeOut": (int, 0, 86400, 0, False, "Seconds before the ESXi Shell is disabled"),
     "UserVars.SuppressShellWarning": (int, 0, 1, 0, False, "Suppress the warning that the shell is enabled"),
-    "VMkernel.Boot.hyperthreading": (bool, None, None, True, True, "Enable hyperthreading (boot option)"),
+    "VMkernel.Boot.hyperthreading": (bool, None, None, True, False, "Enable hyperthreading (boot option, after a reboot)"),
 }
 
 UTC = vim.host.DateTimeSystem.TimeZone(key="UTC", name="UTC", description="UTC", gmtOffset=0)

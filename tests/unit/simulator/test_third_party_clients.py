@@ -307,15 +307,16 @@ def test_advanced_options_are_typed_ranged_and_read_only_where_esxi_says(hosts):
     assert value.value == 1536 and isinstance(value.value, LONG)
     for bad in (vim.option.OptionValue(key="Net.TcpipHeapMax", value=1536),  # an xsd:int for a LongOption
                 vim.option.OptionValue(key="Net.TcpipHeapMax", value=LONG(4096)),
-                vim.option.OptionValue(key="VMkernel.Boot.hyperthreading", value=False)):
+                vim.option.OptionValue(key="Misc.HostName", value="renamed")):
         with pytest.raises(vmodl.fault.InvalidArgument):
             options.UpdateOptions([bad])
     with pytest.raises(vim.fault.InvalidName):
         options.UpdateOptions([vim.option.OptionValue(key="Net.NoSuchOption", value=LONG(1))])
     with pytest.raises(vim.fault.InvalidName):
         options.QueryOptions("Net.NoSuchOption")
-    definition = next(d for d in options.supportedOption if d.key == "VMkernel.Boot.hyperthreading")
+    definition = next(d for d in options.supportedOption if d.key == "Misc.HostName")
     assert definition.optionType.valueIsReadonly is True
+    assert options.QueryOptions("Misc.HostName")[0].value == "esx02"
 
 
 def test_dns_route_and_ntp_configuration(hosts):
