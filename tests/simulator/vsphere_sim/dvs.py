@@ -908,10 +908,7 @@ def create_dvs_task(folder: o.Folder, spec: Any) -> Any:
         ref = create()
     except vmodl.MethodFault as fault:
         for switch in result:  # all or nothing: a switch whose configuration failed is not left behind
-            switch.folder.children.remove(switch)
-            for pg in list(switch.portgroups):
-                switch._forget(pg)  # pylint: disable=protected-access
-            sim.unregister(switch)
+            switch.destroy()
         return sim.create_task("CreateDVS_Task", folder, error=task_fault("CreateDVS_Task", fault)).ref
     sim.changed()
     return sim.create_task("CreateDVS_Task", folder, result=ref).ref

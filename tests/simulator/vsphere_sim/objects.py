@@ -147,7 +147,8 @@ class Folder(MO):
         return self.parent.ref if self.parent else None
 
     def entities(self) -> List[MO]:
-        """The children, and in a datacenter's network folder its standard networks (kept by networks.py)."""
+        """The children, and what the hosts bring: a datacenter's standard networks (networks.py) and
+        datastores (host_services.py)."""
         return list(self.children) + [n for fn in _FOLDER_EXTRAS for n in fn(self)]
 
     def p_childEntity(self) -> Any:
@@ -184,8 +185,7 @@ class Datacenter(MO):
 
     def p_network(self) -> Any:
         """The datacenter's networks: every vim.Network in its network folder (standard port groups and dvPortgroups)."""
-        kids = self.network_folder.entities() if self.network_folder else []
-        return vim.Network.Array([c.ref for c in kids if issubclass(c.PYTYPE, vim.Network)])
+        return _of_kind(self.network_folder, vim.Network)
 
     def p_configStatus(self) -> str:
         return "green"
@@ -194,14 +194,23 @@ class Datacenter(MO):
         return "green"
 
     def p_datastore(self) -> Any:
-        kids = self.datastore_folder.entities() if self.datastore_folder else []
-        return vim.Datastore.Array([c.ref for c in kids if issubclass(c.PYTYPE, vim.Datastore)])
+        return _of_kind(self.datastore_folder, vim.Datastore)
 
     def p_datastoreFolder(self) -> Any:
         return self.datastore_folder.ref if self.datastore_folder else None
 
-    def p_vmFolder(self) -> Any:
-        return None
+
+def _of_kind(folder: Optional[Folder], kind: Any) -> Any:
+    """The ``kind`` objects in ``folder`` (none without the folder), as a ``kind`` array."""
+    return kind.Array([c.ref for c in (folder.entities() if folder else []) if issubclass(c.PYTYPE, kind)])
+
+
+def _unique(refs: Any, array: Any) -> Any:
+    """``refs`` without repeats, in first-seen order, as ``array``."""
+    seen: Dict[str, Any] = {}
+    for ref in refs:
+        seen.setdefault(ref._moId, ref)
+    return array(list(seen.values()))
 
 
 class Cluster(MO):
@@ -227,18 +236,10 @@ class Cluster(MO):
         return "green"
 
     def p_datastore(self) -> Any:
-        seen: Dict[str, Any] = {}
-        for h in self.hosts:
-            for ref in h.p_datastore():
-                seen.setdefault(ref._moId, ref)
-        return vim.Datastore.Array(list(seen.values()))
+        return _unique((ref for h in self.hosts for ref in h.p_datastore()), vim.Datastore.Array)
 
     def p_network(self) -> Any:
-        seen: Dict[str, Any] = {}
-        for h in self.hosts:
-            for ref in h.p_network():
-                seen.setdefault(ref._moId, ref)
-        return vim.Network.Array(list(seen.values()))
+        return _unique((ref for h in self.hosts for ref in h.p_network()), vim.Network.Array)
 
     def p_configurationEx(self) -> Any:
         """What a new vCenter 8 cluster reports: HA and DRS off, swap files with the VM [INF]."""

@@ -435,3 +435,14 @@ def test_a_lun_datastore_is_mounted_by_the_hosts_with_an_active_path(si, hosts):
         net.RemoveVirtualNic(vmk)
         net.RemovePortGroup("pg-storage")
     assert "pure-vmfs-01" not in [d.name for d in host.datastore] + [d.name for d in dc.datastore]
+
+
+def test_create_dvs_with_a_bad_setting_fails_in_the_task_and_leaves_no_switch(si):
+    folder = si.content.rootFolder.childEntity[0].networkFolder
+    before = [e.name for e in folder.childEntity]
+    task = folder.CreateDVS_Task(vim.DistributedVirtualSwitch.CreateSpec(configSpec=VDS.ConfigSpec(name="dvs-bad", maxMtu=20000)))
+    with pytest.raises(vmodl.fault.InvalidArgument):
+        WaitForTask(task)
+    assert [e.name for e in folder.childEntity] == before
+    with pytest.raises(vim.fault.DuplicateName):
+        WaitForTask(folder.CreateDVS_Task(vim.DistributedVirtualSwitch.CreateSpec(configSpec=VDS.ConfigSpec(name="dvs-prod"))))
