@@ -973,6 +973,9 @@ class NetworkSystem(MO):
                                         ipRouteConfigSupported=True, dnsConfigSupported=True, dhcpOnVnicSupported=True,
                                         ipV6Supported=True)
 
+    def p_offloadCapabilities(self) -> Any:
+        return vim.host.NetOffloadCapabilities(csumOffload=True, tcpSegmentation=True, zeroCopyXmit=True)
+
     def p_dnsConfig(self) -> Any:
         return copy.deepcopy(self.host.dns)
 

@@ -230,6 +230,7 @@ def test_network_config_mirrors_network_info(hosts):
     assert [p.uuid for p in config.proxySwitch] == [p.dvsUuid for p in info.proxySwitch]
     assert config.dnsConfig.hostName == info.dnsConfig.hostName == "esx01"
     assert [s.netStackInstance.key for s in config.netStackSpec] == [n.key for n in info.netStackInstance]
+    assert net.offloadCapabilities.tcpSegmentation is True
 
 
 def test_standard_vm_port_groups_are_network_objects(si, hosts):
