@@ -1,4 +1,5 @@
-"""CLI: python -m vsphere_sim --inventory FILE --port PORT [--latency-ms N] [--state FILE] [--cert-dir DIR] [--idle-timeout S]."""
+"""CLI: python -m vsphere_sim --inventory FILE --port PORT [--latency-ms N] [--state FILE] [--cert-dir DIR] [--idle-timeout S]
+[--max-wait S]."""
 
 from __future__ import annotations
 
@@ -23,9 +24,12 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser.add_argument("--state", help="persist state to this JSON file (loaded at start when it exists)")
     parser.add_argument("--cert-dir", help="where to write ca.pem/server.pem/server.key (default: a new temp dir)")
     parser.add_argument("--idle-timeout", type=int, default=0, help="exit after this many seconds without requests (0 = never)")
+    parser.add_argument("--max-wait", type=int, default=300,
+                        help="the longest a WaitForUpdates(Ex) call blocks without a change (the server's idle limit)")
     args = parser.parse_args(argv)
     try:
         sim = load(args.inventory, args.state, args.latency_ms)
+        sim.max_wait = max(0, args.max_wait)
         if args.state and os.path.exists(args.state):
             sim.load(args.state)
     except InventoryError as err:

@@ -54,6 +54,7 @@ class SwitchState:
     default: Any
     mtu: int = 1500
     lacp_api: str = "multipleLag"
+    multicast: str = "legacyFiltering"
     lags: List[Lag] = field(default_factory=list)
     members: Dict[str, Dict[str, str]] = field(default_factory=dict)  # host name -> {pnic: uplink port name}
     ports: Dict[Tuple[str, str], str] = field(default_factory=dict)  # (host name, uplink port name) -> port key
@@ -147,6 +148,8 @@ class DistributedSwitch(_TaskMixin, o.MO):
         self.state = SwitchState(name=name, uplinks=list(uplinks), default=policy.default_port_setting(uplinks))
         self.portgroups: List["DistributedPortgroup"] = []
         self.uplink_pg = self._new_portgroup("%s-DVUplinks-%s" % (name, moid.split("-")[-1]), uplink=True)
+        # vCenter gives the uplink portgroup a VLAN trunk of every VLAN
+        self.uplink_pg.own = VDS.VmwarePortConfigPolicy(vlan=VDS.TrunkVlanSpec(inherited=False, vlanId=[vim.NumericRange(start=0, end=4094)]))
 
     @property
     def name(self) -> str:
@@ -203,7 +206,7 @@ class DistributedSwitch(_TaskMixin, o.MO):
             contact=vim.DistributedVirtualSwitch.ContactInfo(), createTime=o.NOW, networkResourceManagementEnabled=True,
             defaultProxySwitchMaxNumPorts=PROXY_PORTS, networkResourceControlVersion="version3", maxMtu=st.mtu,
             linkDiscoveryProtocolConfig=vim.host.LinkDiscoveryProtocolConfig(protocol="cdp", operation="listen"),
-            lacpGroupConfig=[self._lag_config(lag) for lag in st.lags], lacpApiVersion=st.lacp_api, multicastFilteringMode="legacyFiltering",
+            lacpGroupConfig=[self._lag_config(lag) for lag in st.lags], lacpApiVersion=st.lacp_api, multicastFilteringMode=st.multicast,
             # NetFlow off and health checks off: what a new vCenter 8 switch reports
             ipfixConfig=VDS.IpfixConfig(collectorIpAddress="", collectorPort=0, observationDomainId=0, activeFlowTimeout=60,
                                         idleFlowTimeout=15, samplingRate=0, internalFlowsOnly=False),
@@ -262,6 +265,54 @@ class DistributedSwitch(_TaskMixin, o.MO):
             pnic=["key-vim.host.PhysicalNic-%s" % p for p in sorted(st.members[host])],
             spec=vim.host.HostProxySwitch.Specification(backing=self.backing(host)), hostLag=lags, networkReservationSupported=True)
 
+    # -- ports -------------------------------------------------------------------------------
+    def ports(self) -> List[Any]:
+        """Every port with a key: the members' uplink ports (uplink portgroup) and the vmks' ports."""
+        st, out = self.state, []
+        for (host, name), key in sorted(st.ports.items(), key=lambda kv: int(kv[1])):
+            mo = _host_mo(self.sim, host)
+            out.append(self._port(key, self.uplink_pg, mo, name, None, None))
+        for host in st.members:
+            mo = _host_mo(self.sim, host)
+            for device in self.vmks_on(host):
+                conn = _connection(self.sim.hosts[host].vnics[device])
+                pg = next((p for p in self.portgroups if p.moid == conn.portgroupKey), None)
+                if pg is not None:
+                    out.append(self._port(conn.portKey, pg, mo, None, device, conn.connectionCookie))
+        return out
+
+    def _port(self, key: str, pg: "DistributedPortgroup", host: Optional[o.HostSystem], name: Optional[str], vmk: Optional[str],
+              cookie: Optional[int]) -> Any:
+        connectee = vim.dvs.PortConnectee(connectedEntity=host.ref, nicKey=vmk, type="hostVmkVnic") if vmk and host else None
+        return vim.dvs.DistributedVirtualPort(
+            key=key, config=vim.dvs.DistributedVirtualPort.ConfigInfo(name=name, setting=pg.resolved(), configVersion="1"),
+            dvsUuid=self.uuid, portgroupKey=pg.moid, proxyHost=host.ref if host else None, connectee=connectee, conflict=False,
+            connectionCookie=cookie, lastStatusChange=o.NOW)
+
+    def m_FetchDVPorts(self, ctx: Any, criteria: Any = None) -> Any:
+        """Ports matching ``criteria`` (portKey, portgroupKey with ``inside``, uplinkPort, host, connected, active)."""
+        ports = self.ports()
+        if criteria is None:
+            return ports
+        hosts = {h._moId for h in criteria.host or []}
+        groups = set(criteria.portgroupKey or [])
+        inside = criteria.inside is not False
+        backed = {self.state.ports[(h, n)] for h, pnics in self.state.members.items() for n in pnics.values()}
+
+        def keep(port: Any) -> bool:
+            uplink = port.portgroupKey == self.uplink_pg.moid
+            attached = port.connectee is not None or port.key in backed  # a vmk, or a pnic on an uplink port
+            return ((not criteria.portKey or port.key in criteria.portKey)
+                    and (not groups or (port.portgroupKey in groups) == inside)
+                    and (criteria.uplinkPort is None or criteria.uplinkPort == uplink)
+                    and (not hosts or (port.proxyHost is not None and port.proxyHost._moId in hosts))
+                    and (criteria.connected is None or criteria.connected == attached)
+                    and (criteria.active is None or criteria.active == attached))
+        return [p for p in ports if keep(p)]
+
+    def m_FetchDVPortKeys(self, ctx: Any, criteria: Any = None) -> Any:
+        return [p.key for p in self.m_FetchDVPorts(ctx, criteria)]
+
     # -- ReconfigureDvs_Task -----------------------------------------------------------------
     def m_ReconfigureDvs_Task(self, ctx: Any, spec: Any) -> Any:
         return self._task("ReconfigureDvs_Task", lambda: self.reconfigure(spec))
@@ -274,12 +325,18 @@ class DistributedSwitch(_TaskMixin, o.MO):
             self._rename(spec.name)
         if spec.uplinkPortPolicy is not None:
             self._set_uplinks(list(getattr(spec.uplinkPortPolicy, "uplinkPortName", None) or []))
-        if spec.maxMtu is not None:
-            if not 1280 <= spec.maxMtu <= 9000:
+        # a plain DistributedVirtualSwitch.ConfigSpec has none of the VMware switch's settings
+        mtu, multicast = getattr(spec, "maxMtu", None), getattr(spec, "multicastFilteringMode", None)
+        if mtu is not None:
+            if not 1280 <= mtu <= 9000:
                 raise vmodl.fault.InvalidArgument(invalidProperty="spec.maxMtu")
-            st.mtu = spec.maxMtu
+            st.mtu = mtu
         if getattr(spec, "lacpApiVersion", None) is not None:
             self._set_lacp_api(spec.lacpApiVersion)
+        if multicast is not None:
+            if multicast not in VDS.MulticastFilteringMode.values:
+                raise vmodl.fault.InvalidArgument(invalidProperty="spec.multicastFilteringMode")
+            st.multicast = multicast
         if spec.defaultPortConfig is not None:
             st.default = policy.merge_complete(st.default, spec.defaultPortConfig)
             self._check_teaming(st.default, "spec.defaultPortConfig")
@@ -555,12 +612,13 @@ class DistributedPortgroup(_TaskMixin, o.MO):
         self.own: Any = None  # the overrides of the switch's defaultPortConfig
         self.version = 1
         self.num_ports, self.binding, self.description = 8, "earlyBinding", None  # type: Tuple[int, str, Optional[str]]
+        self.auto_expand = True  # what a dvPortgroup created without autoExpand reports [INF]
 
     def _snapshot(self) -> Any:
-        return copy.deepcopy((self.name, self.own, self.version, self.num_ports, self.binding, self.description))
+        return copy.deepcopy((self.name, self.own, self.version, self.num_ports, self.binding, self.description, self.auto_expand))
 
     def _restore(self, snap: Any) -> None:
-        self.name, self.own, self.version, self.num_ports, self.binding, self.description = snap
+        self.name, self.own, self.version, self.num_ports, self.binding, self.description, self.auto_expand = snap
 
     def resolved(self) -> Any:
         return policy.resolve(self.own, self.switch.state.default)
@@ -583,7 +641,7 @@ class DistributedPortgroup(_TaskMixin, o.MO):
     def p_config(self) -> Any:
         return vim.dvs.DistributedVirtualPortgroup.ConfigInfo(
             key=self.moid, name=self.name, numPorts=self.num_ports, distributedVirtualSwitch=self.switch.ref, defaultPortConfig=self.resolved(),
-            description=self.description, type=self.binding, backingType="standard", configVersion=str(self.version), autoExpand=True,
+            description=self.description, type=self.binding, backingType="standard", configVersion=str(self.version), autoExpand=self.auto_expand,
             uplink=self.uplink, portNameFormat=None,
             policy=VDS.VMwarePortgroupPolicy(blockOverrideAllowed=True, shapingOverrideAllowed=False, vendorConfigOverrideAllowed=False,
                                              livePortMovingAllowed=False, portConfigResetAtDisconnect=True, vlanOverrideAllowed=False,
@@ -617,6 +675,8 @@ class DistributedPortgroup(_TaskMixin, o.MO):
             self.binding = spec.type
         if spec.description is not None:
             self.description = spec.description
+        if spec.autoExpand is not None:
+            self.auto_expand = spec.autoExpand
         if spec.defaultPortConfig is not None:
             self.own = policy.apply(self.own, spec.defaultPortConfig)
             resolved = self.resolved()
@@ -781,11 +841,13 @@ def dump(sim: Any) -> Dict[str, Any]:
         st = sw.state
         out[sw.moid] = {
             "name": st.name, "uplinks": st.uplinks, "default": to_xml(st.default), "mtu": st.mtu, "lacp_api": st.lacp_api,
+            "multicast": st.multicast,
             "lags": [[lag.key, lag.name, lag.mode, lag.uplink_num, lag.algorithm, lag.timeout_mode] for lag in st.lags],
             "members": st.members, "ports": [[h, n, k] for (h, n), k in st.ports.items()], "version": st.version,
             "next_port": st.next_port, "next_lag": st.next_lag,
             "portgroups": [{"moid": pg.moid, "name": pg.name, "uplink": pg.uplink, "own": to_xml(pg.own) if pg.own is not None else None,
-                            "version": pg.version, "num_ports": pg.num_ports, "binding": pg.binding, "description": pg.description}
+                            "version": pg.version, "num_ports": pg.num_ports, "binding": pg.binding, "description": pg.description,
+                            "auto_expand": pg.auto_expand}
                            for pg in sw.portgroups]}
     return out
 
@@ -798,6 +860,7 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
             continue
         st = sw.state
         st.name, st.uplinks, st.mtu, st.lacp_api = saved["name"], list(saved["uplinks"]), saved["mtu"], saved["lacp_api"]
+        st.multicast = saved.get("multicast", "legacyFiltering")
         st.default = SoapAdapter.Deserialize(saved["default"], VDS.VmwarePortConfigPolicy)
         st.lags = [Lag(*row) for row in saved["lags"]]
         st.members = {h: dict(p) for h, p in saved["members"].items()}
@@ -809,6 +872,7 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
             pg = DistributedPortgroup(sim, row["moid"], row["name"], sw, row["uplink"])
             pg.own = SoapAdapter.Deserialize(row["own"], VDS.VmwarePortConfigPolicy) if row["own"] else None
             pg.version, pg.num_ports, pg.binding, pg.description = row["version"], row["num_ports"], row["binding"], row["description"]
+            pg.auto_expand = row.get("auto_expand", True)
             sim.register(pg)
             sw.portgroups.append(pg)
             sw.folder.children.append(pg)
@@ -817,6 +881,40 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
             sim.bump_id("dvportgroup", int(row["moid"].split("-")[-1]))
 
 
+def create_dvs_task(folder: o.Folder, spec: Any) -> Any:
+    """Folder.CreateDVS_Task: a new switch in a datacenter's network folder, configured by
+    ``spec.configSpec`` (uplink names, default four dvUplinks [INF]) at ``spec.productInfo.version``."""
+    sim = folder.sim
+    result: List[Any] = []
+
+    def create() -> Any:
+        dc = folder.parent
+        if not isinstance(dc, o.Datacenter) or dc.network_folder is not folder:
+            raise vmodl.fault.NotSupported(msg="a distributed switch is created in a datacenter's network folder")
+        config = spec.configSpec
+        if config.name is None:
+            raise vim.fault.InvalidName(name="")
+        uplinks = list(getattr(config.uplinkPortPolicy, "uplinkPortName", None) or ["dvUplink%d" % i for i in range(1, 5)])
+        version = spec.productInfo.version if spec.productInfo is not None and spec.productInfo.version else "8.0.3"
+        switch = new_switch(sim, folder, config.name, uplinks)
+        switch.product_version = version
+        result.append(switch)
+        rest = copy.copy(config)
+        rest.name, rest.uplinkPortPolicy, rest.configVersion = None, None, str(switch.state.version)
+        switch.reconfigure(rest)
+        return switch.ref
+
+    try:
+        ref = create()
+    except vmodl.MethodFault as fault:
+        for switch in result:  # all or nothing: a switch whose configuration failed is not left behind
+            switch.destroy()
+        return sim.create_task("CreateDVS_Task", folder, error=task_fault("CreateDVS_Task", fault)).ref
+    sim.changed()
+    return sim.create_task("CreateDVS_Task", folder, result=ref).ref
+
+
+o.register_dvs_creator(create_dvs_task)
 o.register_dvs_teaming_resolver(dvs_teaming)
 o.register_dvs_port_connector(connect_port)
 o.register_proxy_switch_provider(proxy_switches)

@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import yaml
 from pyVmomi import vim, vmodl
 
-from . import dvs, iscsi, storage
+from . import dvs, host_services, iscsi, networks, storage
 from . import objects as o
 from .state import Simulator
 
@@ -83,6 +83,7 @@ def build(data: Any, state_file: Optional[str] = None, latency_ms: int = 0) -> S
     for key, builder in _TOP_SECTIONS.items():
         if key in data:
             builder(sim, data[key], key)
+    networks.install(sim)
     return sim
 
 
@@ -156,6 +157,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
     unknown = set(data) - HOST_KEYS - set(_HOST_SECTIONS)
     _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
     model = o.HostModel(sim, name, str(data.get("version", "8.0.3")))
+    model.datacenter = parent.parent.parent  # cluster or compute resource -> host folder -> datacenter
     sim.hosts[name] = model
     n = len(sim.hosts)
     suffix = "" if esxi else "-%d" % n
@@ -165,6 +167,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
         "storage": sim.register(storage.StorageSystem(sim, "storageSystem" + suffix, model)),
         "iscsi": sim.register(iscsi.IscsiManager(sim, "iscsiManager" + suffix, model)),
     }
+    host_services.add_host(sim, model, managers, suffix)
     host = o.HostSystem(sim, "ha-host" if esxi else "host-%d" % (10 + n), model, parent, managers)
     sim.register(host)
     _pnics(model, data.get("pnics") or [], path + ".pnics", n)
@@ -331,7 +334,7 @@ def _distributed_switch(sim: Simulator, folder: o.Folder, data: Any, path: str) 
 
 
 def _arrays(arrays: Any) -> List[Dict[str, Any]]:
-    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}], luns: [{id, capacity_gb}]}]."""
+    """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}], luns: [{id, capacity_gb, datastore}]}]."""
     _require(isinstance(arrays, list), "storage_arrays", "a list of arrays")
     out = []
     for i, arr in enumerate(arrays):
@@ -346,7 +349,10 @@ def _arrays(arrays: Any) -> List[Dict[str, Any]]:
             number, size = _get(lun, "id", lpath), lun.get("capacity_gb", 1024)
             _require(isinstance(number, int) and 0 <= number < 16384, lpath + ".id", "a LUN number 0-16383")
             _require(isinstance(size, int) and size > 0, lpath + ".capacity_gb", "a positive integer")
-            luns.append({"id": number, "capacity_gb": size})
+            datastore = lun.get("datastore")
+            _require(datastore is None or (isinstance(datastore, str) and 0 < len(datastore) <= 42), lpath + ".datastore",
+                     "a datastore name (1-42 characters)")
+            luns.append({"id": number, "capacity_gb": size, "datastore": datastore})
         out.append({"name": str(_get(arr, "name", path)), "portals": portals, "targets": targets, "luns": luns})
     return out
 

@@ -25,8 +25,8 @@ SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 class SimProcess:
     def __init__(self, inventory: str, state: Optional[str] = None, latency_ms: int = 0, idle_timeout: int = 600,
-                 python: str = sys.executable, detach: bool = False) -> None:
-        self.inventory, self.state, self.latency_ms = inventory, state, latency_ms
+                 python: str = sys.executable, detach: bool = False, max_wait: Optional[int] = None) -> None:
+        self.inventory, self.state, self.latency_ms, self.max_wait = inventory, state, latency_ms, max_wait
         self.idle_timeout, self.python, self.detach = idle_timeout, python, detach
         self.proc: Optional[subprocess.Popen] = None
         self.port = 0
@@ -42,6 +42,8 @@ class SimProcess:
             cmd += ["--state", self.state]
         if self.latency_ms:
             cmd += ["--latency-ms", str(self.latency_ms)]
+        if self.max_wait is not None:
+            cmd += ["--max-wait", str(self.max_wait)]
         return cmd
 
     def start(self) -> "SimProcess":

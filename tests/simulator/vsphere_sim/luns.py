@@ -22,7 +22,7 @@ Topo = vim.host.ScsiTopology
 MP = vim.host.MultipathInfo
 
 
-def _naa(array: str, iqn: str, lun: int) -> str:
+def disk_id(array: str, iqn: str, lun: int) -> str:
     return "naa.624a9370" + hashlib.sha256(("%s|%s|%d" % (array, iqn, lun)).encode()).hexdigest()[:24]
 
 
@@ -68,7 +68,7 @@ def topology(storage: Any) -> Tuple[List[Any], Any, Any]:
             transport = vim.host.InternetScsiTargetTransport(iScsiName=iqn, iScsiAlias=array["name"], address=["%s:%d" % (address, port)])
             luns = []
             for lun in array["luns"]:
-                naa = _naa(array["name"], iqn, lun["id"])
+                naa = disk_id(array["name"], iqn, lun["id"])
                 disk_key = "key-vim.host.ScsiDisk-%s" % naa
                 disks.setdefault(naa, vim.host.ScsiDisk(
                     key=disk_key, uuid=naa[4:], canonicalName=naa, displayName="PURE iSCSI Disk (%s)" % naa, deviceName="/vmfs/devices/disks/" + naa,
@@ -89,6 +89,13 @@ def topology(storage: Any) -> Tuple[List[Any], Any, Any]:
                                     storageArrayTypePolicy=MP.LogicalUnitStorageArrayTypePolicy(policy="VMW_SATP_ALUA"))
                      for naa, paths in units.items()]
     return list(disks.values()), Topo(adapter=interfaces), MP(lun=logical_units)
+
+
+def active_disks(storage: Any) -> set:
+    """The ``naa.`` ids of the LUNs the host reaches on at least one active path."""
+    if storage is None:
+        return set()
+    return {"naa." + unit.id for unit in topology(storage)[2].lun if any(p.state == "active" for p in unit.path)}
 
 
 def _unit_key(naa: str) -> str:

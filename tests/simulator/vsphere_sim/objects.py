@@ -17,6 +17,7 @@ import hashlib
 import datetime
 import ipaddress
 import itertools
+import time
 from typing import Any, Callable, Dict, List, Optional, Set, Tuple
 
 from pyVmomi import VmomiSupport, vim, vmodl
@@ -54,6 +55,10 @@ class MO:
             raise vmodl.query.InvalidProperty(name=name)
         return getter()
 
+    def part(self, name: str, member: str) -> Any:
+        """``name.member`` built without the rest of ``name`` (None: build ``name`` whole)."""
+        return None
+
     def has_prop(self, name: str) -> bool:
         return hasattr(self, "p_" + name)
 
@@ -72,9 +77,10 @@ class ServiceInstance(MO):
     def content(self) -> Any:
         sim = self.sim
         about = sim.about()
+        extra = {name: mo.ref for name, mo in sim.content_extras.items()}
         return vim.ServiceInstanceContent(
             rootFolder=sim.root.ref, propertyCollector=sim.pc.ref, viewManager=sim.view_manager.ref,
-            sessionManager=sim.session_manager.ref, about=about, taskManager=None)
+            sessionManager=sim.session_manager.ref, about=about, taskManager=None, **extra)
 
     def p_content(self) -> Any:
         return self.content()
@@ -89,23 +95,46 @@ class ServiceInstance(MO):
 class SessionManager(MO):
     WSDL, PYTYPE = "SessionManager", vim.SessionManager
 
+    def __init__(self, sim: Any, moid: str) -> None:
+        super().__init__(sim, moid)
+        self.user_sessions: Dict[str, Any] = {}
+
     def m_Login(self, ctx: Any, userName: str, password: str, locale: Optional[str] = None) -> Any:
         if (userName, password) != self.sim.credentials:
             raise vim.fault.InvalidLogin()
         key = ctx.new_session(userName)
-        return vim.UserSession(key=key, userName=userName, fullName=userName, loginTime=NOW, lastActiveTime=NOW,
-                               locale=locale or "en", messageLocale=locale or "en", extensionSession=False,
-                               ipAddress="127.0.0.1", userAgent="pyVmomi", callCount=0)
+        now = datetime.datetime.now(datetime.timezone.utc)
+        session = vim.UserSession(key=key, userName=userName, fullName=userName, loginTime=now, lastActiveTime=now,
+                                  locale=locale or "en", messageLocale=locale or "en", extensionSession=False,
+                                  ipAddress="127.0.0.1", userAgent="pyVmomi", callCount=0)
+        self.user_sessions[key] = session
+        return session
 
     def m_Logout(self, ctx: Any) -> None:
+        self.user_sessions.pop(ctx.session_key, None)
         ctx.end_session()
 
+    def m_SessionIsActive(self, ctx: Any, sessionID: str, userName: str) -> bool:
+        session = self.user_sessions.get(sessionID)
+        return session is not None and session.userName == userName and sessionID in self.sim.sessions
+
     def p_currentSession(self) -> Any:
-        return None
+        """The caller's own session (the property differs per session, as on a real server)."""
+        return self.user_sessions.get(self.sim.current_session)
+
+    def p_sessionList(self) -> Any:
+        return [s for k, s in self.user_sessions.items() if k in self.sim.sessions]
+
+    def p_defaultLocale(self) -> str:
+        return "en"
+
+    def p_supportedLocaleList(self) -> Any:
+        return ["en"]
 
 
 class Folder(MO):
     WSDL, PYTYPE = "Folder", vim.Folder
+    WRITES = frozenset({"CreateDVS_Task"})
 
     def __init__(self, sim: Any, moid: str, name: str, parent: Optional[MO] = None) -> None:
         super().__init__(sim, moid)
@@ -117,8 +146,21 @@ class Folder(MO):
     def p_parent(self) -> Any:
         return self.parent.ref if self.parent else None
 
+    def entities(self) -> List[MO]:
+        """The children, and what the hosts bring: a datacenter's standard networks (networks.py) and
+        datastores (host_services.py)."""
+        return list(self.children) + [n for fn in _FOLDER_EXTRAS for n in fn(self)]
+
     def p_childEntity(self) -> Any:
-        return vim.ManagedEntity.Array([c.ref for c in self.children])
+        return vim.ManagedEntity.Array([c.ref for c in self.entities()])
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def m_CreateDVS_Task(self, ctx: Any, spec: Any) -> Any:
+        if not _DVS_CREATOR:
+            raise vmodl.fault.NotSupported(msg="distributed switches need a vCenter inventory")
+        return _DVS_CREATOR[0](self, spec)
 
 
 class Datacenter(MO):
@@ -127,6 +169,7 @@ class Datacenter(MO):
     def __init__(self, sim: Any, moid: str, name: str, parent: MO, host_folder: Folder, network_folder: Optional[Folder] = None) -> None:
         super().__init__(sim, moid)
         self.name, self.parent, self.host_folder, self.network_folder = name, parent, host_folder, network_folder
+        self.datastore_folder: Optional[Folder] = None  # made with the first host's datastore
 
     def p_name(self) -> str:
         return self.name
@@ -141,10 +184,33 @@ class Datacenter(MO):
         return self.network_folder.ref if self.network_folder else None
 
     def p_network(self) -> Any:
-        """The datacenter's networks: the dvPortgroups in its network folder (the simulator has no
-        vim.Network objects for standard port groups) [INF]."""
-        kids = self.network_folder.children if self.network_folder else []
-        return vim.Network.Array([c.ref for c in kids if issubclass(c.PYTYPE, vim.Network)])
+        """The datacenter's networks: every vim.Network in its network folder (standard port groups and dvPortgroups)."""
+        return _of_kind(self.network_folder, vim.Network)
+
+    def p_configStatus(self) -> str:
+        return "green"
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def p_datastore(self) -> Any:
+        return _of_kind(self.datastore_folder, vim.Datastore)
+
+    def p_datastoreFolder(self) -> Any:
+        return self.datastore_folder.ref if self.datastore_folder else None
+
+
+def _of_kind(folder: Optional[Folder], kind: Any) -> Any:
+    """The ``kind`` objects in ``folder`` (none without the folder), as a ``kind`` array."""
+    return kind.Array([c.ref for c in (folder.entities() if folder else []) if issubclass(c.PYTYPE, kind)])
+
+
+def _unique(refs: Any, array: Any) -> Any:
+    """``refs`` without repeats, in first-seen order, as ``array``."""
+    seen: Dict[str, Any] = {}
+    for ref in refs:
+        seen.setdefault(ref._moId, ref)
+    return array(list(seen.values()))
 
 
 class Cluster(MO):
@@ -162,6 +228,29 @@ class Cluster(MO):
 
     def p_host(self) -> Any:
         return vim.HostSystem.Array([h.ref for h in self.hosts])
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def p_configStatus(self) -> str:
+        return "green"
+
+    def p_datastore(self) -> Any:
+        return _unique((ref for h in self.hosts for ref in h.p_datastore()), vim.Datastore.Array)
+
+    def p_network(self) -> Any:
+        return _unique((ref for h in self.hosts for ref in h.p_network()), vim.Network.Array)
+
+    def p_configurationEx(self) -> Any:
+        """What a new vCenter 8 cluster reports: HA and DRS off, swap files with the VM [INF]."""
+        return vim.cluster.ConfigInfoEx(
+            vmSwapPlacement="vmDirectory", spbmEnabled=True, defaultHardwareVersionKey=None,
+            dasConfig=vim.cluster.DasConfigInfo(enabled=False, vmMonitoring="vmMonitoringDisabled", hostMonitoring="enabled",
+                                                vmComponentProtecting="disabled", admissionControlEnabled=True,
+                                                hBDatastoreCandidatePolicy="allFeasibleDsWithUserPreference"),
+            drsConfig=vim.cluster.DrsConfigInfo(enabled=False, enableVmBehaviorOverrides=True, defaultVmBehavior="fullyAutomated",
+                                                vmotionRate=3, scaleDescendantsShares="disabled"),
+            dpmConfigInfo=vim.cluster.DpmConfigInfo(enabled=False, defaultDpmBehavior="automated", hostPowerActionRate=3))
 
 
 class ComputeResource(Cluster):
@@ -249,6 +338,7 @@ class PropertyCollector(MO):
         self.pages: Dict[str, List[Any]] = {}
         self.filters: Dict[str, PropertyFilter] = {}
         self.versions: Dict[str, int] = {}  # session key -> the last data version it was given
+        self.cancels: Dict[str, int] = {}  # session key -> CancelWaitForUpdates calls (ends that session's waits)
 
     # -- retrieval ---------------------------------------------------------------------
     def _objects(self, spec: Any, gone_ok: bool = False) -> List[MO]:
@@ -399,16 +489,46 @@ class PropertyCollector(MO):
         self.versions[ctx.session_key] = given + 1
         return PC.UpdateSet(version=str(given + 1), filterSet=sets)
 
+    def _wait(self, ctx: Any, version: Optional[str], max_wait: Optional[int]) -> Optional[Any]:
+        """The session's updates since ``version``, waiting for a change (released lock) for at most
+        ``max_wait`` seconds (None: until a change), bounded by the server's idle limit. None when
+        the time ran out; RequestCanceled when CancelWaitForUpdates ended the wait."""
+        sim = self.sim
+        limit = sim.max_wait if max_wait is None else min(max_wait, sim.max_wait)
+        deadline = time.monotonic() + limit
+        canceled = self.cancels.get(ctx.session_key, 0)
+        while True:
+            generation = sim.generation
+            sim.current_session = ctx.session_key  # other calls ran while this one waited
+            update = self._updates(ctx, version)
+            if update is not None:
+                return update
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            sim.updated.wait_for(lambda seen=generation: sim.generation != seen or self.cancels.get(ctx.session_key, 0) != canceled,
+                                 remaining)
+            if self.cancels.get(ctx.session_key, 0) != canceled:
+                raise vmodl.fault.RequestCanceled(msg="WaitForUpdates canceled by CancelWaitForUpdates")
+
     def m_WaitForUpdatesEx(self, ctx: Any, version: Optional[str] = None, options: Any = None) -> Any:
-        # nothing changed: None, as a server does after maxWaitSeconds (here at once, also without it:
-        # a task reaches its final state inside the call that started it, so there is nothing to wait for)
-        return self._updates(ctx, version)
+        """Blocks until a change or ``options.maxWaitSeconds`` (0: return at once), then None."""
+        max_wait = options.maxWaitSeconds if options is not None else None
+        if max_wait is not None and max_wait < 0:
+            raise invalid("options.maxWaitSeconds")
+        return self._wait(ctx, version, max_wait)
 
     def m_WaitForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
-        update = self._updates(ctx, version)
-        if update is None:  # a real server blocks until a change; here every task is already final
+        """Blocks until a change. A real server blocks without limit; here the wait ends at the
+        server's idle limit with an update set that changes nothing (the same version, no filters)."""
+        update = self._wait(ctx, version, None)
+        if update is None:
             update = PC.UpdateSet(version=str(self.versions.get(ctx.session_key, 0)), filterSet=[])
         return update
+
+    def m_CancelWaitForUpdates(self, ctx: Any) -> None:
+        self.cancels[ctx.session_key] = self.cancels.get(ctx.session_key, 0) + 1
+        self.sim.updated.notify_all()
 
     def m_CheckForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
         return self._updates(ctx, version)
@@ -432,6 +552,12 @@ class HostModel:
         self.storage: Any = None  # storage.StorageSystem, set when it is built
         self.iscsi: Any = None  # iscsi.IscsiManager, set when it is built
         self.vnic_removal_guards: List[Callable[["HostModel", str], None]] = []
+        self.datastores: List[Any] = []  # host_services.Datastore objects the host mounts
+        self.services: Any = None  # host_services.HostServices
+        self.datacenter: Any = None
+        self.route = vim.host.IpRouteConfig(defaultGateway="192.168.10.1")  # the default stack's default route
+        self.dns = vim.host.DnsConfig(dhcp=False, hostName=name.split(".")[0], domainName=".".join(name.split(".")[1:]),
+                                      address=[], searchDomain=[".".join(name.split(".")[1:])] if "." in name else [])
         self.network_change_listeners: List[Callable[["HostModel"], None]] = []
 
     def nic_types(self) -> Tuple[str, ...]:
@@ -439,10 +565,10 @@ class HostModel:
 
     # -- snapshots for all-or-nothing updates -----------------------------------------------
     def snapshot(self) -> Tuple[Any, ...]:
-        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected))
+        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route))
 
     def restore(self, snap: Tuple[Any, ...]) -> None:
-        self.vswitches, self.portgroups, self.vnics, self.selected = snap
+        self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route = snap
 
 
 def _bridge(spec: Any) -> List[str]:
@@ -508,6 +634,28 @@ def effective_teaming(host: HostModel, device: str) -> Dict[str, Any]:
 
 
 _DVS_TEAMING: List[Callable[[HostModel, str], Dict[str, Any]]] = []
+_FOLDER_EXTRAS: List[Callable[[Folder], List[MO]]] = []  # networks.py, host_services.py: networks and datastores
+_HOST_NETWORKS: List[Callable[["HostSystem"], List[MO]]] = []  # networks.py: a host's vim.Network objects
+_DVS_CREATOR: List[Callable[[Folder, Any], Any]] = []  # dvs.py: CreateDVS_Task on a network folder
+_HOST_DATASTORES: List[Callable[["HostSystem"], List[MO]]] = []  # host_services.py: local and LUN datastores
+
+
+def register_host_datastores(fn: Callable[["HostSystem"], List[MO]]) -> None:
+    _HOST_DATASTORES[:] = [fn]
+
+
+def register_folder_extras(fn: Callable[[Folder], List[MO]]) -> None:
+    """``fn(folder)`` -> objects a folder holds beyond its children (derived from the hosts: networks, datastores)."""
+    if fn not in _FOLDER_EXTRAS:
+        _FOLDER_EXTRAS.append(fn)
+
+
+def register_host_networks(fn: Callable[["HostSystem"], List[MO]]) -> None:
+    _HOST_NETWORKS[:] = [fn]
+
+
+def register_dvs_creator(fn: Callable[[Folder, Any], Any]) -> None:
+    _DVS_CREATOR[:] = [fn]
 _DVS_CONNECTOR: List[Callable[[HostModel, Any], Any]] = []
 _PROXY_SWITCHES: List[Callable[[HostModel], List[Any]]] = []
 _PNIC_OWNERS: List[Callable[[HostModel, str], Optional[str]]] = []
@@ -551,19 +699,81 @@ class HostSystem(MO):
         return self.parent.ref
 
     def p_configManager(self) -> Any:
+        """ConfigManager with the managers the host has (the host services register theirs under their property name)."""
         m = self.managers
         return vim.host.ConfigManager(networkSystem=m["network"].ref, virtualNicManager=m["vnic"].ref,
                                       storageSystem=m["storage"].ref if "storage" in m else None,
-                                      iscsiManager=m["iscsi"].ref if "iscsi" in m else None)
+                                      iscsiManager=m["iscsi"].ref if "iscsi" in m else None,
+                                      **{k: mo.ref for k, mo in m.items() if k not in ("network", "vnic", "storage", "iscsi")})
+
+    def p_overallStatus(self) -> str:
+        return "green"
+
+    def p_configStatus(self) -> str:
+        return "green"
+
+    def p_datastore(self) -> Any:
+        return vim.Datastore.Array([ds.ref for fn in _HOST_DATASTORES for ds in fn(self)])
+
+    def p_network(self) -> Any:
+        """The networks the host is on: its VM port groups' vim.Network objects and the dvPortgroups of its switches."""
+        return vim.Network.Array([n.ref for fn in _HOST_NETWORKS for n in fn(self)])
+
+    def p_capability(self) -> Any:
+        """HostCapability of an ESXi 8.0 host (what vSphere clients test before offering a feature) [INF]."""
+        yes = ("recursiveResourcePoolsSupported", "cpuMemoryResourceConfigurationSupported", "rebootSupported", "shutdownSupported",
+               "vmotionSupported", "standbySupported",
+               "datastorePrincipalSupported", "sanSupported", "nfsSupported", "iscsiSupported", "vlanTaggingSupported",
+               "nicTeamingSupported", "highGuestMemSupported", "maintenanceModeSupported", "suspendedRelocateSupported",
+               "restrictedSnapshotRelocateSupported", "perVmSwapFiles", "localSwapDatastoreSupported", "unsharedSwapVMotionSupported",
+               "backgroundSnapshotsSupported", "preAssignedPCIUnitNumbersSupported", "screenshotSupported", "scaledScreenshotSupported",
+               "storageVMotionSupported", "vmotionWithStorageVMotionSupported", "hbrNicSelectionSupported", "vrNfcNicSelectionSupported",
+               "ftSupported", "vmotionAcrossNetworkSupported", "ipmiSupported")
+        cap = vim.host.Capability(maxSupportedVMs=1024, maxRunningVMs=1024, maxSupportedVcpus=768, maxRegisteredVMs=1024,
+                                  maxNumDisksSVMotion=248, maxVirtualDiskDescVersionSupported=8, replayUnsupportedReason="cpuNotSupported")
+        for prop in vim.host.Capability._GetPropertyList():
+            if prop.type is bool and (prop.name in yes or not prop.flags & VmomiSupport.F_OPTIONAL):
+                setattr(cap, prop.name, prop.name in yes)
+        return cap
+
+    def part(self, name: str, member: str) -> Any:
+        """The parts of ``config`` clients read most, built alone (the whole ConfigInfo costs every part)."""
+        if name != "config":
+            return None
+        if member == "network":
+            return network_info(self.model)
+        if member == "virtualNicManagerInfo":
+            return vnic_manager_info(self.model)
+        if member == "storageDevice":
+            return self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo()
+        return None
 
     def p_config(self) -> Any:
-        return vim.host.ConfigInfo(host=self.ref, product=self.sim.about(self.model.version),
-                                   network=network_info(self.model), virtualNicManagerInfo=vnic_manager_info(self.model),
-                                   storageDevice=self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo())
+        """HostConfigInfo; the services, advanced settings and clock come from the host's managers when it has them."""
+        m = self.managers
+        config = vim.host.ConfigInfo(host=self.ref, product=self.sim.about(self.model.version),
+                                     network=network_info(self.model), virtualNicManagerInfo=vnic_manager_info(self.model),
+                                     storageDevice=self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo(),
+                                     hyperThread=vim.host.CpuSchedulerSystem.HyperThreadScheduleInfo(available=True, active=True, config=True),
+                                     adminDisabled=False)
+        if "serviceSystem" in m:
+            config.service = m["serviceSystem"].prop("serviceInfo")
+        if "advancedOption" in m:
+            config.option, config.optionDef = m["advancedOption"].prop("setting"), m["advancedOption"].prop("supportedOption")
+        if "dateTimeSystem" in m:
+            config.dateTimeInfo = m["dateTimeSystem"].prop("dateTimeInfo")
+        datastores = [self.sim.find(ref) for ref in self.p_datastore()]
+        config.fileSystemVolume = vim.host.FileSystemVolumeInfo(volumeTypeList=["VMFS", "NFS", "NFS41", "vsan", "VVOL", "VFFS", "OTHER", "PMEM"],
+                                                                mountInfo=[vim.host.FileSystemMountInfo(
+                                                                    mountInfo=ds.prop("host")[0].mountInfo, volume=ds.prop("info").vmfs)
+                                                                    for ds in datastores if ds is not None])
+        return config
 
     def p_runtime(self) -> Any:
-        return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", inMaintenanceMode=False,
-                                    bootTime=NOW)
+        return vim.host.RuntimeInfo(connectionState="connected", powerState="poweredOn", standbyMode="none", inMaintenanceMode=False,
+                                    inQuarantineMode=False, bootTime=NOW, hostMaxVirtualDiskCapacity=68169720922112,
+                                    cryptoState="incapable",
+                                    dasHostState=vim.cluster.DasFdmHostState(state="uninitialized") if self.sim.vcenter else None)
 
     def p_hardware(self) -> Any:
         return hardware_info(self.model)
@@ -571,8 +781,10 @@ class HostSystem(MO):
     def p_summary(self) -> Any:
         return vim.host.Summary(host=self.ref, runtime=self.p_runtime(), config=vim.host.Summary.ConfigSummary(
             name=self.model.name, port=443, product=self.sim.about(self.model.version), vmotionEnabled=bool(self.model.selected["vmotion"]),
-            faultToleranceEnabled=False), overallStatus="green", rebootRequired=False, quickStats=vim.host.Summary.QuickStats(),
-            hardware=hardware_summary(self.model))
+            faultToleranceEnabled=False), overallStatus="green", rebootRequired=False,
+            quickStats=vim.host.Summary.QuickStats(overallCpuUsage=0, overallMemoryUsage=0, distributedCpuFairness=0,
+                                                   distributedMemoryFairness=0, uptime=86400),
+            hardware=hardware_summary(self.model), managementServerIp="127.0.0.1" if self.sim.vcenter else None)
 
     def m_ReconfigureHostForDAS_Task(self, ctx: Any) -> Any:
         """Completes at once: the simulator has no HA agent to reconfigure [INF]."""
@@ -612,7 +824,9 @@ def hardware_info(host: HostModel) -> Any:
                                     description=CPU["model"],
                                     threadId=list(range(n * CPU["threads"] // CPU["packages"], (n + 1) * CPU["threads"] // CPU["packages"])))
                 for n in range(CPU["packages"])],
-        memorySize=MEMORY, smcPresent=False, pciDevice=pci)
+        memorySize=MEMORY, smcPresent=False, pciDevice=pci,
+        biosInfo=vim.host.BIOSInfo(biosVersion="VMW201.00V.21805430.B64.2305221830", releaseDate=datetime.datetime(2023, 5, 22, tzinfo=datetime.timezone.utc),
+                                   vendor="VMware, Inc.", firmwareType="UEFI"))
 
 
 def _host_uuid(host: HostModel) -> str:
@@ -632,7 +846,8 @@ def pnic_pci(host: HostModel, device: str) -> Optional[str]:
 def network_info(host: HostModel) -> Any:
     pnics = [vim.host.PhysicalNic(device=d, key="key-vim.host.PhysicalNic-%s" % d, driver=drv, mac=mac, pci=pnic_pci(host, d),
                                   linkSpeed=vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed, duplex=True) if speed else None,
-                                  wakeOnLanSupported=False, spec=vim.host.PhysicalNic.Specification())
+                                  wakeOnLanSupported=False, spec=_pnic_spec(speed), autoNegotiateSupported=False,
+                                  validLinkSpecification=[vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed or 10000, duplex=True)])
              for i, (d, (speed, drv, mac)) in enumerate(sorted(host.pnics.items()))]
     switches = []
     for name, spec in host.vswitches.items():
@@ -650,15 +865,37 @@ def network_info(host: HostModel) -> Any:
     vnics = [vim.host.VirtualNic(device=d, key="key-vim.host.VirtualNic-%s" % d, portgroup=v.portgroup, spec=copy.deepcopy(v.spec),
                                  port="key-vim.host.PortGroup.Port-%d" % (100 + v.key_no) if v.portgroup else None)
              for d, v in sorted(host.vnics.items(), key=lambda kv: int(kv[0][3:]))]
-    stacks = [vim.host.NetStackInstance(key=k, name=k, ipRouteConfig=vim.host.IpRouteConfig(), requestedMaxNumberOfConnections=11000,
-                                        congestionControlAlgorithm="newreno", ipV6Enabled=False)
+    route = copy.deepcopy(host.route)
+    # the default stack carries the host's DNS and default route; the dedicated stacks have their own (empty) ones
+    stacks = [vim.host.NetStackInstance(key=k, name=k, dnsConfig=copy.deepcopy(host.dns) if k == NETSTACKS[0] else EMPTY_DNS,
+                                        ipRouteConfig=copy.deepcopy(route) if k == NETSTACKS[0] else vim.host.IpRouteConfig(),
+                                        requestedMaxNumberOfConnections=11000, congestionControlAlgorithm="newreno", ipV6Enabled=False)
               for k in NETSTACKS]
     return vim.host.NetworkInfo(vswitch=switches, portgroup=portgroups, pnic=pnics, vnic=vnics, netStackInstance=stacks,
-                                proxySwitch=[ps for fn in _PROXY_SWITCHES for ps in fn(host)],
-                                dnsConfig=vim.host.DnsConfig(dhcp=False, hostName=host.name.split(".")[0],
-                                                             domainName=".".join(host.name.split(".")[1:]), address=[]),
-                                ipRouteConfig=vim.host.IpRouteConfig(defaultGateway="192.168.10.1"), atBootIpV6Enabled=False,
-                                ipV6Enabled=False)
+                                proxySwitch=[ps for fn in _PROXY_SWITCHES for ps in fn(host)], dnsConfig=copy.deepcopy(host.dns),
+                                ipRouteConfig=route, atBootIpV6Enabled=False, ipV6Enabled=False)
+
+
+EMPTY_DNS = vim.host.DnsConfig(dhcp=False, hostName="", domainName="")
+
+
+def _pnic_spec(speed: int) -> Any:
+    return vim.host.PhysicalNic.Specification(ip=vim.host.IpConfig(dhcp=False),
+                                              linkSpeed=vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed, duplex=True) if speed else None)
+
+
+def network_config(host: HostModel) -> Any:
+    """networkConfig as ESXi derives it from networkInfo: every switch, port group, pnic, vmk and
+    netstack in config form, with the DNS and route configuration (valid UpdateNetworkConfig input)."""
+    info = network_info(host)
+    return vim.host.NetworkConfig(
+        vswitch=[vim.host.VirtualSwitch.Config(changeOperation="edit", name=s.name, spec=s.spec) for s in info.vswitch],
+        proxySwitch=[vim.host.HostProxySwitch.Config(changeOperation="edit", uuid=p.dvsUuid, spec=p.spec) for p in info.proxySwitch],
+        portgroup=[vim.host.PortGroup.Config(changeOperation="edit", spec=p.spec) for p in info.portgroup],
+        pnic=[vim.host.PhysicalNic.Config(device=p.device, spec=p.spec) for p in info.pnic],
+        vnic=[vim.host.VirtualNic.Config(changeOperation="edit", device=v.device, portgroup=v.portgroup, spec=v.spec) for v in info.vnic],
+        dnsConfig=info.dnsConfig, ipRouteConfig=info.ipRouteConfig, ipV6Enabled=info.ipV6Enabled,
+        netStackSpec=[vim.host.NetworkConfig.NetStackSpec(netStackInstance=n, operation="edit") for n in info.netStackInstance])
 
 
 class _Vnic:
@@ -715,7 +952,8 @@ def _selected(host: HostModel, nic_type: str) -> Set[str]:
 class NetworkSystem(MO):
     WSDL, PYTYPE = "HostNetworkSystem", vim.host.NetworkSystem
     WRITES = frozenset({"AddVirtualSwitch", "UpdateVirtualSwitch", "RemoveVirtualSwitch", "AddPortGroup", "UpdatePortGroup",
-                        "RemovePortGroup", "AddVirtualNic", "UpdateVirtualNic", "RemoveVirtualNic", "UpdateNetworkConfig"})
+                        "RemovePortGroup", "AddVirtualNic", "UpdateVirtualNic", "RemoveVirtualNic", "UpdateNetworkConfig",
+                        "UpdateDnsConfig", "UpdateIpRouteConfig"})
 
     def __init__(self, sim: Any, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
@@ -725,11 +963,7 @@ class NetworkSystem(MO):
         return network_info(self.host)
 
     def p_networkConfig(self) -> Any:
-        info = network_info(self.host)
-        return vim.host.NetworkConfig(
-            vswitch=[vim.host.VirtualSwitch.Config(changeOperation="edit", name=s.name, spec=s.spec) for s in info.vswitch],
-            portgroup=[vim.host.PortGroup.Config(changeOperation="edit", spec=p.spec) for p in info.portgroup],
-            vnic=[vim.host.VirtualNic.Config(changeOperation="edit", device=v.device, portgroup=v.portgroup, spec=v.spec) for v in info.vnic])
+        return network_config(self.host)
 
     def p_capabilities(self) -> Any:
         return vim.host.NetCapabilities(canSetPhysicalNicLinkSpeed=True, supportsNicTeaming=True,
@@ -739,11 +973,45 @@ class NetworkSystem(MO):
                                         ipRouteConfigSupported=True, dnsConfigSupported=True, dhcpOnVnicSupported=True,
                                         ipV6Supported=True)
 
+    def p_offloadCapabilities(self) -> Any:
+        return vim.host.NetOffloadCapabilities(csumOffload=True, tcpSegmentation=True, zeroCopyXmit=True)
+
     def p_dnsConfig(self) -> Any:
-        return network_info(self.host).dnsConfig
+        return copy.deepcopy(self.host.dns)
+
+    def m_UpdateDnsConfig(self, ctx: Any, config: Any) -> None:
+        """The host's DNS (the default netstack's): with DHCP the vmk it comes from must exist."""
+        self._atomic(lambda: self.set_dns(config))
+
+    def set_dns(self, config: Any) -> None:
+        if config.dhcp and config.virtualNicDevice not in self.host.vnics:
+            raise vim.fault.NotFound(msg="virtual NIC %s not found" % config.virtualNicDevice)
+        if not config.hostName or len(config.hostName) > 63:
+            raise invalid("config.hostName")
+        for address in config.address or []:
+            try:
+                ipaddress.ip_address(address)
+            except ValueError:
+                raise invalid("config.address") from None
+        self.host.dns = copy.deepcopy(config)
 
     def p_ipRouteConfig(self) -> Any:
-        return network_info(self.host).ipRouteConfig
+        return copy.deepcopy(self.host.route)
+
+    def m_UpdateIpRouteConfig(self, ctx: Any, config: Any) -> None:
+        """The default stack's IPv4 gateway (and the vmk it leaves through); IPv6 is off on these hosts."""
+        self._atomic(lambda: self.set_route(config))
+
+    def set_route(self, config: Any) -> None:
+        if config.ipV6DefaultGateway:
+            raise vim.fault.InvalidState(msg="IPv6 is not enabled on %s" % self.host.name)  # [INF]
+        if config.gatewayDevice and config.gatewayDevice not in self.host.vnics:
+            raise vim.fault.HostConfigFault(msg="virtual NIC %s not found" % config.gatewayDevice)
+        try:
+            ipaddress.IPv4Address(config.defaultGateway or "")
+        except ValueError:
+            raise invalid("config.defaultGateway") from None
+        self.host.route = copy.deepcopy(config)
 
     # -- transactional wrapper -----------------------------------------------------------
     def _atomic(self, change: Callable[[], Any]) -> Any:
@@ -819,6 +1087,10 @@ class NetworkSystem(MO):
             self._apply_one(kind, item, mode, added)
         for kind, item in sorted(ops["remove"], key=lambda ki: ("vnic", "portgroup", "vswitch").index(ki[0])):
             self._apply_one(kind, item, mode, added)
+        if config.dnsConfig is not None:
+            self.set_dns(config.dnsConfig)
+        if config.ipRouteConfig is not None:
+            self.set_route(config.ipRouteConfig)
         return vim.host.NetworkConfig.Result(vnicDevice=added)
 
     def _apply_one(self, kind: str, item: Any, mode: str, added: List[str]) -> None:

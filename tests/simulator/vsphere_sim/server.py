@@ -115,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
     def _soap(self, body: bytes) -> None:
         sim = self.server.sim
         version = negotiated_version(self.headers.get("SOAPAction"))
-        ctx = CallContext(sim, self._session())
+        ctx = CallContext(sim, self._session(), version)
         info: Any = soap.FETCH
         try:
             try:

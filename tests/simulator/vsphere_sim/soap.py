@@ -104,11 +104,68 @@ def parse_request(body: bytes, version: Any) -> Tuple[MethodInfo, Any, Dict[str,
         parser.Parse(body, True)
     except expat.ExpatError as err:
         raise SoapRequestError("malformed XML: %s" % err) from None
+    except (TypeError, ValueError, AttributeError, KeyError) as err:  # pyVmomi's deserializer on a value of the wrong type
+        raise SoapRequestError("cannot deserialize the request: %s" % err) from None
     if handler.info is None or handler.deserializer is None:
         raise SoapRequestError("no method element in the SOAP body")
     req = handler.deserializer.GetResult()
+    if req._this is None:
+        raise SoapRequestError("%s names no _this object" % handler.info.wsdl_name)
     params = {p.name: getattr(req, p.name) for p in handler.info.params}
     return handler.info, req._this, params
+
+
+def check_params(info: MethodInfo, params: Dict[str, Any], version: Any) -> None:
+    """What vpxd's deserializer refuses before any handler runs: a required parameter or
+    data-object property missing (at the negotiated version), a value of the wrong type, an
+    unknown enum value. Raises InvalidRequest naming the path."""
+    for param in info.params:
+        _check(param.type, param.flags, params.get(param.name), param.name, version)
+
+
+def _check(decl: Any, flags: int, value: Any, path: str, version: Any) -> None:
+    if value is None or (isinstance(value, list) and not value):
+        if not flags & VmomiSupport.F_OPTIONAL and decl is not object:
+            raise vmodl.fault.InvalidRequest(msg="Required property %s is missing" % path)
+        return
+    if decl is object:
+        return
+    if issubclass(decl, list):
+        if not isinstance(value, list):
+            raise _wrong(path, decl, value)
+        for i, item in enumerate(value):
+            _check(decl.Item, VmomiSupport.F_OPTIONAL, item, "%s[%d]" % (path, i), version)
+        if any(item is None for item in value):
+            raise vmodl.fault.InvalidRequest(msg="%s holds an unset element" % path)
+        return
+    if issubclass(decl, VmomiSupport.Enum):
+        if value not in decl.values:
+            raise vmodl.fault.InvalidRequest(msg="%s: %r is not a value of %s" % (path, value, decl.__name__))
+        return
+    if not isinstance(value, decl) or (decl is not bool and isinstance(value, bool) and not issubclass(decl, bool)):
+        raise _wrong(path, decl, value)
+    if isinstance(value, VmomiSupport.DataObject):
+        for name, prop_type, flags in _members(type(value), version):
+            member = getattr(value, name)
+            if member is not None or not flags & VmomiSupport.F_OPTIONAL:
+                _check(prop_type, flags, member, path + "." + name, version)
+
+
+_MEMBERS: Dict[Tuple[Any, Any], Tuple[Tuple[str, Any, int], ...]] = {}
+
+
+def _members(cls: Any, version: Any) -> Tuple[Tuple[str, Any, int], ...]:
+    """A data type's properties that exist at ``version`` (cached: this runs on every request)."""
+    key = (cls, version)
+    cached = _MEMBERS.get(key)
+    if cached is None:
+        cached = tuple((p.name, p.type, p.flags) for p in cls._GetPropertyList() if VmomiSupport.IsChildVersion(version, p.version))
+        _MEMBERS[key] = cached
+    return cached
+
+
+def _wrong(path: str, decl: Any, value: Any) -> vmodl.fault.InvalidRequest:
+    return vmodl.fault.InvalidRequest(msg="%s: expected %s, got %s" % (path, getattr(decl, "__name__", decl), type(value).__name__))
 
 
 def _envelope(inner: str) -> bytes:

@@ -16,7 +16,9 @@ from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
 from . import objects as o
 from . import storage
-from .soap import MethodInfo, method_info
+from .soap import MethodInfo, check_params, method_info
+
+NEWEST = VmomiSupport.versionMap["vim25/8.0.3.0"]
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
 # --state sections beyond the hosts: key -> (dump(sim) -> JSON-able, load(sim, data))
@@ -48,8 +50,9 @@ def declared(info: MethodInfo, fault: vmodl.MethodFault) -> bool:
 class CallContext:
     """Per-request view of the caller's session."""
 
-    def __init__(self, sim: "Simulator", session_key: Optional[str]) -> None:
+    def __init__(self, sim: "Simulator", session_key: Optional[str], version: Any = None) -> None:
         self.sim, self.session_key = sim, session_key or ""
+        self.version = version or NEWEST
         self.new_cookie: Optional[str] = None
 
     @property
@@ -87,6 +90,14 @@ class Simulator:
         self.view_manager: Any = None
         self.session_manager: Any = None
         self.service_instance: Any = None
+        # WaitForUpdates(Ex): ``generation`` counts changes; a waiter sleeps on ``updated`` (which
+        # releases the lock) until it moves, for at most ``max_wait`` seconds (the server's idle limit)
+        self.generation = 0
+        self.updated = threading.Condition(self.lock)
+        self.max_wait = 300
+        self.current_session = ""  # the caller of the call being served (properties that differ per session)
+        self.content_extras: Dict[str, o.MO] = {}  # further ServiceContent managers: property name -> object
+        self.derived: Dict[Any, Any] = {}  # objects that follow the hosts (standard networks, LUN datastores), by key
 
     # -- registry -----------------------------------------------------------------------
     def next_id(self, prefix: str) -> str:
@@ -128,15 +139,16 @@ class Simulator:
 
     def _children(self, mo: o.MO) -> List[o.MO]:
         if isinstance(mo, o.Folder):
-            return list(mo.children)
+            return mo.entities()
         if isinstance(mo, o.Datacenter):
-            return [mo.host_folder] + ([mo.network_folder] if mo.network_folder else [])
+            return [f for f in (mo.host_folder, mo.network_folder, mo.datastore_folder) if f is not None]
         if isinstance(mo, o.Cluster):
             return list(mo.hosts)
         return []
 
     def create_task(self, name: str, entity: o.MO, result: Any = None, error: Any = None) -> o.Task:
         task = o.Task(self, self.next_id("task"), name, entity, result, error)
+        self.generation += 1
         return self.register(task)  # type: ignore[return-value]
 
     def about(self, version: str = "8.0.3") -> Any:
@@ -148,14 +160,20 @@ class Simulator:
 
     def changed(self) -> None:
         self._dirty = True
+        self.generation += 1
 
     # -- property paths -----------------------------------------------------------------
     def read_path(self, mo: o.MO, path: str) -> Any:
         """``config.network`` style paths; lists come back as their declared array type."""
         first, *rest = path.split(".")
-        value = mo.prop(first)
         owner_type: Any = type(mo.ref)
         decl = VmomiSupport.GetPropertyInfo(owner_type, first).type if _has_prop(owner_type, first) else None
+        part = mo.part(first, rest[0]) if rest else None  # a member built alone (HostSystem.config.network)
+        if part is not None:
+            decl = VmomiSupport.GetPropertyInfo(decl, rest[0]).type
+            value, rest = part, rest[1:]
+        else:
+            value = mo.prop(first)
         for name in rest:
             if value is None:
                 return None
@@ -176,6 +194,7 @@ class Simulator:
         if injected.get("latency_ms"):
             time.sleep(injected["latency_ms"] / 1000.0)
         with self.lock:
+            generation = self.generation
             self.calls[info.wsdl_name] += 1
             if injected.get("action") == "drop":
                 raise DropConnection()
@@ -185,6 +204,7 @@ class Simulator:
                 raise injected["fault"]
             if info.wsdl_name not in UNAUTHENTICATED and not ctx.authenticated:
                 raise vim.fault.NotAuthenticated(object=this, privilegeId="System.View")
+            self.current_session = ctx.session_key
             try:
                 result = self._invoke(ctx, info, this, params)
             except vmodl.MethodFault as fault:
@@ -194,18 +214,21 @@ class Simulator:
                 raise
             finally:
                 self._persist_if_dirty()
+                if self.generation != generation:
+                    self.updated.notify_all()
             return result
 
     def _invoke(self, ctx: CallContext, info: MethodInfo, this: Any, params: Dict[str, Any]) -> Any:
         mo = self.lookup(this)
+        method = getattr(mo, "m_" + info.wsdl_name, None)
+        if method is None and info.wsdl_name != "Fetch":
+            raise vmodl.fault.MethodNotFound(receiver=this, method=info.wsdl_name)
+        check_params(info, params, ctx.version)
         if info.wsdl_name == "Fetch":
             value = mo.prop(params["prop"])
             if type(value) is list:  # pylint: disable=unidiomatic-typecheck
                 value = VmomiSupport.GetPropertyInfo(type(mo.ref), params["prop"]).type(value)
             return value
-        method = getattr(mo, "m_" + info.wsdl_name, None)
-        if method is None:
-            raise vmodl.fault.MethodNotFound(receiver=this, method=info.wsdl_name)
         before = self._dirty
         self._dirty = False
         try:
@@ -304,7 +327,7 @@ class Simulator:
             host.portgroups[change["portgroup"]].vlanId = change["vlan"]
         else:
             host.iscsi.m_BindVnic(None, change["adapter"], change["bind"])
-        self._dirty = True
+        self.changed()
 
     def disarm(self) -> None:
         with self.lock:
@@ -367,6 +390,8 @@ def _dump_host(h: o.HostModel) -> Dict[str, Any]:
         "portgroups": {n: to_xml(s) for n, s in h.portgroups.items()},
         "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": to_xml(v.spec)} for d, v in h.vnics.items()},
         "selected": {t: sorted(d) for t, d in h.selected.items()},
+        "dns": to_xml(h.dns),
+        "route": to_xml(h.route),
         "storage": storage.dump(h.storage) if h.storage else None,
     }
 
@@ -377,5 +402,9 @@ def _load_host(h: o.HostModel, data: Dict[str, Any]) -> None:
     h.vnics = {d: o._Vnic(v["portgroup"], _from_xml(v["spec"], vim.host.VirtualNic.Specification), v["mac"])  # pylint: disable=protected-access
                for d, v in data["vnics"].items()}
     h.selected = {t: set(d) for t, d in data["selected"].items()}
+    if data.get("dns"):
+        h.dns = _from_xml(data["dns"], vim.host.DnsConfig)
+    if data.get("route"):
+        h.route = _from_xml(data["route"], vim.host.IpRouteConfig)
     if h.storage and data.get("storage"):
         storage.load(h.storage, data["storage"])

@@ -238,10 +238,13 @@ class StorageSystem(o.MO):
         adapter = self._adapter(iScsiHbaDevice)
         keys = [(t.address, t.port or 3260, t.iScsiName) for t in targets]
         for key in keys:
-            if key not in adapter.static:
+            if key not in adapter.static and key not in adapter.discovered:
                 raise vim.fault.NotFound(msg="static target %s:%d %s not found" % (key[0], key[1], key[2]))
         for key in keys:
-            del adapter.static[key]
+            # a target a send target discovered goes too, as on ESXi (the next rescan finds it again)
+            adapter.static.pop(key, None)
+            adapter.discovered.pop(key, None)
+            adapter.discovered_own.pop(key, None)
             adapter.target_auth.pop(key, None)
         self.sim.changed()
 
