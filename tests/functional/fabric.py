@@ -7,7 +7,18 @@ iSCSI tests build (vSwitch1, two iSCSI vmks with active/unused overrides, softwa
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, Optional
+
+import yaml
+
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+with open(os.path.join(_ROOT, "playbooks", "vars", "reference_fabric.yml"), encoding="utf-8") as _fh:
+    REFERENCE = yaml.safe_load(_fh)["fabric_config"]
+    """The reference fabric (host -> document) that make demo converges."""
+with open(os.path.join(_ROOT, "tests", "simulator", "inventories", "demo.yml"), encoding="utf-8") as _fh:
+    DEMO_INVENTORY = yaml.safe_load(_fh)
+    """The demo inventory, for tests that start a simulator of their own (conftest.own_sim)."""
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
 C = "Cluster-A"

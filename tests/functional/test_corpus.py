@@ -19,21 +19,19 @@ import pytest
 import yaml
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import (
-    DEMO,
     SIM_DIR,
     Playbook,
     connection,
     own_sim,
     run_in_process,
 )
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import DEMO_INVENTORY, REFERENCE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with open(os.path.join(ROOT, "tests", "corpus", "cases.yml"), encoding="utf-8") as _fh:
     CASES: List[Dict[str, Any]] = yaml.safe_load(_fh)["cases"]
-with open(os.path.join(ROOT, "playbooks", "vars", "reference_fabric.yml"), encoding="utf-8") as _fh:
-    CONFIG = yaml.safe_load(_fh)["fabric_config"]
-with open(DEMO, encoding="utf-8") as _fh:
-    INVENTORY = yaml.safe_load(_fh)
+CONFIG = REFERENCE
+INVENTORY = DEMO_INVENTORY
 
 
 def write_methods() -> FrozenSet[str]:

@@ -19,23 +19,21 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List
 
-import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import (
-    DEMO,
     Playbook,
     connection,
     own_sim,
     run_in_process,
 )
-from ansible_collections.vmkfabric.vsphere.tests.functional.test_corpus import CONFIG, write_methods
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import DEMO_INVENTORY as INVENTORY
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import REFERENCE as CONFIG
+from ansible_collections.vmkfabric.vsphere.tests.functional.test_corpus import write_methods
 
 H = "esx01.lab.local"
 EXAMPLES = int(os.environ.get("VMKFABRIC_PROPERTY_EXAMPLES", "6"))
-with open(DEMO, encoding="utf-8") as _fh:
-    INVENTORY = yaml.safe_load(_fh)
 WRITES = write_methods()
 UPLINKS = ("vmnic2", "vmnic3")
 

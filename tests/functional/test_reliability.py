@@ -21,20 +21,18 @@ import pytest
 import yaml
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import (
-    DEMO,
     SIM_DIR,
     Playbook,
     connection,
     own_sim,
     run_in_process,
 )
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import DEMO_INVENTORY, REFERENCE
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
-with open(os.path.join(ROOT, "playbooks", "vars", "reference_fabric.yml"), encoding="utf-8") as _fh:
-    CONFIG = yaml.safe_load(_fh)["fabric_config"]
-with open(DEMO, encoding="utf-8") as _fh:
-    INVENTORY = yaml.safe_load(_fh)
+CONFIG = REFERENCE
+INVENTORY = DEMO_INVENTORY
 CONVERGE = {"vmkfabric.vsphere.host_fabric": {"cluster": "Cluster-A", "config": CONFIG}}
 GATHER = {"vmkfabric.vsphere.host_fabric_info": {"cluster": "Cluster-A"}}
 
