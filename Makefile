@@ -14,11 +14,11 @@ export PYTHONPATH := $(LINKROOT)
 PYTEST := $(BIN)/pytest -p no:cacheprovider
 JOBS ?= 2
 
-.PHONY: help venv test sanity units simulator functional lint demo bench clean
+.PHONY: help venv test sanity units simulator functional lint demo bench clean molecule
 
 help:
 	@echo "make demo   - start the simulator with a 4-host cluster and show the fabric"
-	@echo "make test   - sanity, unit, simulator and functional tests, lint"
+	@echo "make test   - sanity, unit, simulator, functional and molecule tests, lint"
 	@echo "make bench  - performance comparison (not part of make test)"
 
 venv: $(STAMP)
@@ -30,7 +30,7 @@ $(STAMP): requirements.txt test-requirements.txt
 	@ln -sfn $(CURDIR) $(LINKROOT)/ansible_collections/vmkfabric/vsphere
 	@touch $@
 
-test: venv sanity units simulator functional lint
+test: venv sanity units simulator functional molecule lint
 	@echo "make test: all suites passed"
 
 # ansible-test needs a real (copied) collection tree and an offline pip bootstrap script.
@@ -51,9 +51,20 @@ simulator: venv
 functional: venv
 	@if [ -d tests/functional ]; then $(PYTEST) -q -n $(JOBS) tests/functional; else echo "no functional tests yet"; fi
 
+# Molecule: the scenarios of extensions/molecule/ (one per role, per_host, refused), each with its own
+# simulator, $(JOBS) at a time; a failing scenario's log is printed.
+# per_host (the slowest) first.
+MOLECULE_SCENARIOS := per_host $(filter-out per_host,$(sort $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
+molecule: venv
+	@logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; start=$$(date +%s); \
+	  printf '%s\n' $(MOLECULE_SCENARIOS) | xargs -P $(JOBS) -I{} sh -c \
+	    'if NO_COLOR=1 $(BIN)/molecule test -s {} --no-command-borders > "$$0/{}.log" 2>&1; then echo "molecule {}: passed"; \
+	     else cat "$$0/{}.log"; echo "molecule {}: FAILED"; exit 1; fi' "$$logs"; \
+	  echo "make molecule: $(words $(MOLECULE_SCENARIOS)) scenarios in $$(( $$(date +%s) - start )) s"
+
 lint: venv
 	$(BIN)/ruff check plugins tests
-	$(BIN)/ansible-lint --offline --nocolor playbooks
+	$(BIN)/ansible-lint --offline --nocolor playbooks roles extensions examples
 	$(BIN)/antsibull-changelog lint
 
 demo: venv
