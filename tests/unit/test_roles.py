@@ -100,7 +100,7 @@ def test_ansible_doc_renders_every_role(tmp_path):
                           env=env, capture_output=True, text=True, timeout=120, check=False)
     assert proc.returncode == 0, proc.stderr
     docs = json.loads(proc.stdout)
-    for role, name in zip(ROLES, names):
+    for role, name in zip(ROLES, names, strict=True):
         entry = docs[name]["entry_points"]["main"]
         assert set(entry["options"]) == set(role_docs.spec(role)["options"])
         assert entry["short_description"] == role_docs.spec(role)["short_description"]

@@ -93,7 +93,7 @@ def main(argv: List[str]) -> int:
             if not check:
                 with open(path, "w", encoding="utf-8") as fh:
                     fh.write(text)
-    for role, path in stale.items():
+    for path in stale.values():
         print("%s %s" % ("stale:" if check else "wrote", os.path.relpath(path, ROOT)))
     return 1 if check and stale else 0
 
