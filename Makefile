@@ -20,11 +20,11 @@ ANSIBLE_OLDEST := 2.16.19
 ANSIBLE_NEWEST := 2.21.5
 
 .PHONY: help venv test sanity units simulator functional lint demo bench clean compat compat-oldest compat-newest \
-	integration-real property
+	integration-real property molecule
 
 help:
 	@echo "make demo   - start the simulator with a 4-host cluster and show the fabric"
-	@echo "make test   - sanity, unit, simulator and functional tests, lint"
+	@echo "make test   - sanity, unit, simulator, functional, compat and molecule tests, lint"
 	@echo "make compat - smoke set on ansible-core $(ANSIBLE_OLDEST) (Python 3.11) and $(ANSIBLE_NEWEST) (Python >= 3.12)"
 	@echo "make bench  - performance comparison (not part of make test)"
 	@echo "make property - the property-based differential test with PROPERTY_EXAMPLES (200) examples"
@@ -39,7 +39,7 @@ $(STAMP): requirements.txt test-requirements.txt
 	@ln -sfn $(CURDIR) $(LINKROOT)/ansible_collections/vmkfabric/vsphere
 	@touch $@
 
-test: venv sanity units simulator functional compat lint
+test: venv sanity units simulator functional compat molecule lint
 	@echo "make test: all suites passed"
 
 # ansible-test needs a real (copied) collection tree and an offline pip bootstrap script. It keeps its
@@ -95,9 +95,20 @@ compat-newest: venv $(NEWEST_VENV)/.installed
 compat: venv
 	$(MAKE) --no-print-directory -j2 compat-oldest compat-newest
 
+# Molecule: the scenarios of extensions/molecule/ (one per role, per_host, refused), each with its own
+# simulator, $(JOBS) at a time; a failing scenario's log is printed.
+# per_host (the slowest) first.
+MOLECULE_SCENARIOS := per_host $(filter-out per_host,$(sort $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))))
+molecule: venv
+	@logs=$$(mktemp -d); trap 'rm -rf "$$logs"' EXIT; start=$$(date +%s); \
+	  printf '%s\n' $(MOLECULE_SCENARIOS) | xargs -P $(JOBS) -I{} sh -c \
+	    'if NO_COLOR=1 $(BIN)/molecule test -s {} --no-command-borders > "$$0/{}.log" 2>&1; then echo "molecule {}: passed"; \
+	     else cat "$$0/{}.log"; echo "molecule {}: FAILED"; exit 1; fi' "$$logs"; \
+	  echo "make molecule: $(words $(MOLECULE_SCENARIOS)) scenarios in $$(( $$(date +%s) - start )) s"
+
 lint: venv
 	$(BIN)/ruff check plugins tests
-	$(BIN)/ansible-lint --offline --nocolor playbooks tests/integration_real
+	$(BIN)/ansible-lint --offline --nocolor playbooks roles extensions examples tests/integration_real
 	$(BIN)/antsibull-changelog lint
 
 # Opt-in, against a LAB vCenter only (README: "Trying it on a lab vCenter"); never part of make test or CI.
