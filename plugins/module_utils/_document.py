@@ -71,6 +71,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Vmk,
     address_problem,
     binding_specs,
+    check_unique,
     checked_profile,
     host_to_doc,
     name_problem,
@@ -251,7 +252,7 @@ def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, 
         if problem:
             raise _error(path + ".gateway", problem)
     if entry.get("uplinks") is not None:
-        _str_list(path + ".uplinks", entry["uplinks"])
+        check_unique(path + ".uplinks", _str_list(path + ".uplinks", entry["uplinks"]))
     if entry.get("services") is not None:
         _str_list(path + ".services", entry["services"])
     if entry.get("mtu") is not None:

@@ -998,6 +998,8 @@ def vswitch_desired(params: Mapping[str, Any], hosts: Tuple[str, ...]) -> Dict[s
         raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
     check_name("name", "vswitch", params["name"])
     uplinks = params.get("uplinks")
+    if uplinks is not None:
+        check_unique("uplinks", uplinks)
     spec = VSwitchSpec(
         name=params["name"],
         state=params.get("state") or "present",
@@ -1011,6 +1013,13 @@ def vswitch_desired(params: Mapping[str, Any], hosts: Tuple[str, ...]) -> Dict[s
 
 def _opt(value: Any) -> Any:
     return OMIT if value is None else value
+
+
+def check_unique(field_name: str, names: Any, host: Optional[str] = None) -> None:
+    """A list of names (uplinks) with none given twice: ESXi refuses the order only at write time."""
+    twice = sorted({n for n in names if list(names).count(n) > 1})
+    if twice:
+        raise _arg_error(field_name, "lists %s more than once" % ", ".join(map(str, twice)), host)
 
 
 def check_device(field_name: str, device: Any, host: Optional[str] = None) -> str:

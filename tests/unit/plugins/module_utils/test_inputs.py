@@ -94,6 +94,16 @@ def test_vmknic_address_error_names_the_host():
     assert err.value.host == H1 and "loopback" in err.value.message
 
 
+def test_an_uplink_listed_twice_is_refused():
+    with pytest.raises(ArgumentError, match="lists vmnic2 more than once") as err:
+        vswitch_desired({"name": "vSwitch1", "uplinks": ["vmnic2", "vmnic2"]}, (H1,))
+    assert err.value.field == "uplinks"
+    with pytest.raises(ArgumentError, match="more than once") as err:
+        fabric_desired("merged", iscsi_host(), {"vswitches": [{"name": "vSwitch1", "uplinks": ["vmnic3", "vmnic3"]}]},
+                       Flags())
+    assert err.value.field == "config.esx01.lab.local.vswitches[0].uplinks"
+
+
 def test_vswitch_name_with_a_control_character():
     with pytest.raises(ArgumentError, match="control characters"):
         vswitch_desired({"name": "vSwitch\x1b1"}, (H1,))
