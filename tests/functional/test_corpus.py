@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import os
+import subprocess
 import sys
 from collections import Counter
 from typing import Any, Dict, FrozenSet, List
@@ -19,6 +21,8 @@ import pytest
 import yaml
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import (
+    BIN,
+    LOCALHOST,
     SIM_DIR,
     Playbook,
     connection,
@@ -29,7 +33,9 @@ from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import DEMO_I
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with open(os.path.join(ROOT, "tests", "corpus", "cases.yml"), encoding="utf-8") as _fh:
-    CASES: List[Dict[str, Any]] = yaml.safe_load(_fh)["cases"]
+    _CORPUS = yaml.safe_load(_fh)
+CASES: List[Dict[str, Any]] = _CORPUS["cases"]
+ROLE_CASES: List[Dict[str, Any]] = _CORPUS["role_cases"]
 CONFIG = REFERENCE
 INVENTORY = DEMO_INVENTORY
 
@@ -47,8 +53,9 @@ def write_methods() -> FrozenSet[str]:
 
 
 def test_the_corpus_is_large_and_well_formed():
-    ids = [c["id"] for c in CASES]
+    ids = [c["id"] for c in CASES + ROLE_CASES]
     assert len(ids) >= 80 and len(ids) == len(set(ids))
+    assert {c["role"] for c in ROLE_CASES} == {"host_fabric", "iscsi_multipath", "vmotion_multinic", "replica_network"}
     assert {c["baseline"] for c in CASES} <= {"fresh", "converged"}
     assert all(c.get("expect") for c in CASES)
     assert len({c["module"] for c in CASES}) >= 9  # every module
@@ -92,4 +99,46 @@ def test_every_bad_input_is_refused_with_its_field_or_rule_and_no_write(baseline
     with capsys.disabled():
         print("\ncorpus %s: %d cases x 2 modes: %d refused as expected, %d write calls, %d problems"
               % (baseline, len(cases), counts["refused"], counts["write calls"], len(problems)))
+    assert not problems, "\n".join(problems)
+
+
+def test_every_bad_role_input_is_refused_before_any_connection(collections_path, tmp_path, capsys):
+    """Each role case as include_role in a block whose rescue records the failure: refused with
+    its variable or rule, normally and in check mode, and the simulator sees no call at all."""
+    problems: List[str] = []
+    with own_sim(INVENTORY, str(tmp_path)) as sim:
+        play = Playbook(sim, collections_path, str(tmp_path))
+        tasks: List[Dict[str, Any]] = [{"name": case["id"], "block": [
+            {"name": "run", "ansible.builtin.include_role": {"name": "vmkfabric.vsphere." + case["role"]},
+             "vars": case["vars"]},
+            {"name": "accepted", "ansible.builtin.set_fact": {"outcome": "NOT REFUSED"}}],
+            "rescue": [{"name": "refused", "ansible.builtin.set_fact": {
+                "outcome": "{{ ansible_failed_result.msg | default(ansible_failed_result) | string }}"}}],
+            "always": [{"name": "keep", "ansible.builtin.set_fact": {
+                "outcomes": "{{ outcomes | default({}) | combine({%r: outcome}) }}" % case["id"]}}]}
+            for case in ROLE_CASES]
+        out = os.path.join(str(tmp_path), "outcomes.json")
+        tasks.append({"name": "keep the outcomes", "ansible.builtin.copy": {
+            "content": "{{ outcomes | to_json }}", "dest": out, "mode": "0600"}, "check_mode": False})
+        path = os.path.join(str(tmp_path), "roles.yml")
+        with open(path, "w", encoding="utf-8") as fh:
+            yaml.safe_dump([{"name": "role corpus", "hosts": "localhost", "gather_facts": False, "module_defaults": {
+                "group/vmkfabric.vsphere.vsphere": {"ca_path": sim.ca_file}}, "tasks": tasks}], fh, sort_keys=False)
+        for check in (False, True):
+            sim.reset_stats()
+            proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST, path] + (["--check"] if check else []),
+                                  env=play.env(), capture_output=True, text=True, timeout=600, check=False)
+            assert os.path.exists(out), proc.stdout + proc.stderr
+            with open(out, encoding="utf-8") as fh:
+                outcomes = json.load(fh)
+            os.unlink(out)
+            for case in ROLE_CASES:
+                msg = outcomes.get(case["id"], "NOT RUN")
+                if msg in ("NOT REFUSED", "NOT RUN") or case["expect"] not in msg:
+                    problems.append("%s [%s]: %r not in %s" % (case["id"], "check" if check else "normal",
+                                                               case["expect"], msg[:400]))
+            if sim.stats().get("total"):
+                problems.append("the simulator saw calls: %s" % sim.stats()["calls"])
+    with capsys.disabled():
+        print("\ncorpus roles: %d cases x 2 modes, %d problems" % (len(ROLE_CASES), len(problems)))
     assert not problems, "\n".join(problems)
