@@ -6,7 +6,7 @@
 
 Private to this collection. Pure: imports no pyVmomi and opens no connection.
 
-The document of one host is what ``_model.host_to_doc`` returns and what ``host_fabric_info``
+The document of one host is what ``host_to_doc`` (below) returns and what ``host_fabric_info``
 returns per host under ``gathered``::
 
     vswitches:  [{name, uplinks, mtu, teaming, protected?}]
@@ -65,21 +65,22 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     PortGroup,
     TargetSpec,
     Teaming,
+    Vmk,
     VmkSpec,
     VSwitch,
     VSwitchSpec,
-    Vmk,
+    target_key,
+    vmk_number,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
     address_problem,
     binding_specs,
     check_unique,
     checked_profile,
-    host_to_doc,
     name_problem,
-    target_key,
     teaming_from_args,
-    vmk_number,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, PROFILES
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, OPTION_NAMES, PROFILES
 
 SECTIONS = ("vswitches", "portgroups", "vmknics")
 ALL_SECTIONS = SECTIONS + ("iscsi", "dv_portgroups")
@@ -645,3 +646,106 @@ def _same(declared: Any, current: Any) -> bool:
     if isinstance(declared, (list, tuple)) and isinstance(current, (list, tuple)):
         return list(declared) == list(current)
     return bool(declared == current)
+
+
+# ---------------------------------------------------------------------------------------
+# Host -> document (before / after / diff / gathered): the inverse of doc_to_host
+# ---------------------------------------------------------------------------------------
+
+
+def teaming_to_doc(t: Teaming) -> Dict[str, Any]:
+    """Only the fields that are set; an order always shows active and standby."""
+    doc: Dict[str, Any] = {}
+    if t.policy is not None:
+        doc["policy"] = t.policy
+    if t.active is not None:
+        doc["active"] = list(t.active)
+        doc["standby"] = list(t.standby or ())
+    for name in ("failback", "notify_switches", "failure_detection"):
+        value = getattr(t, name)
+        if value is not None:
+            doc[name] = value
+    return doc
+
+
+def host_to_doc(host: Host) -> Dict[str, Any]:
+    """The canonical, sorted document of a host's networking (stable for diffs)."""
+    vswitches = []
+    for sw in sorted(host.vswitches.values(), key=lambda s: s.name):
+        team = teaming_to_doc(sw.teaming)
+        if "active" in team:
+            team["unused"] = list(sw.teaming.unused(sw.uplinks))
+        vswitches.append(
+            {"name": sw.name, "uplinks": list(sw.uplinks), "mtu": sw.mtu, "teaming": team}
+        )
+    portgroups = []
+    for pg in sorted(host.portgroups.values(), key=lambda p: p.name):
+        sw = host.vswitches.get(pg.vswitch)
+        team = teaming_to_doc(pg.override)
+        if "active" in team and sw is not None:
+            team["unused"] = list(pg.override.unused(sw.uplinks))
+        portgroups.append({"name": pg.name, "vswitch": pg.vswitch, "vlan": pg.vlan, "teaming": team})
+    vmknics = []
+    for vmk in sorted(host.vmks.values(), key=lambda v: v.number):
+        ip: Dict[str, Any] = (
+            {"dhcp": True} if vmk.ip.dhcp else {"address": vmk.ip.address, "netmask": vmk.ip.netmask}
+        )
+        dv = host.dv_portgroup_of(vmk)
+        entry: Dict[str, Any] = {
+            "device": vmk.device,
+            "portgroup": dv.name if dv is not None else vmk.portgroup,
+            "vswitch": dv.dvs if dv is not None else vmk.vswitch,
+            "ip": ip,
+            "mtu": vmk.mtu,
+            "netstack": vmk.netstack,
+            "services": sorted(vmk.services),
+        }
+        if vmk.gateway:
+            entry["gateway"] = vmk.gateway
+        if vmk.dv_portgroup:
+            entry["dv_portgroup"] = vmk.dv_portgroup
+        vmknics.append(entry)
+    doc = {"vswitches": vswitches, "portgroups": portgroups, "vmknics": vmknics,
+           "iscsi": [iscsi_to_doc(a) for _d, a in sorted(host.iscsi.items())]}
+    used = {v.dv_portgroup for v in host.vmks.values() if v.dv_portgroup in host.dv_portgroups}
+    if used:
+        doc["dv_portgroups"] = [dv_portgroup_to_doc(host.dv_portgroups[k])
+                                for k in sorted(used, key=lambda k: (host.dv_portgroups[k].dvs, host.dv_portgroups[k].name, k))]
+    return doc
+
+
+def dv_portgroup_to_doc(dv: DvPortgroup) -> Dict[str, Any]:
+    """A distributed port group a vmk of the host is on (observed only): its effective teaming in
+    the switch's uplink / LAG names, the switch's LAGs, and this host's pnics behind each name."""
+    return {"key": dv.key, "name": dv.name, "dvs": dv.dvs, "vlan": dv.vlan, "teaming": teaming_to_doc(dv.teaming),
+            "lags": list(dv.lags), "uplinks": {n: list(p) for n, p in sorted(dv.uplinks.items())}}
+
+
+def options_to_doc(options: Mapping[str, Any]) -> Dict[str, Any]:
+    """API-keyed advanced options -> the module's option names (other keys stay as they are)."""
+    return {OPTION_NAMES.get(k, k): v for k, v in sorted(options.items())}
+
+
+def _target_doc(t: IscsiTarget) -> Dict[str, Any]:
+    doc: Dict[str, Any] = {"address": t.address, "port": t.port}
+    if t.iqn:
+        doc["iscsi_name"] = t.iqn
+    if t.discovered_from:
+        doc["discovered_from"] = t.discovered_from
+    doc["options"] = options_to_doc(t.own)
+    return doc
+
+
+def iscsi_to_doc(a: IscsiAdapter) -> Dict[str, Any]:
+    """One adapter in canonical form: only values held at each level (inherited ones omitted)."""
+    return {
+        "adapter": a.device,
+        "software": a.software,
+        "enabled": a.enabled,
+        "iqn": a.iqn,
+        "alias": a.alias,
+        "bindings": list(a.bound),
+        "send_targets": [_target_doc(t) for _k, t in sorted(a.send_targets.items())],
+        "static_targets": [_target_doc(t) for _k, t in sorted(a.static_targets.items())],
+        "options": options_to_doc(a.own),
+    }

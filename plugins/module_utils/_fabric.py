@@ -53,9 +53,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     TeamingSpec,
     VmkSpec,
     VSwitchSpec,
-    flags_from_args,
     is_set,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered", "rendered")
 UNSET_VLAN = 0

@@ -39,9 +39,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     IscsiTarget,
     TargetKey,
     is_set,
-    options_to_doc,
     vmk_number,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import options_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import ESXI_OPTION_DEFS
 
 SOFTWARE_FIRST = 64  # ESXi 6.5+ names the software adapter vmhba64 (vmhba65, ... when taken)

@@ -7,7 +7,7 @@
 Private to this collection. Imports no pyVmomi itself (``_client``/``_reader``/``_applier`` do).
 
 Pipeline: connect (one login) -> read (one PropertyCollector round trip for every selected
-host) -> normalise the module arguments per host (``_model``) -> plan per host (``_planner``)
+host) -> normalise the module arguments per host (``_params``) -> plan per host (``_planner``)
 -> validate ALL hosts together (``_validator``; any error refuses the run before any write,
 in check mode too) -> re-read the hosts about to be written and refuse if they changed (rule
 SF-10; skipped in check mode and when nothing is to be written) -> apply (skipped in check
@@ -53,8 +53,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
     Host,
     Vmk,
-    host_to_doc,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import VCENTER, Progress
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (

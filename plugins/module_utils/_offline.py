@@ -32,6 +32,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import
     KNOWN_SERVICES,
     doc_to_desired,
     doc_to_host,
+    host_to_doc,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
@@ -40,10 +41,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Flags,
     Host,
     Pnic,
-    flags_from_args,
-    host_to_doc,
     is_set,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, match_vmk, plan_host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._policies import Policy, evaluate, parse_policies
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import Case, refusals, render, validate

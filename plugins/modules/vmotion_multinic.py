@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import VMOTION_NETSTACKS, vmotion_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import VMOTION_NETSTACKS, vmotion_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
 
 ARGUMENT_SPEC = {

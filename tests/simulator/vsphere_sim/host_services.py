@@ -197,8 +197,9 @@ class AdvancedOptions(o.MO):
         else:
             ok = isinstance(value, str)
         if not ok:
-            raise o.invalid(change.key, "%s takes a %s%s" % (change.key, {bool: "boolean", int: "long", str: "string"}[kind],
-                                                              " from %s to %s" % (low, high) if kind is int else ""))
+            wanted = {bool: "boolean", int: "long", str: "string"}[kind]
+            bounds = " from %s to %s" % (low, high) if kind is int else ""
+            raise o.invalid(change.key, "%s takes a %s%s" % (change.key, wanted, bounds))
 
 
 class DateTimeSystem(o.MO):

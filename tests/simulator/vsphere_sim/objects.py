@@ -656,6 +656,8 @@ def register_host_networks(fn: Callable[["HostSystem"], List[MO]]) -> None:
 
 def register_dvs_creator(fn: Callable[[Folder, Any], Any]) -> None:
     _DVS_CREATOR[:] = [fn]
+
+
 _DVS_CONNECTOR: List[Callable[[HostModel, Any], Any]] = []
 _PROXY_SWITCHES: List[Callable[[HostModel], List[Any]]] = []
 _PNIC_OWNERS: List[Callable[[HostModel, str], Optional[str]]] = []

@@ -24,8 +24,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     IpSpec,
     Teaming,
     Vmk,
-    host_to_doc,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 

@@ -21,7 +21,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import (
     kept,
     marked_protected,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Flags, Host, host_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Flags, Host
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 

@@ -24,11 +24,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Teaming,
     TeamingSpec,
     Vmk,
-    host_to_doc,
-    ip_for_hosts,
     is_set,
-    teaming_from_args,
     vmk_number,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
+    ip_for_hosts,
+    teaming_from_args,
     vmknic_desired,
     vswitch_desired,
 )

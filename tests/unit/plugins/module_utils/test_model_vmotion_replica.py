@@ -12,8 +12,8 @@ from typing import Any, Dict
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
-    OMIT,
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import OMIT
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
     mirrored_teaming,
     replica_desired,
     vmotion_desired,

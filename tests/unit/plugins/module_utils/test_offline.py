@@ -13,7 +13,8 @@ import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _offline as o
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Finding, Flags, host_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Finding, Flags
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local")

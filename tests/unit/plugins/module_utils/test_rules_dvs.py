@@ -155,7 +155,7 @@ def test_ip6_and_pb9_both_report_a_bound_vmk_on_a_lag_with_a_standby():
 
 
 def test_ip6_on_a_dvportgroup_the_plan_writes_asks_for_a_plan_change():
-    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import vmotion_desired
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmotion_desired
     host = b.with_dv_switch(b.demo_host())
     params = {"dvswitch": "dvs-prod", "uplinks": ["lag1", "dvUplink1"], "vlan": 31, "mtu": 9000,
               "portgroup_prefix": "vMotion-DV", "netstack": "default", "state": "present",

@@ -15,13 +15,15 @@ import pytest
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
-    BindingSpec,
     Binding,
+    BindingSpec,
     Host,
     IscsiAdapter,
     IscsiSpec,
-    Teaming,
     TargetSpec,
+    Teaming,
+)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
     iscsi_adapter_desired,
     iscsi_target_desired,
 )

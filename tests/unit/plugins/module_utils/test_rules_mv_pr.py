@@ -14,15 +14,8 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
-    Desired,
-    Finding,
-    Host,
-    Teaming,
-    VmkSpec,
-    replica_desired,
-    vmotion_desired,
-)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Desired, Finding, Host, Teaming, VmkSpec
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import replica_desired, vmotion_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 

@@ -22,9 +22,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Teaming,
     TeamingSpec,
     VSwitchSpec,
-    vmknic_desired,
-    vswitch_desired,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmknic_desired, vswitch_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_mv_pr as mv_pr

@@ -15,7 +15,9 @@ import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import NEW_DV_KEY, OMIT, Teaming, host_to_doc, vmotion_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import NEW_DV_KEY, OMIT, Teaming
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmotion_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 

@@ -15,7 +15,7 @@ import sys
 import pytest
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import host_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 
 MODULE = "ansible_collections.vmkfabric.vsphere.plugins.modules.fabric_validate"
