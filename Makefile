@@ -62,7 +62,7 @@ simulator: venv
 	$(PYTEST) -q -n $(JOBS) tests/unit/simulator
 
 functional: venv
-	@if [ -d tests/functional ]; then $(PYTEST) -q -n $(JOBS) tests/functional; else echo "no functional tests yet"; fi
+	@if [ -d tests/functional ]; then $(PYTEST) -q -n $(JOBS) --durations=15 tests/functional; else echo "no functional tests yet"; fi
 
 # Each compat venv holds ansible-core and the collection's declared requirements (the ranges users get);
 # the smoke tests run under .venv's pytest and drive that venv's ansible-playbook. A venv is named after
