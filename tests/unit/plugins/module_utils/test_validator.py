@@ -13,6 +13,7 @@ import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import _mh
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     Action,
@@ -282,17 +283,17 @@ def test_mh1_culprit_is_the_planned_vmk_and_all_members_listed():
 
 
 def test_mh1_exemption_table_is_a_hook():
-    names = [name for name, _hook in v.MH1_EXEMPTIONS]
+    names = [name for name, _hook in _mh.MH1_EXEMPTIONS]
     assert names == ["vmotion-set", "iscsi-binding"]
     host = b.with_vmk(storage(), "vmk2", "Other", "10.10.20.12")
     assert rules_of(v.validate([case(host)]), "MH-1")
     always = (("always", lambda c, members: True),)
-    original = v.MH1_EXEMPTIONS
+    original = _mh.MH1_EXEMPTIONS
     try:
-        v.MH1_EXEMPTIONS = always
+        _mh.MH1_EXEMPTIONS = always
         assert not rules_of(v.validate([case(host)]), "MH-1")
     finally:
-        v.MH1_EXEMPTIONS = original
+        _mh.MH1_EXEMPTIONS = original
 
 
 def test_sf7_refuses_an_undeclared_write():
