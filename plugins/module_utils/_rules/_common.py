@@ -42,8 +42,6 @@ WARNING = "warning"
 HOST = "host"
 CROSS_HOST = "cross-host"
 BEFORE_WRITE = "before-write"  # not run by validate(): by recheck() on a re-read just before the first write
-JUMBO_ROLES = ("iscsi", "vmotion", "replica")
-MAX_MTU = 9000
 PNIC_NAME = re.compile(r"^(vmnic|vusb)\d+$")
 
 
@@ -66,7 +64,10 @@ class Case:
 
 @dataclass(frozen=True)
 class Rule:
-    """One catalog entry: ID, default severity, scope, opt-in downgrade flag, §7 step, source."""
+    """One catalog entry: ID, default severity, scope, check, source, opt-in downgrade flag, and step:
+    1 structural checks on the plan alone, 2 per-host rules on R, 3 cross-host rules, 4 transition
+    rules comparing O and R, 5 rules on what was read (SF-9: state a step needs was not read; SF-10:
+    the host changed before the first write)."""
 
     rule: str
     severity: str

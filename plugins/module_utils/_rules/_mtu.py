@@ -20,8 +20,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import (
     ERROR,
     HOST,
-    JUMBO_ROLES,
-    MAX_MTU,
     WARNING,
     Case,
     Rule,
@@ -32,6 +30,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     tags,
     vmk_obj,
 )
+
+JUMBO_ROLES = ("iscsi", "vmotion", "replica")
+MAX_MTU = 9000
 
 
 def mtu1_vmk_above_switch(case: Case) -> Iterator[Finding]:
