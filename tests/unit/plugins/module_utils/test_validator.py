@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, Callable, List, Tuple
 
 import pytest
@@ -233,6 +234,22 @@ def test_rule_table_shape():
         "SF-2": "allow_management_path_change", "PB-7": "allow_routed_port_binding",
         "TP-3": "allow_adapter_level_params", "TP-5": "allow_profile_deviation", "SF-4": "allow_path_disruption",
         "SF-11": "allow_path_disruption"}
+
+
+def test_each_rule_and_its_row_live_in_the_file_of_its_family():
+    for r in v.RULES:
+        module = sys.modules[r.check.__module__]
+        assert r.check.__module__.endswith("._rules._" + r.rule.split("-")[0].lower()), r.rule
+        assert r in module.RULES, r.rule
+    assert sum(len(sys.modules[m].RULES) for m in {r.check.__module__ for r in v.RULES}) == len(v.RULES)
+
+
+def test_validate_gives_each_finding_the_severity_and_source_of_its_row():
+    host = b.with_vmk(storage(), "vmk2", "Other", "10.10.20.12")
+    (raw,) = list(_mh.mh1_one_vmk_per_subnet(case(host)))
+    assert (raw.severity, raw.source) == ("", "")  # a rule function names no severity of its own here
+    (hit,) = rules_of(v.validate([case(host)]), "MH-1")
+    assert (hit.severity, hit.source) == ("error", v.RULE_INDEX["MH-1"].source) and hit.found == raw.found
 
 
 # --- specific behaviour ---------------------------------------------------------------------
