@@ -50,7 +50,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _count,
+    counted,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._sf import recheck_touches_iscsi
 
@@ -152,7 +152,7 @@ def render(findings: Sequence[Finding]) -> str:
     errors = len(refusals(findings))
     warnings = len(findings) - errors
     if errors:
-        head = "plan refused: %s, %s (no changes made)" % (_count(errors, "error"), _count(warnings, "warning"))
+        head = "plan refused: %s, %s (no changes made)" % (counted(errors, "error"), counted(warnings, "warning"))
     else:
-        head = "plan accepted: %s, %s" % (_count(0, "error"), _count(warnings, "warning"))
+        head = "plan accepted: %s, %s" % (counted(0, "error"), counted(warnings, "warning"))
     return "\n".join([head] + [f.render() for f in findings])

@@ -25,9 +25,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     PortGroup,
     Teaming,
     TeamingSpec,
-    VmkSpec,
     VSwitch,
     Vmk,
+    VmkSpec,
     is_set,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import (
@@ -83,7 +83,7 @@ class Rule:
 # ---------------------------------------------------------------------------------------
 
 
-def _names(values: Iterable[Any]) -> str:
+def name_list(values: Iterable[Any]) -> str:
     return "[%s]" % ", ".join(str(v) for v in values)
 
 
@@ -162,7 +162,7 @@ def unused_of(t: Teaming, sw: Optional[VSwitch]) -> Tuple[str, ...]:
     return t.unused(sw.uplinks) if sw is not None and t.active is not None else ()
 
 
-def _vmk_carried(host: Host, pg_name: str) -> List[str]:
+def vmks_carried(host: Host, pg_name: str) -> List[str]:
     return sorted(v.device for v in host.vmks.values() if v.portgroup == pg_name)
 
 
@@ -206,14 +206,14 @@ def bound_sets(host: Host) -> Iterator[Tuple[IscsiAdapter, List[Vmk]]]:
             yield adapter, sorted(members, key=lambda v: v.number)
 
 
-def _by_number(vmks: Iterable[Vmk]) -> List[Vmk]:
+def by_number(vmks: Iterable[Vmk]) -> List[Vmk]:
     return sorted(vmks, key=lambda v: v.number)
 
 
-def _vmotion_by_stack(host: Host) -> Dict[str, List[Vmk]]:
+def vmotion_by_stack(host: Host) -> Dict[str, List[Vmk]]:
     """netstack -> every vMotion-tagged vmk of ``host`` on it (by number), sets or single."""
     by_stack: Dict[str, List[Vmk]] = defaultdict(list)
-    for vmk in _by_number(host.vmks.values()):
+    for vmk in by_number(host.vmks.values()):
         if "vmotion" in tags(vmk):
             by_stack[vmk.netstack].append(vmk)
     return dict(by_stack)
@@ -221,7 +221,7 @@ def _vmotion_by_stack(host: Host) -> Dict[str, List[Vmk]]:
 
 def vmotion_sets(host: Host) -> Dict[str, List[Vmk]]:
     """VM(h, s) with two or more members: netstack -> members by vmk number."""
-    return {s: m for s, m in _vmotion_by_stack(host).items() if len(m) >= 2}
+    return {s: m for s, m in vmotion_by_stack(host).items() if len(m) >= 2}
 
 
 def _effective(host: Host, pg: PortGroup) -> Teaming:
@@ -230,7 +230,7 @@ def _effective(host: Host, pg: PortGroup) -> Teaming:
 
 
 @dataclass(frozen=True)
-class _Port:
+class Port:
     """Where a vmk sits in R (a vMotion set member, a bound vmk): a standard port group or a dvPortgroup."""
 
     obj: str  # ``vmk:vmkN [portgroup:...]`` / ``vmk:vmkN [dvportgroup:...]``
@@ -247,25 +247,25 @@ class _Port:
         return self.where.startswith("dvportgroup:")
 
 
-def _member(host: Host, vmk: Vmk) -> Optional[_Port]:
-    """The port group of a vMotion set member in R (None when it has none the plan knows)."""
+def port_of(host: Host, vmk: Vmk) -> Optional[Port]:
+    """The port group of a vmk in R (a vMotion set member, a bound vmk); None when it has none the plan knows."""
     dv = host.dv_portgroup_of(vmk)
     if dv is not None:
         names = tuple(dv.teaming.active or ()) + tuple(dv.teaming.standby or ())
-        return _Port("%s [%s]" % (vmk_obj(vmk), dvpg_obj(dv)), dvpg_obj(dv), dv.name, dv.dvs, dv.teaming, True, dv.vlan,
-                     tuple(n for n in names if not dv.uplinks.get(n)))
+        return Port("%s [%s]" % (vmk_obj(vmk), dvpg_obj(dv)), dvpg_obj(dv), dv.name, dv.dvs, dv.teaming, True, dv.vlan,
+                    tuple(n for n in names if not dv.uplinks.get(n)))
     pg = host.portgroups.get(vmk.portgroup)
     if pg is None:
         return None
-    return _Port("%s [%s]" % (vmk_obj(vmk), pg_obj(pg)), pg_obj(pg), pg.name, pg.vswitch, _effective(host, pg),
-                 pg.override.active is not None, pg.vlan)
+    return Port("%s [%s]" % (vmk_obj(vmk), pg_obj(pg)), pg_obj(pg), pg.name, pg.vswitch, _effective(host, pg),
+                pg.override.active is not None, pg.vlan)
 
 
-def _purposes(case: Case) -> Dict[str, str]:
+def declared_purposes(case: Case) -> Dict[str, str]:
     return {vmk.device: spec.purpose for spec, vmk in managed(case) if vmk is not None}
 
 
-def _iscsi_shaped(case: Case, vmk: Vmk) -> bool:
+def iscsi_shaped(case: Case, vmk: Vmk) -> bool:
     """A vmk this task does not manage that looks like a port-binding member in R: no service
     tag, default netstack, not management, and a port-group override with exactly one active
     uplink and no standby (the PB-1/PB-2 shape). Until binding-aware hooks exist this is how
@@ -276,7 +276,7 @@ def _iscsi_shaped(case: Case, vmk: Vmk) -> bool:
             and len(pg.override.active) == 1 and not pg.override.standby)
 
 
-def _replicas(case: Case) -> List[Tuple[VmkSpec, Vmk]]:
+def replicas_of(case: Case) -> List[Tuple[VmkSpec, Vmk]]:
     """(spec, vmk in R) of every present ``purpose: replica`` spec of the task."""
     return [(spec, vmk) for spec, vmk in managed(case) if spec.purpose == "replica" and vmk is not None]
 
@@ -296,5 +296,5 @@ def logical_networks(cases: Sequence[Case]) -> Dict[str, List[Tuple[Case, Vmk]]]
     return out
 
 
-def _count(n: int, word: str) -> str:
+def counted(n: int, word: str) -> str:
     return "%d %s%s" % (n, word, "" if n == 1 else "s")

@@ -22,9 +22,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _names,
     dvpg_obj,
     finding,
+    name_list,
     pg_obj,
     sw_obj,
     teams,
@@ -40,9 +40,9 @@ def ip1_iphash_all_active(case: Case) -> Iterator[Finding]:
         standby, unused = tuple(team.standby or ()), unused_of(team, sw)
         if standby or unused:
             yield finding("IP-1", case.host, obj,
-                          "policy iphash with standby %s, unused %s" % (_names(standby), _names(unused)),
+                          "policy iphash with standby %s, unused %s" % (name_list(standby), name_list(unused)),
                           "set teaming.active: %s and teaming.standby: [], or choose another teaming.policy"
-                          % _names(sw.uplinks if sw else ()))
+                          % name_list(sw.uplinks if sw else ()))
 
 
 def ip2_iphash_beacon(case: Case) -> Iterator[Finding]:
@@ -68,7 +68,7 @@ def ip3_iphash_portgroup_override(case: Case) -> Iterator[Finding]:
                                                 or pg.override.active is not None):
             yield finding("IP-3", case.host, pg_obj(pg),
                           "port group on iphash vSwitch %s overrides policy %s / order %s"
-                          % (sw.name, pg.override.policy, _names(pg.override.active or ())),
+                          % (sw.name, pg.override.policy, name_list(pg.override.active or ())),
                           "set teaming.inherit: [policy, order] on this port group")
 
 
@@ -82,9 +82,9 @@ def ip4_lag_on_vss(case: Case) -> Iterator[Finding]:
         lags = sorted({n for n in names if n not in pnics and not PNIC_NAME.match(n)})
         if lags:
             yield finding("IP-4", case.host, obj,
-                          "%s on a standard switch (LACP/LAGs exist only on distributed switches)" % _names(lags),
+                          "%s on a standard switch (LACP/LAGs exist only on distributed switches)" % name_list(lags),
                           "use host NICs %s instead of %s (static EtherChannel with teaming.policy iphash)"
-                          % (_names(sorted(pnics)), _names(lags)))
+                          % (name_list(sorted(pnics)), name_list(lags)))
 
 
 def ip5_etherchannel_unconfirmed(case: Case) -> Iterator[Finding]:
@@ -96,9 +96,9 @@ def ip5_etherchannel_unconfirmed(case: Case) -> Iterator[Finding]:
         before = o.vswitches.get(sw.name)
         touched = before is None or before.teaming.policy != "iphash" or before.uplinks != sw.uplinks
         yield finding("IP-5", case.host, sw_obj(sw.name),
-                      "policy iphash on uplinks %s%s" % (_names(sw.uplinks), " (changed by this plan)" if touched else ""),
+                      "policy iphash on uplinks %s%s" % (name_list(sw.uplinks), " (changed by this plan)" if touched else ""),
                       "configure a static port channel of exactly %s on the physical switch, then set "
-                      "physical_etherchannel_confirmed: true" % _names(sw.uplinks),
+                      "physical_etherchannel_confirmed: true" % name_list(sw.uplinks),
                       severity=None if touched else WARNING)
     for pg in r.portgroups.values():
         before_pg = o.portgroups.get(pg.name)
@@ -122,7 +122,7 @@ def ip6_lag_portgroup_order(case: Case) -> Iterator[Finding]:
         lags = dv.lags_in(active + standby)
         if not lags or (len(active) == 1 and dv.lags_in(active) and not standby):
             continue
-        order = "active %s, standby %s" % (_names(active), _names(standby))
+        order = "active %s, standby %s" % (name_list(active), name_list(standby))
         if written:
             change = ("give dvPortgroup %s either exactly one LAG as its only active entry and no standby, or no LAG "
                       "at all (uplinks)" % dv.name)
@@ -131,7 +131,7 @@ def ip6_lag_portgroup_order(case: Case) -> Iterator[Finding]:
                       "uplink and other LAG unused; or move %s to another port group"
                       % (dv.name, dv.dvs, lags[0], ", ".join(carrying[key])))
         yield finding("IP-6", case.host, dvpg_obj(dv), "%s uses LAG %s: a LAG must be the only active entry, with "
-                      "no standby" % (order, _names(lags)), change)
+                      "no standby" % (order, name_list(lags)), change)
 
 
 RULES: Tuple[Rule, ...] = (

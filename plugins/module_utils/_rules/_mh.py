@@ -24,10 +24,10 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _iscsi_shaped,
-    _purposes,
-    _replicas,
+    declared_purposes,
     finding,
+    iscsi_shaped,
+    replicas_of,
     tags,
     vmk_obj,
 )
@@ -39,7 +39,7 @@ def mh1_exempt_vmotion(case: Case, members: Sequence[Vmk]) -> bool:
     A vmk this task declares ``purpose: replica`` never gets the exemption (PR-2), tagged or
     not, unless it is declared ``shared_with_vmotion``: then it may sit in the vMotion subnet
     untagged and PR-7 checks that it is the lowest-numbered vmk there."""
-    replicas = {vmk.device: spec.shared_with_vmotion for spec, vmk in _replicas(case)}
+    replicas = {vmk.device: spec.shared_with_vmotion for spec, vmk in replicas_of(case)}
     if any(not replicas[v.device] for v in members if v.device in replicas):
         return False
     rest = [v for v in members if v.device not in replicas]
@@ -49,9 +49,9 @@ def mh1_exempt_vmotion(case: Case, members: Sequence[Vmk]) -> bool:
 def mh1_exempt_iscsi(case: Case, members: Sequence[Vmk]) -> bool:
     """Every member is declared ``purpose: iscsi`` in this task or, when unmanaged here, is
     iSCSI-shaped (port binding; PB rules apply)."""
-    purposes = _purposes(case)
+    purposes = declared_purposes(case)
     return all(case.after.bound_to(v.device) is not None
-               or (purposes.get(v.device) == "iscsi" if v.device in purposes else _iscsi_shaped(case, v))
+               or (purposes.get(v.device) == "iscsi" if v.device in purposes else iscsi_shaped(case, v))
                for v in members)
 
 

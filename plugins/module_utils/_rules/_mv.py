@@ -30,21 +30,21 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _by_number,
-    _member,
-    _names,
-    _vmotion_by_stack,
+    by_number,
     dvpg_obj,
     finding,
     lags_of,
+    name_list,
+    port_of,
     tags,
     vmk_obj,
+    vmotion_by_stack,
     vmotion_sets,
 )
 
 
 def _listing(vmks: Iterable[Vmk]) -> str:
-    return ", ".join(v.device for v in _by_number(vmks))
+    return ", ".join(v.device for v in by_number(vmks))
 
 
 def mv1_one_portgroup_per_vmk(case: Case) -> Iterator[Finding]:
@@ -58,7 +58,7 @@ def mv1_one_portgroup_per_vmk(case: Case) -> Iterator[Finding]:
         for (_kind, name), vmks in sorted(by_pg.items()):
             if len(vmks) < 2:
                 continue
-            port = _member(r, vmks[0])
+            port = port_of(r, vmks[0])
             shown = port.name if port is not None else name
             yield finding("MV-1", case.host, port.where if port is not None else "portgroup:?/%s" % name,
                           "vMotion vmks %s (netstack %s) share port group %s" % (_listing(vmks), stack, shown),
@@ -72,21 +72,21 @@ def mv2_one_active_some_standby(case: Case) -> Iterator[Finding]:
     r = case.after
     for _stack, members in sorted(vmotion_sets(r).items()):
         for vmk in members:
-            port = _member(r, vmk)
+            port = port_of(r, vmk)
             if port is None:
                 continue
             active, standby = tuple(port.eff.active or ()), tuple(port.eff.standby or ())
             if not port.ordered:
                 found = "%s has no failover-order override (inherits active %s standby %s from %s)" % (
-                    port.name, _names(active), _names(standby), port.switch)
+                    port.name, name_list(active), name_list(standby), port.switch)
             elif len(active) != 1 or not standby:
-                found = "%s overrides active=%s standby=%s" % (port.name, _names(active), _names(standby))
+                found = "%s overrides active=%s standby=%s" % (port.name, name_list(active), name_list(standby))
             elif port.nicless:
                 found = "%s orders active=%s standby=%s, but %s has no NIC of this host behind it" % (
-                    port.name, _names(active), _names(standby), _names(port.nicless))
+                    port.name, name_list(active), name_list(standby), name_list(port.nicless))
             else:
                 continue
-            fix = ("connect a NIC of this host to %s on %s, or list uplinks that have one" % (_names(port.nicless), port.switch)
+            fix = ("connect a NIC of this host to %s on %s, or list uplinks that have one" % (name_list(port.nicless), port.switch)
                    if port.nicless and len(active) == 1 and standby else
                    "set teaming.active to one NIC and teaming.standby to another on %s (vmotion_multinic "
                    "derives active/standby from uplinks)" % port.name)
@@ -99,7 +99,7 @@ def mv3_distinct_active_uplinks(case: Case) -> Iterator[Finding]:
     for _stack, members in sorted(vmotion_sets(r).items()):
         first: Dict[str, Vmk] = {}
         for vmk in members:
-            port = _member(r, vmk)
+            port = port_of(r, vmk)
             if port is None:
                 continue
             for nic in port.eff.active or ():
@@ -116,7 +116,7 @@ def mv4_mirrored_standby(case: Case) -> Iterator[Finding]:
     """A vMotion set member's standby list holds no active uplink of another member (not a flipped mirror)."""
     r = case.after
     for _stack, members in sorted(vmotion_sets(r).items()):
-        ports = {v.device: _member(r, v) for v in members}
+        ports = {v.device: port_of(r, v) for v in members}
         for vmk in members:
             port = ports[vmk.device]
             if port is None or not port.eff.standby:
@@ -125,7 +125,7 @@ def mv4_mirrored_standby(case: Case) -> Iterator[Finding]:
             if not set(port.eff.standby) & others:
                 yield finding("MV-4", case.host, port.obj,
                               "standby %s holds no active NIC of the other vMotion vmks (%s)"
-                              % (_names(port.eff.standby), _names(sorted(others))),
+                              % (name_list(port.eff.standby), name_list(sorted(others))),
                               "mirror the set: standby of %s = the active NIC of another member (vmotion_multinic "
                               "does this from uplinks)" % vmk.device)
 
@@ -152,14 +152,14 @@ def mv5_one_subnet(case: Case) -> Iterator[Finding]:
 def mv6_no_iphash_or_lag(case: Case) -> Iterator[Finding]:
     """A vMotion-tagged vmk (set or single) whose port group teams by IP hash or through a LAG."""
     r, pnics = case.after, case.observed.pnics
-    for vmk in _by_number(r.vmks.values()):
+    for vmk in by_number(r.vmks.values()):
         if "vmotion" not in tags(vmk):
             continue
         dv = r.dv_portgroup_of(vmk)
         if dv is not None:
             yield from _mv6_distributed(case, vmk, dv)
             continue
-        port = _member(r, vmk)
+        port = port_of(r, vmk)
         pg = r.portgroups.get(vmk.portgroup)
         if port is None or pg is None:
             continue
@@ -173,8 +173,8 @@ def mv6_no_iphash_or_lag(case: Case) -> Iterator[Finding]:
                           "or change teaming.policy of %s away from iphash" % pg.vswitch)
         elif lags:
             yield finding("MV-6", case.host, obj,
-                          "vMotion vmk %s on %s teams through LAG %s" % (vmk.device, pg.name, _names(lags)),
-                          "use host NICs %s in uplinks / teaming.active, not a LAG" % _names(sorted(pnics)))
+                          "vMotion vmk %s on %s teams through LAG %s" % (vmk.device, pg.name, name_list(lags)),
+                          "use host NICs %s in uplinks / teaming.active, not a LAG" % name_list(sorted(pnics)))
 
 
 def _mv6_distributed(case: Case, vmk: Vmk, dv: DvPortgroup) -> Iterator[Finding]:
@@ -185,7 +185,7 @@ def _mv6_distributed(case: Case, vmk: Vmk, dv: DvPortgroup) -> Iterator[Finding]
            "the vMotion vmks on standard port groups (vmotion_multinic)" % dv.name)
     if lags:
         yield finding("MV-6", case.host, obj, "vMotion vmk %s on dvPortgroup %s (%s) teams through LAG %s"
-                      % (vmk.device, dv.name, dv.dvs, _names(lags)), fix)
+                      % (vmk.device, dv.name, dv.dvs, name_list(lags)), fix)
     elif dv.teaming.policy == "iphash":
         yield finding("MV-6", case.host, obj, "vMotion vmk %s on dvPortgroup %s (%s) teams by IP hash"
                       % (vmk.device, dv.name, dv.dvs), fix)
@@ -195,7 +195,7 @@ def _new_vmotion_members(case: Case) -> List[Vmk]:
     """vMotion-tagged vmks of R that were not vMotion-tagged on the same netstack in O."""
     o = case.observed
     out = []
-    for vmk in _by_number(case.after.vmks.values()):
+    for vmk in by_number(case.after.vmks.values()):
         before = o.vmks.get(vmk.device)
         if "vmotion" in tags(vmk) and (before is None or "vmotion" not in tags(before)
                                        or before.netstack != vmk.netstack):
@@ -209,7 +209,7 @@ def _stacks_text(by_stack: Dict[str, List[Vmk]]) -> str:
 
 def mv7_set_spans_netstacks(case: Case) -> Iterator[Finding]:
     """vMotion-tagged vmks of one host sit on more than one netstack (state the plan did not create)."""
-    by_stack = _vmotion_by_stack(case.after)
+    by_stack = vmotion_by_stack(case.after)
     if len(by_stack) < 2 or _new_vmotion_members(case):
         return  # nothing mixed, or the plan adds to the mix: MV-8's error
     yield finding("MV-7", case.host, "network:vmotion",
@@ -227,7 +227,7 @@ def mv8_planned_set_spans_netstacks(case: Case) -> Iterator[Finding]:
     spans both stacks silently runs on part of its NICs, or the new vmks carry nothing. The
     plan that creates the span is refused instead: one host, one netstack for vMotion.
     """
-    by_stack = _vmotion_by_stack(case.after)
+    by_stack = vmotion_by_stack(case.after)
     if len(by_stack) < 2:
         return
     for vmk in _new_vmotion_members(case):

@@ -26,9 +26,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _names,
     finding,
     managed,
+    name_list,
     spec_obj,
     vmk_obj,
 )
@@ -64,7 +64,7 @@ def ns2_service_not_allowed(case: Case) -> Iterator[Finding]:
             elif service not in case.observed.nic_types:
                 yield finding("NS-2", case.host, obj,
                               "service %s is not offered by this host (ESXi %s offers %s)"
-                              % (service, case.observed.version or "?", _names(sorted(case.observed.nic_types))),
+                              % (service, case.observed.version or "?", name_list(sorted(case.observed.nic_types))),
                               "remove %s from services" % service)
 
 
@@ -90,8 +90,8 @@ def ns4_unknown_netstack(case: Case) -> Iterator[Finding]:
         if spec.netstack == "vsan" or spec.netstack not in case.observed.netstacks:
             yield finding("NS-4", case.host, "netstack:%s [%s]" % (spec.netstack, spec_obj(case, spec)),
                           "netstack %s does not exist on this host (netstacks %s)"
-                          % (spec.netstack, _names(sorted(case.observed.netstacks))),
-                          "set netstack to one of %s" % _names(sorted(case.observed.netstacks)))
+                          % (spec.netstack, name_list(sorted(case.observed.netstacks))),
+                          "set netstack to one of %s" % name_list(sorted(case.observed.netstacks)))
 
 
 RULES: Tuple[Rule, ...] = (

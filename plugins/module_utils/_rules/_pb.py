@@ -26,19 +26,19 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     HOST,
     WARNING,
     Case,
+    Port,
     Rule,
-    _Port,
-    _count,
-    _member,
-    _names,
     bound_sets,
+    counted,
     dvpg_obj,
     effective_of,
     finding,
     hba_obj,
     lags_of,
     managed,
+    name_list,
     pg_obj,
+    port_of,
     target_obj,
     vmk_obj,
 )
@@ -109,15 +109,15 @@ def pb1_bound_vmk_one_active(case: Case) -> Iterator[Finding]:
                 if len(active) != 1 and not dv.lags_in(tuple(dv.teaming.active or ())):  # an active LAG: PB-9
                     yield finding("PB-1", case.host, bound_obj(r, vmk, adapter.device),
                                   "active uplinks %s (host NICs %s): a bound vmk needs exactly one"
-                                  % (_names(dv.teaming.active or ()), _names(active)), _dv_fix(dv))
+                                  % (name_list(dv.teaming.active or ()), name_list(active)), _dv_fix(dv))
                 continue
             if len(active) != 1:
                 sw = effective_of(r, vmk)[1]
                 others = [n for n in (sw.uplinks if sw else ()) if n not in active[:1]]
                 yield finding("PB-1", case.host, bound_obj(r, vmk, adapter.device),
-                              "active uplinks %s: a bound vmk needs exactly one" % _names(active),
+                              "active uplinks %s: a bound vmk needs exactly one" % name_list(active),
                               "set teaming.active: [%s] and teaming.unused: %s on port group %s"
-                              % (active[0] if active else "<one uplink>", _names(others[1:] if not active else others),
+                              % (active[0] if active else "<one uplink>", name_list(others[1:] if not active else others),
                                  vmk.portgroup))
 
 
@@ -131,11 +131,11 @@ def pb2_bound_vmk_no_standby(case: Case) -> Iterator[Finding]:
             if standby and dv is not None:
                 yield finding("PB-2", case.host, bound_obj(r, vmk, adapter.device),
                               "failover order active=%s standby=%s (host NICs %s / %s)"
-                              % (_names(dv.teaming.active or ()), _names(dv.teaming.standby or ()), _names(active),
-                                 _names(standby)), _dv_fix(dv))
+                              % (name_list(dv.teaming.active or ()), name_list(dv.teaming.standby or ()), name_list(active),
+                                 name_list(standby)), _dv_fix(dv))
             elif standby:
                 yield finding("PB-2", case.host, bound_obj(r, vmk, adapter.device),
-                              "failover order active=%s standby=%s" % (_names(active), _names(standby)),
+                              "failover order active=%s standby=%s" % (name_list(active), name_list(standby)),
                               "set teaming.standby: [] and list %s under teaming.unused on port group %s"
                               % (", ".join(standby), vmk.portgroup))
 
@@ -159,7 +159,7 @@ def pb4_fewer_than_two_paths(case: Case) -> Iterator[Finding]:
         uplinks = {_active_standby(r, v)[0][:1] for v in members}
         if len({u for u in uplinks if u}) < 2:
             yield finding("PB-4", case.host, hba_obj(adapter.device),
-                          "%s bound (%s) on %d distinct NIC(s)" % (_count(len(members), "vmk"),
+                          "%s bound (%s) on %d distinct NIC(s)" % (counted(len(members), "vmk"),
                                                                    ", ".join(v.device for v in members),
                                                                    len({u for u in uplinks if u})),
                           "bind a second vmk whose active uplink is a different NIC")
@@ -186,9 +186,9 @@ def pb6_one_subnet_one_switch(case: Case) -> Iterator[Finding]:
     r = case.after
     for adapter, members in bound_sets(r):
         first = members[0]
-        first_port = _member(r, first)
+        first_port = port_of(r, first)
         for vmk in members[1:]:
-            port = _member(r, vmk)
+            port = port_of(r, vmk)
             diffs = []
             if vmk.ip.network != first.ip.network:
                 diffs.append("subnet %s vs %s" % (vmk.ip.network, first.ip.network))
@@ -205,7 +205,7 @@ def pb6_one_subnet_one_switch(case: Case) -> Iterator[Finding]:
                               % (adapter.device, vmk.device))
 
 
-def _switch_of(vmk: Vmk, port: Optional["_Port"]) -> str:
+def _switch_of(vmk: Vmk, port: Optional["Port"]) -> str:
     """sw(v) for messages: ``vSwitch vSwitch1`` or ``distributed switch dvs-prod``."""
     if port is None:
         return "distributed port group %s (not read)" % vmk.dv_portgroup if vmk.dv_portgroup else "vSwitch %s" % vmk.vswitch
@@ -258,7 +258,7 @@ def pb9_bound_vmk_iphash(case: Case) -> Iterator[Finding]:
             dv = r.dv_portgroup_of(vmk)
             lags = lags_of(r, vmk)
             if dv is not None and (lags or dv.teaming.policy == "iphash"):
-                how = ("teams through LAG %s (host NICs %s)" % (", ".join(lags), _names(dv.pnics_of(lags))) if lags
+                how = ("teams through LAG %s (host NICs %s)" % (", ".join(lags), name_list(dv.pnics_of(lags))) if lags
                        else "uses IP-hash teaming (route based on IP hash)")
                 yield finding("PB-9", case.host, bound_obj(r, vmk, adapter.device),
                               "%s: %s; port binding needs one fixed NIC per vmk" % (pg_label(r, vmk), how),
@@ -272,7 +272,7 @@ def pb9_bound_vmk_iphash(case: Case) -> Iterator[Finding]:
                 yield finding("PB-9", case.host, bound_obj(r, vmk, adapter.device),
                               "port group %s teams through LAG %s" % (vmk.portgroup, ", ".join(lags)),
                               "give %s teaming.active one host NIC (%s) and teaming.unused the others"
-                              % (vmk.portgroup, _names(sorted(r.pnics))))
+                              % (vmk.portgroup, name_list(sorted(r.pnics))))
 
 
 def pb10_dependent_adapter_own_uplink(case: Case) -> Iterator[Finding]:

@@ -32,13 +32,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _by_number,
-    _iscsi_shaped,
-    _names,
-    _purposes,
-    _replicas,
+    by_number,
+    declared_purposes,
     finding,
+    iscsi_shaped,
+    name_list,
     pg_obj,
+    replicas_of,
     tags,
     vmk_obj,
 )
@@ -50,14 +50,14 @@ REPLICA_OWN_SERVICES = frozenset({"vSphereReplication", "vSphereReplicationNFC"}
 
 def role_of(case: Case, vmk: Vmk) -> str:
     """The role of a vmk for messages: declared purpose, else derived from R (see above)."""
-    purposes = _purposes(case)
+    purposes = declared_purposes(case)
     if vmk.device in purposes and purposes[vmk.device] != "general":
         return purposes[vmk.device]
     if vmk.device in case.observed.management_vmks or "management" in vmk.services:
         return "management"
     if "vmotion" in tags(vmk):
         return "vmotion"
-    if _iscsi_shaped(case, vmk):
+    if iscsi_shaped(case, vmk):
         return "iscsi"
     return "other"
 
@@ -65,7 +65,7 @@ def role_of(case: Case, vmk: Vmk) -> str:
 def _shared_vmotion_peers(case: Case, rep: Vmk) -> List[Vmk]:
     """The vMotion-tagged vmks (other than ``rep``) in the replica's exact subnet and netstack."""
     net = rep.ip.network
-    return [v for v in _by_number(case.after.vmks.values())
+    return [v for v in by_number(case.after.vmks.values())
             if v.device != rep.device and v.netstack == rep.netstack and net is not None
             and v.ip.network == net and "vmotion" in tags(v)]
 
@@ -73,12 +73,12 @@ def _shared_vmotion_peers(case: Case, rep: Vmk) -> List[Vmk]:
 def pr2_replica_own_subnet(case: Case) -> Iterator[Finding]:
     """Another vmk on the replica vmk's netstack shares or overlaps its subnet (no MH-1 exemption)."""
     r = case.after
-    for spec, rep in _replicas(case):
+    for spec, rep in replicas_of(case):
         net = rep.ip.network
         if net is None:
             continue
         shared = {v.device for v in _shared_vmotion_peers(case, rep)} if spec.shared_with_vmotion else set()
-        for other in _by_number(r.vmks.values()):
+        for other in by_number(r.vmks.values()):
             other_net = other.ip.network
             if other.device == rep.device or other.netstack != rep.netstack or other_net is None \
                     or not other_net.overlaps(net) or other.device in shared:
@@ -94,7 +94,7 @@ def pr2_replica_own_subnet(case: Case) -> Iterator[Finding]:
 def pr3_replica_vlan_isolated(case: Case) -> Iterator[Finding]:
     """The replica port group's VLAN is 4095 or used by another port group of the host; VLAN 0 warns."""
     r = case.after
-    for spec, rep in _replicas(case):
+    for spec, rep in replicas_of(case):
         pg = r.portgroups.get(rep.portgroup)
         if pg is None:
             continue
@@ -125,7 +125,7 @@ def pr4_replica_no_gateway(case: Case) -> Iterator[Finding]:
 
     Netstack default gateways and static routes are not part of the observed state yet, so the
     other two conditions of the catalog are not checked here."""
-    for spec, rep in _replicas(case):
+    for spec, rep in replicas_of(case):
         if is_set(spec.gateway):
             yield finding("PR-4", case.host, vmk_obj(rep),
                           "the task sets gateway %s on replica vmk %s" % (spec.gateway, rep.device),
@@ -139,20 +139,20 @@ def pr4_replica_no_gateway(case: Case) -> Iterator[Finding]:
 
 def pr5_replica_no_services(case: Case) -> Iterator[Finding]:
     """The replica vmk carries a service tag other than the replication tags."""
-    for spec, rep in _replicas(case):
+    for spec, rep in replicas_of(case):
         extra = set(tags(rep)) - REPLICA_OWN_SERVICES
         if spec.shared_with_vmotion:
             extra.discard("vmotion")  # sharing the vMotion vmk is PR-6's warning
         if extra:
             yield finding("PR-5", case.host, vmk_obj(rep),
-                          "replica vmk %s carries %s" % (rep.device, _names(sorted(extra))),
+                          "replica vmk %s carries %s" % (rep.device, name_list(sorted(extra))),
                           "set services: [] (or only %s) so nothing competes with replica traffic"
                           % ", ".join(sorted(REPLICA_OWN_SERVICES)))
 
 
 def pr6_replica_shares_vmotion(case: Case) -> Iterator[Finding]:
     """The task sets ``shared_with_vmotion``: replica traffic rides the vMotion network."""
-    for spec, rep in _replicas(case):
+    for spec, rep in replicas_of(case):
         if spec.shared_with_vmotion:
             yield finding("PR-6", case.host, vmk_obj(rep),
                           "shared_with_vmotion: replica vmk %s uses the vMotion network %s"
@@ -163,7 +163,7 @@ def pr6_replica_shares_vmotion(case: Case) -> Iterator[Finding]:
 
 def pr1_one_replica_vmk_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
     """A host in the scope of a replica network has zero or more than one replica vmk in R."""
-    having = {c.host: _by_number(vmk for _s, vmk in _replicas(c)) for c in cases}
+    having = {c.host: by_number(vmk for _s, vmk in replicas_of(c)) for c in cases}
     with_one = sorted(h for h, vmks in having.items() if vmks)
     if not with_one:
         return
@@ -184,7 +184,7 @@ def pr7_shared_replica_lowest_vmk(cases: Sequence[Case]) -> Iterator[Finding]:
     """With ``shared_with_vmotion``, the replica vmk is not the lowest-numbered vmk of the vMotion subnet on every host."""
     nets: Dict[str, ipaddress.IPv4Network] = {}
     for case in cases:
-        for spec, rep in _replicas(case):
+        for spec, rep in replicas_of(case):
             net = rep.ip.network
             if not spec.shared_with_vmotion or net is None:
                 continue
@@ -220,7 +220,7 @@ def pr7_shared_replica_lowest_vmk(cases: Sequence[Case]) -> Iterator[Finding]:
 def pr8_replica_subnet_changed(case: Case) -> Iterator[Finding]:
     """The plan adds or removes a vmk, or removes the vMotion tag, in a subnet carrying replica traffic."""
     o, r = case.observed, case.after
-    carrying = [(rep.device, rep.netstack, rep.ip.network) for _s, rep in _replicas(case)
+    carrying = [(rep.device, rep.netstack, rep.ip.network) for _s, rep in replicas_of(case)
                 if rep.device in o.vmks and rep.ip.network is not None]  # a new replica carries nothing yet
     if not carrying:
         return

@@ -39,12 +39,12 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     HOST,
     Case,
     Rule,
-    _names,
-    _vmk_carried,
     finding,
+    name_list,
     pg_obj,
     sw_obj,
     vmk_obj,
+    vmks_carried,
 )
 
 # ---------------------------------------------------------------------------------------
@@ -55,7 +55,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
 def _show(name: str, value: Any) -> str:
     """A vmk field for a finding: services as a list, an Ip as address/netmask or dhcp."""
     if name == "services":
-        return _names(sorted(value))
+        return name_list(sorted(value))
     if name == "ip":
         return "dhcp" if value.dhcp else "%s/%s" % (value.address, value.netmask)
     return str(value)
@@ -133,7 +133,7 @@ def _sf2_switch(case: Case, name: str, device: str, seen: Set[str]) -> Iterator[
         what.append("removes the vSwitch")
     else:
         if sw_r.uplinks != sw_o.uplinks:
-            what.append("uplinks %s -> %s" % (_names(sw_o.uplinks), _names(sw_r.uplinks)))
+            what.append("uplinks %s -> %s" % (name_list(sw_o.uplinks), name_list(sw_r.uplinks)))
         what += ["teaming.%s" % f for f in TEAMING_FIELDS if getattr(sw_r.teaming, f) != getattr(sw_o.teaming, f)]
         if sw_r.mtu < sw_o.mtu:
             what.append("mtu %d -> %d" % (sw_o.mtu, sw_r.mtu))
@@ -266,11 +266,11 @@ def sf8_drops_relied_uplink(case: Case) -> Iterator[Finding]:
         removed = sorted(set(before.uplinks) - set(sw.uplinks)) if before else []
         if not removed:
             continue
-        carrying = [pg for pg in r.portgroups.values() if pg.vswitch == sw.name and _vmk_carried(r, pg.name)]
+        carrying = [pg for pg in r.portgroups.values() if pg.vswitch == sw.name and vmks_carried(r, pg.name)]
         if not sw.uplinks and carrying:
             yield finding("SF-8", case.host, sw_obj(sw.name),
                           "the plan removes the last uplinks %s of %s, which carries %s"
-                          % (_names(removed), sw.name, ", ".join(d for pg in carrying for d in _vmk_carried(r, pg.name))),
+                          % (name_list(removed), sw.name, ", ".join(d for pg in carrying for d in vmks_carried(r, pg.name))),
                           "keep at least one uplink in uplinks of %s" % sw.name)
             continue
         for pg in sorted(carrying, key=lambda p: p.name):
@@ -279,10 +279,10 @@ def sf8_drops_relied_uplink(case: Case) -> Iterator[Finding]:
             if relied and not pg.effective.active:
                 yield finding("SF-8", case.host, pg_obj(pg),
                               "removing %s from %s leaves %s (%s) without an active uplink (active was %s)"
-                              % (_names(relied), sw.name, pg.name, ", ".join(_vmk_carried(r, pg.name)),
-                                 _names(pg_o.effective.active or ())),
+                              % (name_list(relied), sw.name, pg.name, ", ".join(vmks_carried(r, pg.name)),
+                                 name_list(pg_o.effective.active or ())),
                               "keep %s in uplinks of %s, or first move teaming.active of %s to %s"
-                              % (_names(relied), sw.name, pg.name, _names(sw.uplinks)))
+                              % (name_list(relied), sw.name, pg.name, name_list(sw.uplinks)))
 
 
 # ---------------------------------------------------------------------------------------

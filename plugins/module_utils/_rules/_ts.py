@@ -22,13 +22,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _names,
-    _vmk_carried,
     declared_teamings,
     finding,
+    name_list,
     pg_obj,
     sw_obj,
     teams,
+    vmks_carried,
 )
 
 
@@ -42,7 +42,7 @@ def ts1_order_has_duplicates(case: Case) -> Iterator[Finding]:
         for nic in sorted({n for n in names if names.count(n) > 1}):
             where = "teaming.standby" if nic in standby else "teaming.active"
             yield finding("TS-1", case.host, obj,
-                          "%s is listed more than once: active=%s standby=%s" % (nic, _names(active), _names(standby)),
+                          "%s is listed more than once: active=%s standby=%s" % (nic, name_list(active), name_list(standby)),
                           "list %s once: remove it from %s" % (nic, where))
 
 
@@ -57,9 +57,9 @@ def ts2_order_name_not_uplink(case: Case) -> Iterator[Finding]:
         if missing:
             yield finding("TS-2", case.host, obj,
                           "teaming order names %s, not an uplink of %s (uplinks %s)"
-                          % (_names(missing), sw.name, _names(sw.uplinks)),
+                          % (name_list(missing), sw.name, name_list(sw.uplinks)),
                           "use only %s in teaming.active/teaming.standby, or add %s to uplinks of %s first"
-                          % (_names(sw.uplinks), _names(missing), sw.name))
+                          % (name_list(sw.uplinks), name_list(missing), sw.name))
     for sw_spec in case.desired.vswitches:
         if sw_spec.state != "present" or not is_set(sw_spec.uplinks):
             continue
@@ -67,12 +67,12 @@ def ts2_order_name_not_uplink(case: Case) -> Iterator[Finding]:
         if unknown:
             yield finding("TS-2", case.host, sw_obj(sw_spec.name),
                           "uplinks %s include %s, which this host does not have (NICs %s)"
-                          % (_names(sw_spec.uplinks), _names(unknown), _names(sorted(case.observed.pnics))),
-                          "remove %s from uplinks" % _names(unknown))
+                          % (name_list(sw_spec.uplinks), name_list(unknown), name_list(sorted(case.observed.pnics))),
+                          "remove %s from uplinks" % name_list(unknown))
         for nic, owner in sorted(_owners(case.after, sw_spec.name, sw_spec.uplinks).items()):
             yield finding("TS-2", case.host, sw_obj(sw_spec.name),
                           "uplinks %s include %s, which %s already owns (ESXi refuses a NIC in two switches with "
-                          "ResourceInUse)" % (_names(sw_spec.uplinks), nic, owner),
+                          "ResourceInUse)" % (name_list(sw_spec.uplinks), nic, owner),
                           "remove %s from uplinks of %s, or take it off %s first" % (nic, sw_spec.name, owner))
 
 
@@ -104,21 +104,21 @@ def ts3_order_incomplete(case: Case) -> Iterator[Finding]:
         if sorted(spec.unused) != sorted(derived):
             yield finding("TS-3", case.host, obj,
                           "teaming.unused %s, but uplinks %s - active - standby = %s"
-                          % (_names(spec.unused), _names(uplinks), _names(derived)),
+                          % (name_list(spec.unused), name_list(uplinks), name_list(derived)),
                           "set teaming.unused to %s, or list the other NICs in teaming.active/teaming.standby"
-                          % _names(derived))
+                          % name_list(derived))
 
 
 def ts4_no_active_uplink(case: Case) -> Iterator[Finding]:
     """A port-group override that carries a vmk has an empty active list."""
     r = case.after
     for pg in r.portgroups.values():
-        vmks = _vmk_carried(r, pg.name)
+        vmks = vmks_carried(r, pg.name)
         if pg.override.active is None or pg.override.active or not vmks:
             continue
         yield finding("TS-4", case.host, pg_obj(pg),
                       "override active=[] standby=%s on the port group of %s"
-                      % (_names(pg.override.standby or ()), ", ".join(vmks)),
+                      % (name_list(pg.override.standby or ()), ", ".join(vmks)),
                       "give teaming.active at least one uplink, or set allow_no_active_uplink: true")
 
 
@@ -134,7 +134,7 @@ def ts5_beacon_probing(case: Case) -> Iterator[Finding]:
                           "set teaming.failure_detection: link_status (the vSwitch has no beacon interval)")
         elif len(members) < 3:
             yield finding("TS-5", case.host, obj,
-                          "beacon_probing with %d uplink(s) %s in active+standby" % (len(members), _names(sorted(members))),
+                          "beacon_probing with %d uplink(s) %s in active+standby" % (len(members), name_list(sorted(members))),
                           "use teaming.failure_detection: link_status, or team three or more uplinks",
                           severity=WARNING)
 

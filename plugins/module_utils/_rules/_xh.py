@@ -22,9 +22,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     WARNING,
     Case,
     Rule,
-    _names,
     finding,
     logical_networks,
+    name_list,
     pg_obj,
     vmk_obj,
 )
@@ -136,7 +136,7 @@ def xh5_array_settings_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
                 reported.add((case.host, adapter.device))
                 yield finding("XH-5", case.host, "hba:%s" % adapter.device,
                               "send targets %s; hosts using array %s have %s on %s"
-                              % (_names(portals), address, _names(ref_list), ", ".join(peers)),
+                              % (name_list(portals), address, name_list(ref_list), ", ".join(peers)),
                               "give %s the same send_targets as %s" % (case.host, peers[0]))
                 continue
             for portal in portals:
