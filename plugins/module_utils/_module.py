@@ -71,6 +71,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator impor
     Case,
     check_escalation,
     escalate,
+    one_line,
     recheck,
     recheck_touches_iscsi,
     refusals,
@@ -259,7 +260,7 @@ def _check_unchanged(s: Session, obs: Observation, cases: Mapping[str, Case], pl
         return
     stale = recheck(list(cases.values()), call_with_retry(lambda: reread(s, obs, written), READ_RETRY))
     if stale:
-        raise _Refused("%s %s" % (render(stale).splitlines()[0], _one_line(stale[0])),
+        raise _Refused("%s %s" % (render(stale).splitlines()[0], one_line(stale[0].as_dict())),
                        refused=[f.as_dict() for f in stale], findings=[f.as_dict() for f in stale])
 
 
@@ -278,20 +279,16 @@ def _normalise(desired_fn: DesiredFn, params: Mapping[str, Any], names: Tuple[st
         raise ArgumentError(err.field, err.message.partition(": ")[2], ", ".join(names)) from err
 
 
-def _one_line(f: Finding) -> str:
-    return "[%s] host=%s object=%s: %s; change: %s" % (f.rule, f.host, f.object, f.found, f.change)
-
-
 def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
     errors = refusals(findings)
     if errors:
         headline = render(findings).splitlines()[0]
         others = [r for r in dict.fromkeys(f.rule for f in errors) if r != errors[0].rule]
         also = "; also refused by %s" % ", ".join(others) if others else ""  # every rule ID is in the one line
-        raise _Refused("%s %s%s" % (headline, _one_line(errors[0]), also),
+        raise _Refused("%s %s%s" % (headline, one_line(errors[0].as_dict()), also),
                        refused=[f.as_dict() for f in errors], findings=[f.as_dict() for f in findings])
     for f in findings:
-        module.warn(_one_line(f))
+        module.warn(one_line(f.as_dict()))
 
 
 def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress: Progress

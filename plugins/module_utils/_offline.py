@@ -46,7 +46,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, match_vmk, plan_host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._policies import Policy, evaluate, parse_policies
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import Case, refusals, render, validate
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import Case, one_line, refusals, render, validate
 
 FAIL_ON = ("error", "warning", "never")
 
@@ -124,11 +124,6 @@ def validate_documents(config: Any, gathered: Any = None, policies: Any = None,
         "after": after,
         "rendered": render(findings),
     }
-
-
-def one_line(f: Mapping[str, Any]) -> str:
-    """A finding on one line, as every module of the collection reports it."""
-    return "[%s] host=%s object=%s: %s; change: %s" % (f["rule"], f["host"], f["object"], f["found"], f["change"])
 
 
 def failure(result: Mapping[str, Any], fail_on: str = "error") -> Optional[str]:

@@ -2,18 +2,36 @@
 # Copyright: (c) 2026, vmkfabric.vsphere contributors
 # GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The pure layers (_model, _planner, _validator, _document, _policies, _offline) import no pyVmomi: proven in a fresh interpreter
-where importing pyVmomi raises."""
+"""The pure layers (every module_utils file whose docstring says "Private to this collection. Pure", the
+rules package included) import no pyVmomi: proven in a fresh interpreter where importing pyVmomi raises."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-PURE = ("_model", "_planner", "_validator", "_iscsi_plan", "_profiles", "_document", "_policies", "_offline")
+MODULE_UTILS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "plugins", "module_utils")
+DECLARED = re.compile(r"^Private to this collection\. Pure\b", re.MULTILINE)
+
+
+def _declared_pure() -> tuple:
+    """Dotted names (``_model``, ``_rules._mh``) of the module_utils files that declare themselves pure."""
+    found = []
+    for root, _dirs, files in os.walk(MODULE_UTILS):
+        for name in files:
+            path = os.path.join(root, name)
+            if name.endswith(".py") and name != "__init__.py":
+                with open(path, encoding="utf-8") as fh:
+                    if DECLARED.search(fh.read()):
+                        found.append(os.path.relpath(path, MODULE_UTILS)[:-3].replace(os.sep, "."))
+    return tuple(sorted(found))
+
+
+PURE = _declared_pure()
 
 SCRIPT = """
 import sys
@@ -39,6 +57,13 @@ def test_pure_layers_import_without_pyvmomi(names):
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "LOADED:", proc.stdout
+
+
+def test_the_pure_list_is_derived_and_covers_the_rule_families():
+    """Control: the derived list holds the layers the pipeline relies on, the validator's families included."""
+    assert {"_model", "_planner", "_validator", "_document", "_offline", "_errors", "_retry", "_fabric",
+            "_rules._common", "_rules._pb", "_rules._xh"} <= set(PURE)
+    assert "_reader" not in PURE and "_client" not in PURE
 
 
 def test_the_block_really_blocks():

@@ -7,12 +7,14 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from typing import Any, Callable, List, Tuple
 
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import _mh
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     Action,
@@ -233,6 +235,22 @@ def test_rule_table_shape():
         "SF-11": "allow_path_disruption"}
 
 
+def test_each_rule_and_its_row_live_in_the_file_of_its_family():
+    for r in v.RULES:
+        module = sys.modules[r.check.__module__]
+        assert r.check.__module__.endswith("._rules._" + r.rule.split("-")[0].lower()), r.rule
+        assert r in module.RULES, r.rule
+    assert sum(len(sys.modules[m].RULES) for m in {r.check.__module__ for r in v.RULES}) == len(v.RULES)
+
+
+def test_validate_gives_each_finding_the_severity_and_source_of_its_row():
+    host = b.with_vmk(storage(), "vmk2", "Other", "10.10.20.12")
+    (raw,) = list(_mh.mh1_one_vmk_per_subnet(case(host)))
+    assert (raw.severity, raw.source) == ("", "")  # a rule function names no severity of its own here
+    (hit,) = rules_of(v.validate([case(host)]), "MH-1")
+    assert (hit.severity, hit.source) == ("error", v.RULE_INDEX["MH-1"].source) and hit.found == raw.found
+
+
 # --- specific behaviour ---------------------------------------------------------------------
 
 
@@ -281,17 +299,17 @@ def test_mh1_culprit_is_the_planned_vmk_and_all_members_listed():
 
 
 def test_mh1_exemption_table_is_a_hook():
-    names = [name for name, _hook in v.MH1_EXEMPTIONS]
+    names = [name for name, _hook in _mh.MH1_EXEMPTIONS]
     assert names == ["vmotion-set", "iscsi-binding"]
     host = b.with_vmk(storage(), "vmk2", "Other", "10.10.20.12")
     assert rules_of(v.validate([case(host)]), "MH-1")
     always = (("always", lambda c, members: True),)
-    original = v.MH1_EXEMPTIONS
+    original = _mh.MH1_EXEMPTIONS
     try:
-        v.MH1_EXEMPTIONS = always
+        _mh.MH1_EXEMPTIONS = always
         assert not rules_of(v.validate([case(host)]), "MH-1")
     finally:
-        v.MH1_EXEMPTIONS = original
+        _mh.MH1_EXEMPTIONS = original
 
 
 def test_sf7_refuses_an_undeclared_write():

@@ -12,6 +12,7 @@ from typing import Any, List
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import logical_networks
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Finding, Host, IpSpec
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
@@ -92,7 +93,7 @@ def test_logical_network_is_the_portgroup_name_and_only_managed_ones_count():
     h1 = b.storage_host(HOSTS[0])
     h2 = b.with_vmk(b.with_vswitch(b.demo_host(HOSTS[1])), "vmk1", "Base-A", "10.10.21.12", vlan=21)
     cases = [case(h1, iscsi(1)), case(h2, iscsi(2))]
-    assert sorted(v.logical_networks(cases)) == ["iSCSI-A"]
+    assert sorted(logical_networks(cases)) == ["iSCSI-A"]
     assert not [f for f in v.validate(cases) if f.rule in ("XH-2", "XH-3")]
     managed = [case(h1, b.vmk_spec("Base-A", vswitch="vSwitch1")), case(h2, b.vmk_spec("Base-A", vswitch="vSwitch1"))]
     assert {f.rule for f in v.validate(managed) if f.rule.startswith("XH")} == {"XH-2", "XH-3"}
@@ -101,7 +102,7 @@ def test_logical_network_is_the_portgroup_name_and_only_managed_ones_count():
 def test_members_include_unmanaged_vmks_of_a_managed_network():
     h2 = b.with_vmk(b.with_vswitch(b.demo_host(HOSTS[1])), "vmk1", "iSCSI-A", "10.10.99.12", vlan=0)
     cases = [case(b.storage_host(HOSTS[0]), iscsi(1)), case(h2)]
-    members = v.logical_networks(cases)["iSCSI-A"]
+    members = logical_networks(cases)["iSCSI-A"]
     assert [(c.host, vmk.device) for c, vmk in members] == [(HOSTS[0], "vmk2"), (HOSTS[1], "vmk1")]
     assert [f.host for f in hits(cases, "XH-2")] == [HOSTS[1]]
 

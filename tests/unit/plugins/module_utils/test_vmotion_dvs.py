@@ -14,6 +14,7 @@ from typing import Any, Dict, List
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import _mv
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import NEW_DV_KEY, OMIT, Teaming
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
@@ -158,9 +159,9 @@ def test_mv3_refuses_the_same_active_uplink_twice_and_mv1_a_shared_dvportgroup()
     # the second spec matches the first vmk (one vmk per dvPortgroup by name): put a second one there by hand
     extra = dataclasses.replace(plan.after.vmks["vmk1"], device="vmk2", ip=b.ipspec("10.31.0.111").as_ip())
     after = dataclasses.replace(plan.after, vmks=dict(plan.after.vmks, vmk2=extra))
-    mv1 = list(v.mv1_one_portgroup_per_vmk(v.Case(host, shared, dataclasses.replace(plan, after=after))))
+    mv1 = list(_mv.mv1_one_portgroup_per_vmk(v.Case(host, shared, dataclasses.replace(plan, after=after))))
     assert [f.object for f in mv1] == ["dvportgroup:dvs-prod/vMotion-DV-1"]
-    assert list(v.mv1_one_portgroup_per_vmk(v.Case(host, desired, plan_of(host)[1]))) == []
+    assert list(_mv.mv1_one_portgroup_per_vmk(v.Case(host, desired, plan_of(host)[1]))) == []
 
 
 def test_mtu1_refuses_a_vmk_above_the_distributed_switch_mtu():
