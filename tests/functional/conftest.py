@@ -268,3 +268,13 @@ def run_playbook(sim: Any, cmd: Sequence[str], env: Dict[str, str]) -> Outcome:
     assert recap, output
     assert "does not support Ansible version" not in output, output
     return Outcome(proc.returncode, int(recap.group(2)), int(recap.group(4)), output, sim.stats())
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the bad-input corpus counts (recorded by test_corpus, also from xdist workers)."""
+    lines = [value for report in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])
+             for key, value in getattr(report, "user_properties", ()) if key == "corpus"]
+    if lines:
+        terminalreporter.write_sep("-", "bad-input corpus")
+        for line in sorted(lines):
+            terminalreporter.write_line(line)

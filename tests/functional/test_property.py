@@ -23,7 +23,6 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import (
-    Playbook,
     connection,
     own_sim,
     run_in_process,
@@ -100,13 +99,12 @@ def declared_in(gathered: Dict[str, Any], doc: Dict[str, Any]) -> List[str]:
 @settings(max_examples=EXAMPLES, deadline=None, database=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(doc=documents(), converged=st.booleans())
-def test_what_check_mode_promises_is_what_the_host_ends_with(doc, converged, collections_path, tmp_path_factory):
+def test_what_check_mode_promises_is_what_the_host_ends_with(doc, converged, tmp_path_factory):
     workdir = str(tmp_path_factory.mktemp("property"))
     with own_sim(INVENTORY, workdir) as sim:
         if converged:
-            ready = Playbook(sim, collections_path, workdir).run(
-                {"vmkfabric.vsphere.host_fabric": {"cluster": "Cluster-A", "config": CONFIG}})
-            assert not ready[0].get("failed"), ready.stdout
+            ready = run_in_process("host_fabric", dict(connection(sim), cluster="Cluster-A", config=CONFIG))
+            assert not ready.get("failed"), ready.get("msg")
         sim.reset_stats()
         preview = fabric(sim, doc, check=True)
         real = fabric(sim, doc)

@@ -34,18 +34,24 @@ HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.loc
 CONFIG = REFERENCE
 INVENTORY = DEMO_INVENTORY
 CONVERGE = {"vmkfabric.vsphere.host_fabric": {"cluster": "Cluster-A", "config": CONFIG}}
-GATHER = {"vmkfabric.vsphere.host_fabric_info": {"cluster": "Cluster-A"}}
+
+
+def converge(sim: Any) -> Dict[str, Any]:
+    """The reference fabric as one host_fabric task, run in process (the playbook path is tested elsewhere)."""
+    return run_in_process("host_fabric", dict(connection(sim), cluster="Cluster-A", config=CONFIG))
+
+
+def gather(sim: Any) -> Dict[str, Any]:
+    return run_in_process("host_fabric_info", dict(connection(sim), cluster="Cluster-A"))["gathered"]
 
 
 @pytest.fixture(scope="module")
-def clean(collections_path: str, tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
     """The gathered fabric after one clean converge of the reference fabric."""
-    workdir = str(tmp_path_factory.mktemp("clean"))
-    with own_sim(INVENTORY, workdir) as sim:
-        play = Playbook(sim, collections_path, workdir)
-        run = play.run(CONVERGE)
-        assert not run[0].get("failed"), run.stdout
-        return play.run(GATHER)[0]["gathered"]
+    with own_sim(INVENTORY, str(tmp_path_factory.mktemp("clean"))) as sim:
+        run = converge(sim)
+        assert not run.get("failed"), run.get("msg")
+        return gather(sim)
 
 
 # (method, nth): one write step of each kind in the reference converge; nth > 1 lands mid-run
@@ -54,28 +60,26 @@ WRITE_STEPS = [("UpdateNetworkConfig", 2), ("SelectVnicForNicType", 3), ("Update
 
 
 @pytest.mark.parametrize("method, nth", WRITE_STEPS)
-def test_a_dropped_connection_at_a_write_step_is_reported_and_the_rerun_converges(method, nth, clean, collections_path,
-                                                                                  tmp_path):
+def test_a_dropped_connection_at_a_write_step_is_reported_and_the_rerun_converges(method, nth, clean, tmp_path):
     with own_sim(INVENTORY, str(tmp_path)) as sim:
-        play = Playbook(sim, collections_path, str(tmp_path))
         sim.arm_fault({"method": method, "nth": nth, "action": "drop"})
         try:
-            failed = play.run(CONVERGE)
+            result = converge(sim)
         finally:
             sim.disarm_faults()
-        result = failed[0]
-        assert result.get("failed") and result["changed"] is True, failed.stdout
+        stats = sim.stats()
+        assert result.get("failed") and result["changed"] is True, result
         assert "connection dropped" in result["msg"] and "is unknown" in result["msg"]
         steps = result["steps"]
         (host,) = [h for h, s in steps.items() if "failed" in s]
         assert steps[host]["outcome"] == "unknown" and steps[host]["failed"].startswith(method)
         done = Counter(label.split("(")[0] for s in steps.values() for label in s["done"])
-        sent = {m: n - (1 if m == method else 0) for m, n in failed.calls.items() if m in done or m == method}
-        assert done == Counter({m: n for m, n in sent.items() if n}), (steps, failed.stats)  # every confirmed call listed
+        sent = {m: n - (1 if m == method else 0) for m, n in stats["calls"].items() if m in done or m == method}
+        assert done == Counter({m: n for m, n in sent.items() if n}), (steps, stats)  # every confirmed call listed
         assert all(s["not_done"] for h, s in steps.items() if h > host)  # later hosts still have work
-        rerun = play.run(CONVERGE)
-        assert not rerun[0].get("failed"), rerun[0].get("msg")
-        assert play.run(GATHER)[0]["gathered"] == clean  # (the rerun of a converged fabric writing nothing is tested elsewhere)
+        rerun = converge(sim)
+        assert not rerun.get("failed"), rerun.get("msg")
+        assert gather(sim) == clean  # (the rerun of a converged fabric writing nothing is tested elsewhere)
 
 
 ESXI = os.path.join(SIM_DIR, "inventories", "esxi.yml")
@@ -141,14 +145,13 @@ def test_two_concurrent_converges_the_loser_writes_nothing(collections_path, cle
             assert loser["changed"] is False, loser["msg"]
             assert all(not s["done"] for s in loser.get("steps", {}).values()), loser["steps"]
             assert "AlreadyExists" in loser["msg"] or "SF-10" in loser["msg"], loser["msg"]
-        final = Playbook(sim, collections_path, str(tmp_path))
-        assert final.run(GATHER)[0]["gathered"] == clean
+        assert gather(sim) == clean
 
 
-def test_a_portgroup_entry_alone_is_applied_not_dropped(collections_path, tmp_path):
+def test_a_portgroup_entry_alone_is_applied_not_dropped(tmp_path):
     """A host_fabric port group entry without its vmknic entry changes that vmk's port group."""
     with own_sim(INVENTORY, str(tmp_path)) as sim:
-        assert not Playbook(sim, collections_path, str(tmp_path)).run(CONVERGE)[0].get("failed")
+        assert not converge(sim).get("failed")
         sim.reset_stats()
         doc = {"portgroups": [{"name": "Replica", "vlan": 41}]}
         args = dict(connection(sim), esxi_hostname="esx01.lab.local", config={"esx01.lab.local": doc})
