@@ -20,7 +20,7 @@ ANSIBLE_OLDEST := 2.16.19
 ANSIBLE_NEWEST := 2.21.5
 
 .PHONY: help venv test sanity units simulator functional lint demo bench clean compat compat-oldest compat-newest \
-	integration-real property molecule
+	integration-real property molecule mypy
 
 help:
 	@echo "make demo   - start the simulator with a 4-host cluster and show the fabric"
@@ -106,7 +106,11 @@ molecule: venv
 	     else cat "$$0/{}.log"; echo "molecule {}: FAILED"; exit 1; fi' "$$logs"; \
 	  echo "make molecule: $(words $(MOLECULE_SCENARIOS)) scenarios in $$(( $$(date +%s) - start )) s"
 
-lint: venv
+# Type checking of plugins/ (mypy.ini), from the directory that holds ansible_collections/.
+mypy: venv
+	cd $(LINKROOT) && $(BIN)/mypy --config-file $(CURDIR)/mypy.ini ansible_collections/vmkfabric/vsphere/plugins
+
+lint: venv mypy
 	$(BIN)/ruff check plugins tests
 	$(BIN)/ansible-lint --offline --nocolor playbooks roles extensions examples tests/integration_real
 	$(BIN)/antsibull-changelog lint

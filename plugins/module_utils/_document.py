@@ -336,7 +336,7 @@ def _options(path: str, value: Any) -> Dict[str, Any]:
         return {}
     if not isinstance(value, Mapping):
         raise _error(path, "must be a dict, got %s" % _kind(value))
-    return {OPTION_KEYS.get(k, k): v for k, v in value.items()}
+    return {(OPTION_KEYS[k] if k in OPTION_KEYS else k): v for k, v in value.items()}
 
 
 class _DocTarget(NamedTuple):
@@ -378,7 +378,7 @@ def _bindings(path: str, value: Any, observed: bool) -> Tuple[BindingSpec, ...]:
 
 def _iscsi_entries(path: str, items: Any, observed: bool) -> List[Mapping[str, Any]]:
     """The ``iscsi`` section: one entry per adapter (``iscsi_to_doc``'s shape), values checked."""
-    out = []
+    out: List[Mapping[str, Any]] = []
     for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
         entry = dict(_mapping(where, item, ISCSI_KEYS, ISCSI_KEYS[:-1] if observed else ()))
@@ -487,19 +487,19 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
     dv_portgroups = {e["key"]: _dv_portgroup_of(e) for e in sections["dv_portgroups"]}
     vmks: Dict[str, Vmk] = {}
     for i, entry in enumerate(sections["vmknics"]):
-        pg = entry["portgroup"]
+        pg_name = entry["portgroup"]
         dv_key = entry.get("dv_portgroup") or ""
         if dv_key:
             _check_dv_vmk("%s.vmknics[%d]" % (path, i), entry, dv_portgroups.get(dv_key), path)
-            pg = ""
-        elif pg and pg not in portgroups:
-            raise _error("%s.vmknics[%d].portgroup" % (path, i), "%r is not in %s.portgroups" % (pg, path))
-        if pg and portgroups[pg].vswitch != entry["vswitch"]:
+            pg_name = ""
+        elif pg_name and pg_name not in portgroups:
+            raise _error("%s.vmknics[%d].portgroup" % (path, i), "%r is not in %s.portgroups" % (pg_name, path))
+        if pg_name and portgroups[pg_name].vswitch != entry["vswitch"]:
             raise _error("%s.vmknics[%d].vswitch" % (path, i), "%r, but port group %r is on %r"
-                         % (entry["vswitch"], pg, portgroups[pg].vswitch))
+                         % (entry["vswitch"], pg_name, portgroups[pg_name].vswitch))
         ip = entry["ip"]
         vmks[entry["device"]] = Vmk(
-            device=entry["device"], portgroup=pg, vswitch="" if dv_key else entry["vswitch"], dv_portgroup=dv_key,
+            device=entry["device"], portgroup=pg_name, vswitch="" if dv_key else entry["vswitch"], dv_portgroup=dv_key,
             ip=Ip(dhcp=bool(ip.get("dhcp")), address=ip.get("address"), netmask=ip.get("netmask")),
             mtu=entry["mtu"], netstack=entry["netstack"], services=frozenset(entry["services"]),
             gateway=entry.get("gateway"))
@@ -680,10 +680,10 @@ def host_to_doc(host: Host) -> Dict[str, Any]:
         )
     portgroups = []
     for pg in sorted(host.portgroups.values(), key=lambda p: p.name):
-        sw = host.vswitches.get(pg.vswitch)
+        pg_sw = host.vswitches.get(pg.vswitch)
         team = teaming_to_doc(pg.override)
-        if "active" in team and sw is not None:
-            team["unused"] = list(pg.override.unused(sw.uplinks))
+        if "active" in team and pg_sw is not None:
+            team["unused"] = list(pg.override.unused(pg_sw.uplinks))
         portgroups.append({"name": pg.name, "vswitch": pg.vswitch, "vlan": pg.vlan, "teaming": team})
     vmknics = []
     for vmk in sorted(host.vmks.values(), key=lambda v: v.number):

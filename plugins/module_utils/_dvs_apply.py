@@ -212,7 +212,11 @@ def _adopt(session: Session, switch: Any, after: DvPortgroup, switch_teaming: Te
             % (after.dvs, after.name, vlan, list(order[0] or ()), list(order[1] or ()), after.vlan,
                list(after.teaming.active or ()), list(after.teaming.standby or ()), _already(done)),
             host=after.dvs, changed=bool(done))
-    return found.get("key")
+    key = found.get("key")
+    if not key:
+        raise ApplyError("%s: dvPortgroup %s has no key in vCenter's answer%s" % (after.dvs, after.name, _already(done)),
+                         host=after.dvs, changed=bool(done))
+    return str(key)
 
 
 def _switch_teaming(plans: Mapping[str, Plan], dvs: str) -> Teaming:

@@ -318,9 +318,9 @@ def fabric_desired(state: str, host: Host, doc: Optional[Mapping[str, Any]], fla
             raise ArgumentError("%s.%s.portgroups[%d]" % (root, name, i), "state=overridden lists port group %r but not "
                                 "its vmk %s, which overridden would remove together with the port group: list %s under "
                                 "vmknics, or remove this entry" % (entry["name"], vmk.device, vmk.device), name)
-    vmks, vswitches, iscsi = _removals(host, whole, keep)
-    return dataclasses.replace(whole, authoritative=True, vmks=whole.vmks + tuple(vmks),
-                               vswitches=whole.vswitches + tuple(vswitches), iscsi=whole.iscsi + tuple(iscsi))
+    gone_vmks, gone_switches, gone_iscsi = _removals(host, whole, keep)
+    return dataclasses.replace(whole, authoritative=True, vmks=whole.vmks + tuple(gone_vmks),
+                               vswitches=whole.vswitches + tuple(gone_switches), iscsi=whole.iscsi + tuple(gone_iscsi))
 
 
 def host_fabric_desired(params: Mapping[str, Any], hosts: Mapping[str, Host], cluster_mode: bool) -> Dict[str, Desired]:

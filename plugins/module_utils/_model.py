@@ -26,7 +26,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, TypeVar, Union
+
+if TYPE_CHECKING:  # only the type checker needs it; no runtime dependency
+    from typing_extensions import TypeIs
 
 
 class _Sentinel:
@@ -83,8 +86,10 @@ NETSTACK_TO_API = {
 NETSTACK_FROM_API = {v: k for k, v in NETSTACK_TO_API.items()}
 
 
-def is_set(value: object) -> bool:
-    """True for an explicit value (neither OMIT nor INHERIT)."""
+def is_set(value: Field[T]) -> TypeIs[T]:
+    """True for an explicit value (neither OMIT nor INHERIT); narrows ``Field[T]`` to ``T`` for
+    the type checker in both branches, which is what makes "an omitted option never resets
+    state" checkable: a ``Field`` cannot be used as a value before this test."""
     return value is not OMIT and value is not INHERIT
 
 
@@ -190,7 +195,7 @@ class DvPortgroup:
 
     def pnics_of(self, names: Tuple[str, ...]) -> Tuple[str, ...]:
         """The host pnics behind uplink / LAG ``names``, in order (an uplink with no pnic adds none)."""
-        out = []
+        out: List[str] = []
         for name in names:
             out.extend(n for n in self.uplinks.get(name, ()) if n not in out)
         return tuple(out)

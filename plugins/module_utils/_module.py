@@ -119,7 +119,7 @@ class FabricModule(AnsibleModule):
     option with suboptions wants a dict (``ip: 10.10.60.11``), ansible-core reports its no_log
     scan's bare "dictionary requested" first; the error naming the option is among the others."""
 
-    def fail_json(self, msg: str, **kwargs: Any) -> None:  # type: ignore[override]
+    def fail_json(self, msg: str, **kwargs: Any) -> None:
         errors = getattr(getattr(self, "validation_result", None), "errors", None) or ()
         named = [e.msg for e in errors if str(e.msg).startswith("argument '")]
         if named and msg == getattr(errors, "msg", None) and not msg.startswith("argument '"):
@@ -232,7 +232,7 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
     with session(params) as s:
         obs = _read(s, selection)
         names = tuple(obs.hosts)
-        fn: DesiredFn = (lambda p, _n, c: observed_fn(p, obs.hosts, c)) if observed_fn is not None else desired_fn
+        fn = _desired_fn(desired_fn, observed_fn, obs)
         desired = _normalise(fn, params, names, selection.cluster_mode)
         plans = {h: plan_host(obs.hosts[h], desired[h]) for h in names}
         cases = [Case(obs.hosts[h], desired[h], plans[h]) for h in names]
@@ -249,6 +249,15 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
         except FabricError as err:
             raise progress.failure(err) from err
     return result_of(module, obs, plans, findings, devices)
+
+
+def _desired_fn(desired_fn: Optional[DesiredFn], observed_fn: Optional[ObservedFn], obs: Observation) -> DesiredFn:
+    """The arguments -> Desired function of this run: ``observed_fn`` also gets the observed hosts."""
+    if observed_fn is not None:
+        return lambda p, _n, c: observed_fn(p, obs.hosts, c)
+    if desired_fn is None:
+        raise TypeError("converge needs desired_fn or observed_fn")
+    return desired_fn
 
 
 def _check_unchanged(s: Session, obs: Observation, cases: Mapping[str, Case], plans: Mapping[str, Plan]) -> None:

@@ -244,7 +244,8 @@ class _Draft:
         if switch is None:
             raise self.error("dvswitch", "%r is not a distributed switch this host is a member of (member of: %s)"
                              % (spec.dvs, ", ".join(sorted(self.observed.dv_switches)) or "none"))
-        names = tuple(spec.teaming.active or ()) + tuple(spec.teaming.standby or ()) if is_set(spec.teaming.active) else ()
+        team = spec.teaming
+        names = tuple(team.active) + (tuple(team.standby) if is_set(team.standby) else ()) if is_set(team.active) else ()
         unknown = [n for n in names if n not in switch.uplinks]
         if unknown:
             raise self.error("uplinks", "%s not an uplink of %s (uplinks: %s%s)" % (

@@ -629,7 +629,7 @@ def distributed_from_api(switches: Mapping[str, Mapping[str, Any]],
     for moid, props in sorted(portgroups.items()):
         switch_ref = props.get("config.distributedVirtualSwitch")
         owner = getattr(switch_ref, "_moId", None)
-        if props.get("config.uplink") or owner not in switches:
+        if owner is None or props.get("config.uplink") or owner not in switches:
             continue
         setting = props.get("config.defaultPortConfig")
         base = getattr(defaults.get(owner), "uplinkTeamingPolicy", None)

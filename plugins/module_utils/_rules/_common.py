@@ -151,11 +151,11 @@ def teams(host: Host) -> Iterator[Tuple[str, Teaming, Optional[VSwitch], bool]]:
     for sw in host.vswitches.values():
         yield sw_obj(sw.name), sw.teaming, sw, True
     for pg in host.portgroups.values():
-        sw = host.vswitches.get(pg.vswitch)
-        effective = pg.override.merged_over(sw.teaming) if sw else pg.effective
+        pg_sw = host.vswitches.get(pg.vswitch)
+        effective = pg.override.merged_over(pg_sw.teaming) if pg_sw else pg.effective
         own = pg.override.policy is not None or pg.override.active is not None \
             or pg.override.failure_detection is not None
-        yield pg_obj(pg), effective, sw, own
+        yield pg_obj(pg), effective, pg_sw, own
 
 
 def unused_of(t: Teaming, sw: Optional[VSwitch]) -> Tuple[str, ...]:

@@ -55,6 +55,8 @@ def mtu1_vmk_above_switch(case: Case) -> Iterator[Finding]:
                           "set mtu: %d (or less) on %s, or raise the MTU of %s in vCenter first"
                           % (dvs.max_mtu, vmk.device, dvs.name))
             continue
+        if sw is None:
+            continue
         yield finding("MTU-1", case.host, "%s [%s]" % (vmk_obj(vmk), sw_obj(sw.name)),
                       "vmk mtu %d is above the mtu %d of %s" % (vmk.mtu, sw.mtu, sw.name),
                       "set mtu: %d (or less) on %s, or set mtu: %d on %s first"

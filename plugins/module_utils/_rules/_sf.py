@@ -74,7 +74,7 @@ def _vmk_diff(before: Vmk, after: Vmk) -> List[str]:
 def sf1_management_vmk(case: Case) -> Iterator[Finding]:
     """Any change to vmk0 or a management-tagged vmk (no opt-in)."""
     o, r = case.observed, case.after
-    asked = {match_vmk(o, s).device: s for s in case.desired.vmks if match_vmk(o, s) is not None}
+    asked = {v.device: s for s in case.desired.vmks for v in (match_vmk(o, s),) if v is not None}
     for device in sorted(o.management_vmks, key=lambda d: o.vmks[d].number):
         before, after = o.vmks[device], r.vmks.get(device)
         spec = asked.get(device)
@@ -275,12 +275,13 @@ def sf8_drops_relied_uplink(case: Case) -> Iterator[Finding]:
             continue
         for pg in sorted(carrying, key=lambda p: p.name):
             pg_o = o.portgroups.get(pg.name)
-            relied = [n for n in (pg_o.effective.active or ()) if n in removed] if pg_o else []
+            was_active = tuple(pg_o.effective.active or ()) if pg_o is not None else ()
+            relied = [n for n in was_active if n in removed]
             if relied and not pg.effective.active:
                 yield finding("SF-8", case.host, pg_obj(pg),
                               "removing %s from %s leaves %s (%s) without an active uplink (active was %s)"
                               % (name_list(relied), sw.name, pg.name, ", ".join(vmks_carried(r, pg.name)),
-                                 name_list(pg_o.effective.active or ())),
+                                 name_list(was_active)),
                               "keep %s in uplinks of %s, or first move teaming.active of %s to %s"
                               % (name_list(relied), sw.name, pg.name, name_list(sw.uplinks)))
 

@@ -54,10 +54,10 @@ def _declared_options(case: Case) -> Iterator[Tuple[str, str, str, Any, IscsiAda
         for key, value in sorted(t.options.items()):
             yield target_obj(adapter.device, t.portal), "%s.%s" % (prefix, OPTION_NAMES.get(key, key)), key, value, adapter
     for spec in case.desired.iscsi:
-        adapter = resolve_adapter(case.after.iscsi, spec)
+        resolved = resolve_adapter(case.after.iscsi, spec)
         for key, value in sorted(spec.adapter_options.items()):
-            if adapter is not None:
-                yield hba_obj(adapter.device), "adapter_options.%s" % OPTION_NAMES.get(key, key), key, value, adapter
+            if resolved is not None:
+                yield hba_obj(resolved.device), "adapter_options.%s" % OPTION_NAMES.get(key, key), key, value, resolved
 
 
 def _option_def(adapter: IscsiAdapter, key: str) -> Optional[OptionDef]:
