@@ -135,7 +135,9 @@ def test_tarball_installs_and_runs_in_a_clean_venv_as_the_readme_says(tarball, s
     frozen = _run([os.path.join(vbin, "python"), "-m", "pip", "freeze"], env=env).stdout.lower()
     assert "pyvmomi==9." in frozen and "jmespath==1." in frozen and "ansible-runner" not in frozen
 
-    simulated = _run(["bash", "-euo", "pipefail", "-c", readme_block("### Try it with the bundled simulator first", "sh")],
+    block = readme_block("### Try it with the bundled simulator first", "sh")
+    block = block.replace("/tmp/sim.", "%s/sim." % tmp_path)  # as printed, but hermetic: another run may use /tmp/sim.*
+    simulated = _run(["bash", "-euo", "pipefail", "-c", block],
                      env=env, cwd=str(tmp_path)).stdout
     recaps = [line.split() for line in simulated.splitlines() if line.startswith("localhost ")]
     assert [r[3] for r in recaps] == ["changed=1", "changed=1", "changed=0"] and all("failed=0" in r for r in recaps)
