@@ -45,7 +45,6 @@ try:
 except ImportError:  # pragma: no cover - the module wrapper reports the missing library
     pass
 
-NETWORK_KINDS = ("vswitch", "portgroup", "vmk")
 SERVICE_CALLS = {"select": "SelectVnicForNicType", "deselect": "DeselectVnicForNicType"}
 
 

@@ -43,7 +43,6 @@ try:
 except ImportError:  # pragma: no cover - the module wrapper reports the missing library
     pass
 
-PRE_KINDS = {("remove", "static_target"), ("remove", "send_target"), ("remove", "binding"), ("remove", "adapter")}
 ISCSI_KINDS = ("adapter", "binding", "send_target", "static_target")
 
 

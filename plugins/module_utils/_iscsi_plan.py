@@ -30,6 +30,7 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Action,
+    ActionKind,
     Binding,
     BindingSpec,
     Desired,
@@ -277,7 +278,7 @@ def _option_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> Dict
     return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
-def _target_actions(host: str, device: str, kind: str, old: Mapping[TargetKey, IscsiTarget],
+def _target_actions(host: str, device: str, kind: ActionKind, old: Mapping[TargetKey, IscsiTarget],
                     new: Mapping[TargetKey, IscsiTarget]) -> Iterator[Action]:
     for key in sorted(set(old) | set(new)):
         a, b = old.get(key), new.get(key)

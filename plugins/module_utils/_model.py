@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Mapping, Optional, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Literal, Mapping, Optional, Tuple, TypeVar, Union
 
 if TYPE_CHECKING:  # only the type checker needs it; no runtime dependency
     from typing_extensions import TypeIs
@@ -572,8 +572,9 @@ class Desired:
 # Plan and findings (produced by _planner / _validator, consumed by _applier / _module)
 # ---------------------------------------------------------------------------------------
 
-ACTION_KINDS = ("dv_portgroup", "vswitch", "portgroup", "vmk", "service", "adapter", "binding", "send_target", "static_target")
-ACTION_OPS = ("add", "edit", "remove", "select", "deselect", "rescan")
+ActionKind = Literal["dv_portgroup", "vswitch", "portgroup", "vmk", "service", "adapter", "binding", "send_target",
+                     "static_target"]
+ActionOp = Literal["add", "edit", "remove", "select", "deselect", "rescan"]
 
 
 @dataclass(frozen=True)
@@ -586,8 +587,8 @@ class Action:
     """
 
     host: str
-    op: str
-    kind: str
+    op: ActionOp
+    kind: ActionKind
     name: str
     changes: Mapping[str, Tuple[Any, Any]] = field(default_factory=dict)
 

@@ -34,6 +34,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     NEW_DV_KEY,
     Action,
+    ActionKind,
+    ActionOp,
     Desired,
     DvPortgroup,
     DvPortgroupSpec,
@@ -477,13 +479,13 @@ def diff_fields(before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]
     return changes
 
 
-def _object_actions(host: str, kind: str, before: Dict[str, Any], after: Dict[str, Any],
+def _object_actions(host: str, kind: ActionKind, before: Dict[str, Any], after: Dict[str, Any],
                     fields: Any) -> Iterator[Action]:
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name), after.get(name)
         if old == new:
             continue
-        op = "add" if old is None else "remove" if new is None else "edit"
+        op: ActionOp = "add" if old is None else "remove" if new is None else "edit"
         changes = diff_fields(None if old is None else fields(old), None if new is None else fields(new))
         if changes or op != "edit":
             yield Action(host, op, kind, name, changes)
@@ -499,7 +501,7 @@ def _vmk_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterator[A
             continue
         if old == new:
             continue
-        op = "add" if old is None else "remove" if new is None else "edit"
+        op: ActionOp = "add" if old is None else "remove" if new is None else "edit"
         changes = diff_fields(None if old is None else vmk_fields(old), None if new is None else vmk_fields(new))
         if changes or op != "edit":
             yield Action(observed.name, op, "vmk", device, changes)
