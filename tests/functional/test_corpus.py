@@ -45,7 +45,7 @@ def write_methods() -> FrozenSet[str]:
     if SIM_DIR not in sys.path:
         sys.path.insert(0, SIM_DIR)
     out: set = set()
-    for name in ("objects", "dvs", "iscsi", "storage"):
+    for name in ("host", "host_network", "dvs", "iscsi", "storage"):
         module = importlib.import_module("vsphere_sim." + name)
         for _n, cls in inspect.getmembers(module, inspect.isclass):
             out |= set(getattr(cls, "WRITES", ()))
