@@ -745,7 +745,7 @@ class DistributedPortgroup(_TaskObject):
 
 
 # ---------------------------------------------------------------------------------------
-# The host side: proxy switches, pnic ownership, vmk ports and their teaming
+# Host helpers: a vmk's connection, the switch that uses a pnic
 # ---------------------------------------------------------------------------------------
 
 

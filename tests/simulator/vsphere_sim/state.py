@@ -13,7 +13,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:  # types only: these modules import this one
     from .host_model import HostModel
 
 NEWEST = VmomiSupport.versionMap["vim25/8.0.3.0"]
+_M = TypeVar("_M", bound="MO")
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
 STATE_FORMAT = "vsphere_sim-state-1"
@@ -116,7 +117,7 @@ class Simulator:
         """Make next_id(prefix) skip past ``used`` (after restoring saved objects)."""
         self._ids[prefix] = max(self._ids[prefix], used)
 
-    def register(self, mo: MO) -> MO:
+    def register(self, mo: _M) -> _M:
         replaced = self.objects.get(mo.moid)
         if replaced is not None:
             self._by_type[replaced.PYTYPE].pop(mo.moid, None)
