@@ -159,7 +159,6 @@ class ComputeResource(Cluster):
     WSDL, PYTYPE = "ComputeResource", vim.ComputeResource
 
 
-
 class HostSystem(MO):
     WSDL, PYTYPE = "HostSystem", vim.HostSystem
     WRITES = frozenset({"ReconfigureHostForDAS_Task"})
@@ -313,7 +312,6 @@ def hardware_info(host: HostModel) -> Any:
 def _host_uuid(host: HostModel) -> str:
     digest = hashlib.sha256(host.name.encode()).hexdigest()
     return "%s-%s-%s-%s-%s" % (digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:32])
-
 
 
 def dump_hosts(sim: Simulator) -> Dict[str, Any]:

@@ -167,7 +167,6 @@ def effective_teaming(host: HostModel, device: str) -> Dict[str, Any]:
             "standby": list(order.standbyNic or []), "bridge": bridge_nics(host.vswitches[pg.vswitchName]), "portgroup": pg.name}
 
 
-
 def pnic_pci(host: HostModel, device: str) -> Optional[str]:
     """The PCI address a pnic reports (``PhysicalNic.pci``); a dependent hardware iSCSI adapter
     on that NIC function reports the same address as its ``HostHostBusAdapter.pci`` [INF]."""
@@ -276,4 +275,3 @@ def is_candidate(vnic: Vnic, nic_type: str) -> bool:
 def selected_of(host: HostModel, nic_type: str) -> Set[str]:
     implied = {d for d, v in host.vnics.items() if DEDICATED.get(stack_of(v)) == nic_type}
     return (host.selected.get(nic_type, set()) & set(host.vnics)) | implied
-

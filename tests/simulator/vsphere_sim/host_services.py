@@ -200,7 +200,7 @@ class AdvancedOptions(MO):
             ok = isinstance(value, str)
         if not ok:
             raise invalid(change.key, "%s takes a %s%s" % (change.key, {bool: "boolean", int: "long", str: "string"}[kind],
-                                                              " from %s to %s" % (low, high) if kind is int else ""))
+                                                           " from %s to %s" % (low, high) if kind is int else ""))
 
 
 class DateTimeSystem(MO):

@@ -124,4 +124,3 @@ def install(sim: Simulator) -> None:
     """Add the vCenter service objects of this module to a built simulator."""
     if sim.vcenter:
         sim.content_extras["dvSwitchManager"] = sim.register(DvsManager(sim, "DVSManager"))
-

@@ -76,7 +76,6 @@ class SessionManager(MO):
         return ["en"]
 
 
-
 class Task(MO):
     WSDL, PYTYPE = "Task", vim.Task
 
@@ -350,7 +349,6 @@ class PropertyCollector(MO):
 
     def m_CheckForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
         return self._updates(ctx, version)
-
 
 
 def new_task(sim: Simulator, name: str, entity: MO, result: Any = None, error: Any = None) -> Task:
