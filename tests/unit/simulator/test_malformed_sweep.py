@@ -51,10 +51,10 @@ def reachable(si: Any) -> List[Any]:
     view = content.viewManager.CreateContainerView(content.rootFolder, [], True)
     pc = content.propertyCollector
     filt = pc.CreateFilter(PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=content.rootFolder)],
-                                  propSet=[PC.PropertySpec(type=vim.Folder, pathSet=["name"])]), partialUpdates=False)
+                                         propSet=[PC.PropertySpec(type=vim.Folder, pathSet=["name"])]), partialUpdates=False)
     task = next(o for o in view.view if isinstance(o, vim.HostSystem)).ReconfigureHostForDAS_Task()
     seen: Dict[str, Any] = {}
-    todo = [ref for ref in _refs(content)] + [view, filt, task]
+    todo = list(_refs(content)) + [view, filt, task]
     while todo:
         ref = todo.pop()
         if ref._moId in seen:
@@ -110,7 +110,7 @@ class Raw:
         conn = http.client.HTTPSConnection("127.0.0.1", self.sim.port, context=self.context, timeout=20)
         try:
             conn.request("POST", "/sdk", xml.encode("utf-8"), {"Cookie": self.cookie, "SOAPAction": "urn:vim25/8.0.3.0",
-                                                                 "Content-Type": "text/xml; charset=utf-8"})
+                                                               "Content-Type": "text/xml; charset=utf-8"})
             resp = conn.getresponse()
             data = resp.read()
         except (OSError, http.client.HTTPException) as err:
