@@ -12,6 +12,7 @@ import importlib
 import inspect
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from collections import Counter
@@ -41,14 +42,19 @@ INVENTORY = DEMO_INVENTORY
 
 
 def write_methods() -> FrozenSet[str]:
-    """Every method some simulated managed object declares as changing state (its WRITES)."""
+    """Every method some simulated managed object declares as changing state (its WRITES), over
+    every module of the simulator package."""
     if SIM_DIR not in sys.path:
         sys.path.insert(0, SIM_DIR)
+    package = importlib.import_module("vsphere_sim")
     out: set = set()
-    for name in ("objects", "dvs", "iscsi", "storage"):
-        module = importlib.import_module("vsphere_sim." + name)
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name == "__main__":
+            continue
+        module = importlib.import_module("vsphere_sim." + info.name)
         for _n, cls in inspect.getmembers(module, inspect.isclass):
             out |= set(getattr(cls, "WRITES", ()))
+    assert {"UpdateNetworkConfig", "BindVnic", "CreateDVPortgroup_Task", "UpdateDnsConfig"} <= out
     return frozenset(out)
 
 

@@ -1,6 +1,8 @@
 """vsphere_sim: a vSphere SOAP simulator built on pyVmomi's own type system and codec.
 
 Start it with ``PYTHONPATH=tests/simulator python -m vsphere_sim --inventory FILE --port 0``.
-Distributed switches (``dvs.py``) plug into the host layer through the hooks in ``objects.py``;
-``inventory.py`` imports them, so every simulator built from an inventory has them.
+One module per managed-object group (``service``, ``host``, ``host_network``, ``storage``, ``iscsi``,
+``dvs``, ``networks``, ``host_services``) on top of ``state`` (the registry, dispatch, ``--state``) and
+``base`` (the managed-object base class); ``state`` imports none of them. Objects find each other
+through the registry (``Simulator.find`` / ``of_type``), not through module globals.
 """

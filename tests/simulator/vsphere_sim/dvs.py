@@ -5,9 +5,10 @@ inherits from the switch, host members with their pnic → uplink-port backing, 
 dvPortgroup. Reconfigure methods return tasks; a failure is the task's error (``WaitForTask``
 raises it) and changes nothing.
 
-Registered with the host layer: the proxy-switch provider, the pnic-owner check, the DVS port
-connector (``AddVirtualNic`` with a ``distributedVirtualPort``) and the teaming resolver the
-iSCSI compliance checks use (an active LAG counts as several uplinks, §5.4).
+The host layer finds the switches in the registry and asks them through ``host_model.HostSwitch``:
+a member's proxy switch, the pnics they take, the port of a vmk (``AddVirtualNic`` with a
+``distributedVirtualPort``) and its teaming for the iSCSI compliance checks (an active LAG counts
+as several uplinks, §5.4).
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from pyVmomi import SoapAdapter, vim, vmodl
 
 from . import dvs_policy as policy
-from . import objects as o
+from .base import MO, NOW
+from .host import Folder, HostSystem
+from .host_model import HostModel, detached_teaming
+from .service import new_task
 from .soap import method_info
-from .state import declared, register_state_section, to_xml
+from .state import Simulator, declared, register_state_section, to_xml
 
 VDS = vim.dvs.VmwareDistributedVirtualSwitch
 MAX_LAGS = 64
@@ -101,18 +105,16 @@ def _uuid(seed: str) -> str:
     return " ".join(pairs[:8]) + "-" + " ".join(pairs[8:])
 
 
-def switches(sim: Any) -> List["DistributedSwitch"]:
-    return [mo for mo in sim.objects.values() if isinstance(mo, DistributedSwitch)]
+def switches(sim: Simulator) -> List["DistributedSwitch"]:
+    return [mo for mo in sim.of_type(VDS) if isinstance(mo, DistributedSwitch)]
 
 
-def _host_mo(sim: Any, name: str) -> Optional[o.HostSystem]:
-    return next((mo for mo in sim.objects.values() if isinstance(mo, o.HostSystem) and mo.model.name == name), None)
+def _host_mo(sim: Simulator, name: str) -> Optional[HostSystem]:
+    return next((mo for mo in sim.of_type(vim.HostSystem) if isinstance(mo, HostSystem) and mo.model.name == name), None)
 
 
-class _TaskMixin:
-    """Run a change all-or-nothing and answer with a finished Task."""
-
-    sim: Any
+class _TaskObject(MO):
+    """A managed object whose changes run all-or-nothing and answer with a finished Task."""
 
     def _task(self, name: str, change: Callable[[], Any]) -> Any:
         snap = self._snapshot()
@@ -120,9 +122,9 @@ class _TaskMixin:
             result = change()
         except vmodl.MethodFault as fault:
             self._restore(snap)
-            return self.sim.create_task(name, self, error=task_fault(name, fault)).ref
+            return new_task(self.sim, name, self, error=task_fault(name, fault)).ref
         self.sim.changed()
-        return self.sim.create_task(name, self, result=result).ref
+        return new_task(self.sim, name, self, result=result).ref
 
     def _snapshot(self) -> Any:
         raise NotImplementedError
@@ -136,12 +138,12 @@ class _TaskMixin:
 # ---------------------------------------------------------------------------------------
 
 
-class DistributedSwitch(_TaskMixin, o.MO):
+class DistributedSwitch(_TaskObject):
     WSDL, PYTYPE = "VmwareDistributedVirtualSwitch", vim.dvs.VmwareDistributedVirtualSwitch
     WRITES = frozenset({"ReconfigureDvs_Task", "UpdateDVSLacpGroupConfig_Task", "CreateDVPortgroup_Task", "AddDVPortgroup_Task",
                         "Destroy_Task"})
 
-    def __init__(self, sim: Any, moid: str, name: str, folder: o.Folder, uplinks: List[str], version: str = "8.0.3") -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, folder: Folder, uplinks: List[str], version: str = "8.0.3") -> None:
         super().__init__(sim, moid)
         self.folder, self.product_version = folder, version
         self.uuid = _uuid(moid + name)
@@ -203,7 +205,7 @@ class DistributedSwitch(_TaskMixin, o.MO):
             uplinkPortgroup=[self.uplink_pg.ref], defaultPortConfig=copy.deepcopy(st.default),
             host=[self._member(h) for h in st.members], productInfo=self._product(), configVersion=str(st.version),
             policy=vim.DistributedVirtualSwitch.SwitchPolicy(autoPreInstallAllowed=False, autoUpgradeAllowed=False, partialUpgradeAllowed=False),
-            contact=vim.DistributedVirtualSwitch.ContactInfo(), createTime=o.NOW, networkResourceManagementEnabled=True,
+            contact=vim.DistributedVirtualSwitch.ContactInfo(), createTime=NOW, networkResourceManagementEnabled=True,
             defaultProxySwitchMaxNumPorts=PROXY_PORTS, networkResourceControlVersion="version3", maxMtu=st.mtu,
             linkDiscoveryProtocolConfig=vim.host.LinkDiscoveryProtocolConfig(protocol="cdp", operation="listen"),
             lacpGroupConfig=[self._lag_config(lag) for lag in st.lags], lacpApiVersion=st.lacp_api, multicastFilteringMode=st.multicast,
@@ -266,6 +268,49 @@ class DistributedSwitch(_TaskMixin, o.MO):
             spec=vim.host.HostProxySwitch.Specification(backing=self.backing(host)), hostLag=lags, networkReservationSupported=True)
 
     # -- ports -------------------------------------------------------------------------------
+    # -- the host side (host_model.HostSwitch) -------------------------------------------------
+    def proxy_switch_of(self, host: HostModel) -> Optional[Any]:
+        return self.proxy_switch(host.name) if host.name in self.state.members else None
+
+    def uses_pnic(self, host: HostModel, pnic: str) -> bool:
+        return pnic in self.state.members.get(host.name, {})
+
+    def connect_vmk(self, host: HostModel, conn: Any) -> Any:
+        """AddVirtualNic with a distributedVirtualPort: the port a new vmk gets on a dvPortgroup."""
+        if host.name not in self.state.members:
+            raise vim.fault.HostConfigFault(msg="%s is not a member of %s" % (host.name, self.name))  # [INF]
+        pg = next((p for p in self.user_portgroups() if p.moid == conn.portgroupKey), None)
+        if pg is None:
+            raise vmodl.fault.InvalidArgument(invalidProperty="nic.distributedVirtualPort.portgroupKey")  # [INF]
+        st = self.state
+        key = str(st.next_port)
+        st.next_port += 1
+        return vim.dvs.PortConnection(switchUuid=self.uuid, portgroupKey=pg.moid, portKey=key, connectionCookie=1000 + int(key))
+
+    def vmk_teaming(self, host: HostModel, conn: Any) -> Dict[str, Any]:
+        """Effective teaming of a vmk on a dvPortgroup, in host pnics: dvUplink names map through the
+        member's pnic backing; a LAG maps to the pnics on its ports and sets ``lag``."""
+        pg = next((p for p in self.portgroups if p.moid == conn.portgroupKey), None)
+        if pg is None:
+            return detached_teaming(conn, self.name)
+        pnics = self.state.members.get(host.name, {})
+        team = pg.resolved().uplinkTeamingPolicy
+        order = team.uplinkPortOrder
+
+        def to_pnics(names: List[str]) -> List[str]:
+            out = []
+            for name in names:
+                lag = self.lag(name)
+                ports = lag.port_names() if lag else [name]
+                out += sorted(p for p, port in pnics.items() if port in ports)
+            return out
+
+        active, standby = list(order.activeUplinkPort or []), list(order.standbyUplinkPort or [])
+        # ``lag``: an active LAG, which counts as several uplinks whatever its pnics (§5.4); a LAG in
+        # standby is a standby uplink through its pnics like any other.
+        return dict(detached_teaming(conn, self.name), portgroup=pg.name, policy=team.policy.value, active=to_pnics(active),
+                    standby=to_pnics(standby), bridge=sorted(pnics), lag=any(self.lag(n) is not None for n in active))
+
     def ports(self) -> List[Any]:
         """Every port with a key: the members' uplink ports (uplink portgroup) and the vmks' ports."""
         st, out = self.state, []
@@ -281,13 +326,13 @@ class DistributedSwitch(_TaskMixin, o.MO):
                     out.append(self._port(conn.portKey, pg, mo, None, device, conn.connectionCookie))
         return out
 
-    def _port(self, key: str, pg: "DistributedPortgroup", host: Optional[o.HostSystem], name: Optional[str], vmk: Optional[str],
+    def _port(self, key: str, pg: "DistributedPortgroup", host: Optional[HostSystem], name: Optional[str], vmk: Optional[str],
               cookie: Optional[int]) -> Any:
         connectee = vim.dvs.PortConnectee(connectedEntity=host.ref, nicKey=vmk, type="hostVmkVnic") if vmk and host else None
         return vim.dvs.DistributedVirtualPort(
             key=key, config=vim.dvs.DistributedVirtualPort.ConfigInfo(name=name, setting=pg.resolved(), configVersion="1"),
             dvsUuid=self.uuid, portgroupKey=pg.moid, proxyHost=host.ref if host else None, connectee=connectee, conflict=False,
-            connectionCookie=cookie, lastStatusChange=o.NOW)
+            connectionCookie=cookie, lastStatusChange=NOW)
 
     def m_FetchDVPorts(self, ctx: Any, criteria: Any = None) -> Any:
         """Ports matching ``criteria`` (portKey, portgroupKey with ``inside``, uplinkPort, host, connected, active)."""
@@ -387,7 +432,7 @@ class DistributedSwitch(_TaskMixin, o.MO):
 
     def _member_change(self, member: Any) -> None:
         mo = self.sim.find(member.host) if member.host is not None else None
-        if mo is None:
+        if not isinstance(mo, HostSystem):
             raise vim.fault.NotFound(msg="host %s not found" % getattr(member.host, "_moId", member.host))
         host, st = mo.model.name, self.state
         if member.operation == "add":
@@ -602,11 +647,11 @@ def _order_names(setting: Any) -> List[str]:
 # ---------------------------------------------------------------------------------------
 
 
-class DistributedPortgroup(_TaskMixin, o.MO):
+class DistributedPortgroup(_TaskObject):
     WSDL, PYTYPE = "DistributedVirtualPortgroup", vim.dvs.DistributedVirtualPortgroup
     WRITES = frozenset({"ReconfigureDVPortgroup_Task", "Destroy_Task"})
 
-    def __init__(self, sim: Any, moid: str, name: str, switch: DistributedSwitch, uplink: bool) -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, switch: DistributedSwitch, uplink: bool) -> None:
         super().__init__(sim, moid)
         self.name, self.switch, self.uplink = name, switch, uplink
         self.own: Any = None  # the overrides of the switch's defaultPortConfig
@@ -700,7 +745,7 @@ class DistributedPortgroup(_TaskMixin, o.MO):
 
 
 # ---------------------------------------------------------------------------------------
-# The host side: proxy switches, pnic ownership, vmk ports and their teaming
+# Host helpers: a vmk's connection, the switch that uses a pnic
 # ---------------------------------------------------------------------------------------
 
 
@@ -708,73 +753,15 @@ def _connection(vnic: Any) -> Optional[Any]:
     return vnic.spec.distributedVirtualPort
 
 
-def _switch_by_uuid(sim: Any, uuid: Optional[str]) -> Optional[DistributedSwitch]:
-    return next((sw for sw in switches(sim) if sw.uuid == uuid), None)
-
-
-def proxy_switches(host: o.HostModel) -> List[Any]:
-    return [sw.proxy_switch(host.name) for sw in switches(host.sim) if host.name in sw.state.members]
-
-
-def pnic_owner(sim: Any, host: o.HostModel, pnic: str, ignore: Optional[DistributedSwitch] = None) -> Optional[str]:
+def pnic_owner(sim: Simulator, host: HostModel, pnic: str, ignore: Optional[DistributedSwitch] = None) -> Optional[str]:
     """The vSwitch or distributed switch that already uses ``pnic`` on ``host``, if any."""
     for name, spec in host.vswitches.items():
         if spec.bridge is not None and pnic in (spec.bridge.nicDevice or []):
             return name
     for sw in switches(sim):
-        if sw is not ignore and pnic in sw.state.members.get(host.name, {}):
+        if sw is not ignore and sw.uses_pnic(host, pnic):
             return sw.name
     return None
-
-
-def dvs_pnic_owner(host: o.HostModel, pnic: str) -> Optional[str]:
-    """For the host layer: the distributed switch that uses ``pnic`` (vSwitches check themselves)."""
-    return next((sw.name for sw in switches(host.sim) if pnic in sw.state.members.get(host.name, {})), None)
-
-
-def connect_port(host: o.HostModel, conn: Any) -> Any:
-    """AddVirtualNic with a distributedVirtualPort: the port a new vmk gets on a dvPortgroup."""
-    switch = _switch_by_uuid(host.sim, conn.switchUuid)
-    if switch is None:
-        raise vmodl.fault.InvalidArgument(invalidProperty="nic.distributedVirtualPort.switchUuid")  # [INF]
-    if host.name not in switch.state.members:
-        raise vim.fault.HostConfigFault(msg="%s is not a member of %s" % (host.name, switch.name))  # [INF]
-    pg = next((p for p in switch.user_portgroups() if p.moid == conn.portgroupKey), None)
-    if pg is None:
-        raise vmodl.fault.InvalidArgument(invalidProperty="nic.distributedVirtualPort.portgroupKey")  # [INF]
-    st = switch.state
-    key = str(st.next_port)
-    st.next_port += 1
-    return vim.dvs.PortConnection(switchUuid=switch.uuid, portgroupKey=pg.moid, portKey=key, connectionCookie=1000 + int(key))
-
-
-def dvs_teaming(host: o.HostModel, device: str) -> Dict[str, Any]:
-    """Effective teaming of a vmk on a dvPortgroup, in host pnics: dvUplink names map through the
-    member's pnic backing; a LAG maps to the pnics on its ports and sets ``lag``."""
-    conn = _connection(host.vnics[device])
-    switch = _switch_by_uuid(host.sim, conn.switchUuid)
-    pg = next((p for p in switch.portgroups if p.moid == conn.portgroupKey), None) if switch else None
-    base = {"switch": switch.name if switch else None, "switch_uuid": conn.switchUuid, "portgroup": pg.name if pg else None,
-            "portgroup_key": conn.portgroupKey, "port_key": conn.portKey, "lag": False}
-    if switch is None or pg is None:
-        return dict(base, policy=None, active=[], standby=[], bridge=[])
-    pnics = switch.state.members.get(host.name, {})
-    team = pg.resolved().uplinkTeamingPolicy
-    order = team.uplinkPortOrder
-
-    def to_pnics(names: List[str]) -> List[str]:
-        out = []
-        for name in names:
-            lag = switch.lag(name)
-            ports = lag.port_names() if lag else [name]
-            out += sorted(p for p, port in pnics.items() if port in ports)
-        return out
-
-    active, standby = list(order.activeUplinkPort or []), list(order.standbyUplinkPort or [])
-    # ``lag``: an active LAG, which counts as several uplinks whatever its pnics (§5.4); a LAG in
-    # standby is a standby uplink through its pnics like any other.
-    return dict(base, policy=team.policy.value, active=to_pnics(active), standby=to_pnics(standby), bridge=sorted(pnics),
-                lag=any(switch.lag(n) is not None for n in active))
 
 
 # ---------------------------------------------------------------------------------------
@@ -782,7 +769,7 @@ def dvs_teaming(host: o.HostModel, device: str) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def new_switch(sim: Any, folder: o.Folder, name: str, uplinks: List[str]) -> DistributedSwitch:
+def new_switch(sim: Simulator, folder: Folder, name: str, uplinks: List[str]) -> DistributedSwitch:
     """A switch as CreateDVS_Task would leave it (inventory only): no hosts, no LAGs, its uplink portgroup."""
     if not name or len(name) > 80:
         raise vim.fault.InvalidName(name=name)
@@ -816,7 +803,7 @@ def port_setting(vlan: Optional[int] = None, policy_name: Optional[str] = None, 
     return setting
 
 
-def member_spec(sim: Any, switch: DistributedSwitch, host: str, pnics: Dict[str, str], operation: str) -> Any:
+def member_spec(sim: Simulator, switch: DistributedSwitch, host: str, pnics: Dict[str, str], operation: str) -> Any:
     """A host member spec; ``pnics`` maps vmnicN to an uplink port name (dvUplink1, lag1-0)."""
     mo = _host_mo(sim, host)
     specs = []
@@ -830,11 +817,11 @@ def member_spec(sim: Any, switch: DistributedSwitch, host: str, pnics: Dict[str,
                                          backing=vim.dvs.HostMember.PnicBacking(pnicSpec=specs) if operation != "add" or specs else None)
 
 
-def find_portgroup(sim: Any, name: str, within: Optional[o.Folder] = None) -> Optional[DistributedPortgroup]:
+def find_portgroup(sim: Simulator, name: str, within: Optional[Folder] = None) -> Optional[DistributedPortgroup]:
     return next((pg for sw in switches(sim) if within is None or sw.folder is within for pg in sw.user_portgroups() if pg.name == name), None)
 
 
-def dump(sim: Any) -> Dict[str, Any]:
+def dump(sim: Simulator) -> Dict[str, Any]:
     """JSON-able state of every distributed switch (for --state; hosts' vmks are saved with the hosts)."""
     out = {}
     for sw in switches(sim):
@@ -852,7 +839,7 @@ def dump(sim: Any) -> Dict[str, Any]:
     return out
 
 
-def load(sim: Any, data: Dict[str, Any]) -> None:
+def load(sim: Simulator, data: Dict[str, Any]) -> None:
     """Restore switches saved by ``dump`` onto the ones the inventory built (matched by moId)."""
     for sw in switches(sim):
         saved = data.get(sw.moid)
@@ -881,16 +868,13 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
             sim.bump_id("dvportgroup", int(row["moid"].split("-")[-1]))
 
 
-def create_dvs_task(folder: o.Folder, spec: Any) -> Any:
-    """Folder.CreateDVS_Task: a new switch in a datacenter's network folder, configured by
-    ``spec.configSpec`` (uplink names, default four dvUplinks [INF]) at ``spec.productInfo.version``."""
+def create_dvs_task(folder: Folder, spec: Any) -> Any:
+    """CreateDVS_Task of a datacenter's network folder (``networks.NetworkFolder``): a new switch configured
+    by ``spec.configSpec`` (uplink names, default four dvUplinks [INF]) at ``spec.productInfo.version``."""
     sim = folder.sim
     result: List[Any] = []
 
     def create() -> Any:
-        dc = folder.parent
-        if not isinstance(dc, o.Datacenter) or dc.network_folder is not folder:
-            raise vmodl.fault.NotSupported(msg="a distributed switch is created in a datacenter's network folder")
         config = spec.configSpec
         if config.name is None:
             raise vim.fault.InvalidName(name="")
@@ -909,14 +893,9 @@ def create_dvs_task(folder: o.Folder, spec: Any) -> Any:
     except vmodl.MethodFault as fault:
         for switch in result:  # all or nothing: a switch whose configuration failed is not left behind
             switch.destroy()
-        return sim.create_task("CreateDVS_Task", folder, error=task_fault("CreateDVS_Task", fault)).ref
+        return new_task(sim, "CreateDVS_Task", folder, error=task_fault("CreateDVS_Task", fault)).ref
     sim.changed()
-    return sim.create_task("CreateDVS_Task", folder, result=ref).ref
+    return new_task(sim, "CreateDVS_Task", folder, result=ref).ref
 
 
-o.register_dvs_creator(create_dvs_task)
-o.register_dvs_teaming_resolver(dvs_teaming)
-o.register_dvs_port_connector(connect_port)
-o.register_proxy_switch_provider(proxy_switches)
-o.register_pnic_owner(dvs_pnic_owner)
 register_state_section("distributed_switches", dump, load)

@@ -17,8 +17,10 @@ from typing import Any, Dict, List, Optional, Tuple
 from pyVmomi import VmomiSupport, vim
 
 from . import luns
-from . import objects as o
-from .state import register_state_section
+from .base import MO, NOW, invalid
+from .host import Folder, HostSystem, hardware_info
+from .host_model import HostModel
+from .state import Simulator, register_state_section
 
 LONG = VmomiSupport.vmodlTypes["long"]
 
@@ -64,7 +66,7 @@ UTC = vim.host.DateTimeSystem.TimeZone(key="UTC", name="UTC", description="UTC",
 class HostServices:
     """One host's service, option and time state (kept apart from the managed objects for --state)."""
 
-    def __init__(self, host: o.HostModel) -> None:
+    def __init__(self, host: HostModel) -> None:
         self.services = {k: {"running": v[2], "policy": v[3]} for k, v in SERVICES.items()}
         self.options: Dict[str, Any] = {}  # the values set away from the default
         self.ntp_servers: List[str] = []
@@ -74,11 +76,11 @@ class HostServices:
         host.services = self
 
 
-class ServiceSystem(o.MO):
+class ServiceSystem(MO):
     WSDL, PYTYPE = "HostServiceSystem", vim.host.ServiceSystem
     WRITES = frozenset({"UpdateServicePolicy", "StartService", "StopService", "RestartService"})
 
-    def __init__(self, sim: Any, moid: str, state: HostServices) -> None:
+    def __init__(self, sim: Simulator, moid: str, state: HostServices) -> None:
         super().__init__(sim, moid)
         self.state = state
 
@@ -97,7 +99,7 @@ class ServiceSystem(o.MO):
     def m_UpdateServicePolicy(self, ctx: Any, id: str, policy: str) -> None:  # noqa: A002 (the API's name)
         service = self._service(id)
         if policy not in POLICIES:
-            raise o.invalid("policy")
+            raise invalid("policy")
         if service["policy"] != policy:
             service["policy"] = policy
             self.sim.changed()
@@ -140,7 +142,7 @@ def _typed(key: str, value: Any) -> Any:
     return LONG(value) if OPTIONS[key][0] is int else value
 
 
-class AdvancedOptions(o.MO):
+class AdvancedOptions(MO):
     """``configManager.advancedOption``: typed host settings. A numeric setting is a LongOption and
     takes an ``xsd:long`` value (an ``xsd:int`` is refused, as ESXi does); read-only settings refuse
     any change with InvalidArgument [INF: fault type]; an unknown key is InvalidName."""
@@ -148,7 +150,7 @@ class AdvancedOptions(o.MO):
     WSDL, PYTYPE = "OptionManager", vim.option.OptionManager
     WRITES = frozenset({"UpdateOptions"})
 
-    def __init__(self, sim: Any, moid: str, state: HostServices, host: o.HostModel) -> None:
+    def __init__(self, sim: Simulator, moid: str, state: HostServices, host: HostModel) -> None:
         super().__init__(sim, moid)
         self.state, self.host = state, host
 
@@ -189,7 +191,7 @@ class AdvancedOptions(o.MO):
         kind, low, high, _default, readonly, _summary = spec
         value = change.value
         if readonly:
-            raise o.invalid(change.key, "%s is read-only" % change.key)
+            raise invalid(change.key, "%s is read-only" % change.key)
         if kind is bool:
             ok = isinstance(value, bool)
         elif kind is int:
@@ -197,18 +199,17 @@ class AdvancedOptions(o.MO):
         else:
             ok = isinstance(value, str)
         if not ok:
-            wanted = {bool: "boolean", int: "long", str: "string"}[kind]
-            bounds = " from %s to %s" % (low, high) if kind is int else ""
-            raise o.invalid(change.key, "%s takes a %s%s" % (change.key, wanted, bounds))
+            raise invalid(change.key, "%s takes a %s%s" % (change.key, {bool: "boolean", int: "long", str: "string"}[kind],
+                                                           " from %s to %s" % (low, high) if kind is int else ""))
 
 
-class DateTimeSystem(o.MO):
+class DateTimeSystem(MO):
     """NTP (or PTP) configuration; ESXi keeps its clock in UTC, the only time zone it offers."""
 
     WSDL, PYTYPE = "HostDateTimeSystem", vim.host.DateTimeSystem
     WRITES = frozenset({"UpdateDateTimeConfig", "UpdateDateTime"})
 
-    def __init__(self, sim: Any, moid: str, state: HostServices) -> None:
+    def __init__(self, sim: Simulator, moid: str, state: HostServices) -> None:
         super().__init__(sim, moid)
         self.state = state
 
@@ -222,12 +223,12 @@ class DateTimeSystem(o.MO):
         if config.timeZone is not None and config.timeZone != "UTC":
             raise vim.fault.HostConfigFault(msg="ESXi supports only the UTC time zone")
         if config.protocol is not None and config.protocol not in vim.host.DateTimeInfo.ProtocolTypes.values:
-            raise o.invalid("config.protocol")
+            raise invalid("config.protocol")
         ntp = config.ntpConfig
         if ntp is not None:
             servers = list(ntp.server or [])
             if any(not s or " " in s for s in servers):
-                raise o.invalid("config.ntpConfig.server")
+                raise invalid("config.ntpConfig.server")
             self.state.ntp_servers, self.state.ntp_file = servers, list(ntp.configFile or [])
         if config.protocol is not None:
             self.state.protocol = config.protocol
@@ -248,14 +249,14 @@ class DateTimeSystem(o.MO):
         return None
 
 
-class PciPassthruSystem(o.MO):
+class PciPassthruSystem(MO):
     """Every PCI device of the host (its NICs), passthrough-capable and not enabled; UpdatePassthruConfig
     enables or disables it (active after a reboot, so ``passthruActive`` stays false) [INF]."""
 
     WSDL, PYTYPE = "HostPciPassthruSystem", vim.host.PciPassthruSystem
     WRITES = frozenset({"UpdatePassthruConfig"})
 
-    def __init__(self, sim: Any, moid: str, host: o.HostModel) -> None:
+    def __init__(self, sim: Simulator, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
         self.host = host
         self.enabled: Dict[str, bool] = {}
@@ -263,10 +264,10 @@ class PciPassthruSystem(o.MO):
     def p_pciPassthruInfo(self) -> Any:
         return [vim.host.PciPassthruInfo(id=d.id, dependentDevice=d.id, passthruEnabled=self.enabled.get(d.id, False),
                                          passthruCapable=True, passthruActive=False)
-                for d in o.hardware_info(self.host).pciDevice]
+                for d in hardware_info(self.host).pciDevice]
 
     def m_UpdatePassthruConfig(self, ctx: Any, config: List[Any]) -> None:
-        known = {d.id for d in o.hardware_info(self.host).pciDevice}
+        known = {d.id for d in hardware_info(self.host).pciDevice}
         for item in config:
             if item.id not in known:
                 raise vim.fault.HostConfigFault(msg="PCI device %s not found" % item.id)
@@ -282,20 +283,20 @@ VMFS_CAPACITY = 500 * 1024 ** 3
 VMFS_FREE = 480 * 1024 ** 3
 
 
-class Datastore(o.MO):
+class Datastore(MO):
     """The host's local VMFS 6 datastore (on its boot disk, which the simulator does not list as a SCSI LUN) [INF]."""
 
     WSDL, PYTYPE = "Datastore", vim.Datastore
     CAPACITY, FREE, DISK, PARTITION = VMFS_CAPACITY, VMFS_FREE, "mpx.vmhba0:C0:T0:L0", 3
 
-    def __init__(self, sim: Any, moid: str, name: str, host: Optional[o.HostModel], folder: Optional[o.Folder], seed: str = "") -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, host: Optional[HostModel], folder: Optional[Folder], seed: str = "") -> None:
         super().__init__(sim, moid)
         self.name, self.host, self.folder = name, host, folder
         digest = hashlib.sha256((seed or host.name).encode()).hexdigest()  # type: ignore[union-attr]
         self.uuid = "%s-%s-%s-%s" % (digest[:8], digest[8:16], digest[16:20], digest[20:32])
 
-    def mounts(self) -> List[o.HostSystem]:
-        return [m for m in self.sim.objects.values() if isinstance(m, o.HostSystem) and m.model is self.host]
+    def mounts(self) -> List[HostSystem]:
+        return [m for m in self.sim.of_type(vim.HostSystem) if isinstance(m, HostSystem) and m.model is self.host]
 
     def p_name(self) -> str:
         return self.name
@@ -319,7 +320,7 @@ class Datastore(o.MO):
         return vim.host.VmfsDatastoreInfo(name=self.name, url="/vmfs/volumes/%s" % self.uuid, freeSpace=self.FREE,
                                           maxFileSize=68169720922112, maxVirtualDiskCapacity=68169720922112,
                                           maxMemoryFileSize=68169720922112, maxPhysicalRDMFileSize=68169720922112,
-                                          maxVirtualRDMFileSize=68169720922112, timestamp=o.NOW, vmfs=volume)
+                                          maxVirtualRDMFileSize=68169720922112, timestamp=NOW, vmfs=volume)
 
     def p_capability(self) -> Any:
         return vim.Datastore.Capability(directoryHierarchySupported=True, rawDiskMappingsSupported=True,
@@ -340,24 +341,24 @@ class LunDatastore(Datastore):
     the datacenter with an active path to the LUN; with no host mounting it, it leaves the inventory [INF].
     Its extent is the LUN as presented by the array's first target."""
 
-    def __init__(self, sim: Any, moid: str, name: str, folder: o.Folder, array: Dict[str, Any], lun: Dict[str, Any]) -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, folder: Folder, array: Dict[str, Any], lun: Dict[str, Any]) -> None:
         super().__init__(sim, moid, name, None, folder, seed="%s|%s|%d" % (folder.moid, array["name"], lun["id"]))
         self.naa = luns.disk_id(array["name"], array["targets"][0], lun["id"])
         self.CAPACITY = lun["capacity_gb"] * 1024 ** 3  # pylint: disable=invalid-name
         self.FREE, self.DISK, self.PARTITION = self.CAPACITY * 9 // 10, self.naa, 1  # pylint: disable=invalid-name
 
-    def mounts(self) -> List[o.HostSystem]:
+    def mounts(self) -> List[HostSystem]:
         dc = self.folder.parent if self.folder else None
-        return [m for m in self.sim.objects.values()
-                if isinstance(m, o.HostSystem) and m.model.datacenter is dc and self.naa in luns.active_disks(m.model.storage)]
+        return [m for m in self.sim.of_type(vim.HostSystem)
+                if isinstance(m, HostSystem) and m.model.datacenter is dc and self.naa in luns.active_disks(m.model.storage)]
 
 
-def lun_datastores(sim: Any, folder: o.Folder) -> List[LunDatastore]:
+def lun_datastores(sim: Simulator, folder: Folder) -> List[LunDatastore]:
     """The folder's LUN datastores that some host mounts."""
     return [ds for ds in _declared(sim, folder) if ds.mounts()]
 
 
-def _declared(sim: Any, folder: o.Folder) -> List[LunDatastore]:
+def _declared(sim: Simulator, folder: Folder) -> List[LunDatastore]:
     """Every LUN datastore the inventory declares, as objects of this datastore folder (made on first use)."""
     out = []
     for array in sim.storage_arrays:
@@ -374,24 +375,23 @@ def _declared(sim: Any, folder: o.Folder) -> List[LunDatastore]:
     return out
 
 
-def _datastore_folder_children(folder: o.Folder) -> List[o.MO]:
-    dc = folder.parent
-    if not isinstance(dc, o.Datacenter) or getattr(dc, "datastore_folder", None) is not folder:
-        return []
-    return [ds for h in folder.sim.hosts.values() if h.datacenter is dc for ds in h.datastores] + lun_datastores(folder.sim, folder)
+class DatastoreFolder(Folder):
+    """A datacenter's datastore folder: the local datastores of its hosts and the LUN datastores some host mounts."""
+
+    def entities(self) -> List[MO]:
+        local = [ds for h in self.sim.hosts.values() if h.datacenter is self.parent for ds in h.datastores]
+        return list(self.children) + local + lun_datastores(self.sim, self)
+
+    def used_by(self, host: HostSystem) -> List[MO]:
+        """The LUN datastores ``host`` mounts (its local ones are the host's own)."""
+        declared = _declared(self.sim, self)
+        if not declared:  # the common case: no LUN datastore, no LUN topology to compute
+            return []
+        active = luns.active_disks(host.model.storage)
+        return [ds for ds in declared if ds.naa in active]
 
 
-def host_datastores(host: o.HostSystem) -> List[o.MO]:
-    """HostSystem.datastore: its local datastore and the LUN datastores it mounts."""
-    folder = getattr(host.model.datacenter, "datastore_folder", None)
-    declared = _declared(host.sim, folder) if folder is not None else []
-    if not declared:  # the common case: no LUN datastore, no LUN topology to compute
-        return list(host.model.datastores)
-    active = luns.active_disks(host.model.storage)
-    return list(host.model.datastores) + [ds for ds in declared if ds.naa in active]
-
-
-def add_host(sim: Any, model: o.HostModel, managers: Dict[str, o.MO], suffix: str) -> None:
+def add_host(sim: Simulator, model: HostModel, managers: Dict[str, MO], suffix: str) -> None:
     """Give a host its services, advanced options, clock, PCI passthrough and local datastore."""
     state = HostServices(model)
     managers["serviceSystem"] = sim.register(ServiceSystem(sim, "serviceSystem" + suffix, state))
@@ -401,7 +401,7 @@ def add_host(sim: Any, model: o.HostModel, managers: Dict[str, o.MO], suffix: st
     dc = model.datacenter
     folder = getattr(dc, "datastore_folder", None) if dc is not None else None
     if dc is not None and folder is None:
-        folder = sim.register(o.Folder(sim, "ha-folder-datastore" if not sim.vcenter else sim.next_id("group-s"), "datastore", dc))
+        folder = sim.register(DatastoreFolder(sim, "ha-folder-datastore" if not sim.vcenter else sim.next_id("group-s"), "datastore", dc))
         dc.datastore_folder = folder
     taken = {ds.name for h in sim.hosts.values() for ds in h.datastores}
     name, n = "datastore1", 0
@@ -412,7 +412,7 @@ def add_host(sim: Any, model: o.HostModel, managers: Dict[str, o.MO], suffix: st
     model.datastores.append(sim.register(Datastore(sim, moid, name, model, folder)))
 
 
-def dump(sim: Any) -> Dict[str, Any]:
+def dump(sim: Simulator) -> Dict[str, Any]:
     out = {}
     for name, host in sim.hosts.items():
         st = getattr(host, "services", None)
@@ -422,7 +422,7 @@ def dump(sim: Any) -> Dict[str, Any]:
     return out
 
 
-def load(sim: Any, data: Dict[str, Any]) -> None:
+def load(sim: Simulator, data: Dict[str, Any]) -> None:
     for name, saved in data.items():
         st = getattr(sim.hosts.get(name), "services", None)
         if st is None:
@@ -432,6 +432,4 @@ def load(sim: Any, data: Dict[str, Any]) -> None:
         st.ntp_servers, st.ntp_file, st.protocol = list(saved["ntp"]), list(saved["ntp_file"]), saved["protocol"]
 
 
-o.register_folder_extras(_datastore_folder_children)
-o.register_host_datastores(host_datastores)
 register_state_section("host_services", dump, load)

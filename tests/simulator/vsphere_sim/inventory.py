@@ -23,10 +23,14 @@ import yaml
 from pyVmomi import vim, vmodl
 
 from . import dvs, host_services, iscsi, networks, storage
-from . import objects as o
+from .base import MO
+from .host import Cluster, ComputeResource, Datacenter, Folder, HostSystem
+from .host_model import HostModel, default_switch_policy, merge
+from .host_network import NetworkSystem, VirtualNicManager
+from .service import PropertyCollector, ServiceInstance, SessionManager, ViewManager
 from .state import Simulator
 
-HostBuilder = Callable[[Simulator, o.HostModel, Any, str], None]
+HostBuilder = Callable[[Simulator, HostModel, Any, str], None]
 TopBuilder = Callable[[Simulator, Any, str], None]
 _HOST_SECTIONS: Dict[str, HostBuilder] = {}
 _TOP_SECTIONS: Dict[str, TopBuilder] = {}
@@ -93,21 +97,21 @@ def _require(cond: bool, path: str, message: str) -> None:
 
 
 def _service_objects(sim: Simulator, esxi: bool) -> None:
-    sim.service_instance = sim.register(o.ServiceInstance(sim, "ServiceInstance"))
-    sim.pc = sim.register(o.PropertyCollector(sim, "ha-property-collector" if esxi else "propertyCollector"))
-    sim.view_manager = sim.register(o.ViewManager(sim, "ViewManager"))
-    sim.session_manager = sim.register(o.SessionManager(sim, "ha-sessionmgr" if esxi else "SessionManager"))
-    sim.root = sim.register(o.Folder(sim, "ha-folder-root" if esxi else "group-d1", "Datacenters"))
+    sim.service_instance = sim.register(ServiceInstance(sim, "ServiceInstance"))
+    sim.pc = sim.register(PropertyCollector(sim, "ha-property-collector" if esxi else "propertyCollector"))
+    sim.view_manager = sim.register(ViewManager(sim, "ViewManager"))
+    sim.session_manager = sim.register(SessionManager(sim, "ha-sessionmgr" if esxi else "SessionManager"))
+    sim.root = sim.register(Folder(sim, "ha-folder-root" if esxi else "group-d1", "Datacenters"))
 
 
 def _build_esxi(sim: Simulator, host: Any, defaults: Dict[str, Any]) -> None:
     dc_folder = sim.root
-    host_folder = sim.register(o.Folder(sim, "ha-folder-host", "host"))
-    network_folder = sim.register(o.Folder(sim, "ha-folder-network", "network"))
-    dc = sim.register(o.Datacenter(sim, "ha-datacenter", "ha-datacenter", dc_folder, host_folder, network_folder))
+    host_folder = sim.register(Folder(sim, "ha-folder-host", "host"))
+    network_folder = sim.register(networks.NetworkFolder(sim, "ha-folder-network", "network"))
+    dc = sim.register(Datacenter(sim, "ha-datacenter", "ha-datacenter", dc_folder, host_folder, network_folder))
     dc_folder.children.append(dc)
     host_folder.parent = network_folder.parent = dc
-    compute = sim.register(o.ComputeResource(sim, "ha-compute-res", str(_get(host, "name", "esxi")), host_folder))
+    compute = sim.register(ComputeResource(sim, "ha-compute-res", str(_get(host, "name", "esxi")), host_folder))
     host_folder.children.append(compute)
     compute.hosts.append(_build_host(sim, host, defaults, "esxi", compute, esxi=True))
 
@@ -119,21 +123,21 @@ def _build_vcenter(sim: Simulator, vc: Any, defaults: Dict[str, Any]) -> None:
         _require(isinstance(dcd, dict) and "name" in dcd, path, "a datacenter needs a name")
         unknown = set(dcd) - {"name", "clusters", "hosts", "distributed_switches"}
         _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
-        host_folder = sim.register(o.Folder(sim, sim.next_id("group-h"), "host"))
-        network_folder = sim.register(o.Folder(sim, sim.next_id("group-n"), "network"))
-        dc = sim.register(o.Datacenter(sim, sim.next_id("datacenter"), str(dcd["name"]), sim.root, host_folder, network_folder))
+        host_folder = sim.register(Folder(sim, sim.next_id("group-h"), "host"))
+        network_folder = sim.register(networks.NetworkFolder(sim, sim.next_id("group-n"), "network"))
+        dc = sim.register(Datacenter(sim, sim.next_id("datacenter"), str(dcd["name"]), sim.root, host_folder, network_folder))
         host_folder.parent = network_folder.parent = dc
         sim.root.children.append(dc)
         for j, cd in enumerate(dcd.get("clusters") or []):
             cpath = "%s.clusters[%d]" % (path, j)
             _require(isinstance(cd, dict) and "name" in cd, cpath, "a cluster needs a name")
-            cluster = sim.register(o.Cluster(sim, sim.next_id("domain-c"), str(cd["name"]), host_folder))
+            cluster = sim.register(Cluster(sim, sim.next_id("domain-c"), str(cd["name"]), host_folder))
             host_folder.children.append(cluster)
             for k, hd in enumerate(cd.get("hosts") or []):
                 cluster.hosts.append(_build_host(sim, hd, defaults, "%s.hosts[%d]" % (cpath, k), cluster))
         for k, hd in enumerate(dcd.get("hosts") or []):
             hpath = "%s.hosts[%d]" % (path, k)
-            compute = sim.register(o.ComputeResource(sim, sim.next_id("domain-s"), str(_get(hd, "name", hpath)), host_folder))
+            compute = sim.register(ComputeResource(sim, sim.next_id("domain-s"), str(_get(hd, "name", hpath)), host_folder))
             host_folder.children.append(compute)
             compute.hosts.append(_build_host(sim, hd, defaults, hpath, compute))
         for k, sd in enumerate(_list(dcd.get("distributed_switches"), path + ".distributed_switches")):
@@ -148,7 +152,7 @@ def _get(d: Any, key: str, path: str) -> Any:
     return d[key]
 
 
-def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, parent: o.MO, esxi: bool = False) -> o.HostSystem:
+def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, parent: MO, esxi: bool = False) -> HostSystem:
     _require(isinstance(raw, dict), path, "a host must be a mapping")
     data = copy.deepcopy(defaults)
     data.update(raw)
@@ -156,19 +160,19 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
     _require(name not in sim.hosts, path + ".name", "duplicate host name %s" % name)
     unknown = set(data) - HOST_KEYS - set(_HOST_SECTIONS)
     _require(not unknown, path, "unknown key(s) %s" % ", ".join(sorted(unknown)))
-    model = o.HostModel(sim, name, str(data.get("version", "8.0.3")))
+    model = HostModel(sim, name, str(data.get("version", "8.0.3")))
     model.datacenter = parent.parent.parent  # cluster or compute resource -> host folder -> datacenter
     sim.hosts[name] = model
     n = len(sim.hosts)
     suffix = "" if esxi else "-%d" % n
     managers = {
-        "network": sim.register(o.NetworkSystem(sim, "networkSystem" + suffix, model)),
-        "vnic": sim.register(o.VirtualNicManager(sim, "ha-vnic-mgr" + suffix, model)),
+        "network": sim.register(NetworkSystem(sim, "networkSystem" + suffix, model)),
+        "vnic": sim.register(VirtualNicManager(sim, "ha-vnic-mgr" + suffix, model)),
         "storage": sim.register(storage.StorageSystem(sim, "storageSystem" + suffix, model)),
         "iscsi": sim.register(iscsi.IscsiManager(sim, "iscsiManager" + suffix, model)),
     }
     host_services.add_host(sim, model, managers, suffix)
-    host = o.HostSystem(sim, "ha-host" if esxi else "host-%d" % (10 + n), model, parent, managers)
+    host = HostSystem(sim, "ha-host" if esxi else "host-%d" % (10 + n), model, parent, managers)
     sim.register(host)
     _pnics(model, data.get("pnics") or [], path + ".pnics", n)
     net = managers["network"]
@@ -191,7 +195,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
     return host
 
 
-def _pnics(model: o.HostModel, pnics: List[Any], path: str, n: int) -> None:
+def _pnics(model: HostModel, pnics: List[Any], path: str, n: int) -> None:
     for i, p in enumerate(pnics):
         ppath = "%s[%d]" % (path, i)
         device = str(_get(p, "device", ppath))
@@ -224,7 +228,7 @@ def _fault_text(err: Exception) -> str:
     return getattr(err, "msg", None) or type(err).__name__
 
 
-def _vswitch(net: o.NetworkSystem, sw: Any, path: str) -> None:
+def _vswitch(net: NetworkSystem, sw: Any, path: str) -> None:
     name = str(_get(sw, "name", path))
     for nic in sw.get("uplinks") or []:
         _require(nic in net.host.pnics, path + ".uplinks", "%s is not a physical NIC of %s" % (nic, net.host.name))
@@ -232,17 +236,17 @@ def _vswitch(net: o.NetworkSystem, sw: Any, path: str) -> None:
                                                beacon=vim.host.VirtualSwitch.BeaconConfig(interval=sw["beacon_interval"])
                                                if sw.get("beacon_interval") else None) if sw.get("uplinks") else None
     spec = vim.host.VirtualSwitch.Specification(numPorts=128, bridge=bridge, mtu=sw.get("mtu", 1500))
-    spec.policy = o.default_switch_policy(list(sw.get("uplinks") or []))
+    spec.policy = default_switch_policy(list(sw.get("uplinks") or []))
     team = _teaming(sw.get("teaming"), path + ".teaming", True)
     if team is not None:
-        spec.policy.nicTeaming = o._merge(team, spec.policy.nicTeaming)  # pylint: disable=protected-access
+        spec.policy.nicTeaming = merge(team, spec.policy.nicTeaming)
     try:
         net.add_switch(name, spec)
     except vmodl.MethodFault as err:  # the host's own checks, reported with the YAML path
         raise InventoryError(path, _fault_text(err)) from None
 
 
-def _portgroup(net: o.NetworkSystem, pg: Any, path: str) -> None:
+def _portgroup(net: NetworkSystem, pg: Any, path: str) -> None:
     spec = vim.host.PortGroup.Specification(name=str(_get(pg, "name", path)), vswitchName=str(_get(pg, "vswitch", path)),
                                             vlanId=int(pg.get("vlan", 0)), policy=vim.host.NetworkPolicy())
     team = _teaming(pg.get("teaming"), path + ".teaming", False)
@@ -254,7 +258,7 @@ def _portgroup(net: o.NetworkSystem, pg: Any, path: str) -> None:
         raise InventoryError(path, _fault_text(err)) from None
 
 
-def _vmk(net: o.NetworkSystem, vnic_mgr: o.VirtualNicManager, vmk: Any, path: str, dv_folder: Optional[o.Folder] = None) -> None:
+def _vmk(net: NetworkSystem, vnic_mgr: VirtualNicManager, vmk: Any, path: str, dv_folder: Optional[Folder] = None) -> None:
     device = str(_get(vmk, "device", path))
     _require(("portgroup" in vmk) != ("dvportgroup" in vmk), path, "give exactly one of portgroup or dvportgroup")
     ip = vim.host.IpConfig(dhcp=True) if vmk.get("dhcp") else vim.host.IpConfig(
@@ -277,7 +281,7 @@ def _vmk(net: o.NetworkSystem, vnic_mgr: o.VirtualNicManager, vmk: Any, path: st
         raise InventoryError(path, _fault_text(err)) from None
 
 
-_PENDING_DV_VMKS: List[Tuple[o.NetworkSystem, o.VirtualNicManager, Any, str]] = []
+_PENDING_DV_VMKS: List[Tuple[NetworkSystem, VirtualNicManager, Any, str]] = []
 
 
 def _list(value: Any, path: str) -> List[Any]:
@@ -285,7 +289,7 @@ def _list(value: Any, path: str) -> List[Any]:
     return value or []
 
 
-def _distributed_switch(sim: Simulator, folder: o.Folder, data: Any, path: str) -> None:
+def _distributed_switch(sim: Simulator, folder: Folder, data: Any, path: str) -> None:
     """One distributed switch, built through the same checks as the API methods."""
     _require(isinstance(data, dict), path, "a distributed switch must be a mapping")
     unknown = set(data) - {"name", "uplinks", "mtu", "lags", "portgroups", "hosts"}

@@ -14,16 +14,18 @@ from typing import Any, List, Optional
 
 from pyVmomi import vim
 
-from . import objects as o
+from .base import MO
+from .host_model import HostModel, bridge_nics, effective_teaming, network_info, other_pnic_owner
+from .state import Simulator
 
 PortInfo = vim.host.IscsiManager.IscsiPortInfo
 
 
-class IscsiManager(o.MO):
+class IscsiManager(MO):
     WSDL, PYTYPE = "IscsiManager", vim.host.IscsiManager
     WRITES = frozenset({"BindVnic", "UnbindVnic"})
 
-    def __init__(self, sim: Any, moid: str, host: o.HostModel) -> None:
+    def __init__(self, sim: Simulator, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
         self.host = host
         host.iscsi = self
@@ -46,7 +48,7 @@ class IscsiManager(o.MO):
 
     def compliance(self, device: str) -> List[Any]:
         """The compliance faults of a vmk for port binding ([] = compliant), per §5.4."""
-        team = o.effective_teaming(self.host, device)
+        team = effective_teaming(self.host, device)
         if team.get("lag"):
             # an active LAG on a dvPortgroup is several uplinks by definition, whatever its pnics (§5.4)
             return [vim.fault.IscsiFaultVnicHasMultipleUplinks(vnicDevice=device)]
@@ -63,7 +65,7 @@ class IscsiManager(o.MO):
         return []
 
     def _pnic(self, device: str) -> Optional[str]:
-        team = o.effective_teaming(self.host, device)
+        team = effective_teaming(self.host, device)
         active = [n for n in team["active"] if n in team["bridge"]]
         return active[0] if len(active) == 1 and not team.get("lag") else None
 
@@ -86,19 +88,19 @@ class IscsiManager(o.MO):
 
     def _port_info(self, device: str, adapter: Optional[Any]) -> Any:
         pnic = self._pnic(device)
-        team = o.effective_teaming(self.host, device)
+        team = effective_teaming(self.host, device)
         info = PortInfo(vnicDevice=device, pnicDevice=pnic, switchName=team["switch"], portgroupName=team["portgroup"] or None,
                         complianceStatus=vim.host.IscsiManager.IscsiStatus(reason=self.compliance(device)))
         if team.get("switch_uuid"):  # a vmk on a dvPortgroup (§7.3)
             info.switchUuid, info.portgroupKey, info.portKey = team["switch_uuid"], team["portgroup_key"], team["port_key"]
-        info.vnic = next(v for v in o.network_info(self.host).vnic if v.device == device)
+        info.vnic = next(v for v in network_info(self.host).vnic if v.device == device)
         if pnic is not None and pnic in self.host.pnics:
-            info.pnic = next(p for p in o.network_info(self.host).pnic if p.device == pnic)
+            info.pnic = next(p for p in network_info(self.host).pnic if p.device == pnic)
         if adapter is not None:
             info.pathStatus = self.path_status(adapter, device)
         return info
 
-    def _guard_removal(self, host: o.HostModel, device: str) -> None:
+    def _guard_removal(self, host: HostModel, device: str) -> None:
         adapter = self._bound_anywhere(device)
         if adapter is not None:
             # Hosts refuse to remove a bound vmk; the fault type is undocumented (HCF or ResourceInUse) [INF]
@@ -154,8 +156,8 @@ class IscsiManager(o.MO):
         for pnic in sorted(self.host.pnics):
             if adapter.pnic is not None and pnic != adapter.pnic:
                 continue
-            on_vss = any(pnic in o._bridge(s) for s in self.host.vswitches.values())  # pylint: disable=protected-access
-            on_switch = on_vss or o.other_pnic_owner(self.host, pnic) is not None
+            on_vss = any(pnic in bridge_nics(s) for s in self.host.vswitches.values())
+            on_switch = on_vss or other_pnic_owner(self.host, pnic) is not None
             if pnic not in used and not on_switch:
                 out.append(PortInfo(pnicDevice=pnic))
         return out

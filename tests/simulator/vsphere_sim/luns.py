@@ -18,6 +18,8 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from pyVmomi import vim
 
+from .state import Simulator
+
 Topo = vim.host.ScsiTopology
 MP = vim.host.MultipathInfo
 
@@ -26,7 +28,7 @@ def disk_id(array: str, iqn: str, lun: int) -> str:
     return "naa.624a9370" + hashlib.sha256(("%s|%s|%d" % (array, iqn, lun)).encode()).hexdigest()[:24]
 
 
-def _array_of(sim: Any, address: str, port: int, iqn: str) -> Optional[Dict[str, Any]]:
+def _array_of(sim: Simulator, address: str, port: int, iqn: str) -> Optional[Dict[str, Any]]:
     return next((a for a in sim.storage_arrays if (address, port) in a["portals"] and iqn in a["targets"] and a.get("luns")), None)
 
 

@@ -1,5 +1,6 @@
-"""The networks a vSphere client sees as objects: a ``vim.Network`` per standard port group name in
-a datacenter's network folder (and in ``HostSystem.network``), and ``ServiceContent.dvSwitchManager``.
+"""The networks a vSphere client sees as objects: a datacenter's network folder (``NetworkFolder``)
+with a ``vim.Network`` per standard port group name (also in ``HostSystem.network``), where
+``CreateDVS_Task`` makes distributed switches, and ``ServiceContent.dvSwitchManager``.
 
 vCenter keeps one Network per port-group name across the hosts of a datacenter, for the port groups
 VMs can use: a port group that carries a VMkernel NIC is not a VM network [INF]. The objects follow
@@ -14,17 +15,20 @@ from typing import Any, Dict, List, Optional
 from pyVmomi import vim
 
 from . import dvs
-from . import objects as o
+from .base import MO
+from .host import Folder, HostSystem
+from .host_model import HostModel
+from .state import Simulator
 
 
-class StandardNetwork(o.MO):
+class StandardNetwork(MO):
     WSDL, PYTYPE = "Network", vim.Network
 
-    def __init__(self, sim: Any, moid: str, name: str, folder: o.Folder) -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, folder: Folder) -> None:
         super().__init__(sim, moid)
         self.name, self.folder = name, folder
 
-    def hosts(self) -> List[o.HostSystem]:
+    def hosts(self) -> List[HostSystem]:
         return [h for h in datacenter_hosts(self.sim, self.folder) if self.name in vm_portgroups(h.model)]
 
     def p_name(self) -> str:
@@ -49,46 +53,50 @@ class StandardNetwork(o.MO):
         return "green"
 
 
-def vm_portgroups(host: o.HostModel) -> List[str]:
+def vm_portgroups(host: HostModel) -> List[str]:
     """The host's port groups VMs can use: those without a VMkernel NIC."""
     used = {v.portgroup for v in host.vnics.values()}
     return [name for name in host.portgroups if name not in used]
 
 
-def datacenter_hosts(sim: Any, folder: o.Folder) -> List[o.HostSystem]:
+def datacenter_hosts(sim: Simulator, folder: Folder) -> List[HostSystem]:
     dc = folder.parent
-    return [mo for mo in sim.objects.values() if isinstance(mo, o.HostSystem) and mo.model.datacenter is dc]
+    return [mo for mo in sim.of_type(vim.HostSystem) if isinstance(mo, HostSystem) and mo.model.datacenter is dc]
 
 
-def folder_networks(folder: o.Folder) -> List[o.MO]:
-    """A datacenter network folder's standard networks, brought up to date with the hosts."""
-    dc = folder.parent
-    if not isinstance(dc, o.Datacenter) or dc.network_folder is not folder:
-        return []
-    sim = folder.sim
-    known: Dict[str, StandardNetwork] = sim.derived.setdefault(("networks", folder.moid), {})  # name -> Network
-    names = sorted({n for h in datacenter_hosts(sim, folder) for n in vm_portgroups(h.model)})
-    for name in [n for n in known if n not in names]:
-        sim.unregister(known.pop(name))
-    for name in names:
-        if name not in known:
-            moid = "HaNetwork-%s" % name if not sim.vcenter else sim.next_id("network")
-            known[name] = sim.register(StandardNetwork(sim, moid, name, folder))  # type: ignore[assignment]
-    return [known[n] for n in names]
+class NetworkFolder(Folder):
+    """A datacenter's network folder: its children (distributed switches and their portgroups) and a
+    standard network per VM port group name of its hosts."""
 
+    def networks(self) -> List[StandardNetwork]:
+        """The folder's standard networks, brought up to date with the hosts."""
+        sim = self.sim
+        known: Dict[str, StandardNetwork] = sim.derived.setdefault(("networks", self.moid), {})  # name -> Network
+        names = sorted({n for h in datacenter_hosts(sim, self) for n in vm_portgroups(h.model)})
+        for name in [n for n in known if n not in names]:
+            sim.unregister(known.pop(name))
+        for name in names:
+            if name not in known:
+                moid = "HaNetwork-%s" % name if not sim.vcenter else sim.next_id("network")
+                known[name] = StandardNetwork(sim, moid, name, self)
+                sim.register(known[name])
+        return [known[n] for n in names]
 
-def host_networks(host: o.HostSystem) -> List[o.MO]:
-    """HostSystem.network: the standard networks of its VM port groups and the dvPortgroups of its switches."""
-    dc: Optional[o.Datacenter] = host.model.datacenter
-    out: List[o.MO] = []
-    if dc is not None and dc.network_folder is not None:
+    def entities(self) -> List[MO]:
+        return list(self.children) + list(self.networks())
+
+    def used_by(self, host: HostSystem) -> List[MO]:
+        """HostSystem.network: the standard networks of its VM port groups and the dvPortgroups of its switches."""
         mine = set(vm_portgroups(host.model))
-        out += [n for n in folder_networks(dc.network_folder) if n.name in mine]  # type: ignore[attr-defined]
-    out += [pg for sw in dvs.switches(host.sim) if host.model.name in sw.state.members for pg in sw.portgroups]
-    return out
+        out: List[MO] = [n for n in self.networks() if n.name in mine]
+        out += [pg for sw in dvs.switches(host.sim) if host.model.name in sw.state.members for pg in sw.portgroups]
+        return out
+
+    def m_CreateDVS_Task(self, ctx: Any, spec: Any) -> Any:
+        return dvs.create_dvs_task(self, spec)
 
 
-class DvsManager(o.MO):
+class DvsManager(MO):
     """ServiceContent.dvSwitchManager (vCenter only)."""
 
     WSDL, PYTYPE = "DistributedVirtualSwitchManager", vim.dvs.DistributedVirtualSwitchManager
@@ -112,11 +120,7 @@ class DvsManager(o.MO):
         return pg.ref
 
 
-def install(sim: Any) -> None:
+def install(sim: Simulator) -> None:
     """Add the vCenter service objects of this module to a built simulator."""
     if sim.vcenter:
         sim.content_extras["dvSwitchManager"] = sim.register(DvsManager(sim, "DVSManager"))
-
-
-o.register_folder_extras(folder_networks)
-o.register_host_networks(host_networks)

@@ -1,5 +1,8 @@
 """The Simulator: object registry, sessions, dispatch with declared-fault enforcement, stats,
-fault injection and --state persistence. One RLock serialises every SOAP call."""
+fault injection and --state persistence. One RLock serialises every SOAP call.
+
+This module imports no managed-object module: they import it (``sim: Simulator``) and register
+their objects, and their ``--state`` sections, with it."""
 
 from __future__ import annotations
 
@@ -10,22 +13,27 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
 
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
-from . import objects as o
-from . import storage
 from .soap import MethodInfo, check_params, method_info
 
+if TYPE_CHECKING:  # types only: these modules import this one
+    from .base import MO
+    from .host_model import HostModel
+
 NEWEST = VmomiSupport.versionMap["vim25/8.0.3.0"]
+_M = TypeVar("_M", bound="MO")
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
-# --state sections beyond the hosts: key -> (dump(sim) -> JSON-able, load(sim, data))
-_STATE_SECTIONS: Dict[str, Tuple[Callable[[Any], Any], Callable[[Any, Any], None]]] = {}
+STATE_FORMAT = "vsphere_sim-state-1"
+HOSTS = "hosts"  # the section saved at the top level of the file; the others go under "sections"
+# --state sections: key -> (dump(sim) -> JSON-able, load(sim, data))
+_STATE_SECTIONS: Dict[str, Tuple[Callable[["Simulator"], Any], Callable[["Simulator", Any], None]]] = {}
 
 
-def register_state_section(key: str, dump: Callable[[Any], Any], load: Callable[[Any, Any], None]) -> None:
+def register_state_section(key: str, dump: Callable[["Simulator"], Any], load: Callable[["Simulator", Any], None]) -> None:
     _STATE_SECTIONS[key] = (dump, load)
 
 
@@ -74,12 +82,13 @@ class Simulator:
         self.lock = threading.RLock()
         self.credentials = credentials
         self.state_file, self.latency_ms = state_file, latency_ms
-        self.objects: Dict[str, o.MO] = {}
+        self.objects: Dict[str, MO] = {}
+        self._by_type: Dict[Any, Dict[str, MO]] = {}  # PYTYPE -> moid -> object, in registration order
         self.sessions: Dict[str, str] = {}
         self.calls: Counter = Counter()
         self.writes = 0
         self.faults: List[Dict[str, Any]] = []
-        self.hosts: Dict[str, o.HostModel] = {}
+        self.hosts: Dict[str, HostModel] = {}
         self.storage_arrays: List[Dict[str, Any]] = []  # {"name", "portals": [(address, port)], "targets": [iqn]}
         self.vcenter = True
         self._ids: Counter = Counter()
@@ -96,7 +105,7 @@ class Simulator:
         self.updated = threading.Condition(self.lock)
         self.max_wait = 300
         self.current_session = ""  # the caller of the call being served (properties that differ per session)
-        self.content_extras: Dict[str, o.MO] = {}  # further ServiceContent managers: property name -> object
+        self.content_extras: Dict[str, MO] = {}  # further ServiceContent managers: property name -> object
         self.derived: Dict[Any, Any] = {}  # objects that follow the hosts (standard networks, LUN datastores), by key
 
     # -- registry -----------------------------------------------------------------------
@@ -108,48 +117,44 @@ class Simulator:
         """Make next_id(prefix) skip past ``used`` (after restoring saved objects)."""
         self._ids[prefix] = max(self._ids[prefix], used)
 
-    def register(self, mo: o.MO) -> o.MO:
+    def register(self, mo: _M) -> _M:
+        replaced = self.objects.get(mo.moid)
+        if replaced is not None:
+            self._by_type[replaced.PYTYPE].pop(mo.moid, None)
         self.objects[mo.moid] = mo
+        self._by_type.setdefault(mo.PYTYPE, {})[mo.moid] = mo
         return mo
 
-    def unregister(self, mo: o.MO) -> None:
-        self.objects.pop(mo.moid, None)
+    def unregister(self, mo: MO) -> None:
+        gone = self.objects.pop(mo.moid, None)
+        if gone is not None:
+            del self._by_type[gone.PYTYPE][mo.moid]
 
-    def find(self, ref: Any) -> Optional[o.MO]:
+    def of_type(self, kind: Any) -> List[MO]:
+        """The registered objects of pyVmomi type ``kind`` or a subtype, in registration order per type."""
+        return [mo for pytype, found in self._by_type.items() if issubclass(pytype, kind) for mo in found.values()]
+
+    def find(self, ref: Any) -> Optional[MO]:
         mo = self.objects.get(getattr(ref, "_moId", None))
         if mo is None or not issubclass(mo.PYTYPE, type(ref)) and not issubclass(type(ref), mo.PYTYPE):
             return None
         return mo
 
-    def lookup(self, ref: Any) -> o.MO:
+    def lookup(self, ref: Any) -> MO:
         mo = self.find(ref)
         if mo is None:
             text = "The object '%s' has already been deleted or has not been completely created" % getattr(ref, "_moId", ref)
             raise vmodl.fault.ManagedObjectNotFound(obj=ref, msg=text)
         return mo
 
-    def descendants(self, container: o.MO, recursive: bool) -> List[o.MO]:
+    def descendants(self, container: MO, recursive: bool) -> List[MO]:
         """Inventory objects below ``container`` (folders, datacenters, clusters, hosts)."""
-        out: List[o.MO] = []
-        for child in self._children(container):
+        out: List[MO] = []
+        for child in container.inventory_children():
             out.append(child)
             if recursive:
                 out.extend(self.descendants(child, True))
         return out
-
-    def _children(self, mo: o.MO) -> List[o.MO]:
-        if isinstance(mo, o.Folder):
-            return mo.entities()
-        if isinstance(mo, o.Datacenter):
-            return [f for f in (mo.host_folder, mo.network_folder, mo.datastore_folder) if f is not None]
-        if isinstance(mo, o.Cluster):
-            return list(mo.hosts)
-        return []
-
-    def create_task(self, name: str, entity: o.MO, result: Any = None, error: Any = None) -> o.Task:
-        task = o.Task(self, self.next_id("task"), name, entity, result, error)
-        self.generation += 1
-        return self.register(task)  # type: ignore[return-value]
 
     def about(self, version: str = "8.0.3") -> Any:
         vc = self.vcenter and version == "8.0.3"
@@ -163,7 +168,7 @@ class Simulator:
         self.generation += 1
 
     # -- property paths -----------------------------------------------------------------
-    def read_path(self, mo: o.MO, path: str) -> Any:
+    def read_path(self, mo: MO, path: str) -> Any:
         """``config.network`` style paths; lists come back as their declared array type."""
         first, *rest = path.split(".")
         owner_type: Any = type(mo.ref)
@@ -347,20 +352,17 @@ class Simulator:
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str) -> None:
-        data = {name: _dump_host(h) for name, h in self.hosts.items()}
+        sections = {key: dump(self) for key, (dump, _load) in _STATE_SECTIONS.items()}
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump({"format": "vsphere_sim-state-1", "hosts": data,
-                       "sections": {key: dump(self) for key, (dump, _load) in _STATE_SECTIONS.items()}}, fh, indent=1, sort_keys=True)
+            json.dump({"format": STATE_FORMAT, HOSTS: sections.pop(HOSTS, {}), "sections": sections}, fh, indent=1, sort_keys=True)
         os.replace(tmp, path)
 
     def load(self, path: str) -> None:
+        """The hosts first, then the other sections."""
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-        for name, dumped in data.get("hosts", {}).items():
-            if name in self.hosts:
-                _load_host(self.hosts[name], dumped)
-        for key, saved in data.get("sections", {}).items():
+        for key, saved in [(HOSTS, data.get(HOSTS, {}))] + list(data.get("sections", {}).items()):
             if key in _STATE_SECTIONS:
                 _STATE_SECTIONS[key][1](self, saved)
 
@@ -380,31 +382,5 @@ def to_xml(obj: Any) -> str:
     return text.decode("utf-8") if isinstance(text, bytes) else text
 
 
-def _from_xml(text: str, cls: Any) -> Any:
+def from_xml(text: str, cls: Any) -> Any:
     return SoapAdapter.Deserialize(text, cls)
-
-
-def _dump_host(h: o.HostModel) -> Dict[str, Any]:
-    return {
-        "vswitches": {n: to_xml(s) for n, s in h.vswitches.items()},
-        "portgroups": {n: to_xml(s) for n, s in h.portgroups.items()},
-        "vnics": {d: {"portgroup": v.portgroup, "mac": v.mac, "spec": to_xml(v.spec)} for d, v in h.vnics.items()},
-        "selected": {t: sorted(d) for t, d in h.selected.items()},
-        "dns": to_xml(h.dns),
-        "route": to_xml(h.route),
-        "storage": storage.dump(h.storage) if h.storage else None,
-    }
-
-
-def _load_host(h: o.HostModel, data: Dict[str, Any]) -> None:
-    h.vswitches = {n: _from_xml(x, vim.host.VirtualSwitch.Specification) for n, x in data["vswitches"].items()}
-    h.portgroups = {n: _from_xml(x, vim.host.PortGroup.Specification) for n, x in data["portgroups"].items()}
-    h.vnics = {d: o._Vnic(v["portgroup"], _from_xml(v["spec"], vim.host.VirtualNic.Specification), v["mac"])  # pylint: disable=protected-access
-               for d, v in data["vnics"].items()}
-    h.selected = {t: set(d) for t, d in data["selected"].items()}
-    if data.get("dns"):
-        h.dns = _from_xml(data["dns"], vim.host.DnsConfig)
-    if data.get("route"):
-        h.route = _from_xml(data["route"], vim.host.IpRouteConfig)
-    if h.storage and data.get("storage"):
-        storage.load(h.storage, data["storage"])

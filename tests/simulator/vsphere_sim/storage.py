@@ -15,7 +15,9 @@ from typing import Any, Dict, List, Optional, Tuple
 from pyVmomi import vim, vmodl
 
 from . import luns
-from . import objects as o
+from .base import MO
+from .host_model import HostModel, pnic_pci
+from .state import Simulator
 
 HBA = vim.host.InternetScsiHba
 SOFTWARE_FIRST = 64
@@ -102,13 +104,13 @@ def _values(own: Dict[str, Any], parent: Dict[str, Any]) -> Tuple[List[Any], Dic
     return [HBA.ParamValue(key=k, value=effective[k], isInherited=k not in own) for k in OPTIONS], effective
 
 
-class StorageSystem(o.MO):
+class StorageSystem(MO):
     WSDL, PYTYPE = "HostStorageSystem", vim.host.StorageSystem
     WRITES = frozenset({"UpdateSoftwareInternetScsiEnabled", "AddInternetScsiSendTargets", "RemoveInternetScsiSendTargets",
                         "AddInternetScsiStaticTargets", "RemoveInternetScsiStaticTargets", "UpdateInternetScsiAdvancedOptions",
                         "UpdateInternetScsiName", "UpdateInternetScsiAlias", "UpdateInternetScsiAuthenticationProperties"})
 
-    def __init__(self, sim: Any, moid: str, host: o.HostModel) -> None:
+    def __init__(self, sim: Simulator, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
         self.host = host
         self.enabled = False
@@ -153,7 +155,7 @@ class StorageSystem(o.MO):
                                             authenticationProperties=_auth_api(dict(a.auth, **sown), sown),
                                             digestProperties=_digest(True), parent=a.device))
         return HBA(
-            key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, pci=o.pnic_pci(self.host, a.pnic) if a.pnic else None,
+            key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, pci=pnic_pci(self.host, a.pnic) if a.pnic else None,
             status="online" if self.enabled or not a.software else "offline",
             model="iSCSI Software Adapter" if a.software else "Dependent iSCSI Adapter", driver="iscsi_vmk" if a.software else "bnx2i",
             isSoftwareBased=a.software, canBeDisabled=a.software, networkBindingSupport="optional" if a.software else "required",

@@ -81,7 +81,7 @@ def test_runtime_faults_may_be_injected_anywhere(sim):
 
 
 def test_a_handler_cannot_raise_an_undeclared_fault():
-    from vsphere_sim import objects, soap  # pylint: disable=import-outside-toplevel,import-error
+    from vsphere_sim import host_network, soap  # pylint: disable=import-outside-toplevel,import-error
     from vsphere_sim.state import CallContext, declared  # pylint: disable=import-outside-toplevel,import-error
     from vsphere_sim.inventory import load  # pylint: disable=import-outside-toplevel,import-error
 
@@ -90,7 +90,7 @@ def test_a_handler_cannot_raise_an_undeclared_fault():
     sim.session_manager.m_Login(ctx, *credentials())
     info = soap.method_info("RefreshNetworkSystem")  # declares HostConfigFault only... and nothing else
     assert not declared(info, vim.fault.InvalidLogin()) and declared(info, vmodl.fault.InvalidArgument())
-    ns = next(mo for mo in sim.objects.values() if isinstance(mo, objects.NetworkSystem))
+    ns = next(mo for mo in sim.objects.values() if isinstance(mo, host_network.NetworkSystem))
 
     def misbehaving(ctx):
         raise vim.fault.InvalidLogin()

@@ -50,9 +50,8 @@ def reachable(si: Any) -> List[Any]:
     content = si.content
     view = content.viewManager.CreateContainerView(content.rootFolder, [], True)
     pc = content.propertyCollector
-    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=content.rootFolder)],
-                         propSet=[PC.PropertySpec(type=vim.Folder, pathSet=["name"])])
-    filt = pc.CreateFilter(spec, partialUpdates=False)
+    filt = pc.CreateFilter(PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=content.rootFolder)],
+                                         propSet=[PC.PropertySpec(type=vim.Folder, pathSet=["name"])]), partialUpdates=False)
     task = next(o for o in view.view if isinstance(o, vim.HostSystem)).ReconfigureHostForDAS_Task()
     seen: Dict[str, Any] = {}
     todo = list(_refs(content)) + [view, filt, task]
@@ -110,8 +109,8 @@ class Raw:
         xml = ENVELOPE % (info.wsdlName, this_type, this_id, body, info.wsdlName)
         conn = http.client.HTTPSConnection("127.0.0.1", self.sim.port, context=self.context, timeout=20)
         try:
-            headers = {"Cookie": self.cookie, "SOAPAction": "urn:vim25/8.0.3.0", "Content-Type": "text/xml; charset=utf-8"}
-            conn.request("POST", "/sdk", xml.encode("utf-8"), headers)
+            conn.request("POST", "/sdk", xml.encode("utf-8"), {"Cookie": self.cookie, "SOAPAction": "urn:vim25/8.0.3.0",
+                                                               "Content-Type": "text/xml; charset=utf-8"})
             resp = conn.getresponse()
             data = resp.read()
         except (OSError, http.client.HTTPException) as err:

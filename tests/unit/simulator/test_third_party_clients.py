@@ -188,8 +188,8 @@ def test_reconfigure_dvs_sets_the_multicast_filtering_mode(si):
 
 def test_a_dvportgroup_keeps_auto_expand_false(si):
     dvs = view_of(si, vim.DistributedVirtualSwitch)["dvs-prod"]
-    spec = vim.dvs.DistributedVirtualPortgroup.ConfigSpec(name="dvpg-fixed", type="earlyBinding", numPorts=4, autoExpand=False)
-    task = dvs.CreateDVPortgroup_Task(spec)
+    task = dvs.CreateDVPortgroup_Task(vim.dvs.DistributedVirtualPortgroup.ConfigSpec(name="dvpg-fixed", type="earlyBinding",
+                                                                                     numPorts=4, autoExpand=False))
     WaitForTask(task)
     pg = task.info.result
     assert (pg.config.autoExpand, pg.config.numPorts) == (False, 4)
@@ -235,9 +235,8 @@ def test_network_config_mirrors_network_info(hosts):
 
 def test_standard_vm_port_groups_are_network_objects(si, hosts):
     dc = si.content.rootFolder.childEntity[0]
-    # a vim.Network and not one of its subtypes (a dvPortgroup is a vim.Network too)
-    networks = {n.name: n for n in dc.networkFolder.childEntity
-                if isinstance(n, vim.Network) and not isinstance(n, vim.dvs.DistributedVirtualPortgroup)}
+    # the exact type: a dvPortgroup is a vim.Network subclass
+    networks = {n.name: n for n in dc.networkFolder.childEntity if type(n) is vim.Network}  # pylint: disable=unidiomatic-typecheck
     assert sorted(networks) == ["VM Network"]  # Management Network carries vmk0: not a VM network
     assert sorted(h.name for h in networks["VM Network"].host) == sorted(hosts)
     assert networks["VM Network"] in hosts["esx01.lab.local"].network and networks["VM Network"] in dc.network
