@@ -247,7 +247,10 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
             plans = {h: dataclasses.replace(p, after=rekey_dv(p.after, keys)) for h, p in plans.items()}
             plans = read_back(s, plans, obs, adapters)
         except FabricError as err:
-            raise progress.failure(err) from err
+            failure = progress.failure(err)
+            if failure is err:
+                raise
+            raise failure from err
     return result_of(module, obs, plans, findings, devices)
 
 
