@@ -66,7 +66,8 @@ class Progress:
         dropped = isinstance(err, TransientError)
         host = str(err.details.get("host") or "")
         failed_host = host if host in self.planned else None
-        changed = self.changed or dropped  # a dropped write may have reached the host
+        # a dropped write may have reached the host; the error itself may know of a change (a created task)
+        changed = self.changed or dropped or bool(err.details.get("changed"))
         message = err.message
         if dropped:
             message += "; whether %s reached %s is unknown: re-run the task, it plans against what the host then " \
