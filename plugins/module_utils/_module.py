@@ -319,15 +319,17 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress:
     real dvPortgroup key) for what was written; only hosts with iSCSI calls appear in the second map.
     """
     calls = {h: build_calls(p.actions, obs.hosts[h], p.after) for h, p in plans.items() if p.changed}
-    for h, (pre, post) in calls.items():  # pure; a host that cannot be written fails here, before any write
-        batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h])
-        progress.planned[h] = host_steps(batch, pre, sorted(post, key=lambda c: not enables_software(c)))
+    # pure; a host that cannot be written fails here, before any write
+    batches = {h: build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h]) for h in calls}
+    for h, (pre, post) in calls.items():
+        progress.planned[h] = host_steps(batches[h], pre, sorted(post, key=lambda c: not enables_software(c)))
     progress.attempted = True
     keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, progress.of(VCENTER))
     devices: Dict[str, Dict[str, str]] = {}
     adapters: Dict[str, Dict[str, str]] = {h: {} for h, (pre, post) in calls.items() if pre or post}
     for h, (pre, _post) in calls.items():
-        batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h], keys)
+        # new vmks attach to the keys vCenter gave this run's dvPortgroups: rebuilt only when there are any
+        batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h], keys) if keys else batches[h]
         devices[h] = apply_host(batch, obs.raw[h], pre, (), adapters.get(h, {}), progress.of(h))
     for h, found in enable_software(s, obs, calls, progress).items():
         adapters[h].update(found)
