@@ -39,6 +39,10 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import 
 
 ERROR = "error"
 WARNING = "warning"
+
+# Public sources several rules cite (one spelling everywhere they are named).
+MULTIPATHING_ARTICLE = 'article "Another look at ESXi iSCSI Multipathing (or a Lack Thereof)"'
+NO_LACP_ARTICLE = 'article "Avoid LACP with iSCSI Port Binding or Multi-NIC vMotion"'
 HOST = "host"
 CROSS_HOST = "cross-host"
 BEFORE_WRITE = "before-write"  # not run by validate(): by recheck() on a re-read just before the first write

@@ -20,6 +20,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import (
     ERROR,
     HOST,
+    MULTIPATHING_ARTICLE,
     WARNING,
     Case,
     Rule,
@@ -115,5 +116,5 @@ RULES: Tuple[Rule, ...] = (
     Rule("MTU-3", ERROR, HOST, mtu3_above_max, "vSphere Storage, jumbo frames", step=1),
     Rule("MTU-1", ERROR, HOST, mtu1_vmk_above_switch, "vSphere Storage, Using Jumbo Frames with iSCSI"),
     Rule("MTU-2", ERROR, HOST, mtu2_set_mtu_mismatch, "vSphere Storage, Using Jumbo Frames with iSCSI (derived)"),
-    Rule("MTU-4", WARNING, HOST, mtu4_jumbo_path, "vSphere Storage, jumbo frames; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+    Rule("MTU-4", WARNING, HOST, mtu4_jumbo_path, "vSphere Storage, jumbo frames; " + MULTIPATHING_ARTICLE),
 )

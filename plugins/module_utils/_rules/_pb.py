@@ -24,6 +24,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import (
     ERROR,
     HOST,
+    MULTIPATHING_ARTICLE,
+    NO_LACP_ARTICLE,
     WARNING,
     Case,
     Port,
@@ -354,12 +356,12 @@ def pb14_iscsi_vmk_unbound(case: Case) -> Iterator[Finding]:
 
 RULES: Tuple[Rule, ...] = (
     Rule("PB-1", ERROR, HOST, pb1_bound_vmk_one_active,
-         "KB 2038869; vSphere 6.5 Storage, bound-adapter guidelines; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+         "KB 2038869; vSphere 6.5 Storage, bound-adapter guidelines; " + MULTIPATHING_ARTICLE),
     Rule("PB-2", ERROR, HOST, pb2_bound_vmk_no_standby,
-         "KB 2038869; VMware vSphere blog \"NIC Teaming & iSCSI Binding\" (2011-12); article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
-    Rule("PB-3", WARNING, HOST, pb3_bound_order_inherited, "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+         "KB 2038869; VMware vSphere blog \"NIC Teaming & iSCSI Binding\" (2011-12); " + MULTIPATHING_ARTICLE),
+    Rule("PB-3", WARNING, HOST, pb3_bound_order_inherited, MULTIPATHING_ARTICLE),
     Rule("PB-4", WARNING, HOST, pb4_fewer_than_two_paths,
-         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; vSphere 7.0 Storage, multiple network adapters for iSCSI"),
+         MULTIPATHING_ARTICLE + "; vSphere 7.0 Storage, multiple network adapters for iSCSI"),
     Rule("PB-5", WARNING, HOST, pb5_shared_active_uplink, "vSphere 6.5 Storage, bound-adapter guidelines (1:1 mapping)"),
     Rule("PB-6", ERROR, HOST, pb6_one_subnet_one_switch,
          "KB 2038869; vSphere 6.5 Storage; vSphere 7.0 Storage (separate switches need separate subnets)"),
@@ -368,15 +370,15 @@ RULES: Tuple[Rule, ...] = (
     Rule("PB-8", ERROR, HOST, pb8_routed_binding_preconditions,
          "vSphere 6.5 Networking (override default gateway for this adapter); Broadcom KB 323116"),
     Rule("PB-9", ERROR, HOST, pb9_bound_vmk_iphash,
-         "KB 2038869; KB 2051307 / Broadcom 315347; vSphere 6.5 Networking (LACP and port binding); "
-         "article \"Avoid LACP with iSCSI Port Binding or Multi-NIC vMotion\""),
+         "KB 2038869; KB 2051307 / Broadcom 315347; vSphere 6.5 Networking (LACP and port binding); " +
+         NO_LACP_ARTICLE),
     Rule("PB-10", ERROR, HOST, pb10_dependent_adapter_own_uplink,
          "vSphere API IscsiManager.BindVnic faults (IscsiFaultVnicHasWrongUplink)"),
     Rule("PB-11", ERROR, HOST, pb11_adapter_named, "community.vmware PR #2443; vSphere API HostInternetScsiHba"),
     Rule("PB-12", ERROR, HOST, pb12_host_reports_noncompliant,
-         "vSphere API IscsiManager.QueryBoundVnics, IscsiPortInfo.complianceStatus; article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+         "vSphere API IscsiManager.QueryBoundVnics, IscsiPortInfo.complianceStatus; " + MULTIPATHING_ARTICLE),
     Rule("PB-13", ERROR, HOST, pb13_bound_vmk_default_stack, "vSphere API IscsiManager.QueryCandidateNics"),
     Rule("PB-14", WARNING, HOST, pb14_iscsi_vmk_unbound,
-         "design policy: a vmk declared purpose: iscsi carries iSCSI only when bound; "
-         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\""),
+         "design policy: a vmk declared purpose: iscsi carries iSCSI only when bound; " +
+         MULTIPATHING_ARTICLE),
 )

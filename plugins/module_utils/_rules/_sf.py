@@ -37,6 +37,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     BEFORE_WRITE,
     ERROR,
     HOST,
+    MULTIPATHING_ARTICLE,
     Case,
     Rule,
     finding,
@@ -509,7 +510,7 @@ RULES: Tuple[Rule, ...] = (
     Rule("SF-8", ERROR, HOST, sf8_drops_relied_uplink,
          "vSphere API UpdateVirtualSwitch; community.vmware vmware_vswitch (nics: [] removes every uplink)", step=4),
     Rule("SF-3", ERROR, HOST, sf3_bound_vmk_changed_in_place,
-         "vSphere Storage (do not change iSCSI-bound VMkernel adapters); article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"", step=4),
+         "vSphere Storage (do not change iSCSI-bound VMkernel adapters); " + MULTIPATHING_ARTICLE, step=4),
     Rule("SF-4", ERROR, HOST, sf4_removes_storage_path,
          "vSphere API IscsiManager.UnbindVnic (IscsiFaultVnicIsLastPath, IscsiFaultVnicHasActivePaths), "
          "IscsiPortInfo.pathStatus", flag="allow_path_disruption", step=4),
@@ -520,6 +521,6 @@ RULES: Tuple[Rule, ...] = (
     Rule("SF-9", ERROR, HOST, sf9_needed_state_unread, "design policy", step=5),
     Rule("SF-10", ERROR, BEFORE_WRITE, sf10_changed_before_write,
          "design policy; vSphere API distributed-switch configVersion", step=5),
-    Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"",
+    Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, MULTIPATHING_ARTICLE,
          flag="allow_path_disruption", step=4),
 )

@@ -27,6 +27,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import (
     ERROR,
     HOST,
+    MULTIPATHING_ARTICLE,
     WARNING,
     Case,
     Rule,
@@ -180,11 +181,11 @@ RULES: Tuple[Rule, ...] = (
          "vSphere API HostInternetScsiHba.supportedAdvancedOptions (IntOption 1-60, default 5)", step=1),
     Rule("TP-2", ERROR, HOST, tp2_option_supported, "vSphere API OptionDef, HostInternetScsiHbaParamValue", step=1),
     Rule("TP-3", ERROR, HOST, tp3_adapter_level_params,
-         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; Pure Set-VmHostPfaiSCSI; vSphere API UpdateInternetScsiAdvancedOptions",
+         MULTIPATHING_ARTICLE + "; Pure Set-VmHostPfaiSCSI; vSphere API UpdateInternetScsiAdvancedOptions",
          flag="allow_adapter_level_params"),
     Rule("TP-4", ERROR, HOST, tp4_static_overrides_send_target, "Pure best-practice script; vSphere API isInherited"),
     Rule("TP-5", ERROR, HOST, tp5_profile_deviation,
-         "article \"Another look at ESXi iSCSI Multipathing (or a Lack Thereof)\"; Pure ESXi Host Configuration guide; Dell TR1074; "
+         MULTIPATHING_ARTICLE + "; Pure ESXi Host Configuration guide; Dell TR1074; "
          "KB 1002598 / Broadcom 313543",
          flag="allow_profile_deviation"),
     Rule("TP-6", ERROR, HOST, tp6_options_for_missing_target, "vSphere API UpdateInternetScsiAdvancedOptions"),
