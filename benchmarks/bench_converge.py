@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 import zipfile
-from typing import Any, Dict, List
+from typing import Any
 
 import yaml
 
@@ -55,8 +55,8 @@ def address(first: int, index: int) -> str:
     return "10.10.20.%d" % (first + index)
 
 
-def ours() -> List[Dict[str, Any]]:
-    tasks: List[Dict[str, Any]] = [{
+def ours() -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = [{
         "name": "vSwitch1",
         "vmkfabric.vsphere.vswitch": {"cluster": "Cluster-A", "name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 9000},
     }]
@@ -72,7 +72,7 @@ def ours() -> List[Dict[str, Any]]:
 PORTAL = "10.10.20.100"
 
 
-def ours_iscsi() -> List[Dict[str, Any]]:
+def ours_iscsi() -> list[dict[str, Any]]:
     return ours() + [
         {"name": "bind", "vmkfabric.vsphere.iscsi_adapter": {
             "cluster": "Cluster-A", "software_iscsi": "enabled", "bindings": [{"portgroup": pg} for pg, *_r in PORTGROUPS]}},
@@ -81,7 +81,7 @@ def ours_iscsi() -> List[Dict[str, Any]]:
     ]
 
 
-def baseline_iscsi() -> List[Dict[str, Any]]:
+def baseline_iscsi() -> list[dict[str, Any]]:
     return baseline() + [
         {"name": "software iSCSI", "loop": HOSTS,
          "community.vmware.vmware_host_iscsi": {"esxi_hostname": "{{ item }}", "state": "enabled"}},
@@ -92,8 +92,8 @@ def baseline_iscsi() -> List[Dict[str, Any]]:
     ]
 
 
-def baseline() -> List[Dict[str, Any]]:
-    tasks: List[Dict[str, Any]] = [{
+def baseline() -> list[dict[str, Any]]:
+    tasks: list[dict[str, Any]] = [{
         "name": "vSwitch1", "loop": HOSTS,
         "community.vmware.vmware_vswitch": {"esxi_hostname": "{{ item }}", "switch": "vSwitch1", "nics": ["vmnic2", "vmnic3"], "mtu": 9000},
     }]
@@ -110,28 +110,28 @@ def baseline() -> List[Dict[str, Any]]:
     return tasks
 
 
-def reference_fabric() -> Dict[str, Any]:
+def reference_fabric() -> dict[str, Any]:
     with open(os.path.join(ROOT, "playbooks", "vars", "reference_fabric.yml"), encoding="utf-8") as fh:
         return yaml.safe_load(fh)["fabric_config"]
 
 
-def ours_fabric() -> List[Dict[str, Any]]:
+def ours_fabric() -> list[dict[str, Any]]:
     return [{"name": "reference fabric", "vmkfabric.vsphere.host_fabric": {
         "cluster": "Cluster-A", "state": "merged", "config": reference_fabric()}}]
 
 
-def baseline_fabric() -> List[Dict[str, Any]]:
+def baseline_fabric() -> list[dict[str, Any]]:
     """The same document as community.vmware tasks: a vSwitch per host, each port group once for the
     cluster, each vmk per host (vMotion enabled on the vMotion vmks), software iSCSI per host."""
     config = reference_fabric()
     first = config[HOSTS[0]]
-    tasks: List[Dict[str, Any]] = []
+    tasks: list[dict[str, Any]] = []
     for sw in first["vswitches"]:
         tasks.append({"name": sw["name"], "loop": HOSTS, "community.vmware.vmware_vswitch": {
             "esxi_hostname": "{{ item }}", "switch": sw["name"], "nics": sw["uplinks"], "mtu": sw["mtu"]}})
     for pg in first["portgroups"]:
         team = pg.get("teaming") or {}
-        task: Dict[str, Any] = {"cluster_name": "Cluster-A", "switch": pg["vswitch"], "portgroup": pg["name"], "vlan_id": pg["vlan"]}
+        task: dict[str, Any] = {"cluster_name": "Cluster-A", "switch": pg["vswitch"], "portgroup": pg["name"], "vlan_id": pg["vlan"]}
         if team:
             task["teaming"] = {"load_balancing": "failover_explicit", "active_adapters": team["active"],
                                "standby_adapters": team.get("standby", [])}
@@ -163,7 +163,7 @@ def ensure_baseline() -> str:
     return target
 
 
-def run_play(sim: SimProcess, tasks: List[Dict[str, Any]], collections: str, workdir: str, defaults: Dict[str, Any]) -> Dict[str, Any]:
+def run_play(sim: SimProcess, tasks: list[dict[str, Any]], collections: str, workdir: str, defaults: dict[str, Any]) -> dict[str, Any]:
     with open(DEMO, encoding="utf-8") as fh:
         creds = yaml.safe_load(fh)["credentials"]
     play = [{"name": "bench", "hosts": "localhost", "gather_facts": False,
@@ -190,7 +190,7 @@ def run_play(sim: SimProcess, tasks: List[Dict[str, Any]], collections: str, wor
             "changed_tasks": changed, "by_method": calls, "tail": "" if proc.returncode == 0 else proc.stdout[-2000:]}
 
 
-def measure(name: str, tasks: List[Dict[str, Any]], collections: str, defaults: Dict[str, Any], latency: int) -> Dict[str, Any]:
+def measure(name: str, tasks: list[dict[str, Any]], collections: str, defaults: dict[str, Any], latency: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp, SimProcess(DEMO, latency_ms=latency) as sim:
         first = run_play(sim, tasks, collections, tmp, defaults)
         second = run_play(sim, tasks, collections, tmp, defaults)
@@ -205,7 +205,7 @@ def main() -> int:
     args = parser.parse_args()
     ours_root = os.path.join(ROOT, ".venv", "collections")
     names = list(SCENARIOS) if args.scenario == "all" else [args.scenario]
-    scenarios: Dict[str, List[Dict[str, Any]]] = {}
+    scenarios: dict[str, list[dict[str, Any]]] = {}
     for name in names:
         mine, theirs = SCENARIOS[name]
         scenarios[name] = [

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, checked, run_calls
@@ -35,8 +36,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Ip,
     PortGroup,
     Teaming,
-    VSwitch,
     Vmk,
+    VSwitch,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawHost
 
@@ -54,8 +55,8 @@ class HostBatch:
 
     host: str
     config: Any = None  # vim.host.NetworkConfig
-    added: List[str] = field(default_factory=list)  # planned devices of vmk adds, in config order
-    services: List[Tuple[str, str, str]] = field(default_factory=list)  # (op, planned device, nicType)
+    added: list[str] = field(default_factory=list)  # planned devices of vmk adds, in config order
+    services: list[tuple[str, str, str]] = field(default_factory=list)  # (op, planned device, nicType)
 
     @property
     def calls(self) -> int:
@@ -106,7 +107,7 @@ def _policy_with_teaming(base_policy: Any, before: Teaming, after: Teaming) -> A
 # ---------------------------------------------------------------------------------------
 
 
-def _bridge(uplinks: Sequence[str], base: Any, beacon_interval: Optional[int]) -> Any:
+def _bridge(uplinks: Sequence[str], base: Any, beacon_interval: int | None) -> Any:
     if not uplinks:
         return None
     bridge = copy.deepcopy(base) if isinstance(base, vim.host.VirtualSwitch.BondBridge) \
@@ -117,7 +118,7 @@ def _bridge(uplinks: Sequence[str], base: Any, beacon_interval: Optional[int]) -
     return bridge
 
 
-def vswitch_spec(after: VSwitch, before: Optional[VSwitch], base: Any = None) -> Any:
+def vswitch_spec(after: VSwitch, before: VSwitch | None, base: Any = None) -> Any:
     """HostVirtualSwitchSpec for an add (``before`` None) or an edit of the observed ``base`` spec."""
     if before is None or base is None:
         spec = vim.host.VirtualSwitch.Specification(numPorts=after.num_ports, mtu=after.mtu)
@@ -134,7 +135,7 @@ def vswitch_spec(after: VSwitch, before: Optional[VSwitch], base: Any = None) ->
     return spec
 
 
-def portgroup_spec(after: PortGroup, before: Optional[PortGroup], base: Any = None) -> Any:
+def portgroup_spec(after: PortGroup, before: PortGroup | None, base: Any = None) -> Any:
     """A full HostPortGroupSpec: the observed spec with only the changed fields replaced."""
     if before is None or base is None:
         return vim.host.PortGroup.Specification(
@@ -156,7 +157,7 @@ def ip_config(ip: Ip) -> Any:
     return vim.host.IpConfig(dhcp=False, ipAddress=ip.address, subnetMask=ip.netmask)
 
 
-def vmk_add(after: Vmk, port: Optional[Tuple[str, str]] = None) -> Any:
+def vmk_add(after: Vmk, port: tuple[str, str] | None = None) -> Any:
     """A new vmk on its standard port group, or (``port`` = (switch uuid, dvPortgroup key)) on a
     port of a dvPortgroup: ``portgroup`` is then empty, as the API wants it."""
     spec = vim.host.VirtualNic.Specification(
@@ -212,7 +213,7 @@ def _add_portgroup(cfg: Any, a: Action, observed: Host, after: Host, raw: RawHos
     cfg.portgroup.append(vim.host.PortGroup.Config(changeOperation=a.op, spec=spec))
 
 
-def _dv_port(after: Host, vmk: Vmk, keys: Mapping[str, str]) -> Optional[Tuple[str, str]]:
+def _dv_port(after: Host, vmk: Vmk, keys: Mapping[str, str]) -> tuple[str, str] | None:
     """(switch uuid, real dvPortgroup key) of a vmk on a distributed port, None on a standard one."""
     dv = after.dv_portgroup_of(vmk)
     if dv is None:
@@ -236,14 +237,14 @@ def _add_vmk(cfg: Any, batch: HostBatch, a: Action, observed: Host, after: Host,
         cfg.vnic.append(vmk_remove(observed.vmks[a.name]))
 
 
-def parse_service(name: str) -> Tuple[str, str]:
+def parse_service(name: str) -> tuple[str, str]:
     """``vmk1:vmotion`` -> (``vmk1``, ``vmotion``)."""
     device, nic_type = name.split(":", 1)
     return device, nic_type
 
 
 def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: RawHost,
-                keys: Optional[Mapping[str, str]] = None) -> HostBatch:
+                keys: Mapping[str, str] | None = None) -> HostBatch:
     """Pure: the one HostNetworkConfig (None when nothing network-level changes) and service calls.
     ``keys``: planned -> real keys of the dvPortgroups written this run (new vmks attach to them);
     dvPortgroup actions themselves are switch-wide (``_dvs_apply``) and not part of the batch."""
@@ -264,7 +265,7 @@ def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: Raw
     return batch
 
 
-def device_map(planned: Sequence[str], result: Any) -> Dict[str, str]:
+def device_map(planned: Sequence[str], result: Any) -> dict[str, str]:
     """Planned vmk name -> the name the host gave it (``vnicDevice`` lists adds in order)."""
     real = list(getattr(result, "vnicDevice", None) or [])
     if len(real) != len(planned):
@@ -272,7 +273,7 @@ def device_map(planned: Sequence[str], result: Any) -> Dict[str, str]:
     return dict(zip(planned, real, strict=True))
 
 
-def host_steps(batch: HostBatch, pre: Sequence[Call], post: Sequence[Call]) -> List[str]:
+def host_steps(batch: HostBatch, pre: Sequence[Call], post: Sequence[Call]) -> list[str]:
     """The labels ``apply_host`` gives its calls, in order, before any is made (planned names)."""
     steps = [c.describe() for c in pre] + (["UpdateNetworkConfig"] if batch.config is not None else [])
     steps += ["%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, device) for op, device, nic_type in batch.services]
@@ -280,7 +281,7 @@ def host_steps(batch: HostBatch, pre: Sequence[Call], post: Sequence[Call]) -> L
 
 
 def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: Sequence[Call] = (),
-               adapters: Optional[Dict[str, str]] = None, done: Optional[List[str]] = None) -> Dict[str, str]:
+               adapters: dict[str, str] | None = None, done: list[str] | None = None) -> dict[str, str]:
     """Write one host: iSCSI removals (``pre``), the network batch, service tags, then iSCSI
     additions (``post``, see ``apply_post``). Returns planned -> real vmk device names of new
     vmks; ``adapters`` receives planned -> real iSCSI adapter names; ``done`` receives a label
@@ -289,7 +290,7 @@ def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: S
     Faults become ApplyError naming the host, the call, the fault and the calls already
     applied on this host (see ``_client.guarded``).
     """
-    devices: Dict[str, str] = {}
+    devices: dict[str, str] = {}
     adapters = {} if adapters is None else adapters
     done = [] if done is None else done
     run_calls(pre, raw, adapters, done)
@@ -307,8 +308,8 @@ def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: S
     return devices
 
 
-def apply_post(raw: RawHost, post: Sequence[Call], devices: Mapping[str, str], adapters: Dict[str, str],
-               done: List[str]) -> None:
+def apply_post(raw: RawHost, post: Sequence[Call], devices: Mapping[str, str], adapters: dict[str, str],
+               done: list[str]) -> None:
     """The iSCSI additions of one host, after its network write: a binding of a vmk created in
     this run goes to the device the host gave it (``devices``)."""
     run_calls([_renamed(c, devices) for c in post], raw, adapters, done)

@@ -14,9 +14,10 @@ from __future__ import annotations
 import http.client
 import socket
 import ssl
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, Type, TypeVar
+from typing import Any, TypeVar
 
 from ansible.module_utils.basic import env_fallback
 
@@ -38,7 +39,7 @@ else:
 
 T = TypeVar("T")
 
-CONNECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
+CONNECTION_ARGSPEC: dict[str, dict[str, Any]] = {
     "hostname": {"type": "str", "required": True, "fallback": (env_fallback, ["VMWARE_HOST"])},
     "username": {"type": "str", "required": True, "fallback": (env_fallback, ["VMWARE_USER"])},
     "password": {"type": "str", "required": True, "no_log": True, "fallback": (env_fallback, ["VMWARE_PASSWORD"])},
@@ -67,7 +68,7 @@ class Session:
         return bool(self.content.about.apiType == "VirtualCenter")
 
 
-def ssl_context(validate_certs: bool, ca_path: Optional[str]) -> "ssl.SSLContext":
+def ssl_context(validate_certs: bool, ca_path: str | None) -> ssl.SSLContext:
     """Verify by default (system trust store, or ``ca_path``); ``validate_certs: false`` disables it."""
     if not validate_certs:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -85,7 +86,7 @@ def connect(params: Mapping[str, Any]) -> Any:
     host, port = params["hostname"], int(params.get("port") or 443)
     endpoint = "%s:%d" % (host, port)
     ctx = ssl_context(bool(params.get("validate_certs", True)), params.get("ca_path"))
-    kwargs: Dict[str, Any] = {}
+    kwargs: dict[str, Any] = {}
     if params.get("proxy_host"):
         kwargs.update(httpProxyHost=params["proxy_host"], httpProxyPort=int(params.get("proxy_port") or 80))
     try:
@@ -147,7 +148,7 @@ def fault_text(fault: Any) -> str:
 
 
 def guarded(where: str, call: str, fn: Callable[..., T], *args: Any,
-            error: Type[FabricError] = ApplyError, **kwargs: Any) -> T:
+            error: type[FabricError] = ApplyError, **kwargs: Any) -> T:
     """Run one API call; a fault becomes ``error`` (ApplyError) naming ``where``, the call and the fault.
 
     A dropped connection becomes a TransientError (safe to retry only for reads).

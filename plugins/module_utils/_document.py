@@ -41,7 +41,8 @@ Invariants
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, NamedTuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
@@ -126,7 +127,7 @@ def _str(path: str, value: Any, allow_empty: bool = False) -> str:
     return value
 
 
-def _int(path: str, value: Any, low: int, high: Optional[int] = None) -> int:
+def _int(path: str, value: Any, low: int, high: int | None = None) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise _error(path, "must be an integer, got %s %r" % (_kind(value), value))
     if value < low or (high is not None and value > high):
@@ -147,7 +148,7 @@ def _choice(path: str, value: Any, choices: Sequence[str]) -> str:
     return str(value)
 
 
-def _str_list(path: str, value: Any) -> Tuple[str, ...]:
+def _str_list(path: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, (list, tuple)):
         raise _error(path, "must be a list of names, got %s %r" % (_kind(value), value))
     return tuple(_str("%s[%d]" % (path, i), item) for i, item in enumerate(value))
@@ -271,7 +272,7 @@ def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, 
     return entry
 
 
-def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, List[Mapping[str, Any]]]:
+def check_document(path: str, doc: Any, observed: bool = False) -> dict[str, list[Mapping[str, Any]]]:
     """The document's sections after checking every value; raises ArgumentError naming the path.
 
     ``observed`` documents (gathered state) must carry every key ``host_to_doc`` writes; a plan
@@ -279,7 +280,7 @@ def check_document(path: str, doc: Any, observed: bool = False) -> Dict[str, Lis
     most one vmknic.
     """
     top = _mapping(path, doc if doc is not None else {}, ALL_SECTIONS)
-    out: Dict[str, List[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
+    out: dict[str, list[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
                                                "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"))}
     for section in SECTIONS:
         items = _list("%s.%s" % (path, section), top.get(section))
@@ -303,7 +304,7 @@ def _list(path: str, items: Any) -> Sequence[Any]:
     return items
 
 
-def _dv_entries(path: str, items: Any) -> List[Mapping[str, Any]]:
+def _dv_entries(path: str, items: Any) -> list[Mapping[str, Any]]:
     """The ``dv_portgroups`` section (observed only, ``dv_portgroup_to_doc``'s shape), values checked."""
     out = []
     for i, item in enumerate(_list(path, items)):
@@ -330,7 +331,7 @@ def _dv_portgroup_of(entry: Mapping[str, Any]) -> DvPortgroup:
                        uplinks={n: tuple(p) for n, p in entry["uplinks"].items()})
 
 
-def _options(path: str, value: Any) -> Dict[str, Any]:
+def _options(path: str, value: Any) -> dict[str, Any]:
     """Advanced options by the module's names (login_timeout, ...) or API keys -> API keys."""
     if value is None:
         return {}
@@ -345,7 +346,7 @@ class _DocTarget(NamedTuple):
 
     target: IscsiTarget
     explicit: Mapping[str, Any]
-    profile: Optional[str]
+    profile: str | None
 
 
 def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
@@ -353,7 +354,7 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
                      ("address", "iscsi_name") if static else ("address",))
     explicit = _options(path + ".options", entry.get("options"))
     profile = entry.get("profile")
-    own: Dict[str, Any] = {}
+    own: dict[str, Any] = {}
     if profile is not None:
         profile = checked_profile(profile, path + ".profile")
         own.update(PROFILES[profile].values)
@@ -369,16 +370,16 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
     return _DocTarget(target, explicit, profile)
 
 
-def _bindings(path: str, value: Any, observed: bool) -> Tuple[BindingSpec, ...]:
+def _bindings(path: str, value: Any, observed: bool) -> tuple[BindingSpec, ...]:
     """Bound vmks: device names (the gathered shape) or, in a plan, also ``{portgroup: X}`` / ``{vmk: vmkN}``."""
     if observed:
         return tuple(BindingSpec(vmk=d) for d in _str_list(path, value))
     return binding_specs(value, path)
 
 
-def _iscsi_entries(path: str, items: Any, observed: bool) -> List[Mapping[str, Any]]:
+def _iscsi_entries(path: str, items: Any, observed: bool) -> list[Mapping[str, Any]]:
     """The ``iscsi`` section: one entry per adapter (``iscsi_to_doc``'s shape), values checked."""
-    out: List[Mapping[str, Any]] = []
+    out: list[Mapping[str, Any]] = []
     for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
         entry = dict(_mapping(where, item, ISCSI_KEYS, ISCSI_KEYS[:-1] if observed else ()))
@@ -423,8 +424,8 @@ def _iscsi_spec(entry: Mapping[str, Any]) -> IscsiSpec:
     )
 
 
-def _unique(path: str, section: str, entries: List[Mapping[str, Any]], key: str, why: str = "") -> None:
-    seen: Dict[str, int] = {}
+def _unique(path: str, section: str, entries: list[Mapping[str, Any]], key: str, why: str = "") -> None:
+    seen: dict[str, int] = {}
     for i, entry in enumerate(entries):
         value = entry.get(key)
         if value is None:
@@ -435,7 +436,7 @@ def _unique(path: str, section: str, entries: List[Mapping[str, Any]], key: str,
         seen[value] = i
 
 
-def _index(path: str, entries: List[Mapping[str, Any]]) -> Dict[str, Tuple[str, Mapping[str, Any]]]:
+def _index(path: str, entries: list[Mapping[str, Any]]) -> dict[str, tuple[str, Mapping[str, Any]]]:
     return {e["name"]: ("%s[%d]" % (path, i), e) for i, e in enumerate(entries)}
 
 
@@ -458,7 +459,7 @@ def _observed_teaming(doc: Mapping[str, Any]) -> Teaming:
 
 
 def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str] = (),
-                nic_types: Optional[Iterable[str]] = None, netstacks: Optional[Iterable[str]] = None) -> Host:
+                nic_types: Iterable[str] | None = None, netstacks: Iterable[str] | None = None) -> Host:
     """The observed ``Host`` a document describes (the inverse of ``host_to_doc``).
 
     The document does not list free NICs, the service types the host offers or its netstack
@@ -467,13 +468,13 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
     """
     path = "%s.%s" % (root, name)
     sections = check_document(path, doc, observed=True)
-    vswitches: Dict[str, VSwitch] = {}
+    vswitches: dict[str, VSwitch] = {}
     for entry in sections["vswitches"]:
         team = _observed_teaming(entry["teaming"])
         beacon = 1 if team.failure_detection == "beacon_probing" else None
         vswitches[entry["name"]] = VSwitch(name=entry["name"], uplinks=tuple(entry["uplinks"]), mtu=entry["mtu"],
                                            teaming=team, beacon_interval=beacon)
-    portgroups: Dict[str, PortGroup] = {}
+    portgroups: dict[str, PortGroup] = {}
     for entry in sections["portgroups"]:
         override = _observed_teaming(entry["teaming"])
         sw = vswitches.get(entry["vswitch"])
@@ -485,7 +486,7 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
             where = _index(path + ".portgroups", sections["portgroups"])[pg_name][0]
             raise _error(where + ".vswitch", "%r is not in %s.vswitches" % (pg.vswitch, path))
     dv_portgroups = {e["key"]: _dv_portgroup_of(e) for e in sections["dv_portgroups"]}
-    vmks: Dict[str, Vmk] = {}
+    vmks: dict[str, Vmk] = {}
     for i, entry in enumerate(sections["vmknics"]):
         pg_name = entry["portgroup"]
         dv_key = entry.get("dv_portgroup") or ""
@@ -504,8 +505,8 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
             mtu=entry["mtu"], netstack=entry["netstack"], services=frozenset(entry["services"]),
             gateway=entry.get("gateway"))
     nics = {n for sw in vswitches.values() for n in sw.uplinks} | set(pnics)
-    used_services: FrozenSet[str] = frozenset(s for v in vmks.values() for s in v.services)
-    used_stacks: FrozenSet[str] = frozenset(v.netstack for v in vmks.values())
+    used_services: frozenset[str] = frozenset(s for v in vmks.values() for s in v.services)
+    used_stacks: frozenset[str] = frozenset(v.netstack for v in vmks.values())
     return Host(
         name=name,
         pnics={n: Pnic(device=n) for n in sorted(nics)},
@@ -519,7 +520,7 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
     )
 
 
-def _check_dv_vmk(where: str, entry: Mapping[str, Any], dv: Optional[DvPortgroup], path: str) -> None:
+def _check_dv_vmk(where: str, entry: Mapping[str, Any], dv: DvPortgroup | None, path: str) -> None:
     """A vmknic on a distributed port names its dvPortgroup and switch as ``dv_portgroups`` does
     (both "" when the distributed switch was not read)."""
     names = {"portgroup": dv.name, "vswitch": dv.dvs} if dv is not None else {"portgroup": "", "vswitch": ""}
@@ -530,13 +531,13 @@ def _check_dv_vmk(where: str, entry: Mapping[str, Any], dv: Optional[DvPortgroup
                 "%r in %s.dv_portgroups" % (expected, path) if dv is not None else "not in %s.dv_portgroups (give \"\")" % path))
 
 
-KNOWN_SERVICES: FrozenSet[str] = frozenset((
+KNOWN_SERVICES: frozenset[str] = frozenset((
     "faultToleranceLogging", "management", "nvmeRdma", "nvmeTcp", "ptp", "vSphereBackupNFC",
     "vSphereProvisioning", "vSphereReplication", "vSphereReplicationNFC", "vmotion", "vsan", "vsanWitness",
 ))
 """The VMkernel NIC service types an ESXi 8 host offers (VirtualNicManager nic types)."""
 
-DEFAULT_NETSTACKS: FrozenSet[str] = Host(name="").netstacks
+DEFAULT_NETSTACKS: frozenset[str] = Host(name="").netstacks
 """The netstack instances every ESXi host has (canonical names)."""
 
 
@@ -545,7 +546,7 @@ DEFAULT_NETSTACKS: FrozenSet[str] = Host(name="").netstacks
 # ---------------------------------------------------------------------------------------
 
 
-def _teaming_spec(path: str, doc: Optional[Mapping[str, Any]]) -> Any:
+def _teaming_spec(path: str, doc: Mapping[str, Any] | None) -> Any:
     return teaming_from_args(dict(doc) if doc else None, prefix=path, allow_inherit=False)
 
 
@@ -564,8 +565,8 @@ def _ip_spec(ip: Mapping[str, Any]) -> Any:
     return IpSpec(address=str(ipaddress.IPv4Address(ip["address"])), netmask=str(ip["netmask"]))
 
 
-def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str = "config",
-                   observed: Optional[Host] = None) -> Desired:
+def doc_to_desired(name: str, doc: Any, flags: Flags | None = None, root: str = "config",
+                   observed: Host | None = None) -> Desired:
     """The ``Desired`` of one host from its plan document: only the keys present are declared.
 
     vSwitches become VSwitchSpecs; each vmknic becomes a VmkSpec joined with the entry of its
@@ -613,7 +614,7 @@ def doc_to_desired(name: str, doc: Any, flags: Optional[Flags] = None, root: str
                    iscsi=tuple(_iscsi_spec(e) for e in sections["iscsi"]))
 
 
-def portgroup_only(path: str, entry: Mapping[str, Any], observed: Host) -> List[VmkSpec]:
+def portgroup_only(path: str, entry: Mapping[str, Any], observed: Host) -> list[VmkSpec]:
     """A ``portgroups`` entry that no ``vmknics`` entry names.
 
     - The port group carries a vmk on the host: the entry declares that vmk's port group (VLAN,
@@ -653,9 +654,9 @@ def _same(declared: Any, current: Any) -> bool:
 # ---------------------------------------------------------------------------------------
 
 
-def teaming_to_doc(t: Teaming) -> Dict[str, Any]:
+def teaming_to_doc(t: Teaming) -> dict[str, Any]:
     """Only the fields that are set; an order always shows active and standby."""
-    doc: Dict[str, Any] = {}
+    doc: dict[str, Any] = {}
     if t.policy is not None:
         doc["policy"] = t.policy
     if t.active is not None:
@@ -668,7 +669,7 @@ def teaming_to_doc(t: Teaming) -> Dict[str, Any]:
     return doc
 
 
-def host_to_doc(host: Host) -> Dict[str, Any]:
+def host_to_doc(host: Host) -> dict[str, Any]:
     """The canonical, sorted document of a host's networking (stable for diffs)."""
     vswitches = []
     for sw in sorted(host.vswitches.values(), key=lambda s: s.name):
@@ -687,11 +688,11 @@ def host_to_doc(host: Host) -> Dict[str, Any]:
         portgroups.append({"name": pg.name, "vswitch": pg.vswitch, "vlan": pg.vlan, "teaming": team})
     vmknics = []
     for vmk in sorted(host.vmks.values(), key=lambda v: v.number):
-        ip: Dict[str, Any] = (
+        ip: dict[str, Any] = (
             {"dhcp": True} if vmk.ip.dhcp else {"address": vmk.ip.address, "netmask": vmk.ip.netmask}
         )
         dv = host.dv_portgroup_of(vmk)
-        entry: Dict[str, Any] = {
+        entry: dict[str, Any] = {
             "device": vmk.device,
             "portgroup": dv.name if dv is not None else vmk.portgroup,
             "vswitch": dv.dvs if dv is not None else vmk.vswitch,
@@ -714,20 +715,20 @@ def host_to_doc(host: Host) -> Dict[str, Any]:
     return doc
 
 
-def dv_portgroup_to_doc(dv: DvPortgroup) -> Dict[str, Any]:
+def dv_portgroup_to_doc(dv: DvPortgroup) -> dict[str, Any]:
     """A distributed port group a vmk of the host is on (observed only): its effective teaming in
     the switch's uplink / LAG names, the switch's LAGs, and this host's pnics behind each name."""
     return {"key": dv.key, "name": dv.name, "dvs": dv.dvs, "vlan": dv.vlan, "teaming": teaming_to_doc(dv.teaming),
             "lags": list(dv.lags), "uplinks": {n: list(p) for n, p in sorted(dv.uplinks.items())}}
 
 
-def options_to_doc(options: Mapping[str, Any]) -> Dict[str, Any]:
+def options_to_doc(options: Mapping[str, Any]) -> dict[str, Any]:
     """API-keyed advanced options -> the module's option names (other keys stay as they are)."""
     return {OPTION_NAMES.get(k, k): v for k, v in sorted(options.items())}
 
 
-def _target_doc(t: IscsiTarget) -> Dict[str, Any]:
-    doc: Dict[str, Any] = {"address": t.address, "port": t.port}
+def _target_doc(t: IscsiTarget) -> dict[str, Any]:
+    doc: dict[str, Any] = {"address": t.address, "port": t.port}
     if t.iqn:
         doc["iscsi_name"] = t.iqn
     if t.discovered_from:
@@ -736,7 +737,7 @@ def _target_doc(t: IscsiTarget) -> Dict[str, Any]:
     return doc
 
 
-def iscsi_to_doc(a: IscsiAdapter) -> Dict[str, Any]:
+def iscsi_to_doc(a: IscsiAdapter) -> dict[str, Any]:
     """One adapter in canonical form: only values held at each level (inherited ones omitted)."""
     return {
         "adapter": a.device,

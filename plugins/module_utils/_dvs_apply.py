@@ -25,7 +25,8 @@ Invariants
 from __future__ import annotations
 
 import time
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session, fault_text, guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
@@ -51,10 +52,10 @@ TASK_INTERVAL = 0.25
 
 
 def switch_changes(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str, DvPortgroup]]
-                   ) -> List[Tuple[Action, DvPortgroup, Optional[DvPortgroup]]]:
+                   ) -> list[tuple[Action, DvPortgroup, DvPortgroup | None]]:
     """The dvPortgroup actions of the run, once each: (action, dvPortgroup in R, as observed or
     None for a new one). ``observed``: host -> the dvPortgroups it was read with."""
-    out: Dict[str, Tuple[Action, DvPortgroup, Optional[DvPortgroup]]] = {}
+    out: dict[str, tuple[Action, DvPortgroup, DvPortgroup | None]] = {}
     for plan in plans.values():
         for a in plan.actions:
             if a.kind != "dv_portgroup" or a.name in out:
@@ -69,7 +70,7 @@ def _order(t: Teaming) -> Any:
         inherited=False, activeUplinkPort=list(t.active or ()), standbyUplinkPort=list(t.standby or ()))
 
 
-def teaming_policy(before: Teaming, after: Teaming) -> Optional[Any]:
+def teaming_policy(before: Teaming, after: Teaming) -> Any | None:
     """A VmwareUplinkPortTeamingPolicy with the leaves that differ (None when none does)."""
     team = vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortTeamingPolicy(inherited=False)
     changed = False
@@ -88,7 +89,7 @@ def teaming_policy(before: Teaming, after: Teaming) -> Optional[Any]:
     return team if changed else None
 
 
-def port_setting(before_vlan: Optional[int], before: Teaming, after: DvPortgroup) -> Any:
+def port_setting(before_vlan: int | None, before: Teaming, after: DvPortgroup) -> Any:
     """The ``defaultPortConfig`` that turns ``before`` into ``after`` (only the changed leaves)."""
     vds = vim.dvs.VmwareDistributedVirtualSwitch
     setting = vds.VmwarePortConfigPolicy()
@@ -118,8 +119,8 @@ class Raced:
 RACED = Raced()
 
 
-def wait_tasks(session: Session, where: str, tasks: Sequence[Tuple[str, Any]], done: List[str],
-               may_exist: Sequence[str] = ()) -> List[Any]:
+def wait_tasks(session: Session, where: str, tasks: Sequence[tuple[str, Any]], done: list[str],
+               may_exist: Sequence[str] = ()) -> list[Any]:
     """Wait for every task (label, Task); their results in order. Polls all of them in one
     RetrievePropertiesEx, at most TASK_POLLS times; the first error raises ApplyError, except
     DuplicateName for a label in ``may_exist``, whose result is RACED."""
@@ -146,18 +147,18 @@ def _already(done: Sequence[str]) -> str:
 
 
 def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str, DvPortgroup]],
-                   network: RawNetwork, session: Session, done: List[str]) -> Dict[str, str]:
+                   network: RawNetwork, session: Session, done: list[str]) -> dict[str, str]:
     """Write the run's dvPortgroups (creates, then edits); planned key -> real key of each.
 
     ``observed``: host -> the dvPortgroups it was read with (the ``before`` of an edit);
     ``done`` receives the finished calls.
     """
     changes = switch_changes(plans, observed)
-    keys: Dict[str, str] = {}
+    keys: dict[str, str] = {}
     if not changes:
         return keys
-    tasks: List[Tuple[str, Any]] = []
-    created: List[DvPortgroup] = []
+    tasks: list[tuple[str, Any]] = []
+    created: list[DvPortgroup] = []
     for action, after, before in changes:
         switch = network.switches.get(after.dvs)
         if switch is None:
@@ -187,7 +188,7 @@ def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
     return keys
 
 
-def _adopt(session: Session, switch: Any, after: DvPortgroup, switch_teaming: Teaming, done: List[str]) -> str:
+def _adopt(session: Session, switch: Any, after: DvPortgroup, switch_teaming: Teaming, done: list[str]) -> str:
     """The key of dvPortgroup ``after.name``, which another run (a parallel per-host run of the
     same task) created between this run's read and its create - if it has the VLAN and failover
     order this run would have given it; otherwise ApplyError (re-run the task to plan against it)."""
@@ -227,7 +228,7 @@ def _switch_teaming(plans: Mapping[str, Plan], dvs: str) -> Teaming:
     return Teaming()
 
 
-def _keys_of(session: Session, refs: Sequence[Any]) -> List[str]:
+def _keys_of(session: Session, refs: Sequence[Any]) -> list[str]:
     """The keys vCenter gave the new dvPortgroups: one RetrievePropertiesEx for all of them."""
     by_moid = props_of(session, refs, vim.dvs.DistributedVirtualPortgroup, ("key",), error=ApplyError)
     return [by_moid.get(r._moId, {}).get("key") or r._moId for r in refs]

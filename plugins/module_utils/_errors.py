@@ -9,7 +9,7 @@ Private to this collection. Pure: no pyVmomi.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Optional
+from typing import Any
 
 
 class FabricError(Exception):
@@ -18,13 +18,13 @@ class FabricError(Exception):
     def __init__(self, message: str, **details: Any) -> None:
         super().__init__(message)
         self.message = message
-        self.details: Dict[str, Any] = details
+        self.details: dict[str, Any] = details
 
 
 class ArgumentError(FabricError):
     """Bad module input, caught before any connection or write. Names the field and host."""
 
-    def __init__(self, field: str, message: str, host: Optional[str] = None) -> None:
+    def __init__(self, field: str, message: str, host: str | None = None) -> None:
         where = "%s (host %s)" % (field, host) if host else field
         super().__init__("%s: %s" % (where, message), field=field, host=host)
         self.field = field

@@ -36,7 +36,8 @@ everything on it; for a port group, its vmk) is left exactly as it is.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Set, Tuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import ALL_SECTIONS, check_document, doc_to_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
@@ -68,7 +69,7 @@ DEFAULT_NETSTACK = "default"
 # ---------------------------------------------------------------------------------------
 
 
-def check_config(state: str, config: Any) -> Dict[str, Mapping[str, Any]]:
+def check_config(state: str, config: Any) -> dict[str, Mapping[str, Any]]:
     """``config`` as host name -> document. Raises ArgumentError for a missing or empty config
     (every state but ``gathered`` needs one; an empty one would make ``replaced`` a no-op and
     ``overridden`` remove everything, so it is refused as network resource modules do)."""
@@ -79,7 +80,7 @@ def check_config(state: str, config: Any) -> Dict[str, Mapping[str, Any]]:
     if not isinstance(config, Mapping) or not config:
         raise ArgumentError("config", "state=%s needs a non-empty config: host name -> fabric document (the shape "
                             "host_fabric_info returns under gathered)" % state)
-    out: Dict[str, Mapping[str, Any]] = {}
+    out: dict[str, Mapping[str, Any]] = {}
     for name, doc in config.items():
         if not isinstance(name, str) or not name:
             raise ArgumentError("config", "keys must be host names, got %r" % (name,))
@@ -90,7 +91,7 @@ def check_config(state: str, config: Any) -> Dict[str, Mapping[str, Any]]:
     return out
 
 
-def check_scope(state: str, config: Mapping[str, Any], hosts: Tuple[str, ...]) -> None:
+def check_scope(state: str, config: Mapping[str, Any], hosts: tuple[str, ...]) -> None:
     """Every host of ``config`` is in scope; ``overridden`` needs a document for every host."""
     unknown = sorted(set(config) - set(hosts))
     if unknown:
@@ -109,10 +110,10 @@ def check_scope(state: str, config: Mapping[str, Any], hosts: Tuple[str, ...]) -
 # ---------------------------------------------------------------------------------------
 
 
-def marked_protected(host: Host, doc: Mapping[str, Any]) -> FrozenSet[str]:
+def marked_protected(host: Host, doc: Mapping[str, Any]) -> frozenset[str]:
     """Objects the document marks ``protected: true``, with what protection extends to:
     a vSwitch's port groups and their vmks, a port group's vmk, a vmk's port group."""
-    out: Set[str] = set()
+    out: set[str] = set()
     for entry in doc.get("vswitches") or ():
         if entry.get("protected"):
             out.add("vswitch:%s" % entry["name"])
@@ -142,7 +143,7 @@ def marked_protected(host: Host, doc: Mapping[str, Any]) -> FrozenSet[str]:
     return frozenset(out)
 
 
-def kept(host: Host, protected: FrozenSet[str]) -> FrozenSet[str]:
+def kept(host: Host, protected: frozenset[str]) -> frozenset[str]:
     """What ``overridden`` never removes: ``protected`` plus the management vmks, their port
     groups and vSwitches, and vmks on distributed ports (not managed by this collection)."""
     out = set(protected)
@@ -157,7 +158,7 @@ def kept(host: Host, protected: FrozenSet[str]) -> FrozenSet[str]:
     return frozenset(out)
 
 
-def _unprotected(doc: Mapping[str, Any], host: Host, protected: FrozenSet[str]) -> Dict[str, Any]:
+def _unprotected(doc: Mapping[str, Any], host: Host, protected: frozenset[str]) -> dict[str, Any]:
     """The document without the entries ``protected`` covers (they are not managed)."""
     def vmk_covered(entry: Mapping[str, Any]) -> bool:
         vmk = host.vmks.get(entry.get("device") or "") or host.vmk_on_portgroup(entry.get("portgroup") or "")
@@ -191,7 +192,7 @@ def _or(value: Any, unset: Any) -> Any:
     return value if value is not OMIT else unset
 
 
-def _whole_vmk(spec: VmkSpec, listed_pgs: FrozenSet[str], listed_vmks: FrozenSet[str]) -> VmkSpec:
+def _whole_vmk(spec: VmkSpec, listed_pgs: frozenset[str], listed_vmks: frozenset[str]) -> VmkSpec:
     """A vmk written whole; its port group's VLAN and teaming too when the port group is listed.
     A port group listed without its vmk (``_document.portgroup_only``) is written whole alone."""
     if spec.portgroup in listed_vmks:
@@ -211,9 +212,9 @@ def _whole_iscsi(spec: IscsiSpec) -> IscsiSpec:
                                exact=True)
 
 
-def _vmk_ids(host: Host, specs: Tuple[VmkSpec, ...]) -> Set[str]:
+def _vmk_ids(host: Host, specs: tuple[VmkSpec, ...]) -> set[str]:
     """The observed vmks the specs refer to (by device, else by port group)."""
-    out: Set[str] = set()
+    out: set[str] = set()
     for spec in specs:
         vmk = host.vmks.get(spec.device) if is_set(spec.device) else host.vmk_on_portgroup(spec.portgroup)
         if vmk is not None:
@@ -221,7 +222,7 @@ def _vmk_ids(host: Host, specs: Tuple[VmkSpec, ...]) -> Set[str]:
     return out
 
 
-def _removals(host: Host, desired: Desired, keep: FrozenSet[str]) -> Tuple[List[VmkSpec], List[VSwitchSpec], List[IscsiSpec]]:
+def _removals(host: Host, desired: Desired, keep: frozenset[str]) -> tuple[list[VmkSpec], list[VSwitchSpec], list[IscsiSpec]]:
     """``overridden``: absent specs for every unlisted object that is not kept."""
     listed_vmks = _vmk_ids(host, desired.vmks)
     listed_pgs = {s.portgroup for s in desired.vmks}
@@ -243,7 +244,7 @@ def _removals(host: Host, desired: Desired, keep: FrozenSet[str]) -> Tuple[List[
     return vmks, vswitches, iscsi
 
 
-_Specs = Tuple[Tuple[VmkSpec, ...], Tuple[VSwitchSpec, ...], Tuple[IscsiSpec, ...]]
+_Specs = tuple[tuple[VmkSpec, ...], tuple[VSwitchSpec, ...], tuple[IscsiSpec, ...]]
 
 
 def _deleted(host: Host, name: str, doc: Mapping[str, Any], root: str) -> _Specs:
@@ -252,14 +253,14 @@ def _deleted(host: Host, name: str, doc: Mapping[str, Any], root: str) -> _Specs
     named["vmknics"] = [dict(e, portgroup="") if isinstance(e, Mapping) and e.get("device") and e.get("portgroup") is None
                         else e for e in doc.get("vmknics") or ()]
     sections = check_document("%s.%s" % (root, name), named, observed=False)
-    vmks: List[VmkSpec] = []
+    vmks: list[VmkSpec] = []
     for entry in sections["vmknics"]:
         vmks.append(VmkSpec(portgroup=entry.get("portgroup") or "", state="absent",
                             device=entry["device"] if entry.get("device") else OMIT))
     listed = {s.portgroup for s in vmks}
     vmks.extend(VmkSpec(portgroup=e["name"], state="absent") for e in sections["portgroups"] if e["name"] not in listed)
     vswitches = tuple(VSwitchSpec(name=e["name"], state="absent") for e in sections["vswitches"])
-    iscsi: List[IscsiSpec] = []
+    iscsi: list[IscsiSpec] = []
     for entry in sections["iscsi"]:
         adapter = host.iscsi.get(entry["adapter"]) if entry.get("adapter") else host.software_adapter
         if adapter is None:
@@ -284,7 +285,7 @@ class _Named(NamedTuple):
     target: IscsiTarget
 
 
-def fabric_desired(state: str, host: Host, doc: Optional[Mapping[str, Any]], flags: Flags,
+def fabric_desired(state: str, host: Host, doc: Mapping[str, Any] | None, flags: Flags,
                    root: str = "config") -> Desired:
     """The ``Desired`` of one host for ``state`` (not ``gathered``); ``doc`` None = not in config."""
     name = host.name
@@ -323,7 +324,7 @@ def fabric_desired(state: str, host: Host, doc: Optional[Mapping[str, Any]], fla
                                vswitches=whole.vswitches + tuple(gone_switches), iscsi=whole.iscsi + tuple(gone_iscsi))
 
 
-def host_fabric_desired(params: Mapping[str, Any], hosts: Mapping[str, Host], cluster_mode: bool) -> Dict[str, Desired]:
+def host_fabric_desired(params: Mapping[str, Any], hosts: Mapping[str, Host], cluster_mode: bool) -> dict[str, Desired]:
     """``host_fabric`` arguments + the observed hosts -> one Desired per host in scope."""
     state = params.get("state") or "merged"
     config = check_config(state, params.get("config"))

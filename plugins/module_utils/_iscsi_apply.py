@@ -25,8 +25,9 @@ Invariants
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, DriftError, TransientError
@@ -56,9 +57,9 @@ class Call:
     target: str  # "storage" (HostStorageSystem) or "iscsi" (IscsiManager)
     method: str
     adapter: str
-    kwargs: Tuple[Tuple[str, Any], ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = ()
 
-    def describe(self, adapter: Optional[str] = None, vmk: Optional[str] = None) -> str:
+    def describe(self, adapter: str | None = None, vmk: str | None = None) -> str:
         """``Method(adapter)``, ``BindVnic(adapter, vmk)`` for (un)bindings; ``adapter``/``vmk``:
         the real names when they differ from the planned ones."""
         bound = dict(self.kwargs).get("vnicDevice")
@@ -82,7 +83,7 @@ def _static(t: IscsiTarget) -> Any:
     return vim.host.InternetScsiHba.StaticTarget(address=t.address, port=t.port, iScsiName=t.iqn)
 
 
-def param_values(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[Any]:
+def param_values(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Any]:
     """ParamValues for the keys whose own value changes: set (isInherited false) or revert."""
     out = []
     for key in sorted(set(before) | set(after)):
@@ -94,9 +95,9 @@ def param_values(before: Mapping[str, Any], after: Mapping[str, Any]) -> List[An
 
 
 def _option_calls(device: str, kind: str, old: Mapping[TargetKey, IscsiTarget],
-                  new: Mapping[TargetKey, IscsiTarget]) -> List[Call]:
+                  new: Mapping[TargetKey, IscsiTarget]) -> list[Call]:
     """One UpdateInternetScsiAdvancedOptions per distinct change; same change = one targetSet."""
-    groups: Dict[Tuple[Tuple[str, Any, Optional[bool]], ...], List[IscsiTarget]] = {}
+    groups: dict[tuple[tuple[str, Any, bool | None], ...], list[IscsiTarget]] = {}
     for key, target in sorted(new.items()):
         before = old[key].own if key in old else {}
         if dict(before) == dict(target.own):
@@ -119,19 +120,19 @@ def _option_calls(device: str, kind: str, old: Mapping[TargetKey, IscsiTarget],
     return calls
 
 
-def _targets(actions: Sequence[Action], op: str, kind: str, device: str) -> List[str]:
+def _targets(actions: Sequence[Action], op: str, kind: str, device: str) -> list[str]:
     prefix = device + "/"
     return [a.name for a in actions if a.op == op and a.kind == kind and a.name.startswith(prefix)]
 
 
-def _by_name(targets: Mapping[TargetKey, IscsiTarget], device: str) -> Dict[str, IscsiTarget]:
+def _by_name(targets: Mapping[TargetKey, IscsiTarget], device: str) -> dict[str, IscsiTarget]:
     return {"%s/%s%s" % (device, t.portal, "/" + t.iqn if t.iqn else ""): t for t in targets.values()}
 
 
-def build_calls(actions: Sequence[Action], observed: Host, after: Host) -> Tuple[List[Call], List[Call]]:
+def build_calls(actions: Sequence[Action], observed: Host, after: Host) -> tuple[list[Call], list[Call]]:
     """Pure: (calls before the network change, calls after it) for one host."""
-    pre: List[Call] = []
-    post: List[Call] = []
+    pre: list[Call] = []
+    post: list[Call] = []
     mine = [a for a in actions if a.kind in ISCSI_KINDS]
     devices = sorted({a.name.split("/")[0].split(":")[0] for a in mine})
     for device in devices:
@@ -196,7 +197,7 @@ def enables_software(call: Call) -> bool:
     return call.method == "UpdateSoftwareInternetScsiEnabled" and dict(call.kwargs).get("enabled") is True
 
 
-def run_calls(calls: Sequence[Call], raw: Any, adapters: Dict[str, str], done: List[str]) -> None:
+def run_calls(calls: Sequence[Call], raw: Any, adapters: dict[str, str], done: list[str]) -> None:
     """Issue ``calls`` in order; ``adapters`` maps planned -> real adapter devices (updated)."""
     for call in calls:
         device = adapters.get(call.adapter, call.adapter)
@@ -209,7 +210,7 @@ def run_calls(calls: Sequence[Call], raw: Any, adapters: Dict[str, str], done: L
         done.append(call.describe(device, kwargs.get("vnicDevice")))
 
 
-def checked(host: str, method: str, fn: Callable[..., Any], done: List[str], **kwargs: Any) -> Any:
+def checked(host: str, method: str, fn: Callable[..., Any], done: list[str], **kwargs: Any) -> Any:
     """One write of ``host`` (``guarded``); a failure names the calls ``done`` on it before."""
     try:
         return guarded(host, method, fn, **kwargs)

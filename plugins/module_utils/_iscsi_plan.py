@@ -25,8 +25,10 @@ Invariants
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Set, Tuple
+from collections.abc import Iterator, Mapping
+from typing import Any
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import options_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Action,
@@ -42,7 +44,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     is_set,
     vmk_number,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import options_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import ESXI_OPTION_DEFS
 
 SOFTWARE_FIRST = 64  # ESXi 6.5+ names the software adapter vmhba64 (vmhba65, ... when taken)
@@ -58,14 +59,14 @@ def new_software_adapter(observed: Host) -> IscsiAdapter:
                         values=defaults)
 
 
-def resolve_adapter(iscsi: Mapping[str, IscsiAdapter], spec: IscsiSpec) -> Optional[IscsiAdapter]:
+def resolve_adapter(iscsi: Mapping[str, IscsiAdapter], spec: IscsiSpec) -> IscsiAdapter | None:
     """The adapter a spec names (``adapter``) or the software adapter; None when there is none."""
     if is_set(spec.adapter):
         return iscsi.get(spec.adapter)
     return next((a for a in iscsi.values() if a.software), None)
 
 
-def binding_device(host: Host, b: BindingSpec) -> Optional[str]:
+def binding_device(host: Host, b: BindingSpec) -> str | None:
     """The vmk a binding names: the device, or the vmk on port group ``portgroup`` - a standard
     one, else a dvPortgroup of that name carrying exactly one vmk of the host (None otherwise)."""
     if b.vmk:
@@ -77,7 +78,7 @@ def binding_device(host: Host, b: BindingSpec) -> Optional[str]:
     return on_dv[0] if len(on_dv) == 1 else None
 
 
-def dv_portgroup_vmks(host: Host, name: str) -> List[str]:
+def dv_portgroup_vmks(host: Host, name: str) -> list[str]:
     """The vmks of ``host`` on a dvPortgroup named ``name`` (of any switch the host is a member of)."""
     keys = {k for k, pg in host.dv_portgroups.items() if pg.name == name}
     return sorted((d for d, v in host.vmks.items() if v.dv_portgroup in keys), key=vmk_number)
@@ -88,7 +89,7 @@ def dv_portgroup_vmks(host: Host, name: str) -> List[str]:
 # ---------------------------------------------------------------------------------------
 
 
-def bound_changes(observed: Host, after: Host, device: str) -> List[str]:
+def bound_changes(observed: Host, after: Host, device: str) -> list[str]:
     """What R changes about bound vmk ``device`` that a binding depends on ([] = nothing)."""
     old = observed.vmks.get(device)
     new = after.vmks.get(device)
@@ -112,9 +113,9 @@ def bound_changes(observed: Host, after: Host, device: str) -> List[str]:
     return out
 
 
-def changed_bound_vmks(observed: Host, after: Host) -> Dict[str, Tuple[str, List[str]]]:
+def changed_bound_vmks(observed: Host, after: Host) -> dict[str, tuple[str, list[str]]]:
     """vmk -> (adapter, changes) for every vmk bound in O whose binding R changes in place."""
-    out: Dict[str, Tuple[str, List[str]]] = {}
+    out: dict[str, tuple[str, list[str]]] = {}
     for device, adapter in sorted(observed.iscsi.items()):
         for vmk in adapter.bindings:
             changes = bound_changes(observed, after, vmk)
@@ -128,7 +129,7 @@ def changed_bound_vmks(observed: Host, after: Host) -> Dict[str, Tuple[str, List
 # ---------------------------------------------------------------------------------------
 
 
-def _merged(own: Mapping[str, Any], parent: Mapping[str, Any]) -> Dict[str, Any]:
+def _merged(own: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
     values = dict(parent)
     values.update(own)
     return values
@@ -137,9 +138,9 @@ def _merged(own: Mapping[str, Any], parent: Mapping[str, Any]) -> Dict[str, Any]
 class _IscsiDraft:
     def __init__(self, observed: Host, net_after: Host, desired: Desired) -> None:
         self.observed, self.net, self.desired = observed, net_after, desired
-        self.adapters: Dict[str, IscsiAdapter] = dict(observed.iscsi)
-        self.rescan: Set[str] = set()
-        self.rebind: Set[Tuple[str, str]] = set()
+        self.adapters: dict[str, IscsiAdapter] = dict(observed.iscsi)
+        self.rescan: set[str] = set()
+        self.rebind: set[tuple[str, str]] = set()
 
     def error(self, field_name: str, message: str) -> ArgumentError:
         return ArgumentError(field_name, message, self.observed.name)
@@ -170,7 +171,7 @@ class _IscsiDraft:
         self.adapters[adapter.device] = adapter
 
     def bindings(self, adapter: IscsiAdapter, spec: IscsiSpec) -> IscsiAdapter:
-        wanted: List[str] = []
+        wanted: list[str] = []
         for i, b in enumerate(spec.bindings if is_set(spec.bindings) else ()):
             device = binding_device(self.net, b)
             if device is None:
@@ -232,7 +233,7 @@ class _IscsiDraft:
         return dataclasses.replace(adapter, send_targets=sends, static_targets=statics)
 
     @staticmethod
-    def _drop_send(sends: Dict[TargetKey, IscsiTarget], statics: Dict[TargetKey, IscsiTarget], key: TargetKey) -> None:
+    def _drop_send(sends: dict[TargetKey, IscsiTarget], statics: dict[TargetKey, IscsiTarget], key: TargetKey) -> None:
         target = sends.pop(key, None)
         if target is None:
             return
@@ -255,7 +256,7 @@ class _IscsiDraft:
                 self.rebind.add((device, vmk))
 
 
-def plan_iscsi(observed: Host, net_after: Host, desired: Desired) -> Tuple[Dict[str, IscsiAdapter], Tuple[Action, ...]]:
+def plan_iscsi(observed: Host, net_after: Host, desired: Desired) -> tuple[dict[str, IscsiAdapter], tuple[Action, ...]]:
     """The iSCSI adapters of R and the iSCSI actions (unordered) for one host."""
     draft = _IscsiDraft(observed, net_after, desired)
     for spec in desired.iscsi:
@@ -270,11 +271,11 @@ def plan_iscsi(observed: Host, net_after: Host, desired: Desired) -> Tuple[Dict[
 # ---------------------------------------------------------------------------------------
 
 
-def _opts(t: Optional[IscsiTarget]) -> Dict[str, Any]:
+def _opts(t: IscsiTarget | None) -> dict[str, Any]:
     return options_to_doc(t.own) if t is not None else {}
 
 
-def _option_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> Dict[str, Tuple[Any, Any]]:
+def _option_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
     return {k: (before.get(k), after.get(k)) for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
 
 
@@ -295,14 +296,14 @@ def _target_actions(host: str, device: str, kind: ActionKind, old: Mapping[Targe
             yield Action(host, "edit", kind, name, _option_changes(_opts(a), _opts(b)))
 
 
-def _adapter_fields(a: IscsiAdapter) -> Dict[str, Any]:
-    fields: Dict[str, Any] = {"iqn": a.iqn, "alias": a.alias}
+def _adapter_fields(a: IscsiAdapter) -> dict[str, Any]:
+    fields: dict[str, Any] = {"iqn": a.iqn, "alias": a.alias}
     fields.update({"options." + k: v for k, v in options_to_doc(a.own).items()})
     return fields
 
 
-def iscsi_actions(observed: Host, after: Mapping[str, IscsiAdapter], rescan: Set[str],
-                  rebind: Set[Tuple[str, str]]) -> Iterator[Action]:
+def iscsi_actions(observed: Host, after: Mapping[str, IscsiAdapter], rescan: set[str],
+                  rebind: set[tuple[str, str]]) -> Iterator[Action]:
     host = observed.name
     for device in sorted(set(observed.iscsi) | set(after)):
         old, new = observed.iscsi.get(device), after.get(device)

@@ -25,8 +25,9 @@ Invariants
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Literal, Mapping, Optional, Tuple, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, Union
 
 if TYPE_CHECKING:  # only the type checker needs it; no runtime dependency
     from typing_extensions import TypeIs
@@ -46,10 +47,10 @@ class _Sentinel:
     def __reduce__(self) -> str:
         return self._name
 
-    def __deepcopy__(self, memo: Dict[int, Any]) -> "_Sentinel":
+    def __deepcopy__(self, memo: dict[int, Any]) -> _Sentinel:
         return self
 
-    def __copy__(self) -> "_Sentinel":
+    def __copy__(self) -> _Sentinel:
         return self
 
 
@@ -60,7 +61,9 @@ INHERIT = _Sentinel("INHERIT")
 """The user asked to clear the port-group override so the vSwitch value applies."""
 
 T = TypeVar("T")
-Field = Union[T, _Sentinel]  # an explicit value, OMIT or INHERIT
+# Union, not `T | _Sentinel`: mypy reads a bare `|` expression as a variable, not a generic alias, and the
+# PEP 695 `type` statement needs Python 3.12.
+Field = Union[T, _Sentinel]  # noqa: UP007  # an explicit value, OMIT or INHERIT
 
 POLICIES = ("failover_explicit", "srcid", "srcmac", "iphash")
 DVS_POLICIES = POLICIES + ("loadbased",)
@@ -106,25 +109,25 @@ class Teaming:
     and ``standby`` are either both ``None`` (order inherited) or both tuples.
     """
 
-    policy: Optional[str] = None
-    active: Optional[Tuple[str, ...]] = None
-    standby: Optional[Tuple[str, ...]] = None
-    failback: Optional[bool] = None
-    notify_switches: Optional[bool] = None
-    failure_detection: Optional[str] = None
+    policy: str | None = None
+    active: tuple[str, ...] | None = None
+    standby: tuple[str, ...] | None = None
+    failback: bool | None = None
+    notify_switches: bool | None = None
+    failure_detection: str | None = None
 
     @property
     def has_order(self) -> bool:
         return self.active is not None
 
-    def unused(self, uplinks: Tuple[str, ...]) -> Tuple[str, ...]:
+    def unused(self, uplinks: tuple[str, ...]) -> tuple[str, ...]:
         """Uplinks in neither list, in bridge order (empty when the order is inherited)."""
         if self.active is None:
             return ()
         listed = set(self.active) | set(self.standby or ())
         return tuple(n for n in uplinks if n not in listed)
 
-    def merged_over(self, base: "Teaming") -> "Teaming":
+    def merged_over(self, base: Teaming) -> Teaming:
         """This override resolved against ``base`` (the vSwitch), leaf by leaf."""
         ordered = self.active is not None
         return Teaming(
@@ -157,11 +160,11 @@ class Pnic:
 @dataclass(frozen=True)
 class VSwitch:
     name: str
-    uplinks: Tuple[str, ...]
+    uplinks: tuple[str, ...]
     mtu: int = 1500
     num_ports: int = 128
     teaming: Teaming = Teaming()
-    beacon_interval: Optional[int] = None  # None: the bridge has no beacon configuration
+    beacon_interval: int | None = None  # None: the bridge has no beacon configuration
 
 
 @dataclass(frozen=True)
@@ -190,17 +193,17 @@ class DvPortgroup:
     dvs: str
     vlan: int = 0
     teaming: Teaming = Teaming()
-    lags: Tuple[str, ...] = ()
-    uplinks: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    lags: tuple[str, ...] = ()
+    uplinks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def pnics_of(self, names: Tuple[str, ...]) -> Tuple[str, ...]:
+    def pnics_of(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """The host pnics behind uplink / LAG ``names``, in order (an uplink with no pnic adds none)."""
-        out: List[str] = []
+        out: list[str] = []
         for name in names:
             out.extend(n for n in self.uplinks.get(name, ()) if n not in out)
         return tuple(out)
 
-    def lags_in(self, names: Tuple[str, ...]) -> Tuple[str, ...]:
+    def lags_in(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """The LAG names among ``names``."""
         return tuple(n for n in names if n in self.lags)
 
@@ -217,11 +220,11 @@ class DvSwitch:
     uuid: str = ""
     max_mtu: int = 1500
     teaming: Teaming = Teaming()
-    lags: Tuple[str, ...] = ()
-    uplinks: Mapping[str, Tuple[str, ...]] = field(default_factory=dict)
+    lags: tuple[str, ...] = ()
+    uplinks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
-    def uplink_names(self) -> Tuple[str, ...]:
+    def uplink_names(self) -> tuple[str, ...]:
         """The switch's uplink port names (``dvUplink1``...), LAGs excluded, in order."""
         return tuple(n for n in self.uplinks if n not in self.lags)
 
@@ -233,11 +236,11 @@ NEW_DV_KEY = "new:%s/%s"
 @dataclass(frozen=True)
 class Ip:
     dhcp: bool = False
-    address: Optional[str] = None
-    netmask: Optional[str] = None
+    address: str | None = None
+    netmask: str | None = None
 
     @property
-    def network(self) -> Optional[ipaddress.IPv4Network]:
+    def network(self) -> ipaddress.IPv4Network | None:
         """The IPv4 network (address + prefix), or None for DHCP / unset addresses."""
         if self.dhcp or not self.address or not self.netmask:
             return None
@@ -252,9 +255,9 @@ class Vmk:
     ip: Ip = Ip()
     mtu: int = 1500
     netstack: str = "default"
-    services: FrozenSet[str] = frozenset()
+    services: frozenset[str] = frozenset()
     mac: str = ""
-    gateway: Optional[str] = None  # per-vmk default gateway override
+    gateway: str | None = None  # per-vmk default gateway override
     dv_portgroup: str = ""  # key of the distributed port group (Host.dv_portgroups) of a vmk on a distributed port
 
     @property
@@ -283,7 +286,7 @@ class IscsiTarget:
         return "%s:%d" % (self.address, self.port)
 
 
-TargetKey = Tuple[str, int, str]  # (address, port, iqn); iqn "" for a send target
+TargetKey = tuple[str, int, str]  # (address, port, iqn); iqn "" for a send target
 
 
 def target_key(t: IscsiTarget) -> TargetKey:
@@ -296,7 +299,7 @@ class Binding:
 
     vmk: str
     path: str = "notUsed"  # notUsed | active | standBy | lastActive
-    compliance: Tuple[str, ...] = ()  # fault type names of complianceStatus.reason; () = compliant
+    compliance: tuple[str, ...] = ()  # fault type names of complianceStatus.reason; () = compliant
     pnic: str = ""
 
 
@@ -310,20 +313,20 @@ class IscsiAdapter:
     iqn: str = ""
     alias: str = ""
     binding_support: str = "optional"  # notsupported | optional | required
-    pnics: Tuple[str, ...] = ()  # dependent hardware: the NIC functions it binds through
+    pnics: tuple[str, ...] = ()  # dependent hardware: the NIC functions it binds through
     option_defs: Mapping[str, Any] = field(default_factory=dict)  # key -> _profiles.OptionDef
     values: Mapping[str, Any] = field(default_factory=dict)  # adapter-level effective options
     own: Mapping[str, Any] = field(default_factory=dict)  # adapter-level values set on the adapter
     send_targets: Mapping[TargetKey, IscsiTarget] = field(default_factory=dict)
     static_targets: Mapping[TargetKey, IscsiTarget] = field(default_factory=dict)
     bindings: Mapping[str, Binding] = field(default_factory=dict)  # vmk -> binding, in binding order
-    live_portals: FrozenSet[str] = frozenset()  # target addresses that carry paths to devices
+    live_portals: frozenset[str] = frozenset()  # target addresses that carry paths to devices
 
     @property
-    def bound(self) -> Tuple[str, ...]:
+    def bound(self) -> tuple[str, ...]:
         return tuple(self.bindings)
 
-    def portals(self) -> Tuple[str, ...]:
+    def portals(self) -> tuple[str, ...]:
         """T(a): the addresses of every send and static target, sorted."""
         return tuple(sorted({t.address for t in self.send_targets.values()}
                             | {t.address for t in self.static_targets.values()}))
@@ -339,24 +342,24 @@ class Host:
     vswitches: Mapping[str, VSwitch] = field(default_factory=dict)
     portgroups: Mapping[str, PortGroup] = field(default_factory=dict)
     vmks: Mapping[str, Vmk] = field(default_factory=dict)
-    nic_types: FrozenSet[str] = frozenset()  # service tags this host offers
-    netstacks: FrozenSet[str] = frozenset(("default", "vmotion", "provisioning"))
+    nic_types: frozenset[str] = frozenset()  # service tags this host offers
+    netstacks: frozenset[str] = frozenset(("default", "vmotion", "provisioning"))
     iscsi: Mapping[str, IscsiAdapter] = field(default_factory=dict)  # device -> adapter
     iscsi_known: bool = True  # False: the host's iSCSI state could not be read (rule SF-9)
-    iscsi_unread: Tuple[str, ...] = ()  # what of it could not be read, and why (rule SF-9)
+    iscsi_unread: tuple[str, ...] = ()  # what of it could not be read, and why (rule SF-9)
     dv_portgroups: Mapping[str, DvPortgroup] = field(default_factory=dict)  # key -> dvPortgroup (observed only)
     dv_switches: Mapping[str, DvSwitch] = field(default_factory=dict)  # name -> distributed switch it is a member of
 
-    def dv_portgroup_named(self, dvs: str, name: str) -> Optional[DvPortgroup]:
+    def dv_portgroup_named(self, dvs: str, name: str) -> DvPortgroup | None:
         """The dvPortgroup ``name`` of distributed switch ``dvs`` (None when the host does not see it)."""
         return next((pg for pg in self.dv_portgroups.values() if pg.dvs == dvs and pg.name == name), None)
 
-    def dv_portgroup_of(self, vmk: "Vmk") -> Optional[DvPortgroup]:
+    def dv_portgroup_of(self, vmk: Vmk) -> DvPortgroup | None:
         """The distributed port group vmk ``vmk`` is on (None on a standard port group, or unread)."""
         return self.dv_portgroups.get(vmk.dv_portgroup) if vmk.dv_portgroup else None
 
     @property
-    def management_vmks(self) -> FrozenSet[str]:
+    def management_vmks(self) -> frozenset[str]:
         """mgmt(h): vmk0 plus every vmk tagged management."""
         tagged = {d for d, v in self.vmks.items() if MGMT_SERVICE in v.services}
         if "vmk0" in self.vmks:
@@ -364,21 +367,21 @@ class Host:
         return frozenset(tagged)
 
     @property
-    def software_adapter(self) -> Optional[IscsiAdapter]:
+    def software_adapter(self) -> IscsiAdapter | None:
         """The software iSCSI adapter (a host has at most one), enabled or not."""
         return next((a for a in self.iscsi.values() if a.software), None)
 
-    def bound_to(self, device: str) -> Optional[IscsiAdapter]:
+    def bound_to(self, device: str) -> IscsiAdapter | None:
         """The adapter vmk ``device`` is bound to, if any."""
         return next((a for a in self.iscsi.values() if device in a.bindings), None)
 
-    def vmk_on_portgroup(self, portgroup: str) -> Optional[Vmk]:
+    def vmk_on_portgroup(self, portgroup: str) -> Vmk | None:
         for vmk in self.vmks.values():
             if vmk.portgroup == portgroup:
                 return vmk
         return None
 
-    def next_vmk_device(self, taken: FrozenSet[str] = frozenset()) -> str:
+    def next_vmk_device(self, taken: frozenset[str] = frozenset()) -> str:
         """The device name ESXi would allocate next: the lowest free vmkN."""
         used = {vmk_number(d) for d in set(self.vmks) | set(taken)}
         n = 0
@@ -404,14 +407,14 @@ class TeamingSpec:
     """Declared teaming. ``active``/``standby`` are set together (an order) or both OMIT /
     both INHERIT; ``unused``, when declared, must equal uplinks - active - standby."""
 
-    active: Field[Tuple[str, ...]] = OMIT
-    standby: Field[Tuple[str, ...]] = OMIT
-    unused: Field[Tuple[str, ...]] = OMIT
+    active: Field[tuple[str, ...]] = OMIT
+    standby: Field[tuple[str, ...]] = OMIT
+    unused: Field[tuple[str, ...]] = OMIT
     policy: Field[str] = OMIT
     failback: Field[bool] = OMIT
     notify_switches: Field[bool] = OMIT
     failure_detection: Field[str] = OMIT
-    conflicts: Tuple[str, ...] = ()  # fields given both inherit and a value (rule TS-7)
+    conflicts: tuple[str, ...] = ()  # fields given both inherit and a value (rule TS-7)
 
     @property
     def is_omitted(self) -> bool:
@@ -422,7 +425,7 @@ class TeamingSpec:
 class VSwitchSpec:
     name: str
     state: str = "present"
-    uplinks: Field[Tuple[str, ...]] = OMIT
+    uplinks: Field[tuple[str, ...]] = OMIT
     mtu: Field[int] = OMIT
     teaming: TeamingSpec = TeamingSpec()
 
@@ -430,8 +433,8 @@ class VSwitchSpec:
 @dataclass(frozen=True)
 class IpSpec:
     dhcp: bool = False
-    address: Optional[str] = None
-    netmask: Optional[str] = None
+    address: str | None = None
+    netmask: str | None = None
 
     def as_ip(self) -> Ip:
         return Ip(dhcp=self.dhcp, address=self.address, netmask=self.netmask)
@@ -463,7 +466,7 @@ class VmkSpec:
     ip: Field[IpSpec] = OMIT
     mtu: Field[int] = OMIT
     netstack: Field[str] = OMIT
-    services: Field[FrozenSet[str]] = OMIT
+    services: Field[frozenset[str]] = OMIT
     teaming: TeamingSpec = TeamingSpec()
     purpose: str = "general"
     gateway: Field[str] = OMIT
@@ -495,8 +498,8 @@ FLAG_NAMES = tuple(Flags.__dataclass_fields__)
 class BindingSpec:
     """One declared port binding: a vmk by device, or the vmk on a standard port group."""
 
-    vmk: Optional[str] = None
-    portgroup: Optional[str] = None
+    vmk: str | None = None
+    portgroup: str | None = None
 
     def describe(self) -> str:
         return self.vmk if self.vmk else "portgroup %s" % self.portgroup
@@ -516,7 +519,7 @@ class TargetSpec:
     state: str = "present"
     options: Mapping[str, Any] = field(default_factory=dict)
     explicit: Mapping[str, Any] = field(default_factory=dict)
-    profile: Optional[str] = None
+    profile: str | None = None
     index: int = 0  # position in the task's list (error messages)
 
     @property
@@ -536,14 +539,14 @@ class IscsiSpec:
     software: Field[bool] = OMIT  # software iSCSI enabled / disabled
     iqn: Field[str] = OMIT
     alias: Field[str] = OMIT
-    bindings: Field[Tuple[BindingSpec, ...]] = OMIT
+    bindings: Field[tuple[BindingSpec, ...]] = OMIT
     purge_bindings: bool = False
-    send_targets: Tuple[TargetSpec, ...] = ()
-    static_targets: Tuple[TargetSpec, ...] = ()
+    send_targets: tuple[TargetSpec, ...] = ()
+    static_targets: tuple[TargetSpec, ...] = ()
     purge_targets: bool = False
     adapter_options: Mapping[str, Any] = field(default_factory=dict)
     rescan: bool = True
-    unbind: Tuple[BindingSpec, ...] = ()
+    unbind: tuple[BindingSpec, ...] = ()
     """``host_fabric`` deleted: bindings named for removal (explicit, unlike a purge)."""
     exact: bool = False
     """``host_fabric`` replaced/overridden: the adapter's and each listed target's own options
@@ -555,15 +558,15 @@ class Desired:
     """What one module run declares for one host."""
 
     host: str
-    vswitches: Tuple[VSwitchSpec, ...] = ()
-    vmks: Tuple[VmkSpec, ...] = ()
+    vswitches: tuple[VSwitchSpec, ...] = ()
+    vmks: tuple[VmkSpec, ...] = ()
     flags: Flags = Flags()
-    iscsi: Tuple[IscsiSpec, ...] = ()
-    dv_portgroups: Tuple[DvPortgroupSpec, ...] = ()
+    iscsi: tuple[IscsiSpec, ...] = ()
+    dv_portgroups: tuple[DvPortgroupSpec, ...] = ()
     authoritative: bool = False
     """``host_fabric`` overridden: objects the document does not list are removed (rule SF-6
     guards what must never go that way)."""
-    protected: FrozenSet[str] = frozenset()
+    protected: frozenset[str] = frozenset()
     """Objects the document marks ``protected: true`` (``vmk:vmk3``, ``portgroup:X``,
     ``vswitch:Y``, ``adapter:vmhba64``): never managed, never removed."""
 
@@ -590,7 +593,7 @@ class Action:
     op: ActionOp
     kind: ActionKind
     name: str
-    changes: Mapping[str, Tuple[Any, Any]] = field(default_factory=dict)
+    changes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
 
     def describe(self) -> str:
         parts = ", ".join(
@@ -599,7 +602,7 @@ class Action:
         text = "%s %s %s" % (self.op, self.kind, self.name)
         return "%s (%s)" % (text, parts) if parts else text
 
-    def as_dict(self) -> Dict[str, Any]:
+    def as_dict(self) -> dict[str, Any]:
         return {
             "host": self.host,
             "op": self.op,
@@ -635,11 +638,11 @@ class Finding:
     def is_error(self) -> bool:
         return self.severity == "error"
 
-    def sort_key(self) -> Tuple[str, Tuple[str, int], str]:
+    def sort_key(self) -> tuple[str, tuple[str, int], str]:
         family, num = (self.rule.split("-", 1) + [""])[:2]
         return (self.host, (family, int(num) if num.isdigit() else 0), self.object)
 
-    def as_dict(self) -> Dict[str, str]:
+    def as_dict(self) -> dict[str, str]:
         return {
             "rule": self.rule,
             "severity": self.severity,

@@ -25,26 +25,28 @@ from __future__ import annotations
 
 import dataclasses
 import traceback
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, apply_post, build_batch, host_steps
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._dvs_apply import apply_switches
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, build_calls, enables_software, run_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
     CONNECTION_ARGSPEC,
     HAS_PYVMOMI,
     Session,
     session,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._dvs_apply import apply_switches
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
     ApplyError,
     ArgumentError,
     FabricError,
     StateReadError,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, build_calls, enables_software, run_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     FAILURE_DETECTION,
     POLICIES,
@@ -54,7 +56,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Host,
     Vmk,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import VCENTER, Progress
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (
@@ -79,13 +80,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator impor
     validate,
 )
 
-SELECTION_ARGSPEC: Dict[str, Dict[str, Any]] = {
+SELECTION_ARGSPEC: dict[str, dict[str, Any]] = {
     "esxi_hostname": {"type": "str"},
     "cluster": {"type": "str", "aliases": ["cluster_name"]},
 }
 """Host selection; documented by the ``scope`` doc fragment."""
 
-TEAMING_ARGSPEC: Dict[str, Dict[str, Any]] = {
+TEAMING_ARGSPEC: dict[str, dict[str, Any]] = {
     "active": {"type": "list", "elements": "str"},
     "standby": {"type": "list", "elements": "str"},
     "unused": {"type": "list", "elements": "str"},
@@ -96,18 +97,18 @@ TEAMING_ARGSPEC: Dict[str, Dict[str, Any]] = {
 }
 """The ``teaming`` suboptions shared by vswitch and vmknic (vmknic adds ``inherit``)."""
 
-FLAG_ARGSPEC: Dict[str, Dict[str, Any]] = {name: {"type": "bool", "default": False} for name in FLAG_RULES}
+FLAG_ARGSPEC: dict[str, dict[str, Any]] = {name: {"type": "bool", "default": False} for name in FLAG_RULES}
 """Opt-in safety flags a module may take; documented by the ``plan`` doc fragment."""
 
-PLAN_ARGSPEC: Dict[str, Dict[str, Any]] = {
+PLAN_ARGSPEC: dict[str, dict[str, Any]] = {
     "warnings_as_errors": {"type": "list", "elements": "str", "default": []},
 }
 """Options of every mutating module; documented by the ``plan`` doc fragment."""
 
 READ_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=4.0, timeout=30.0)
 
-DesiredFn = Callable[[Mapping[str, Any], Tuple[str, ...], bool], Dict[str, Desired]]
-ObservedFn = Callable[[Mapping[str, Any], Mapping[str, Host], bool], Dict[str, Desired]]
+DesiredFn = Callable[[Mapping[str, Any], tuple[str, ...], bool], dict[str, Desired]]
+ObservedFn = Callable[[Mapping[str, Any], Mapping[str, Host], bool], dict[str, Desired]]
 
 
 class _Refused(FabricError):
@@ -128,11 +129,11 @@ class FabricModule(AnsibleModule):
 
 
 def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = (),
-                  one_of: Sequence[Tuple[str, ...]] = (), plan: bool = True) -> AnsibleModule:
+                  one_of: Sequence[tuple[str, ...]] = (), plan: bool = True) -> AnsibleModule:
     """AnsibleModule with connection + selection + the module's options + the named flags;
     ``one_of``: further groups of options of which exactly one must be given; ``plan``: the
     module plans and writes (the ``plan`` options; False for the info module)."""
-    spec: Dict[str, Any] = dict(CONNECTION_ARGSPEC)
+    spec: dict[str, Any] = dict(CONNECTION_ARGSPEC)
     spec.update(SELECTION_ARGSPEC)
     spec.update(PLAN_ARGSPEC if plan else {})
     spec.update(argument_spec)
@@ -160,7 +161,7 @@ def run_fabric(module: AnsibleModule) -> None:
     _run(module, lambda: fabric(module))
 
 
-def fabric(module: AnsibleModule) -> Dict[str, Any]:
+def fabric(module: AnsibleModule) -> dict[str, Any]:
     state = module.params["state"]
     check_config(state, module.params.get("config"))  # before the login: an empty config never connects
     if state == "gathered":
@@ -173,7 +174,7 @@ def fabric(module: AnsibleModule) -> Dict[str, Any]:
     return result
 
 
-def _per_host(result: Mapping[str, Any]) -> Dict[str, Dict[str, Any]]:
+def _per_host(result: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """host -> {changed, plan, findings}: the result sliced per host."""
     return {h: {"changed": any(a["host"] == h for a in result["plan"]),
                 "plan": [a for a in result["plan"] if a["host"] == h],
@@ -185,7 +186,7 @@ def run_gather(module: AnsibleModule) -> None:
     _run(module, lambda: gather(module))
 
 
-def _run(module: AnsibleModule, work: Callable[[], Dict[str, Any]]) -> None:
+def _run(module: AnsibleModule, work: Callable[[], dict[str, Any]]) -> None:
     """The single exit point: every FabricError (and anything unexpected) becomes one message."""
     if not HAS_PYVMOMI:
         module.fail_json(msg=missing_required_lib("pyVmomi"))
@@ -206,7 +207,7 @@ def _run(module: AnsibleModule, work: Callable[[], Dict[str, Any]]) -> None:
     module.exit_json(**result)
 
 
-def _public(details: Mapping[str, Any]) -> Dict[str, Any]:
+def _public(details: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in details.items() if isinstance(v, (str, int, bool)) and k != "changed"}
 
 
@@ -215,14 +216,14 @@ def _public(details: Mapping[str, Any]) -> Dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def gather(module: AnsibleModule) -> Dict[str, Any]:
+def gather(module: AnsibleModule) -> dict[str, Any]:
     with session(module.params) as s:
         obs = _read(s, selection_of(module.params))
     return {"changed": False, "gathered": {h: host_to_doc(obs.hosts[h]) for h in obs.hosts}}
 
 
-def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn: Optional[ObservedFn] = None,
-             dry_run: bool = False) -> Dict[str, Any]:
+def converge(module: AnsibleModule, desired_fn: DesiredFn | None, observed_fn: ObservedFn | None = None,
+             dry_run: bool = False) -> dict[str, Any]:
     """The pipeline. ``observed_fn`` (instead of ``desired_fn``) also gets the observed hosts
     (host_fabric's states need them); ``dry_run`` plans and validates but never writes, like
     check mode (host_fabric ``rendered``)."""
@@ -254,7 +255,7 @@ def converge(module: AnsibleModule, desired_fn: Optional[DesiredFn], observed_fn
     return result_of(module, obs, plans, findings, devices)
 
 
-def _desired_fn(desired_fn: Optional[DesiredFn], observed_fn: Optional[ObservedFn], obs: Observation) -> DesiredFn:
+def _desired_fn(desired_fn: DesiredFn | None, observed_fn: ObservedFn | None, obs: Observation) -> DesiredFn:
     """The arguments -> Desired function of this run: ``observed_fn`` also gets the observed hosts."""
     if observed_fn is not None:
         return lambda p, _n, c: observed_fn(p, obs.hosts, c)
@@ -280,8 +281,8 @@ def _read(s: Session, selection: Selection) -> Observation:
     return call_with_retry(lambda: read(s, selection), READ_RETRY)
 
 
-def _normalise(desired_fn: DesiredFn, params: Mapping[str, Any], names: Tuple[str, ...],
-               cluster_mode: bool) -> Dict[str, Desired]:
+def _normalise(desired_fn: DesiredFn, params: Mapping[str, Any], names: tuple[str, ...],
+               cluster_mode: bool) -> dict[str, Desired]:
     """Module arguments -> one Desired per host; an argument error always names the host(s)."""
     try:
         return desired_fn(params, names, cluster_mode)
@@ -291,7 +292,7 @@ def _normalise(desired_fn: DesiredFn, params: Mapping[str, Any], names: Tuple[st
         raise ArgumentError(err.field, err.message.partition(": ")[2], ", ".join(names)) from err
 
 
-def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
+def _refuse_or_warn(module: AnsibleModule, findings: list[Finding]) -> None:
     errors = refusals(findings)
     if errors:
         headline = render(findings).splitlines()[0]
@@ -304,7 +305,7 @@ def _refuse_or_warn(module: AnsibleModule, findings: List[Finding]) -> None:
 
 
 def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress: Progress
-              ) -> Tuple[Dict[str, Dict[str, str]], Dict[str, Dict[str, str]], Dict[str, str]]:
+              ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, str]]:
     """Write the switch-wide dvPortgroups once, then the changed hosts in name order, in three
     passes: (1) each host's iSCSI removals, its one UpdateNetworkConfig and its service tags;
     (2) software iSCSI on where the plans enable it, then one read for all the new adapters
@@ -325,8 +326,8 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress:
         progress.planned[h] = host_steps(batches[h], pre, sorted(post, key=lambda c: not enables_software(c)))
     progress.attempted = True
     keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, progress.of(VCENTER))
-    devices: Dict[str, Dict[str, str]] = {}
-    adapters: Dict[str, Dict[str, str]] = {h: {} for h, (pre, post) in calls.items() if pre or post}
+    devices: dict[str, dict[str, str]] = {}
+    adapters: dict[str, dict[str, str]] = {h: {} for h, (pre, post) in calls.items() if pre or post}
     for h, (pre, _post) in calls.items():
         # new vmks attach to the keys vCenter gave this run's dvPortgroups: rebuilt only when there are any
         batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h], keys) if keys else batches[h]
@@ -339,8 +340,8 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress:
     return devices, adapters, keys
 
 
-def enable_software(s: Session, obs: Observation, calls: Mapping[str, Tuple[List[Call], List[Call]]],
-                    progress: Progress) -> Dict[str, Dict[str, str]]:
+def enable_software(s: Session, obs: Observation, calls: Mapping[str, tuple[list[Call], list[Call]]],
+                    progress: Progress) -> dict[str, dict[str, str]]:
     """Software iSCSI on on every host whose plan enables it (name order); then one
     PropertyCollector read for all of them finds the new adapters. host -> {planned adapter:
     real adapter}."""
@@ -352,7 +353,7 @@ def enable_software(s: Session, obs: Observation, calls: Mapping[str, Tuple[List
     except StateReadError as err:
         raise ApplyError("%s: could not find the software iSCSI adapters just enabled: %s" % (
             ", ".join(wanted), err.message), changed=True) from err
-    adapters: Dict[str, Dict[str, str]] = {}
+    adapters: dict[str, dict[str, str]] = {}
     for h, call in wanted.items():
         if found.get(h) is None:
             raise ApplyError("%s: software iSCSI was enabled but no software adapter appeared" % h, host=h, changed=True)
@@ -371,8 +372,8 @@ def rekey_dv(host: Host, keys: Mapping[str, str]) -> Host:
         vmks={d: dataclasses.replace(v, dv_portgroup=moved.get(v.dv_portgroup, v.dv_portgroup)) for d, v in host.vmks.items()})
 
 
-def read_back(s: Session, plans: Dict[str, Plan], obs: Observation,
-              adapters: Mapping[str, Mapping[str, str]]) -> Dict[str, Plan]:
+def read_back(s: Session, plans: dict[str, Plan], obs: Observation,
+              adapters: Mapping[str, Mapping[str, str]]) -> dict[str, Plan]:
     """Re-read the iSCSI state of every host that got iSCSI calls (one PropertyCollector read for
     all of them), check it against the plan (PB-12 compliance, send-target values) and put what
     the host reports (real adapter names, discovered static targets) into ``after``."""
@@ -395,7 +396,7 @@ def rename_vmks(host: Host, devices: Mapping[str, str]) -> Host:
     """``host`` with planned vmk names replaced by the names the host gave them."""
     if all(k == v for k, v in devices.items()):
         return host
-    vmks: Dict[str, Vmk] = {}
+    vmks: dict[str, Vmk] = {}
     for name, vmk in host.vmks.items():
         real = devices.get(name, name)
         vmks[real] = dataclasses.replace(vmk, device=real)
@@ -409,12 +410,12 @@ def rename_action(action: Action, devices: Mapping[str, str]) -> Action:
     return dataclasses.replace(action, name=devices[device] + sep + rest)
 
 
-def result_of(module: AnsibleModule, obs: Observation, plans: Mapping[str, Plan], findings: List[Finding],
-              devices: Mapping[str, Mapping[str, str]], predicted: bool = False) -> Dict[str, Any]:
+def result_of(module: AnsibleModule, obs: Observation, plans: Mapping[str, Plan], findings: list[Finding],
+              devices: Mapping[str, Mapping[str, str]], predicted: bool = False) -> dict[str, Any]:
     before = {h: host_to_doc(obs.hosts[h]) for h in plans}
     after = {h: host_to_doc(rename_vmks(p.after, devices.get(h, {}))) for h, p in plans.items()}
     actions = [rename_action(a, devices.get(h, {})).as_dict() for h, p in plans.items() for a in p.actions]
-    result: Dict[str, Any] = {
+    result: dict[str, Any] = {
         "changed": any(p.changed for p in plans.values()),
         "plan": actions,
         "findings": [f.as_dict() for f in findings],

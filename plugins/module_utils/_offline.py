@@ -26,7 +26,8 @@ of the host, so the NIC-existence part of TS-2 is only checked by the modules th
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import (
     KNOWN_SERVICES,
@@ -60,12 +61,12 @@ def _hosts(option: str, value: Any) -> Mapping[str, Any]:
     return value
 
 
-def _config_uplinks(desired: Desired) -> List[str]:
+def _config_uplinks(desired: Desired) -> list[str]:
     return [n for sw in desired.vswitches if is_set(sw.uplinks) for n in sw.uplinks]
 
 
 def build_case(name: str, config_doc: Any, gathered_doc: Any = None, has_gathered: bool = False,
-               flags: Optional[Flags] = None) -> Case:
+               flags: Flags | None = None) -> Case:
     """One host's Case (see the module docstring for O, desired and plan)."""
     desired = doc_to_desired(name, config_doc, flags)
     uplinks = _config_uplinks(desired)
@@ -77,10 +78,10 @@ def build_case(name: str, config_doc: Any, gathered_doc: Any = None, has_gathere
     return Case(observed, desired, plan_host(observed, desired))
 
 
-def resulting_doc(plan: Plan, desired: Desired) -> Dict[str, Any]:
+def resulting_doc(plan: Plan, desired: Desired) -> dict[str, Any]:
     """R as a canonical document, each vmknic with the ``purpose`` the plan declares (else general)."""
     doc = host_to_doc(plan.after)
-    declared: Dict[str, str] = {}
+    declared: dict[str, str] = {}
     for spec in desired.vmks:
         vmk = match_vmk(plan.after, spec)
         if vmk is not None:
@@ -91,7 +92,7 @@ def resulting_doc(plan: Plan, desired: Desired) -> Dict[str, Any]:
 
 
 def validate_documents(config: Any, gathered: Any = None, policies: Any = None,
-                       flags: Optional[Flags] = None) -> Dict[str, Any]:
+                       flags: Flags | None = None) -> dict[str, Any]:
     """Validate a plan document (optionally against gathered state) with the site policies.
 
     Returns ``valid``, ``findings``, ``refused``, ``plan``, ``after`` and ``rendered``;
@@ -110,7 +111,7 @@ def validate_documents(config: Any, gathered: Any = None, policies: Any = None,
     checked: Sequence[Policy] = parse_policies(policies)
     cases = [build_case(h, config[h], gathered[h] if has_gathered else None, has_gathered, flags)
              for h in sorted(config)]
-    findings: List[Finding] = list(validate(cases))
+    findings: list[Finding] = list(validate(cases))
     after = {c.host: resulting_doc(c.plan, c.desired) for c in cases}
     for case in cases:
         findings.extend(evaluate(checked, case.host, after[case.host]))
@@ -126,7 +127,7 @@ def validate_documents(config: Any, gathered: Any = None, policies: Any = None,
     }
 
 
-def failure(result: Mapping[str, Any], fail_on: str = "error") -> Optional[str]:
+def failure(result: Mapping[str, Any], fail_on: str = "error") -> str | None:
     """The task's failure message under ``fail_on``, or None when the task passes.
 
     ``error``: fail when there is an error finding (the headline and the first error, exactly
@@ -142,7 +143,7 @@ def failure(result: Mapping[str, Any], fail_on: str = "error") -> Optional[str]:
     return None
 
 
-def run(params: Mapping[str, Any]) -> Tuple[Optional[str], Dict[str, Any]]:
+def run(params: Mapping[str, Any]) -> tuple[str | None, dict[str, Any]]:
     """The module's work on its parameters: (failure message or None, result without ``changed``)."""
     flags = flags_from_args(params)
     result = validate_documents(params["config"], params.get("gathered"), params.get("policies"), flags)

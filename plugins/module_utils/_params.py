@@ -13,7 +13,8 @@ connection. Omitted options stay ``OMIT``: nothing is filled in from a default.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Dict, FrozenSet, Mapping, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
@@ -41,7 +42,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, PROFILES, canonical_profile
 
-
 # ---------------------------------------------------------------------------------------
 # Module arguments -> Desired (one per host)
 # ---------------------------------------------------------------------------------------
@@ -50,11 +50,11 @@ _TEAMING_SCALARS = ("policy", "failback", "notify_switches", "failure_detection"
 _TEAMING_INHERITABLE = _TEAMING_SCALARS + ("order",)
 
 
-def _arg_error(field_name: str, message: str, host: Optional[str] = None) -> ArgumentError:
+def _arg_error(field_name: str, message: str, host: str | None = None) -> ArgumentError:
     return ArgumentError(field_name, message, host)
 
 
-def teaming_from_args(args: Optional[Mapping[str, Any]], prefix: str = "teaming",
+def teaming_from_args(args: Mapping[str, Any] | None, prefix: str = "teaming",
                       allow_inherit: bool = True) -> TeamingSpec:
     """Normalise a ``teaming`` option.
 
@@ -68,7 +68,7 @@ def teaming_from_args(args: Optional[Mapping[str, Any]], prefix: str = "teaming"
     inherit = args.get("inherit")
     if inherit and not allow_inherit:
         raise _arg_error(prefix + ".inherit", "a vSwitch has no parent to inherit from")
-    names: Tuple[str, ...]
+    names: tuple[str, ...]
     if inherit is True:
         names = _TEAMING_INHERITABLE
     elif inherit in (None, False):
@@ -79,7 +79,7 @@ def teaming_from_args(args: Optional[Mapping[str, Any]], prefix: str = "teaming"
         if bad:
             raise _arg_error(prefix + ".inherit", "unknown field(s) %s; choose from %s"
                              % (", ".join(bad), ", ".join(_TEAMING_INHERITABLE)))
-    values: Dict[str, Any] = {}
+    values: dict[str, Any] = {}
     conflicts = []
     for name in _TEAMING_SCALARS:
         given = args.get(name)
@@ -107,12 +107,12 @@ def teaming_from_args(args: Optional[Mapping[str, Any]], prefix: str = "teaming"
     return TeamingSpec(conflicts=tuple(conflicts), **values)
 
 
-def _check_range(field_name: str, value: Optional[int], low: int, high: int) -> None:
+def _check_range(field_name: str, value: int | None, low: int, high: int) -> None:
     if value is not None and not low <= value <= high:
         raise _arg_error(field_name, "must be between %d and %d, got %d" % (low, high, value))
 
 
-def _ipv4(field_name: str, value: Any, host: Optional[str]) -> str:
+def _ipv4(field_name: str, value: Any, host: str | None) -> str:
     if not isinstance(value, str):
         raise _arg_error(field_name, "must be an IPv4 address in a string, got %s %r" % (type(value).__name__, value), host)
     try:
@@ -127,7 +127,7 @@ def _ipv4(field_name: str, value: Any, host: Optional[str]) -> str:
 NAME_LIMITS = {"vswitch": 32, "portgroup": 59}
 
 
-def name_problem(kind: str, name: Any) -> Optional[str]:
+def name_problem(kind: str, name: Any) -> str | None:
     """Why ``name`` cannot name a ``kind`` (``vswitch`` or ``portgroup``) on ESXi, or None."""
     if not isinstance(name, str):
         return "must be a string, got %s %r" % (type(name).__name__, name)
@@ -143,14 +143,14 @@ def name_problem(kind: str, name: Any) -> Optional[str]:
     return None
 
 
-def check_name(field_name: str, kind: str, name: Any, host: Optional[str] = None) -> str:
+def check_name(field_name: str, kind: str, name: Any, host: str | None = None) -> str:
     problem = name_problem(kind, name)
     if problem:
         raise _arg_error(field_name, problem, host)
     return str(name)
 
 
-def address_problem(address: str, netmask: Optional[str] = None) -> Optional[str]:
+def address_problem(address: str, netmask: str | None = None) -> str | None:
     """Why ``address`` cannot be a vmk's (or a target's) unicast address, or None: the
     unspecified, loopback, multicast, reserved and limited-broadcast ranges, and, with
     ``netmask``, the network and broadcast addresses of its own subnet (prefixes up to /30)."""
@@ -171,7 +171,7 @@ def address_problem(address: str, netmask: Optional[str] = None) -> Optional[str
     return None
 
 
-def host_address(field_name: str, address: Any, netmask: Optional[str], host: Optional[str]) -> str:
+def host_address(field_name: str, address: Any, netmask: str | None, host: str | None) -> str:
     text = _ipv4(field_name, address, host)
     problem = address_problem(text, netmask)
     if problem:
@@ -179,7 +179,7 @@ def host_address(field_name: str, address: Any, netmask: Optional[str], host: Op
     return text
 
 
-def _netmask(field_name: str, value: Any, host: Optional[str]) -> str:
+def _netmask(field_name: str, value: Any, host: str | None) -> str:
     text = _ipv4(field_name, value, host)
     try:
         ipaddress.IPv4Network("0.0.0.0/%s" % text)
@@ -190,8 +190,8 @@ def _netmask(field_name: str, value: Any, host: Optional[str]) -> str:
     return text
 
 
-def ip_for_hosts(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
-                 cluster_mode: bool) -> Dict[str, Field[IpSpec]]:
+def ip_for_hosts(ip: Mapping[str, Any] | None, hosts: tuple[str, ...],
+                 cluster_mode: bool) -> dict[str, Field[IpSpec]]:
     """Per-host IpSpec from ``ip`` ({address, netmask} | {dhcp: true} |
     {netmask, addresses: {host: address}})."""
     if not ip:
@@ -213,7 +213,7 @@ def ip_for_hosts(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
     unknown = sorted(set(addresses) - set(hosts))
     if unknown:
         raise _arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
-    result: Dict[str, Field[IpSpec]] = {}
+    result: dict[str, Field[IpSpec]] = {}
     for h in hosts:
         if h not in addresses:
             raise _arg_error("ip.addresses", "no address given for this host", h)
@@ -228,7 +228,7 @@ def flags_from_args(params: Mapping[str, Any]) -> Flags:
     return Flags(**{name: bool(params.get(name)) for name in FLAG_NAMES if name in params})
 
 
-def vmknic_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+def vmknic_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
     """``vmknic`` module arguments -> one Desired per host in scope."""
     _check_range("vlan", params.get("vlan"), 0, 4095)
     if params.get("mtu") is not None and params["mtu"] < 1280:
@@ -248,7 +248,7 @@ def vmknic_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mo
         else {h: OMIT for h in hosts}
     services = params.get("services")
     flags = flags_from_args(params)
-    out: Dict[str, Desired] = {}
+    out: dict[str, Desired] = {}
     for h in hosts:
         spec = VmkSpec(
             portgroup=params["portgroup"],
@@ -267,7 +267,7 @@ def vmknic_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mo
     return out
 
 
-def vswitch_desired(params: Mapping[str, Any], hosts: Tuple[str, ...]) -> Dict[str, Desired]:
+def vswitch_desired(params: Mapping[str, Any], hosts: tuple[str, ...]) -> dict[str, Desired]:
     """``vswitch`` module arguments -> one Desired per host in scope."""
     if params.get("mtu") is not None and params["mtu"] < 1280:
         raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
@@ -290,14 +290,14 @@ def _opt(value: Any) -> Any:
     return OMIT if value is None else value
 
 
-def check_unique(field_name: str, names: Any, host: Optional[str] = None) -> None:
+def check_unique(field_name: str, names: Any, host: str | None = None) -> None:
     """A list of names (uplinks) with none given twice: ESXi refuses the order only at write time."""
     twice = sorted({n for n in names if list(names).count(n) > 1})
     if twice:
         raise _arg_error(field_name, "lists %s more than once" % ", ".join(map(str, twice)), host)
 
 
-def check_device(field_name: str, device: Any, host: Optional[str] = None) -> str:
+def check_device(field_name: str, device: Any, host: str | None = None) -> str:
     """A vmk device name (``vmk1``); anything else is an error naming ``field_name``."""
     try:
         vmk_number(str(device))
@@ -321,7 +321,7 @@ def _check_switch_names(params: Mapping[str, Any]) -> None:
 PROFILE_NAMES = tuple(sorted(PROFILES))
 
 
-def binding_specs(items: Any, field_name: str = "bindings") -> Tuple[BindingSpec, ...]:
+def binding_specs(items: Any, field_name: str = "bindings") -> tuple[BindingSpec, ...]:
     """``bindings``: vmk names (``vmk1``) or ``{vmk: vmk1}`` / ``{portgroup: iSCSI-A}`` items.
     Errors name ``field_name[i]`` (the module option, or a document path)."""
     if not isinstance(items, (list, tuple)):
@@ -345,7 +345,7 @@ def binding_specs(items: Any, field_name: str = "bindings") -> Tuple[BindingSpec
             except ValueError:
                 raise _arg_error(where + ".vmk", "%r is not a vmk device name (vmkN)" % (vmk,)) from None
         out.append(BindingSpec(vmk=str(vmk) if vmk else None, portgroup=str(pg) if pg else None))
-    seen: Dict[BindingSpec, int] = {}
+    seen: dict[BindingSpec, int] = {}
     for i, b in enumerate(out):
         if b in seen:
             raise _arg_error("%s[%d]" % (field_name, i), "%s is listed twice (also %s[%d])"
@@ -361,13 +361,13 @@ def checked_profile(name: Any, field_name: str) -> str:
     return canonical_profile(name)
 
 
-def _explicit_options(item: Mapping[str, Any]) -> Dict[str, Any]:
+def _explicit_options(item: Mapping[str, Any]) -> dict[str, Any]:
     return {OPTION_KEYS[name]: item[name] for name in OPTION_KEYS if item.get(name) is not None}
 
 
-def _target_specs(items: Any, field_name: str, default_profile: Optional[str], static: bool) -> Tuple[TargetSpec, ...]:
+def _target_specs(items: Any, field_name: str, default_profile: str | None, static: bool) -> tuple[TargetSpec, ...]:
     out = []
-    seen: Dict[TargetKey, int] = {}
+    seen: dict[TargetKey, int] = {}
     for i, item in enumerate(items or ()):
         where = "%s[%d]" % (field_name, i)
         address = host_address(where + ".address", item.get("address"), None, None)
@@ -386,7 +386,7 @@ def _target_specs(items: Any, field_name: str, default_profile: Optional[str], s
         if profile is not None:
             profile = checked_profile(profile, where + ".profile" if item.get("profile") else "profile")
         explicit = _explicit_options(item)
-        options: Dict[str, Any] = dict(PROFILES[profile].values) if profile else {}
+        options: dict[str, Any] = dict(PROFILES[profile].values) if profile else {}
         options.update(explicit)
         state = item.get("state") or "present"
         spec = TargetSpec(address=address, port=int(port), iqn=iqn, state=state, options=options, explicit=explicit,
@@ -405,7 +405,7 @@ def _adapter_field(params: Mapping[str, Any]) -> Field[str]:
     return _opt(adapter)
 
 
-def iscsi_adapter_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+def iscsi_adapter_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
     """``iscsi_adapter`` module arguments -> one Desired per host in scope."""
     state = params.get("software_iscsi")
     bindings = params.get("bindings")
@@ -425,7 +425,7 @@ def iscsi_adapter_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], clu
     return {h: Desired(host=h, iscsi=(spec,), flags=flags) for h in hosts}
 
 
-def iscsi_target_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+def iscsi_target_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
     """``iscsi_target`` module arguments -> one Desired per host in scope."""
     profile = params.get("profile")
     if profile is not None:
@@ -456,14 +456,14 @@ VMOTION_SERVICE = "vmotion"
 VMOTION_PREFIX = "vMotion"
 
 
-def mirrored_teaming(uplinks: Tuple[str, ...], index: int) -> TeamingSpec:
+def mirrored_teaming(uplinks: tuple[str, ...], index: int) -> TeamingSpec:
     """The failover order of vmk ``index`` of a set: active ``uplinks[index]``, standby the next
     uplink round-robin (for two: A = u1/u2, B = u2/u1). Every other NIC of the vSwitch is
     unused (derived, rule TS-3), so each uplink is active for one vmk and standby for one."""
     return TeamingSpec(active=(uplinks[index],), standby=(uplinks[(index + 1) % len(uplinks)],))
 
 
-def vmotion_portgroups(params: Mapping[str, Any], count: Optional[int]) -> Tuple[str, ...]:
+def vmotion_portgroups(params: Mapping[str, Any], count: int | None) -> tuple[str, ...]:
     """The set's port group names: ``portgroups`` as given, else ``<portgroup_prefix>-1..N``."""
     explicit, prefix = params.get("portgroups"), params.get("portgroup_prefix")
     if explicit is not None and prefix is not None:
@@ -491,8 +491,8 @@ def vmotion_portgroups(params: Mapping[str, Any], count: Optional[int]) -> Tuple
     return names
 
 
-def _vmotion_addresses(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
-                       count: int) -> Dict[str, Tuple[IpSpec, ...]]:
+def _vmotion_addresses(ip: Mapping[str, Any] | None, hosts: tuple[str, ...],
+                       count: int) -> dict[str, tuple[IpSpec, ...]]:
     """Per host, ``count`` IpSpecs from ``ip: {netmask, addresses: {host: [one per uplink]}}``
     (a plain list is accepted when one host is in scope)."""
     example = "ip: {netmask: 255.255.255.0, addresses: {%s: [%s]}}" % (
@@ -512,7 +512,7 @@ def _vmotion_addresses(ip: Optional[Mapping[str, Any]], hosts: Tuple[str, ...],
     unknown = sorted(set(addresses) - set(hosts))
     if unknown:
         raise _arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
-    out: Dict[str, Tuple[IpSpec, ...]] = {}
+    out: dict[str, tuple[IpSpec, ...]] = {}
     for h in hosts:
         given = addresses.get(h)
         if given is None:
@@ -531,7 +531,7 @@ def _check_vmk_mtu(params: Mapping[str, Any]) -> None:
         raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
 
 
-def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+def vmotion_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
     """``vmotion_multinic`` arguments -> one Desired per host: one VmkSpec (``purpose:
     vmotion``) per uplink, each on its own port group with the mirrored order of
     ``mirrored_teaming``. With ``dvswitch`` the port groups are dvPortgroups of that switch
@@ -546,7 +546,7 @@ def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
     netstack = params.get("netstack") or "default"
     if netstack not in VMOTION_NETSTACKS:
         raise _arg_error("netstack", "must be one of %s" % ", ".join(VMOTION_NETSTACKS))
-    uplinks: Optional[Tuple[str, ...]] = None
+    uplinks: tuple[str, ...] | None = None
     if params.get("uplinks") is not None:
         uplinks = tuple(params["uplinks"])
         if len(uplinks) < 2:
@@ -563,19 +563,19 @@ def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
     dvs = params.get("dvswitch")
     if dvs is not None and params.get("vswitch") is not None:
         raise _arg_error("dvswitch", "give vswitch (standard port groups) or dvswitch (dvPortgroups), not both")
-    switch: Dict[str, Any] = {"dvswitch": dvs} if dvs is not None else {"vswitch": _opt(params.get("vswitch"))}
+    switch: dict[str, Any] = {"dvswitch": dvs} if dvs is not None else {"vswitch": _opt(params.get("vswitch"))}
     if state == "absent":
         gone = tuple(VmkSpec(portgroup=n, state="absent", purpose="vmotion", **switch) for n in names)
         return {h: Desired(host=h, vmks=gone, flags=flags) for h in hosts}
     nics = uplinks or ()
     ips = _vmotion_addresses(params.get("ip"), hosts, len(nics))
-    services: Field[FrozenSet[str]] = frozenset({VMOTION_SERVICE}) if netstack == "default" else OMIT
+    services: Field[frozenset[str]] = frozenset({VMOTION_SERVICE}) if netstack == "default" else OMIT
     vlan = _opt(params.get("vlan"))
-    dv_specs: Tuple[DvPortgroupSpec, ...] = ()
+    dv_specs: tuple[DvPortgroupSpec, ...] = ()
     if dvs is not None:  # the order and the VLAN belong to the (switch-wide) dvPortgroups
         dv_specs = tuple(DvPortgroupSpec(name=names[i], dvs=dvs, vlan=vlan, teaming=mirrored_teaming(nics, i))
                          for i in range(len(nics)))
-    out: Dict[str, Desired] = {}
+    out: dict[str, Desired] = {}
     for h in hosts:
         specs = tuple(
             VmkSpec(portgroup=names[i], vlan=OMIT if dvs is not None else vlan, ip=ips[h][i],
@@ -592,7 +592,7 @@ def vmotion_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
 # ---------------------------------------------------------------------------------------
 
 
-def replica_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_mode: bool) -> Dict[str, Desired]:
+def replica_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
     """``replica_vmknic`` arguments -> one Desired per host with one ``purpose: replica`` VmkSpec.
 
     The address is static (the replica network is isolated, so no DHCP). ``gateway`` is carried
@@ -610,7 +610,7 @@ def replica_desired(params: Mapping[str, Any], hosts: Tuple[str, ...], cluster_m
     services = params.get("services")
     teaming = teaming_from_args(params.get("teaming"))
     flags = flags_from_args(params)
-    out: Dict[str, Desired] = {}
+    out: dict[str, Desired] = {}
     for h in hosts:
         spec = VmkSpec(
             portgroup=params["portgroup"],

@@ -24,15 +24,16 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import plan_iscsi
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
-    OMIT,
     NEW_DV_KEY,
+    OMIT,
     Action,
     ActionKind,
     ActionOp,
@@ -44,14 +45,14 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     PortGroup,
     Teaming,
     TeamingSpec,
+    Vmk,
     VmkSpec,
     VSwitch,
     VSwitchSpec,
-    Vmk,
     is_set,
 )
 
-ORDER: Tuple[Tuple[str, str], ...] = (
+ORDER: tuple[tuple[str, str], ...] = (
     ("remove", "static_target"),
     ("remove", "send_target"),
     ("remove", "binding"),
@@ -95,7 +96,7 @@ class Plan:
     """The plan of one host: ordered actions and the resulting state R."""
 
     host: str
-    actions: Tuple[Action, ...]
+    actions: tuple[Action, ...]
     after: Host
 
     @property
@@ -103,7 +104,7 @@ class Plan:
         return bool(self.actions)
 
 
-def new_vswitch_teaming(uplinks: Tuple[str, ...]) -> Teaming:
+def new_vswitch_teaming(uplinks: tuple[str, ...]) -> Teaming:
     """The teaming ESXi gives a vSwitch created without a policy: srcid, active = bridge NICs."""
     return Teaming(policy="srcid", active=tuple(uplinks), standby=(), failback=True,
                    notify_switches=True, failure_detection="link_status")
@@ -114,7 +115,7 @@ def new_vswitch_teaming(uplinks: Tuple[str, ...]) -> Teaming:
 # ---------------------------------------------------------------------------------------
 
 
-def match_vmk(host: Host, spec: VmkSpec) -> Optional[Vmk]:
+def match_vmk(host: Host, spec: VmkSpec) -> Vmk | None:
     """The vmk of ``host`` a spec refers to: by ``device`` if given, else by port group (with
     ``dvswitch``: the vmk on that switch's dvPortgroup of the name)."""
     if is_set(spec.device):
@@ -165,7 +166,7 @@ def apply_teaming(current: Teaming, spec: TeamingSpec) -> Teaming:
     )
 
 
-def drop_nics(teaming: Teaming, removed: FrozenSet[str]) -> Teaming:
+def drop_nics(teaming: Teaming, removed: frozenset[str]) -> Teaming:
     """``teaming`` without the removed NICs in its order (what the API does silently)."""
     if teaming.active is None or not removed:
         return teaming
@@ -187,12 +188,12 @@ class _Draft:
     def __init__(self, observed: Host, desired: Desired) -> None:
         self.observed = observed
         self.desired = desired
-        self.vswitches: Dict[str, VSwitch] = dict(observed.vswitches)
-        self.portgroups: Dict[str, PortGroup] = dict(observed.portgroups)
-        self.vmks: Dict[str, Vmk] = dict(observed.vmks)
-        self.dv_portgroups: Dict[str, DvPortgroup] = dict(observed.dv_portgroups)
-        self.recreated: Set[str] = set()
-        self.allocated: Set[str] = set()
+        self.vswitches: dict[str, VSwitch] = dict(observed.vswitches)
+        self.portgroups: dict[str, PortGroup] = dict(observed.portgroups)
+        self.vmks: dict[str, Vmk] = dict(observed.vmks)
+        self.dv_portgroups: dict[str, DvPortgroup] = dict(observed.dv_portgroups)
+        self.recreated: set[str] = set()
+        self.allocated: set[str] = set()
 
     def error(self, field_name: str, message: str) -> ArgumentError:
         return ArgumentError(field_name, message, self.observed.name)
@@ -372,7 +373,7 @@ class _Draft:
             netstack=netstack,
             services=_services(spec, netstack, services))
 
-    def remove_vmk(self, current: Optional[Vmk], spec: VmkSpec) -> None:
+    def remove_vmk(self, current: Vmk | None, spec: VmkSpec) -> None:
         """Remove the vmk, then its port group when nothing else uses it."""
         pg_name = spec.portgroup
         if current is not None:
@@ -405,7 +406,7 @@ class _Draft:
             or before.vswitch != pg.vswitch or before_sw.teaming != sw.teaming
 
 
-def _services(spec: VmkSpec, netstack: str, current: FrozenSet[str]) -> FrozenSet[str]:
+def _services(spec: VmkSpec, netstack: str, current: frozenset[str]) -> frozenset[str]:
     """Declared services are exactly the services; OMIT keeps them; dedicated stacks select nothing."""
     if netstack in DEDICATED_STACKS or not is_set(spec.services):
         return current
@@ -428,25 +429,25 @@ def _canon(value: Any) -> Any:
     return value
 
 
-def _teaming_fields(t: Teaming) -> Dict[str, Any]:
+def _teaming_fields(t: Teaming) -> dict[str, Any]:
     return {"teaming." + name: getattr(t, name) for name in TEAMING_FIELDS}
 
 
-def vswitch_fields(sw: VSwitch) -> Dict[str, Any]:
+def vswitch_fields(sw: VSwitch) -> dict[str, Any]:
     """The fields of a vSwitch a plan may change, by their action (option) names."""
-    fields: Dict[str, Any] = {"uplinks": sw.uplinks, "mtu": sw.mtu}
+    fields: dict[str, Any] = {"uplinks": sw.uplinks, "mtu": sw.mtu}
     fields.update(_teaming_fields(sw.teaming))
     return fields
 
 
-def portgroup_fields(pg: PortGroup) -> Dict[str, Any]:
+def portgroup_fields(pg: PortGroup) -> dict[str, Any]:
     """The fields of a port group a plan may change (teaming = the override; None = inherited)."""
-    fields: Dict[str, Any] = {"vswitch": pg.vswitch, "vlan": pg.vlan}
+    fields: dict[str, Any] = {"vswitch": pg.vswitch, "vlan": pg.vlan}
     fields.update(_teaming_fields(pg.override))
     return fields
 
 
-def vmk_fields(vmk: Vmk) -> Dict[str, Any]:
+def vmk_fields(vmk: Vmk) -> dict[str, Any]:
     """The fields of a vmk a plan may change (services are separate service actions); a vmk on a
     distributed port names its dvPortgroup by key instead of a port group and vSwitch."""
     if vmk.dv_portgroup:
@@ -455,9 +456,9 @@ def vmk_fields(vmk: Vmk) -> Dict[str, Any]:
             "netstack": vmk.netstack}
 
 
-def dv_portgroup_fields(pg: DvPortgroup) -> Dict[str, Any]:
+def dv_portgroup_fields(pg: DvPortgroup) -> dict[str, Any]:
     """The fields of a dvPortgroup a plan may change (teaming = the effective policy)."""
-    fields: Dict[str, Any] = {"vlan": pg.vlan}
+    fields: dict[str, Any] = {"vlan": pg.vlan}
     fields.update(_teaming_fields(pg.teaming))
     return fields
 
@@ -467,10 +468,10 @@ def dv_action_name(pg: DvPortgroup) -> str:
     return "%s/%s" % (pg.dvs, pg.name)
 
 
-def diff_fields(before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]]) -> Dict[str, Tuple[Any, Any]]:
+def diff_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, tuple[Any, Any]]:
     """``{field: (before, after)}`` in canonical form, only for fields that differ (None = absent)."""
     names = list(after or before or {})
-    changes: Dict[str, Tuple[Any, Any]] = {}
+    changes: dict[str, tuple[Any, Any]] = {}
     for name in names:
         old = None if before is None else before.get(name)
         new = None if after is None else after.get(name)
@@ -479,7 +480,7 @@ def diff_fields(before: Optional[Dict[str, Any]], after: Optional[Dict[str, Any]
     return changes
 
 
-def _object_actions(host: str, kind: ActionKind, before: Dict[str, Any], after: Dict[str, Any],
+def _object_actions(host: str, kind: ActionKind, before: dict[str, Any], after: dict[str, Any],
                     fields: Any) -> Iterator[Action]:
     for name in sorted(set(before) | set(after)):
         old, new = before.get(name), after.get(name)
@@ -491,7 +492,7 @@ def _object_actions(host: str, kind: ActionKind, before: Dict[str, Any], after: 
             yield Action(host, op, kind, name, changes)
 
 
-def _vmk_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterator[Action]:
+def _vmk_actions(observed: Host, after: Host, recreated: set[str]) -> Iterator[Action]:
     """vmk add/edit/remove; a recreated vmk is a remove and an add of the same device."""
     for device in sorted(set(observed.vmks) | set(after.vmks)):
         old, new = observed.vmks.get(device), after.vmks.get(device)
@@ -507,7 +508,7 @@ def _vmk_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterator[A
             yield Action(observed.name, op, "vmk", device, changes)
 
 
-def _service_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterator[Action]:
+def _service_actions(observed: Host, after: Host, recreated: set[str]) -> Iterator[Action]:
     """Select services R has and the host lacks; deselect the extra ones (live vmks only)."""
     for device, vmk in after.vmks.items():
         old = observed.vmks.get(device)
@@ -519,7 +520,7 @@ def _service_actions(observed: Host, after: Host, recreated: Set[str]) -> Iterat
                          {"selected": (True, False)})
 
 
-def action_key(action: Action) -> Tuple[int, Tuple[Any, ...], int]:
+def action_key(action: Action) -> tuple[int, tuple[Any, ...], int]:
     """Safe-order key: group of ``ORDER``, natural name order (vmk2 before vmk10), removes first."""
     group = ORDER.index((action.op, action.kind))
     if action.kind in ("vmk", "service", "binding"):
@@ -527,15 +528,15 @@ def action_key(action: Action) -> Tuple[int, Tuple[Any, ...], int]:
         if action.kind == "binding":
             rest, device = device, rest
         match = re.match(r"vmk(\d+)$", device)
-        name_key: Tuple[Any, ...] = (int(match.group(1)) if match else 0, device, rest)
+        name_key: tuple[Any, ...] = (int(match.group(1)) if match else 0, device, rest)
     else:
         name_key = (0, action.name, "")
     return group, name_key, 0 if action.op == "remove" else 1
 
 
-def order_actions(actions: List[Action], recreated: Set[str]) -> Tuple[Action, ...]:
+def order_actions(actions: list[Action], recreated: set[str]) -> tuple[Action, ...]:
     """Sort into the safe order; the remove of a recreated vmk directly precedes its add."""
-    def key(action: Action) -> Tuple[int, Tuple[Any, ...], int]:
+    def key(action: Action) -> tuple[int, tuple[Any, ...], int]:
         group, name_key, tie = action_key(action)
         if action.kind == "vmk" and action.op == "remove" and action.name in recreated:
             group = ORDER.index(("add", "vmk"))
@@ -562,7 +563,7 @@ def plan_host(observed: Host, desired: Desired) -> Plan:
         if sw_spec.state == "absent":
             draft.vswitch(sw_spec)
     after = draft.freeze()
-    actions: List[Action] = list(_object_actions(
+    actions: list[Action] = list(_object_actions(
         observed.name, "dv_portgroup", {dv_action_name(p): p for p in observed.dv_portgroups.values()},
         {dv_action_name(p): p for p in after.dv_portgroups.values()}, dv_portgroup_fields))
     actions.extend(_object_actions(observed.name, "vswitch", dict(observed.vswitches), dict(after.vswitches),

@@ -36,8 +36,9 @@ from __future__ import annotations
 import json
 import re
 import traceback
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import SEVERITIES, Finding
@@ -47,7 +48,7 @@ try:
     from jmespath.exceptions import ArityError, JMESPathError, UnknownFunctionError
 except ImportError:  # pragma: no cover - exercised through HAS_JMESPATH
     HAS_JMESPATH = False
-    JMESPATH_IMPORT_ERROR: Optional[str] = traceback.format_exc()
+    JMESPATH_IMPORT_ERROR: str | None = traceback.format_exc()
     jmespath = None
     JMESPathError = ArityError = UnknownFunctionError = Exception
 else:
@@ -80,15 +81,15 @@ def _where(index: int, raw: Any) -> str:
     return "policies[%d]%s" % (index, " (%s)" % ident if isinstance(ident, str) and ident else "")
 
 
-def parse_policies(raw: Any, reserved: Iterable[str] = RESERVED_FAMILIES) -> Tuple[Policy, ...]:
+def parse_policies(raw: Any, reserved: Iterable[str] = RESERVED_FAMILIES) -> tuple[Policy, ...]:
     """Check and compile the ``policies`` option; every error names the policy (index and id)."""
     if raw is None:
         return ()
     if not isinstance(raw, (list, tuple)):
         raise ArgumentError("policies", "must be a list of policies, got %s" % type(raw).__name__)
     families = {f.upper() for f in reserved}
-    seen: Dict[str, int] = {}
-    out: List[Policy] = []
+    seen: dict[str, int] = {}
+    out: list[Policy] = []
     for i, item in enumerate(raw):
         where = _where(i, item)
         if not isinstance(item, Mapping):
@@ -140,13 +141,13 @@ def _oneline(err: Exception) -> str:
     return " ".join(str(err).split())
 
 
-def subject(host: str, doc: Mapping[str, Any]) -> Dict[str, Any]:
+def subject(host: str, doc: Mapping[str, Any]) -> dict[str, Any]:
     """What a query is evaluated on: ``{host, vswitches, portgroups, vmknics}``."""
     return {"host": host, "vswitches": list(doc.get("vswitches") or []),
             "portgroups": list(doc.get("portgroups") or []), "vmknics": list(doc.get("vmknics") or [])}
 
 
-def _violations(result: Any) -> List[Any]:
+def _violations(result: Any) -> list[Any]:
     if result is None or result is False:
         return []
     if isinstance(result, (list, tuple)):

@@ -10,16 +10,17 @@ means adding a row to ``PROFILES`` (with its source), never code.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 # Module option name -> the API key of HostInternetScsiHbaParamValue.
-OPTION_KEYS: Dict[str, str] = {
+OPTION_KEYS: dict[str, str] = {
     "login_timeout": "LoginTimeout",
     "delayed_ack": "DelayedAck",
     "noop_timeout": "NoopTimeout",
     "noop_interval": "NoopInterval",
 }
-OPTION_NAMES: Dict[str, str] = {v: k for k, v in OPTION_KEYS.items()}
+OPTION_NAMES: dict[str, str] = {v: k for k, v in OPTION_KEYS.items()}
 
 
 class OptionDef(NamedTuple):
@@ -27,8 +28,8 @@ class OptionDef(NamedTuple):
 
     key: str
     kind: str  # "int" or "bool"
-    low: Optional[int]
-    high: Optional[int]
+    low: int | None
+    high: int | None
     default: Any
     readonly: bool
 
@@ -44,7 +45,7 @@ def _bool(key: str, default: bool, readonly: bool = False) -> OptionDef:
 # What ESXi 7.x/8.x report in supportedAdvancedOptions of the software adapter and its targets
 # (vSphere API IscsiManager defaults). Used only for an adapter this run creates, before the host
 # has reported its own definitions; otherwise the host's definitions are authoritative.
-ESXI_OPTION_DEFS: Dict[str, OptionDef] = {d.key: d for d in (
+ESXI_OPTION_DEFS: dict[str, OptionDef] = {d.key: d for d in (
     _int("ErrorRecoveryLevel", 0, 2, 0, True),
     _int("LoginRetryMax", 0, 64, 4, True),
     _int("MaxOutstandingR2T", 1, 8, 1),
@@ -65,7 +66,7 @@ ESXI_OPTION_DEFS: Dict[str, OptionDef] = {d.key: d for d in (
 )}
 
 # LoginTimeout is 1-60 on every ESXi release that has it (rule TP-1), whatever a host reports.
-LOGIN_TIMEOUT_RANGE: Tuple[int, int] = (1, 60)
+LOGIN_TIMEOUT_RANGE: tuple[int, int] = (1, 60)
 
 
 class Profile(NamedTuple):
@@ -73,7 +74,7 @@ class Profile(NamedTuple):
     source: str
 
 
-PROFILES: Dict[str, Profile] = {
+PROFILES: dict[str, Profile] = {
     "pure": Profile(
         {"LoginTimeout": 30, "DelayedAck": False},
         "Pure Storage FlashArray VMware best practices (Set-VmHostPfaiSCSI sets both per dynamic target); "
@@ -87,7 +88,7 @@ PROFILES: Dict[str, Profile] = {
 }
 """Vendor target-parameter profiles. ``pure`` is the catalog's ``pure_flasharray``."""
 
-PROFILE_ALIASES: Dict[str, str] = {"pure_flasharray": "pure"}
+PROFILE_ALIASES: dict[str, str] = {"pure_flasharray": "pure"}
 
 
 def profile_values(name: str) -> Mapping[str, Any]:

@@ -18,8 +18,9 @@ host then reports.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, FabricError, TransientError
 
@@ -29,11 +30,11 @@ VCENTER = "vCenter"
 
 @dataclass
 class Progress:
-    planned: Dict[str, List[str]] = field(default_factory=dict)
-    done: Dict[str, List[str]] = field(default_factory=dict)
+    planned: dict[str, list[str]] = field(default_factory=dict)
+    done: dict[str, list[str]] = field(default_factory=dict)
     attempted: bool = False  # a write was sent (the first one may have reached a host even if it failed)
 
-    def of(self, host: str) -> List[str]:
+    def of(self, host: str) -> list[str]:
         """The list the applier appends ``host``'s confirmed calls to."""
         return self.done.setdefault(host, [])
 
@@ -41,13 +42,13 @@ class Progress:
     def changed(self) -> bool:
         return any(self.done.values())
 
-    def steps(self, failed_host: Optional[str] = None, outcome: str = "failed") -> Dict[str, Dict[str, Any]]:
+    def steps(self, failed_host: str | None = None, outcome: str = "failed") -> dict[str, dict[str, Any]]:
         """host -> {done, failed, outcome, not_done}: ``failed`` only for ``failed_host``."""
-        out: Dict[str, Dict[str, Any]] = {}
+        out: dict[str, dict[str, Any]] = {}
         for host in sorted(set(self.planned) | {h for h, d in self.done.items() if d}):
             done = list(self.done.get(host, []))
             rest = list(self.planned.get(host, []))[len(done):]
-            entry: Dict[str, Any] = {"done": done, "not_done": rest}
+            entry: dict[str, Any] = {"done": done, "not_done": rest}
             if host == failed_host and rest:
                 entry.update(failed=rest[0], outcome=outcome, not_done=rest[1:])
             out[host] = entry

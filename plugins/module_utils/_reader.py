@@ -27,8 +27,9 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Set, Tuple, Type
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session, guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import FabricError, NotFoundError, StateReadError
@@ -45,8 +46,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Pnic,
     PortGroup,
     Teaming,
-    VSwitch,
     Vmk,
+    VSwitch,
     target_key,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OptionDef
@@ -56,7 +57,7 @@ try:
 except ImportError:  # pragma: no cover - the module wrapper reports the missing library
     pass
 
-HOST_PROPS: Tuple[str, ...] = (
+HOST_PROPS: tuple[str, ...] = (
     "name",
     "parent",
     "config.product",
@@ -72,14 +73,14 @@ HOST_PROPS: Tuple[str, ...] = (
 )
 """Every host property the pipeline needs, read in the one round trip. The iSCSI adapters come
 with it so that every module (not only the iSCSI ones) sees which vmks are bound (SF-3)."""
-STORAGE_PROPS: Tuple[str, ...] = ("config.storageDevice",)
-CLUSTER_PROPS: Tuple[str, ...] = ("name", "host")
-DVS_PROPS: Tuple[str, ...] = ("name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig", "config.maxMtu")
-VMWARE_DVS_PROPS: Tuple[str, ...] = ("config.lacpGroupConfig",)
+STORAGE_PROPS: tuple[str, ...] = ("config.storageDevice",)
+CLUSTER_PROPS: tuple[str, ...] = ("name", "host")
+DVS_PROPS: tuple[str, ...] = ("name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig", "config.maxMtu")
+VMWARE_DVS_PROPS: tuple[str, ...] = ("config.lacpGroupConfig",)
 """Only VMware distributed switches have LACP groups (a path a type lacks would fail the read)."""
-DV_PORTGROUP_PROPS: Tuple[str, ...] = ("key", "name", "config.distributedVirtualSwitch", "config.defaultPortConfig",
+DV_PORTGROUP_PROPS: tuple[str, ...] = ("key", "name", "config.distributedVirtualSwitch", "config.defaultPortConfig",
                                        "config.uplink", "config.configVersion")
-REQUIRED_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo",
+REQUIRED_PROPS: tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo",
                                    "configManager.networkSystem", "configManager.virtualNicManager")
 _LIST_LIMIT = 20
 
@@ -88,8 +89,8 @@ _LIST_LIMIT = 20
 class Selection:
     """Which hosts a run manages: one named host, or every host of a cluster."""
 
-    esxi_hostname: Optional[str] = None
-    cluster: Optional[str] = None
+    esxi_hostname: str | None = None
+    cluster: str | None = None
 
     @property
     def cluster_mode(self) -> bool:
@@ -106,29 +107,29 @@ class RawHost:
     vnic_manager: Any  # vim.host.VirtualNicManager
     storage_system: Any = None
     iscsi_manager: Any = None
-    vswitch_specs: Dict[str, Any] = field(default_factory=dict)  # name -> HostVirtualSwitchSpec
-    portgroup_specs: Dict[str, Any] = field(default_factory=dict)  # name -> HostPortGroupSpec
-    vnic_specs: Dict[str, Any] = field(default_factory=dict)  # device -> HostVirtualNicSpec
+    vswitch_specs: dict[str, Any] = field(default_factory=dict)  # name -> HostVirtualSwitchSpec
+    portgroup_specs: dict[str, Any] = field(default_factory=dict)  # name -> HostPortGroupSpec
+    vnic_specs: dict[str, Any] = field(default_factory=dict)  # device -> HostVirtualNicSpec
     storage_device: Any = None  # HostStorageDeviceInfo, when read
     software_enabled: bool = False
-    hbas: Dict[str, Any] = field(default_factory=dict)  # device -> HostInternetScsiHba (targets for the applier)
+    hbas: dict[str, Any] = field(default_factory=dict)  # device -> HostInternetScsiHba (targets for the applier)
 
 
 @dataclass
 class RawNetwork:
     """The distributed switches and dvPortgroups of the read, for the switch-wide writes."""
 
-    switches: Dict[str, Any] = field(default_factory=dict)  # switch name -> DistributedVirtualSwitch MoRef
-    uuids: Dict[str, str] = field(default_factory=dict)  # switch name -> uuid
-    portgroups: Dict[str, Tuple[Any, str]] = field(default_factory=dict)  # key -> (dvPortgroup MoRef, configVersion)
+    switches: dict[str, Any] = field(default_factory=dict)  # switch name -> DistributedVirtualSwitch MoRef
+    uuids: dict[str, str] = field(default_factory=dict)  # switch name -> uuid
+    portgroups: dict[str, tuple[Any, str]] = field(default_factory=dict)  # key -> (dvPortgroup MoRef, configVersion)
 
 
 @dataclass
 class Observation:
     """One consistent read: per selected host (keyed by the name the task used) model + raw."""
 
-    hosts: Dict[str, Host]
-    raw: Dict[str, RawHost]
+    hosts: dict[str, Host]
+    raw: dict[str, RawHost]
     network: RawNetwork = field(default_factory=RawNetwork)
 
 
@@ -162,14 +163,14 @@ def filter_spec(root_folder: Any, storage: bool = False) -> Any:
     )
 
 
-def retrieve(session: Session, spec: Any, error: Type[FabricError] = StateReadError) -> List[Any]:
+def retrieve(session: Session, spec: Any, error: type[FabricError] = StateReadError) -> list[Any]:
     """RetrievePropertiesEx, following the paging token if the server pages; a fault is ``error``."""
     pc = session.content.propertyCollector
     options = vmodl.query.PropertyCollector.RetrieveOptions()
     where = session.endpoint
     result = guarded(where, "RetrievePropertiesEx", pc.RetrievePropertiesEx, specSet=[spec], options=options,
                      error=error)
-    objects: List[Any] = []
+    objects: list[Any] = []
     while result is not None:
         objects.extend(result.objects or [])
         if not result.token:
@@ -180,7 +181,7 @@ def retrieve(session: Session, spec: Any, error: Type[FabricError] = StateReadEr
 
 
 def props_of(session: Session, refs: Sequence[Any], kind: Any, paths: Sequence[str],
-             error: Type[FabricError] = StateReadError) -> Dict[str, Dict[str, Any]]:
+             error: type[FabricError] = StateReadError) -> dict[str, dict[str, Any]]:
     """Targeted read of some objects of one managed type: one RetrievePropertiesEx for all of
     them. moid -> {path: value} (an object the server did not return is absent)."""
     PC = vmodl.query.PropertyCollector
@@ -200,13 +201,13 @@ def _probe(name: str, raw: RawHost, props: Mapping[str, Any]) -> RawHost:
 
 @dataclass
 class _Inventory:
-    clusters: Dict[str, List[str]] = field(default_factory=dict)  # cluster name -> host moIds
-    hosts: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # moId -> {prop: value}
-    refs: Dict[str, Any] = field(default_factory=dict)  # moId -> HostSystem MoRef
-    missing: Dict[str, List[str]] = field(default_factory=dict)  # moId -> missing property paths
-    switches: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # DVS moId -> {prop: value}
-    dv_portgroups: Dict[str, Dict[str, Any]] = field(default_factory=dict)  # dvPortgroup moId -> {prop: value}
-    network_refs: Dict[str, Any] = field(default_factory=dict)  # DVS / dvPortgroup moId -> MoRef
+    clusters: dict[str, list[str]] = field(default_factory=dict)  # cluster name -> host moIds
+    hosts: dict[str, dict[str, Any]] = field(default_factory=dict)  # moId -> {prop: value}
+    refs: dict[str, Any] = field(default_factory=dict)  # moId -> HostSystem MoRef
+    missing: dict[str, list[str]] = field(default_factory=dict)  # moId -> missing property paths
+    switches: dict[str, dict[str, Any]] = field(default_factory=dict)  # DVS moId -> {prop: value}
+    dv_portgroups: dict[str, dict[str, Any]] = field(default_factory=dict)  # dvPortgroup moId -> {prop: value}
+    network_refs: dict[str, Any] = field(default_factory=dict)  # DVS / dvPortgroup moId -> MoRef
 
 
 def index(objects: Iterable[Any]) -> _Inventory:
@@ -246,8 +247,8 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
     inv = index(retrieve(session, filter_spec(session.content.rootFolder, storage)))
     chosen = select(inv, selection, session)
     network = distributed_from_api(inv.switches, inv.dv_portgroups)
-    hosts: Dict[str, Host] = {}
-    raw: Dict[str, RawHost] = {}
+    hosts: dict[str, Host] = {}
+    raw: dict[str, RawHost] = {}
     for name, moid in chosen:
         props = inv.hosts[moid]
         _require(name, props, inv.missing.get(moid, []))
@@ -258,7 +259,7 @@ def read(session: Session, selection: Selection, storage: bool = False) -> Obser
     return Observation(hosts=hosts, raw=raw, network=raw_network(inv))
 
 
-def iscsi_unread(props: Mapping[str, Any], missing: List[str], raw: RawHost) -> List[str]:
+def iscsi_unread(props: Mapping[str, Any], missing: list[str], raw: RawHost) -> list[str]:
     """What of the host's iSCSI state the answer lacks ([] = complete).
 
     ``softwareInternetScsiEnabled`` is a required field of ``HostStorageDeviceInfo``: when the
@@ -272,7 +273,7 @@ def iscsi_unread(props: Mapping[str, Any], missing: List[str], raw: RawHost) -> 
     return out
 
 
-ISCSI_PROPS: Tuple[str, ...] = (
+ISCSI_PROPS: tuple[str, ...] = (
     "config.network.pnic",
     "config.storageDevice.hostBusAdapter",
     "config.storageDevice.softwareInternetScsiEnabled",
@@ -280,13 +281,13 @@ ISCSI_PROPS: Tuple[str, ...] = (
 )
 
 
-def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Dict[str, IscsiAdapter]]:
+def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> dict[str, dict[str, IscsiAdapter]]:
     """Targeted read-back of the iSCSI state of some hosts: one RetrievePropertiesEx for all of
     them, then ``QueryBoundVnics`` per usable adapter. host name -> adapters."""
     if not raws:
         return {}
     by_moid = props_of(session, [r.ref for r in raws.values()], vim.HostSystem, ISCSI_PROPS)
-    out: Dict[str, Dict[str, IscsiAdapter]] = {}
+    out: dict[str, dict[str, IscsiAdapter]] = {}
     for name, raw in raws.items():
         props = by_moid.get(raw.ref._moId)
         if props is None:
@@ -295,24 +296,24 @@ def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Dict[
     return out
 
 
-def software_adapters(session: Session, raws: Mapping[str, RawHost]) -> Dict[str, Optional[str]]:
+def software_adapters(session: Session, raws: Mapping[str, RawHost]) -> dict[str, str | None]:
     """The software iSCSI adapter of each host (None if it has none), e.g. just after this run
     enabled software iSCSI: one RetrievePropertiesEx for all of them. host name -> device."""
     if not raws:
         return {}
     by_moid = props_of(session, [r.ref for r in raws.values()], vim.HostSystem, ("config.storageDevice.hostBusAdapter",))
-    out: Dict[str, Optional[str]] = {}
+    out: dict[str, str | None] = {}
     for name, raw in raws.items():
         hbas = by_moid.get(raw.ref._moId, {}).get("config.storageDevice.hostBusAdapter") or []
         out[name] = next((h.device for h in hbas if isinstance(h, vim.host.InternetScsiHba) and h.isSoftwareBased), None)
     return out
 
 
-RECHECK_PROPS: Tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo")
+RECHECK_PROPS: tuple[str, ...] = ("config.network", "config.virtualNicManagerInfo")
 """What the check before the first write (rule SF-10) re-reads of every host about to be written."""
 
 
-def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> Dict[str, Host]:
+def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> dict[str, Host]:
     """The state of the hosts about to be written, read again just before the first write
     (rule SF-10): one RetrievePropertiesEx for all of them (``config.network``, the service
     tags, and the iSCSI adapters when any host's flag is true), then ``QueryBoundVnics`` per
@@ -322,21 +323,21 @@ def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> Dic
     storage = tuple(p for p in ISCSI_PROPS if p.startswith("config.storageDevice."))
     paths = RECHECK_PROPS + (storage if any(hosts.values()) else ())
     by_moid = props_of(session, [obs.raw[h].ref for h in hosts], vim.HostSystem, paths)
-    out: Dict[str, Host] = {}
+    out: dict[str, Host] = {}
     for name, iscsi in hosts.items():
         raw = obs.raw[name]
         props = by_moid.get(raw.ref._moId)
         if props is None or props.get("config.network") is None:
             raise StateReadError("%s: could not read the host again before the first write; nothing was changed" % name,
                                  host=name)
-        bound: Dict[str, List[Any]] = {}
+        bound: dict[str, list[Any]] = {}
         if iscsi:
             bound = read_bindings(session, _probe(name, raw, props))
         out[name] = host_from_api(name, props, bound)
     return out
 
 
-def read_bindings(session: Session, raw: RawHost, unread: Optional[List[str]] = None) -> Dict[str, List[Any]]:
+def read_bindings(session: Session, raw: RawHost, unread: list[str] | None = None) -> dict[str, list[Any]]:
     """``QueryBoundVnics`` of every usable iSCSI adapter of one host (adapter -> IscsiPortInfo[]).
 
     A disabled software adapter has no bindings that carry I/O and is not queried; a host
@@ -344,7 +345,7 @@ def read_bindings(session: Session, raw: RawHost, unread: Optional[List[str]] = 
     ``unread`` is given, is appended there (the adapter is then left out of the answer) and the
     other adapters are still queried. A dropped connection always raises.
     """
-    out: Dict[str, List[Any]] = {}
+    out: dict[str, list[Any]] = {}
     if raw.iscsi_manager is None:
         return out
     for device, hba in sorted(raw.hbas.items()):
@@ -360,7 +361,7 @@ def read_bindings(session: Session, raw: RawHost, unread: Optional[List[str]] = 
     return out
 
 
-def _require(name: str, props: Mapping[str, Any], missing: List[str]) -> None:
+def _require(name: str, props: Mapping[str, Any], missing: list[str]) -> None:
     absent = [p for p in REQUIRED_PROPS if props.get(p) is None]
     if absent:
         raise StateReadError("%s: could not read %s%s (is the host connected?); nothing was changed"
@@ -381,7 +382,7 @@ def _listing(names: Iterable[str]) -> str:
     return ", ".join(ordered[:_LIST_LIMIT]) + (" and %d more" % more if more > 0 else "")
 
 
-def select(inv: _Inventory, selection: Selection, session: Session) -> List[Tuple[str, str]]:
+def select(inv: _Inventory, selection: Selection, session: Session) -> list[tuple[str, str]]:
     """(name used in results, host moId) for every selected host, sorted by name."""
     by_name = {props.get("name", moid): moid for moid, props in inv.hosts.items()}
     if selection.cluster_mode:
@@ -407,7 +408,7 @@ def select(inv: _Inventory, selection: Selection, session: Session) -> List[Tupl
                         host=wanted)
 
 
-def host_names(props: Mapping[str, Any], endpoint_host: str) -> Set[str]:
+def host_names(props: Mapping[str, Any], endpoint_host: str) -> set[str]:
     """Lower-cased names a standalone host answers to: the endpoint the task connected to, its
     inventory name, its DNS host name (short and with the domain) and its vmk addresses."""
     names = {endpoint_host.lower(), str(props.get("name", "")).lower()}
@@ -425,7 +426,7 @@ def host_names(props: Mapping[str, Any], endpoint_host: str) -> Set[str]:
     return names
 
 
-def _answers_to(wanted: str, names: Set[str]) -> bool:
+def _answers_to(wanted: str, names: set[str]) -> bool:
     """``wanted`` is one of ``names``, or an FQDN whose host label is a short name among them
     (connected to ``esx01``, the task may name ``esx01.lab.local``)."""
     if wanted in names:
@@ -442,7 +443,7 @@ def _is_address(name: str) -> bool:
     return True
 
 
-def _select_cluster(inv: _Inventory, cluster: str, endpoint: str) -> List[Tuple[str, str]]:
+def _select_cluster(inv: _Inventory, cluster: str, endpoint: str) -> list[tuple[str, str]]:
     if cluster not in inv.clusters:
         raise NotFoundError("Cluster %r not found on %s; clusters: %s" % (cluster, endpoint, _listing(inv.clusters)),
                             cluster=cluster)
@@ -457,7 +458,7 @@ def _select_cluster(inv: _Inventory, cluster: str, endpoint: str) -> List[Tuple[
 # ---------------------------------------------------------------------------------------
 
 
-def failure_detection_from_api(criteria: Any) -> Optional[str]:
+def failure_detection_from_api(criteria: Any) -> str | None:
     if criteria is None or criteria.checkBeacon is None:
         return None
     return "beacon_probing" if criteria.checkBeacon else "link_status"
@@ -516,10 +517,10 @@ def portgroup_from_api(pg: Any, switches: Mapping[str, VSwitch]) -> PortGroup:
     )
 
 
-def services_from_api(vnic_info: Any) -> Tuple[FrozenSet[str], Dict[str, Set[str]]]:
+def services_from_api(vnic_info: Any) -> tuple[frozenset[str], dict[str, set[str]]]:
     """(nic types the host offers, device -> selected nic types) from virtualNicManagerInfo."""
-    offered: Set[str] = set()
-    selected: Dict[str, Set[str]] = {}
+    offered: set[str] = set()
+    selected: dict[str, set[str]] = {}
     for cfg in (getattr(vnic_info, "netConfig", None) or []):
         offered.add(cfg.nicType)
         keys = set(cfg.selectedVnic or [])
@@ -537,13 +538,13 @@ def ip_from_api(ip: Any) -> Ip:
     return Ip(address=ip.ipAddress or None, netmask=ip.subnetMask or None)
 
 
-def _gateway(spec: Any) -> Optional[str]:
+def _gateway(spec: Any) -> str | None:
     route = getattr(spec, "ipRouteSpec", None)
     config = getattr(route, "ipRouteConfig", None)
     return getattr(config, "defaultGateway", None) or None
 
 
-def vmk_from_api(vnic: Any, portgroups: Mapping[str, PortGroup], services: Mapping[str, Set[str]]) -> Vmk:
+def vmk_from_api(vnic: Any, portgroups: Mapping[str, PortGroup], services: Mapping[str, set[str]]) -> Vmk:
     spec = vnic.spec
     pg_name = vnic.portgroup or ""
     conn = getattr(spec, "distributedVirtualPort", None)
@@ -574,9 +575,9 @@ class DvSwitchInfo:
 
     name: str
     uuid: str
-    uplinks: Tuple[str, ...] = ()
-    lags: Tuple[str, ...] = ()
-    portgroups: Tuple[DvPortgroup, ...] = ()
+    uplinks: tuple[str, ...] = ()
+    lags: tuple[str, ...] = ()
+    portgroups: tuple[DvPortgroup, ...] = ()
     max_mtu: int = 1500
     teaming: Teaming = Teaming()  # the switch's default port teaming
 
@@ -621,10 +622,10 @@ def dv_vlan_from_api(setting: Any) -> int:
 
 
 def distributed_from_api(switches: Mapping[str, Mapping[str, Any]],
-                         portgroups: Mapping[str, Mapping[str, Any]]) -> Dict[str, DvSwitchInfo]:
+                         portgroups: Mapping[str, Mapping[str, Any]]) -> dict[str, DvSwitchInfo]:
     """The distributed switches (by uuid) with their non-uplink dvPortgroups, from the
     ObjectContent properties of the one round trip (switch moId / dvPortgroup moId -> props)."""
-    by_switch: Dict[str, List[DvPortgroup]] = {}
+    by_switch: dict[str, list[DvPortgroup]] = {}
     defaults = {moid: props.get("config.defaultPortConfig") for moid, props in switches.items()}
     for moid, props in sorted(portgroups.items()):
         switch_ref = props.get("config.distributedVirtualSwitch")
@@ -638,7 +639,7 @@ def distributed_from_api(switches: Mapping[str, Mapping[str, Any]],
             key=props.get("key") or moid, name=props.get("name") or moid, dvs=sw_name,
             vlan=dv_vlan_from_api(setting) if setting is not None else dv_vlan_from_api(defaults.get(owner)),
             teaming=dv_teaming_from_api(getattr(setting, "uplinkTeamingPolicy", None), base)))
-    out: Dict[str, DvSwitchInfo] = {}
+    out: dict[str, DvSwitchInfo] = {}
     for moid, props in switches.items():
         uuid = props.get("uuid")
         if not uuid:
@@ -652,14 +653,14 @@ def distributed_from_api(switches: Mapping[str, Mapping[str, Any]],
     return out
 
 
-def proxy_uplinks(proxy: Any, switch: DvSwitchInfo) -> Dict[str, Tuple[str, ...]]:
+def proxy_uplinks(proxy: Any, switch: DvSwitchInfo) -> dict[str, tuple[str, ...]]:
     """Uplink and LAG name -> this host's pnics behind it, from one ``HostProxySwitch``: the
     backing maps pnic -> uplink port key, ``uplinkPort`` port key -> uplink name, and
     ``hostLag`` a LAG to its port keys."""
     names = {kv.key: kv.value for kv in proxy.uplinkPort or []}
     backing = getattr(getattr(proxy, "spec", None), "backing", None)
     pnic_of = {p.uplinkPortKey: p.pnicDevice for p in getattr(backing, "pnicSpec", None) or [] if p.uplinkPortKey}
-    out: Dict[str, Tuple[str, ...]] = {}
+    out: dict[str, tuple[str, ...]] = {}
     for uplink in switch.uplinks:
         out[uplink] = tuple(sorted(pnic_of[k] for k, n in names.items() if n == uplink and k in pnic_of))
     for lag in proxy.hostLag or []:
@@ -670,23 +671,23 @@ def proxy_uplinks(proxy: Any, switch: DvSwitchInfo) -> Dict[str, Tuple[str, ...]
     return out
 
 
-def dv_portgroups_for_host(net: Any, network: Mapping[str, DvSwitchInfo]) -> Dict[str, DvPortgroup]:
+def dv_portgroups_for_host(net: Any, network: Mapping[str, DvSwitchInfo]) -> dict[str, DvPortgroup]:
     """key -> DvPortgroup (with this host's pnics) of every distributed switch the host is a member of."""
-    out: Dict[str, DvPortgroup] = {}
+    out: dict[str, DvPortgroup] = {}
     for _proxy, switch, uplinks in _memberships(net, network):
         for pg in switch.portgroups:
             out[pg.key] = dataclasses.replace(pg, uplinks=uplinks)
     return out
 
 
-def dv_switches_for_host(net: Any, network: Mapping[str, DvSwitchInfo]) -> Dict[str, DvSwitch]:
+def dv_switches_for_host(net: Any, network: Mapping[str, DvSwitchInfo]) -> dict[str, DvSwitch]:
     """name -> DvSwitch (with this host's pnics behind each uplink) of every switch the host is a member of."""
     return {switch.name: DvSwitch(name=switch.name, uuid=switch.uuid, max_mtu=switch.max_mtu, teaming=switch.teaming,
                                   lags=switch.lags, uplinks=uplinks)
             for _proxy, switch, uplinks in _memberships(net, network)}
 
 
-def _memberships(net: Any, network: Mapping[str, DvSwitchInfo]) -> Iterator[Tuple[Any, DvSwitchInfo, Dict[str, Tuple[str, ...]]]]:
+def _memberships(net: Any, network: Mapping[str, DvSwitchInfo]) -> Iterator[tuple[Any, DvSwitchInfo, dict[str, tuple[str, ...]]]]:
     """(proxy switch, switch, uplink/LAG name -> pnics) of every read switch the host is a member of."""
     for proxy in getattr(net, "proxySwitch", None) or []:
         switch = network.get(proxy.dvsUuid)
@@ -699,8 +700,8 @@ def _memberships(net: Any, network: Mapping[str, DvSwitchInfo]) -> Iterator[Tupl
 # ---------------------------------------------------------------------------------------
 
 
-def option_defs_from_api(defs: Any) -> Dict[str, OptionDef]:
-    out: Dict[str, OptionDef] = {}
+def option_defs_from_api(defs: Any) -> dict[str, OptionDef]:
+    out: dict[str, OptionDef] = {}
     for d in defs or []:
         t = d.optionType
         readonly = bool(getattr(t, "valueIsReadonly", False))
@@ -711,10 +712,10 @@ def option_defs_from_api(defs: Any) -> Dict[str, OptionDef]:
     return out
 
 
-def _options(values: Any) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+def _options(values: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """(effective, own) from HostInternetScsiHbaParamValue[]; own = isInherited not true."""
-    effective: Dict[str, Any] = {}
-    own: Dict[str, Any] = {}
+    effective: dict[str, Any] = {}
+    own: dict[str, Any] = {}
     for v in values or []:
         effective[v.key] = v.value
         if v.isInherited is False:
@@ -730,9 +731,9 @@ def target_from_api(t: Any, static: bool) -> IscsiTarget:
                        discovered_from=parent if discovered else "", values=values, own=own)
 
 
-def _live_portals(topology: Any) -> Dict[str, FrozenSet[str]]:
+def _live_portals(topology: Any) -> dict[str, frozenset[str]]:
     """adapter key -> addresses of targets with at least one LUN in ``scsiTopology``."""
-    out: Dict[str, Set[str]] = {}
+    out: dict[str, set[str]] = {}
     for adapter in getattr(topology, "adapter", None) or []:
         for target in adapter.target or []:
             if not target.lun:
@@ -749,7 +750,7 @@ def binding_from_api(port: Any) -> Binding:
                    pnic=port.pnicDevice or "")
 
 
-def adapter_from_api(hba: Any, enabled: bool, bound: List[Any], live: Optional[FrozenSet[str]]) -> IscsiAdapter:
+def adapter_from_api(hba: Any, enabled: bool, bound: list[Any], live: frozenset[str] | None) -> IscsiAdapter:
     defs = option_defs_from_api(hba.supportedAdvancedOptions)
     values, own = _options(hba.advancedOptions)
     for v in hba.advancedOptions or []:
@@ -771,14 +772,14 @@ def adapter_from_api(hba: Any, enabled: bool, bound: List[Any], live: Optional[F
         bindings=bindings, live_portals=live)
 
 
-def _network_pnics(props: Mapping[str, Any]) -> List[Any]:
+def _network_pnics(props: Mapping[str, Any]) -> list[Any]:
     net = props.get("config.network")
     if net is not None:
         return list(net.pnic or [])
     return list(props.get("config.network.pnic") or [])
 
 
-def dependent_pnics(hba: Any, pnics: Iterable[Any]) -> Tuple[str, ...]:
+def dependent_pnics(hba: Any, pnics: Iterable[Any]) -> tuple[str, ...]:
     """The NIC function(s) of a dependent hardware iSCSI adapter: the pnics whose
     ``PhysicalNic.pci`` is the adapter's ``HostHostBusAdapter.pci`` (the vSphere API has no direct
     pnic field on the adapter). () for the software adapter, or when no PCI address matches
@@ -789,12 +790,12 @@ def dependent_pnics(hba: Any, pnics: Iterable[Any]) -> Tuple[str, ...]:
     return tuple(sorted(p.device for p in pnics if getattr(p, "pci", None) == pci))
 
 
-def iscsi_from_api(props: Mapping[str, Any], bound: Mapping[str, List[Any]]) -> Dict[str, IscsiAdapter]:
+def iscsi_from_api(props: Mapping[str, Any], bound: Mapping[str, list[Any]]) -> dict[str, IscsiAdapter]:
     enabled = bool(props.get("config.storageDevice.softwareInternetScsiEnabled"))
     live = _live_portals(props.get("config.storageDevice.scsiTopology"))
     topology = props.get("config.storageDevice.scsiTopology") is not None and bool(live)
     pnics = _network_pnics(props)
-    out: Dict[str, IscsiAdapter] = {}
+    out: dict[str, IscsiAdapter] = {}
     for hba in props.get("config.storageDevice.hostBusAdapter") or []:
         if isinstance(hba, vim.host.InternetScsiHba):
             key = hba.key or hba.device
@@ -804,8 +805,8 @@ def iscsi_from_api(props: Mapping[str, Any], bound: Mapping[str, List[Any]]) -> 
     return out
 
 
-def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[str, List[Any]]] = None,
-                  unread: Iterable[str] = (), network: Optional[Mapping[str, DvSwitchInfo]] = None) -> Host:
+def host_from_api(name: str, props: Mapping[str, Any], bound: Mapping[str, list[Any]] | None = None,
+                  unread: Iterable[str] = (), network: Mapping[str, DvSwitchInfo] | None = None) -> Host:
     """One host's properties (as returned by the PropertyCollector) -> the canonical Host.
     ``unread``: the iSCSI state that could not be read (``iscsi_known`` is then False);
     ``network``: the distributed switches read in the same round trip (uuid -> switch)."""
@@ -818,7 +819,7 @@ def host_from_api(name: str, props: Mapping[str, Any], bound: Optional[Mapping[s
              for p in (net.pnic or [])}
     product = props.get("config.product")
     stacks = frozenset(NETSTACK_FROM_API.get(s.key, s.key) for s in (net.netStackInstance or []) if s.key)
-    extra: Dict[str, Any] = {"netstacks": stacks} if stacks else {}
+    extra: dict[str, Any] = {"netstacks": stacks} if stacks else {}
     unread = tuple(unread)
     if unread:
         extra.update(iscsi_known=False, iscsi_unread=unread)

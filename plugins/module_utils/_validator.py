@@ -25,7 +25,8 @@ Invariants
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, FrozenSet, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Desired, Finding, Host
@@ -59,14 +60,14 @@ __all__ = [
     "check_escalation", "escalate", "one_line", "recheck", "recheck_touches_iscsi", "refusals", "render", "validate",
 ]
 
-RULES: Tuple[Rule, ...] = (_ts.RULES + _mtu.RULES + _ns.RULES + _mh.RULES + _ip.RULES + _sf.RULES + _pb.RULES + _tp.RULES
+RULES: tuple[Rule, ...] = (_ts.RULES + _mtu.RULES + _ns.RULES + _mh.RULES + _ip.RULES + _sf.RULES + _pb.RULES + _tp.RULES
                            + _mv.RULES + _pr.RULES + _xh.RULES)
 """The one rule table: every family's rows."""
 
 
-def recheck(cases: Sequence[Case], now: Dict[str, Host]) -> List[Finding]:
+def recheck(cases: Sequence[Case], now: dict[str, Host]) -> list[Finding]:
     """The before-write rules (SF-10) of every host in ``now`` (its state read again)."""
-    found: List[Finding] = []
+    found: list[Finding] = []
     for rule in RULES:
         if rule.scope == BEFORE_WRITE:
             for case in cases:
@@ -75,13 +76,13 @@ def recheck(cases: Sequence[Case], now: Dict[str, Host]) -> List[Finding]:
     return sorted(found, key=lambda f: (f.sort_key(), f.found))
 
 
-FLAG_RULES: Dict[str, Tuple[str, ...]] = {}
+FLAG_RULES: dict[str, tuple[str, ...]] = {}
 """Opt-in flag -> the rules it downgrades to warnings: the one list of flags (argspecs derive from it)."""
 for _rule in RULES:
     if _rule.flag:
         FLAG_RULES[_rule.flag] = FLAG_RULES.get(_rule.flag, ()) + (_rule.rule,)
 
-RULE_INDEX: Dict[str, Rule] = {r.rule: r for r in RULES}
+RULE_INDEX: dict[str, Rule] = {r.rule: r for r in RULES}
 
 
 def _of(rule: Rule, findings: Iterable[Finding]) -> Iterator[Finding]:
@@ -102,10 +103,10 @@ def _downgrade(rule: Rule, desired: Desired, item: Finding) -> Finding:
     return item
 
 
-def validate(cases: Sequence[Case]) -> List[Finding]:
+def validate(cases: Sequence[Case]) -> list[Finding]:
     """Every rule on every host (and across hosts); all findings sorted by host, rule ID, object."""
     by_host = {c.host: c for c in cases}
-    found: List[Finding] = []
+    found: list[Finding] = []
     for rule in RULES:
         if rule.scope == BEFORE_WRITE:
             continue  # recheck(), on the state read again just before the first write
@@ -118,7 +119,7 @@ def validate(cases: Sequence[Case]) -> List[Finding]:
     return sorted(found, key=lambda f: (f.sort_key(), f.found))
 
 
-def check_escalation(rules: Optional[Sequence[str]]) -> FrozenSet[str]:
+def check_escalation(rules: Sequence[str] | None) -> frozenset[str]:
     """The warning rules a task turns into errors (``warnings_as_errors``): rule IDs of the
     catalog whose default severity is warning, or ``all`` (every warning rule)."""
     warnings = {r.rule for r in RULES if r.severity == WARNING}
@@ -132,12 +133,12 @@ def check_escalation(rules: Optional[Sequence[str]]) -> FrozenSet[str]:
     return frozenset(given)
 
 
-def escalate(findings: Iterable[Finding], rules: FrozenSet[str]) -> List[Finding]:
+def escalate(findings: Iterable[Finding], rules: frozenset[str]) -> list[Finding]:
     """``findings`` with the warnings of ``rules`` raised to errors (the task asked to refuse them)."""
     return [dataclasses.replace(f, severity=ERROR) if f.rule in rules and not f.is_error else f for f in findings]
 
 
-def refusals(findings: Iterable[Finding]) -> List[Finding]:
+def refusals(findings: Iterable[Finding]) -> list[Finding]:
     """The error findings: any one refuses the whole run."""
     return [f for f in findings if f.is_error]
 

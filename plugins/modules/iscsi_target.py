@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import PROFILE_NAMES, iscsi_target_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import PROFILE_NAMES, iscsi_target_desired
 
 OPTIONS = {
     "login_timeout": {"type": "int"},

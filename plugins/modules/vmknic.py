@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmknic_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import TEAMING_ARGSPEC, fabric_module, run_converge
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmknic_desired
 
 TEAMING = dict(TEAMING_ARGSPEC, inherit={"type": "raw"})
 

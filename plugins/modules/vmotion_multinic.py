@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import VMOTION_NETSTACKS, vmotion_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import VMOTION_NETSTACKS, vmotion_desired
 
 ARGUMENT_SPEC = {
     "vswitch": {"type": "str", "aliases": ["vswitch_name"]},

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vswitch_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import TEAMING_ARGSPEC, fabric_module, run_converge
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vswitch_desired
 
 TEAMING = TEAMING_ARGSPEC
 

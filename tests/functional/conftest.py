@@ -19,8 +19,9 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -33,7 +34,7 @@ LOCALHOST = os.path.join(ROOT, "playbooks", "inventory", "localhost.yml")  # set
 BIN = os.environ.get("VMKFABRIC_ANSIBLE_BIN") or os.path.dirname(sys.executable)
 
 
-def credentials() -> Dict[str, str]:
+def credentials() -> dict[str, str]:
     with open(DEMO, encoding="utf-8") as fh:
         return yaml.safe_load(fh)["credentials"]
 
@@ -51,6 +52,7 @@ def collections_path(tmp_path_factory: pytest.TempPathFactory) -> str:
 def pyvmomi(sim: Any) -> Iterator[Any]:
     """A plain pyVmomi session on ``sim`` (TLS verified against its CA): the ServiceInstance."""
     import ssl
+
     from pyVim.connect import Disconnect, SmartConnect
     creds = credentials()
     si = SmartConnect(host="127.0.0.1", port=sim.port, user=creds["username"], pwd=creds["password"],
@@ -71,7 +73,7 @@ def find(si: Any, kind: Any, name: str) -> Any:
 
 
 @contextlib.contextmanager
-def own_sim(inventory: Dict[str, Any], workdir: str) -> Iterator[Any]:
+def own_sim(inventory: dict[str, Any], workdir: str) -> Iterator[Any]:
     """A simulator on a test's own inventory (the demo's credentials), written to ``workdir``."""
     if SIM_DIR not in sys.path:
         sys.path.insert(0, SIM_DIR)
@@ -83,7 +85,7 @@ def own_sim(inventory: Dict[str, Any], workdir: str) -> Iterator[Any]:
         yield proc
 
 
-def run_in_process(module: str, args: Dict[str, Any]) -> Dict[str, Any]:
+def run_in_process(module: str, args: dict[str, Any]) -> dict[str, Any]:
     """One module run in this process, as Ansible runs it (argument spec, check mode through
     ``_ansible_check_mode``): its JSON result. Much faster than a playbook per case."""
     from ansible.module_utils.testing import patch_module_args
@@ -94,7 +96,7 @@ def run_in_process(module: str, args: Dict[str, Any]) -> Dict[str, Any]:
     return json.loads(out.getvalue())
 
 
-def connection(sim: Any) -> Dict[str, Any]:
+def connection(sim: Any) -> dict[str, Any]:
     """The module options that reach ``sim`` (what module_defaults gives the playbook tests)."""
     creds = credentials()
     return {"hostname": "127.0.0.1", "port": sim.port, "username": creds["username"], "password": creds["password"],
@@ -116,20 +118,20 @@ def sim() -> Iterator[Any]:
 class Run:
     """One ansible-playbook run: per-task registered results, output and the simulator's counters."""
 
-    results: List[Dict[str, Any]]
+    results: list[dict[str, Any]]
     stdout: str
     rc: int
-    stats: Dict[str, Any] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def calls(self) -> Dict[str, int]:
+    def calls(self) -> dict[str, int]:
         return dict(self.stats.get("calls", {}))
 
     @property
     def writes(self) -> int:
         return int(self.stats.get("writes", -1))
 
-    def __getitem__(self, index: int) -> Dict[str, Any]:
+    def __getitem__(self, index: int) -> dict[str, Any]:
         return self.results[index]
 
 
@@ -140,7 +142,7 @@ class Playbook:
         self.sim, self.collections_path, self.workdir = sim, collections_path, workdir
         self.count = 0
 
-    def env(self, **overrides: str) -> Dict[str, str]:
+    def env(self, **overrides: str) -> dict[str, str]:
         creds = credentials()
         env = dict(os.environ)
         env.update({
@@ -158,7 +160,7 @@ class Playbook:
         env.update(overrides)
         return env
 
-    def _write(self, tasks: List[Dict[str, Any]], defaults: Dict[str, Any]) -> str:
+    def _write(self, tasks: list[dict[str, Any]], defaults: dict[str, Any]) -> str:
         self.count += 1
         out = os.path.join(self.workdir, "results-%d.json" % self.count)
         body = []
@@ -175,8 +177,8 @@ class Playbook:
             yaml.safe_dump(play, fh, sort_keys=False)
         return path
 
-    def run(self, *tasks: Dict[str, Any], check: bool = False, diff: bool = False,
-            defaults: Optional[Dict[str, Any]] = None, env: Optional[Dict[str, str]] = None) -> Run:
+    def run(self, *tasks: dict[str, Any], check: bool = False, diff: bool = False,
+            defaults: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Run:
         path = self._write(list(tasks), defaults or {})
         out = os.path.join(self.workdir, "results-%d.json" % self.count)
         cmd = [os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST, path]
@@ -197,7 +199,7 @@ class PerHost:
     """Per-host inventory mode (AWX job slicing): ``hosts`` are the inventory, ``task`` (one module
     call, Jinja allowed) runs for each of them with ``delegate_to: localhost``, in parallel forks."""
 
-    def __init__(self, sim: Any, collections_path: str, workdir: str, hosts: Sequence[str], task: Dict[str, Any],
+    def __init__(self, sim: Any, collections_path: str, workdir: str, hosts: Sequence[str], task: dict[str, Any],
                  vars_files: Sequence[str] = ()) -> None:
         self.sim, self.workdir = sim, workdir
         self.env = Playbook(sim, collections_path, workdir).env()
@@ -218,7 +220,7 @@ class PerHost:
                 "children": {"esxi": {"hosts": {h: {} for h in hosts}}}}}, fh)
         self.runs = 0
 
-    def run(self, *extra: str, **extra_vars: Any) -> Tuple[Any, Dict[str, Dict[str, Any]], Dict[str, Any]]:
+    def run(self, *extra: str, **extra_vars: Any) -> tuple[Any, dict[str, dict[str, Any]], dict[str, Any]]:
         """(completed process, inventory host -> registered result, simulator stats)."""
         self.runs += 1
         out = os.path.join(self.workdir, "out-%d" % self.runs)
@@ -249,7 +251,7 @@ class Outcome(NamedTuple):
     changed: int
     failed: int
     output: str
-    stats: Dict[str, Any]
+    stats: dict[str, Any]
 
     @property
     def writes(self) -> int:
@@ -259,7 +261,7 @@ class Outcome(NamedTuple):
         return int(self.stats.get("calls", {}).get(method, 0))
 
 
-def run_playbook(sim: Any, cmd: Sequence[str], env: Dict[str, str]) -> Outcome:
+def run_playbook(sim: Any, cmd: Sequence[str], env: dict[str, str]) -> Outcome:
     """Runs ``cmd`` (an ansible-playbook command line) with the simulator's counters reset first."""
     sim.reset_stats()
     proc = subprocess.run(list(cmd), env=env, capture_output=True, text=True, timeout=600, check=False)

@@ -8,7 +8,7 @@ iSCSI tests build (vSwitch1, two iSCSI vmks with active/unused overrides, softwa
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Optional
+from typing import Any
 
 import yaml
 
@@ -25,7 +25,7 @@ C = "Cluster-A"
 NETMASK = "255.255.255.0"
 
 
-def addresses(last_octet_base: int) -> Dict[str, str]:
+def addresses(last_octet_base: int) -> dict[str, str]:
     return {h: "10.10.20.%d" % (last_octet_base + i) for i, h in enumerate(HOSTS)}
 
 
@@ -42,7 +42,7 @@ BIND = {"vmkfabric.vsphere.iscsi_adapter": {"cluster": C, "software_iscsi": "ena
                                             "bindings": [{"portgroup": "iSCSI-A"}, {"portgroup": "iSCSI-B"}]}}
 
 
-def vmk_of(result: Dict[str, Any], host: str, portgroup: str) -> Optional[Dict[str, Any]]:
+def vmk_of(result: dict[str, Any], host: str, portgroup: str) -> dict[str, Any] | None:
     """The vmk on ``portgroup`` in a result's ``after`` document of ``host``."""
     for vmk in result["after"][host]["vmknics"]:
         if vmk["portgroup"] == portgroup:
@@ -50,7 +50,7 @@ def vmk_of(result: Dict[str, Any], host: str, portgroup: str) -> Optional[Dict[s
     return None
 
 
-def portgroup_of(doc: Dict[str, Any], name: str) -> Optional[Dict[str, Any]]:
+def portgroup_of(doc: dict[str, Any], name: str) -> dict[str, Any] | None:
     for pg in doc["portgroups"]:
         if pg["name"] == name:
             return pg

@@ -17,7 +17,8 @@ import os
 import subprocess
 import sys
 import tarfile
-from typing import Any, Dict, Iterator, List
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -32,7 +33,7 @@ LEFTOVERS = (".ruff_cache/0.17/123", ".pytest_cache/v/cache/nodeids", ".mypy_cac
              "plugins/modules/__pycache__/vmknic.cpython-311.pyc")
 
 
-def _run(cmd: List[str], **kwargs: Any) -> subprocess.CompletedProcess:
+def _run(cmd: list[str], **kwargs: Any) -> subprocess.CompletedProcess:
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=900, check=False, **kwargs)
     assert proc.returncode == 0, "%s\n%s\n%s" % (" ".join(cmd), proc.stdout, proc.stderr)
     return proc
@@ -57,7 +58,7 @@ def vmotion_vmk_in_management_subnet(sim: Any) -> Iterator[None]:
             find(si, vim.HostSystem, BROKEN_HOST).configManager.networkSystem.RemoveVirtualNic(device)
 
 
-def probe_env(base: Dict[str, str], sim: Any) -> Dict[str, str]:
+def probe_env(base: dict[str, str], sim: Any) -> dict[str, str]:
     env = dict(base, SSL_CERT_FILE=sim.ca_file, ANSIBLE_CALLBACK_RESULT_FORMAT="yaml")
     env.pop("VMKFABRIC_CA_PATH", None)
     return env

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, C, HOSTS, ISCSI_FABRIC
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, HOSTS, ISCSI_FABRIC, C
 
 INFO = {"vmkfabric.vsphere.host_fabric_info": {"cluster": C}}
 

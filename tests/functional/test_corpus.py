@@ -16,7 +16,7 @@ import pkgutil
 import subprocess
 import sys
 from collections import Counter
-from typing import Any, Dict, FrozenSet, List
+from typing import Any
 
 import pytest
 import yaml
@@ -35,13 +35,13 @@ from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import DEMO_I
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 with open(os.path.join(ROOT, "tests", "corpus", "cases.yml"), encoding="utf-8") as _fh:
     _CORPUS = yaml.safe_load(_fh)
-CASES: List[Dict[str, Any]] = _CORPUS["cases"]
-ROLE_CASES: List[Dict[str, Any]] = _CORPUS["role_cases"]
+CASES: list[dict[str, Any]] = _CORPUS["cases"]
+ROLE_CASES: list[dict[str, Any]] = _CORPUS["role_cases"]
 CONFIG = REFERENCE
 INVENTORY = DEMO_INVENTORY
 
 
-def write_methods() -> FrozenSet[str]:
+def write_methods() -> frozenset[str]:
     """Every method some simulated managed object declares as changing state (its WRITES), over
     every module of the simulator package."""
     if SIM_DIR not in sys.path:
@@ -73,7 +73,7 @@ def test_every_bad_input_is_refused_with_its_field_or_rule_and_no_write(baseline
     cases = [c for c in CASES if c["baseline"] == baseline]
     cases = cases[part::2] if baseline == "converged" else cases
     writes = write_methods()
-    problems: List[str] = []
+    problems: list[str] = []
     counts: Counter = Counter()
     with own_sim(INVENTORY, str(tmp_path)) as sim:
         if baseline == "converged":
@@ -113,10 +113,10 @@ def test_every_bad_input_is_refused_with_its_field_or_rule_and_no_write(baseline
 def test_every_bad_role_input_is_refused_before_any_connection(collections_path, tmp_path, record_property):
     """Each role case as include_role in a block whose rescue records the failure: refused with
     its variable or rule, normally and in check mode, and the simulator sees no call at all."""
-    problems: List[str] = []
+    problems: list[str] = []
     with own_sim(INVENTORY, str(tmp_path)) as sim:
         play = Playbook(sim, collections_path, str(tmp_path))
-        tasks: List[Dict[str, Any]] = [{"name": case["id"], "block": [
+        tasks: list[dict[str, Any]] = [{"name": case["id"], "block": [
             {"name": "run", "ansible.builtin.include_role": {"name": "vmkfabric.vsphere." + case["role"]},
              "vars": case["vars"]},
             {"name": "accepted", "ansible.builtin.set_fact": {"outcome": "NOT REFUSED"}}],

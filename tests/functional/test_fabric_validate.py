@@ -8,7 +8,7 @@ plan; a modified plan is refused by XH-1 and a site policy; and fabric_validate 
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -20,12 +20,12 @@ SITE_1 = {"id": "SITE-1", "severity": "error", "message": "every iSCSI vmk has M
           "fix": "set mtu 9000 on the iSCSI vmk"}
 
 
-def iscsi_vmk(doc: Dict[str, Any]) -> Dict[str, Any]:
+def iscsi_vmk(doc: dict[str, Any]) -> dict[str, Any]:
     return next(v for v in doc["vmknics"] if v["portgroup"] == "iSCSI-A")
 
 
 @pytest.fixture(scope="module")
-def gathered(playbook) -> Dict[str, Any]:
+def gathered(playbook) -> dict[str, Any]:
     """The demo cluster with vSwitch1 and an iSCSI-A vmk (mtu 9000) per host, as host_fabric_info gathers it."""
     run = playbook.run(
         {"vmkfabric.vsphere.vswitch": {"cluster": "Cluster-A", "name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"],
@@ -42,7 +42,7 @@ def gathered(playbook) -> Dict[str, Any]:
     return state
 
 
-def validate(**args: Any) -> Dict[str, Any]:
+def validate(**args: Any) -> dict[str, Any]:
     return {"vmkfabric.vsphere.fabric_validate": args}
 
 

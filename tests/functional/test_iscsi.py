@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, C, HOSTS, ISCSI_FABRIC as FABRIC, NETMASK
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, HOSTS, NETMASK, C
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import ISCSI_FABRIC as FABRIC
 
 ARRAY = "iqn.2010-06.com.purestorage:flasharray.1a2b3c4d5e6f7a8b"
 TARGET = {"vmkfabric.vsphere.iscsi_target": {
@@ -76,8 +77,8 @@ def test_send_target_values_are_inherited_by_discovered_static_targets(converged
 
 def test_static_targets_read_back_inherited_values(converged, sim):
     """Straight from the simulator with pyVmomi: LoginTimeout 30 / DelayedAck false, isInherited true."""
-    from pyVmomi import vim
     from conftest import pyvmomi  # pylint: disable=import-error
+    from pyVmomi import vim
     with pyvmomi(sim) as si:
         view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
         for host in view.view:
@@ -174,8 +175,8 @@ def test_simulator_refuses_a_standby_binding_that_slipped_past_validation(bad_ru
     """Defence in depth: the "standby" case's vmk (iSCSI-D on esx02, active vmnic2 + standby vmnic3)
     was refused by PB-2 above without a BindVnic; bound directly, the host's own compliance check
     refuses it too."""
-    from pyVmomi import vim
     from conftest import pyvmomi  # pylint: disable=import-error
+    from pyVmomi import vim
     with pyvmomi(sim) as si:
         view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
         host = next(h for h in view.view if h.name == HOSTS[1])

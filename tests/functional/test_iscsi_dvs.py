@@ -9,7 +9,6 @@ by PB-9 before any write; host_fabric_info shows the dvPortgroup vmk with its dv
 from __future__ import annotations
 
 import pytest
-
 from conftest import Playbook, find, own_sim, pyvmomi  # pylint: disable=import-error
 
 HOST = "esx01.lab.local"

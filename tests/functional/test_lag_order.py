@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 
 import pytest
-
 from conftest import find, pyvmomi  # pylint: disable=import-error
 
 HOST = "esx01.lab.local"

@@ -13,9 +13,9 @@ from __future__ import annotations
 import os
 
 import pytest
+from conftest import ROOT, PerHost  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import HOSTS
-from conftest import ROOT, PerHost  # pylint: disable=import-error
 
 TASK = {"vmkfabric.vsphere.host_fabric": {
     "esxi_hostname": "{{ inventory_hostname }}", "config": "{{ {inventory_hostname: fabric_config[inventory_hostname]} }}"}}

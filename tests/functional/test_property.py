@@ -17,7 +17,7 @@ A bounded number of examples runs in ``make test``; ``make property`` runs many 
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List
+from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -38,23 +38,23 @@ UPLINKS = ("vmnic2", "vmnic3")
 
 
 @st.composite
-def documents(draw: Any) -> Dict[str, Any]:
+def documents(draw: Any) -> dict[str, Any]:
     uplinks = draw(st.permutations(UPLINKS).flatmap(lambda p: st.sampled_from([p[:1], p])))
-    switch: Dict[str, Any] = {"name": "vSwitch1", "uplinks": list(uplinks)}
+    switch: dict[str, Any] = {"name": "vSwitch1", "uplinks": list(uplinks)}
     if draw(st.booleans()):
         switch["mtu"] = draw(st.sampled_from([1500, 9000]))
     names = draw(st.lists(st.sampled_from(["P-A", "P-B", "P-C"]), unique=True, max_size=3))
-    portgroups: List[Dict[str, Any]] = []
-    vmknics: List[Dict[str, Any]] = []
+    portgroups: list[dict[str, Any]] = []
+    vmknics: list[dict[str, Any]] = []
     for name in names:
-        pg: Dict[str, Any] = {"name": name, "vswitch": "vSwitch1", "vlan": draw(st.sampled_from([0, 20, 50, 60]))}
+        pg: dict[str, Any] = {"name": name, "vswitch": "vSwitch1", "vlan": draw(st.sampled_from([0, 20, 50, 60]))}
         shape = draw(st.sampled_from(["none", "standby", "unused"]))
         if shape != "none":
             first = draw(st.sampled_from(UPLINKS))
             other = [u for u in UPLINKS if u != first]
             pg["teaming"] = {"active": [first], shape: other}
         portgroups.append(pg)
-        vmk: Dict[str, Any] = {"portgroup": name, "ip": {
+        vmk: dict[str, Any] = {"portgroup": name, "ip": {
             "address": "10.10.%d.%d" % (draw(st.sampled_from([50, 60, 70])), draw(st.integers(10, 250))),
             "netmask": "255.255.255.0"}}
         if draw(st.booleans()):
@@ -66,16 +66,16 @@ def documents(draw: Any) -> Dict[str, Any]:
     return {"vswitches": [switch], "portgroups": portgroups, "vmknics": vmknics}
 
 
-def fabric(sim: Any, doc: Dict[str, Any], check: bool = False) -> Dict[str, Any]:
+def fabric(sim: Any, doc: dict[str, Any], check: bool = False) -> dict[str, Any]:
     return run_in_process("host_fabric", dict(connection(sim), esxi_hostname=H, config={H: doc},
                                               _ansible_check_mode=check))
 
 
-def attempted_writes(sim: Any) -> Dict[str, int]:
+def attempted_writes(sim: Any) -> dict[str, int]:
     return {m: n for m, n in sim.stats()["calls"].items() if m in WRITES}
 
 
-def declared_in(gathered: Dict[str, Any], doc: Dict[str, Any]) -> List[str]:
+def declared_in(gathered: dict[str, Any], doc: dict[str, Any]) -> list[str]:
     """Declared values missing from ``gathered`` (section/name/key), for "nothing dropped"."""
     missing = []
     keys = {"vswitches": "name", "portgroups": "name", "vmknics": "portgroup"}

@@ -15,7 +15,8 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from typing import Any, Dict, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -36,17 +37,17 @@ INVENTORY = DEMO_INVENTORY
 CONVERGE = {"vmkfabric.vsphere.host_fabric": {"cluster": "Cluster-A", "config": CONFIG}}
 
 
-def converge(sim: Any) -> Dict[str, Any]:
+def converge(sim: Any) -> dict[str, Any]:
     """The reference fabric as one host_fabric task, run in process (the playbook path is tested elsewhere)."""
     return run_in_process("host_fabric", dict(connection(sim), cluster="Cluster-A", config=CONFIG))
 
 
-def gather(sim: Any) -> Dict[str, Any]:
+def gather(sim: Any) -> dict[str, Any]:
     return run_in_process("host_fabric_info", dict(connection(sim), cluster="Cluster-A"))["gathered"]
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory: pytest.TempPathFactory) -> Dict[str, Any]:
+def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """The gathered fabric after one clean converge of the reference fabric."""
     with own_sim(INVENTORY, str(tmp_path_factory.mktemp("clean"))) as sim:
         run = converge(sim)

@@ -15,17 +15,16 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from typing import Any, Dict, List, Tuple
+from typing import Any
 
 import pytest
 import yaml
-
 from conftest import BIN, DEMO, LOCALHOST, ROOT, Playbook, own_sim  # pylint: disable=import-error
 
 HOSTS = ["esx0%d.lab.local" % n for n in range(1, 5)]
 
 
-def ansible_playbook(sim: Any, collections_path: str, workdir: str, *args: str, **env: str) -> Tuple[str, int, Dict[str, Any]]:
+def ansible_playbook(sim: Any, collections_path: str, workdir: str, *args: str, **env: str) -> tuple[str, int, dict[str, Any]]:
     """(output, sum of changed= in the recap, simulator stats); fails the test when the run fails."""
     sim.reset_stats()
     proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST, *args],
@@ -98,11 +97,11 @@ EXAMPLES = {"iscsi_multipath": {"UpdateNetworkConfig": 4, "BindVnic": 8, "AddInt
             "replica_network": {"UpdateNetworkConfig": 4, "BindVnic": 0}}
 
 
-def diff_lines(output: str) -> List[str]:
+def diff_lines(output: str) -> list[str]:
     """The changed lines of a --diff output. The IQN of an adapter that software iSCSI creates and the
     static targets a send target discovers are the host's and the array's to choose, so a preview
     shows them empty: both are reduced to their key."""
-    out: List[str] = []
+    out: list[str] = []
     skipping = False
     for line in output.splitlines():
         if line[:1] not in ("+", "-") or line.startswith(("+++", "---")):

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 from conftest import BIN, LOCALHOST, ROOT, Playbook, find, pyvmomi, run_playbook  # pylint: disable=import-error
@@ -34,7 +34,7 @@ def shipped(sim: Any, collections_path: str, tmp_path_factory: pytest.TempPathFa
     return run
 
 
-def vmk_portgroups(sim: Any) -> Dict[str, set]:
+def vmk_portgroups(sim: Any) -> dict[str, set]:
     from pyVmomi import vim
     with pyvmomi(sim) as si:
         return {h: {v.portgroup for v in find(si, vim.HostSystem, h).config.network.vnic} for h in HOSTS}

@@ -10,9 +10,7 @@ a LAG or an unknown uplink is refused with zero writes; absent removes the vmks 
 
 from __future__ import annotations
 
-
 import pytest
-
 from conftest import PerHost, Playbook, own_sim, pyvmomi  # pylint: disable=import-error
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local")

@@ -15,7 +15,7 @@ different workers; each worker builds the same chain on its own simulator):
 from __future__ import annotations
 
 import re
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -27,21 +27,21 @@ SET_ADDRESSES = {h: ["10.20.0.%d" % (11 + i), "10.20.0.%d" % (111 + i)] for i, h
 REPLICA_ADDRESSES = {h: "10.40.0.%d" % (11 + i) for i, h in enumerate(HOSTS)}
 
 
-def vmotion(**args: Any) -> Dict[str, Any]:
+def vmotion(**args: Any) -> dict[str, Any]:
     base = {"cluster": "Cluster-A", "vswitch": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "vlan": 30, "mtu": 9000,
             "ip": {"netmask": MASK, "addresses": SET_ADDRESSES}}
     base.update(args)
     return {"vmkfabric.vsphere.vmotion_multinic": base}
 
 
-def replica(**args: Any) -> Dict[str, Any]:
+def replica(**args: Any) -> dict[str, Any]:
     base = {"cluster": "Cluster-A", "portgroup": "FVP-Replica", "vswitch": "vSwitch1", "vlan": 40, "mtu": 9000,
             "ip": {"netmask": MASK, "addresses": REPLICA_ADDRESSES}}
     base.update(args)
     return {"vmkfabric.vsphere.replica_vmknic": base}
 
 
-def on_esx01(task: Dict[str, Any], **args: Any) -> Dict[str, Any]:
+def on_esx01(task: dict[str, Any], **args: Any) -> dict[str, Any]:
     (module, params), = task.items()
     params = {k: v for k, v in params.items() if k not in ("cluster", "ip")}
     params.update(esxi_hostname=H, **args)
@@ -59,7 +59,7 @@ def ok(run: Any) -> None:
     assert all(not r.get("failed") for r in run.results), [r.get("msg") for r in run.results]
 
 
-def assert_refused(result: Dict[str, Any], rule: str) -> None:
+def assert_refused(result: dict[str, Any], rule: str) -> None:
     assert result.get("failed") and not result.get("changed"), result
     msg = result["msg"]
     assert "\n" not in msg.strip() and re.search(r"\b%s\b" % re.escape(rule), msg), msg

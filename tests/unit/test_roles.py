@@ -14,7 +14,8 @@ import os
 import re
 import subprocess
 import sys
-from typing import Any, Iterator, Mapping, Tuple
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import pytest
 import yaml
@@ -32,7 +33,7 @@ def load(*parts: str) -> Any:
         return yaml.safe_load(fh)
 
 
-def options(spec: Mapping[str, Any], path: str = "") -> Iterator[Tuple[str, Mapping[str, Any]]]:
+def options(spec: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
     for name, option in spec.items():
         yield path + name, option
         yield from options(option.get("options") or {}, "%s%s." % (path, name))

@@ -22,7 +22,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.path.insert(0, os.path.join(ROOT, "tests", "simulator"))
 
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
-from pyVmomi import vmodl, vim  # noqa: E402
+from pyVmomi import vim, vmodl  # noqa: E402
 
 from vsphere_sim.launcher import SimProcess  # noqa: E402
 

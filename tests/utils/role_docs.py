@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import Any, Dict, List, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import yaml
 
@@ -27,11 +28,11 @@ def plain(text: str) -> str:
     return _MARKUP.sub(lambda m: "`%s`" % m.group(2).split("#")[0] if m.group(1) == "M" else "`%s`" % m.group(2), text)
 
 
-def lines(value: Any) -> List[str]:
+def lines(value: Any) -> list[str]:
     return [plain(" ".join(str(v).split())) for v in (value if isinstance(value, list) else [value])]
 
 
-def role_names() -> List[str]:
+def role_names() -> list[str]:
     return sorted(d for d in os.listdir(ROLES) if os.path.isfile(os.path.join(ROLES, d, "meta", "argument_specs.yml")))
 
 
@@ -51,7 +52,7 @@ def _default(option: Mapping[str, Any]) -> str:
     return "`%s`" % yaml.safe_dump(option.get("default"), default_flow_style=True, width=1000).strip().removesuffix("\n...")
 
 
-def variable_rows(options: Mapping[str, Any], prefix: str = "") -> List[str]:
+def variable_rows(options: Mapping[str, Any], prefix: str = "") -> list[str]:
     rows = []
     for name, option in options.items():
         text = " ".join(lines(option.get("description", "")))
@@ -81,9 +82,9 @@ def readme(role: str) -> str:
     return "\n".join(out)
 
 
-def main(argv: List[str]) -> int:
+def main(argv: list[str]) -> int:
     check = "--check" in argv
-    stale: Dict[str, str] = {}
+    stale: dict[str, str] = {}
     for role in role_names():
         path = os.path.join(ROLES, role, "README.md")
         text = readme(role)

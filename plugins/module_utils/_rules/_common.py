@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Desired,
@@ -25,9 +26,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     PortGroup,
     Teaming,
     TeamingSpec,
-    VSwitch,
     Vmk,
     VmkSpec,
+    VSwitch,
     is_set,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import (
@@ -35,7 +36,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import 
     Plan,
     match_vmk,
 )
-
 
 ERROR = "error"
 WARNING = "warning"
@@ -78,7 +78,7 @@ class Rule:
     scope: str
     check: Callable[..., Iterable[Finding]]
     source: str
-    flag: Optional[str] = None
+    flag: str | None = None
     step: int = 2
 
 
@@ -103,19 +103,19 @@ def sw_obj(name: str) -> str:
     return "vswitch:%s" % name
 
 
-def finding(rule: str, case_host: str, obj: str, found: str, change: str, severity: Optional[str] = None) -> Finding:
+def finding(rule: str, case_host: str, obj: str, found: str, change: str, severity: str | None = None) -> Finding:
     """A Finding of ``rule``: ``severity`` when the rule picks one per finding, else the rule's
     catalog severity, and the catalog source, both filled in from the rule's row by ``validate``."""
     return Finding(rule, severity or "", case_host, obj, found, change)
 
 
-def tags(vmk: Vmk) -> Set[str]:
+def tags(vmk: Vmk) -> set[str]:
     """tags(v): selected services, plus the service a dedicated netstack implies."""
     implied = {DEDICATED_STACKS[vmk.netstack]} if vmk.netstack in DEDICATED_STACKS else set()
     return set(vmk.services) | implied
 
 
-def managed(case: Case) -> Iterator[Tuple[VmkSpec, Optional[Vmk]]]:
+def managed(case: Case) -> Iterator[tuple[VmkSpec, Vmk | None]]:
     """Every present VmkSpec with its vmk in R (None when R has none)."""
     for spec in case.desired.vmks:
         if spec.state == "present":
@@ -131,7 +131,7 @@ def spec_obj(case: Case, spec: VmkSpec) -> str:
     return "portgroup:%s/%s" % (vswitch, spec.portgroup)
 
 
-def declared_teamings(case: Case) -> Iterator[Tuple[str, TeamingSpec, Tuple[str, ...]]]:
+def declared_teamings(case: Case) -> Iterator[tuple[str, TeamingSpec, tuple[str, ...]]]:
     """(object, declared teaming, uplinks of its switch in R) for every present spec."""
     r = case.after
     for sw_spec in case.desired.vswitches:
@@ -146,7 +146,7 @@ def declared_teamings(case: Case) -> Iterator[Tuple[str, TeamingSpec, Tuple[str,
             yield obj, spec.teaming, sw.uplinks if sw else ()
 
 
-def teams(host: Host) -> Iterator[Tuple[str, Teaming, Optional[VSwitch], bool]]:
+def teams(host: Host) -> Iterator[tuple[str, Teaming, VSwitch | None, bool]]:
     """(object, effective teaming, switch, overrides?) of every switch and port group of ``host``.
 
     ``overrides`` is True for a switch, and for a port group that overrides policy, order or
@@ -162,11 +162,11 @@ def teams(host: Host) -> Iterator[Tuple[str, Teaming, Optional[VSwitch], bool]]:
         yield pg_obj(pg), effective, pg_sw, own
 
 
-def unused_of(t: Teaming, sw: Optional[VSwitch]) -> Tuple[str, ...]:
+def unused_of(t: Teaming, sw: VSwitch | None) -> tuple[str, ...]:
     return t.unused(sw.uplinks) if sw is not None and t.active is not None else ()
 
 
-def vmks_carried(host: Host, pg_name: str) -> List[str]:
+def vmks_carried(host: Host, pg_name: str) -> list[str]:
     return sorted(v.device for v in host.vmks.values() if v.portgroup == pg_name)
 
 
@@ -182,7 +182,7 @@ def target_obj(adapter: str, portal: str) -> str:
     return "target:%s/%s" % (adapter, portal)
 
 
-def effective_of(host: Host, vmk: Vmk) -> Tuple[Teaming, Optional[VSwitch]]:
+def effective_of(host: Host, vmk: Vmk) -> tuple[Teaming, VSwitch | None]:
     """eff(pg(v)) in ``host`` (override over the vSwitch) and sw(v)."""
     pg = host.portgroups.get(vmk.portgroup)
     sw = host.vswitches.get(pg.vswitch) if pg else None
@@ -191,7 +191,7 @@ def effective_of(host: Host, vmk: Vmk) -> Tuple[Teaming, Optional[VSwitch]]:
     return (pg.override.merged_over(sw.teaming) if sw else pg.effective), sw
 
 
-def lags_of(host: Host, vmk: Vmk) -> Tuple[str, ...]:
+def lags_of(host: Host, vmk: Vmk) -> tuple[str, ...]:
     """lag(pg(v)): the LAGs named in the active or standby list of vmk's port group. On a distributed
     port group a name of the switch's LAGs; on a standard one a name that is no host NIC (IP-4)."""
     dv = host.dv_portgroup_of(vmk)
@@ -202,7 +202,7 @@ def lags_of(host: Host, vmk: Vmk) -> Tuple[str, ...]:
     return tuple(n for n in names if n not in host.pnics and not PNIC_NAME.match(n))
 
 
-def bound_sets(host: Host) -> Iterator[Tuple[IscsiAdapter, List[Vmk]]]:
+def bound_sets(host: Host) -> Iterator[tuple[IscsiAdapter, list[Vmk]]]:
     """(adapter, B(a)) for every adapter of ``host`` with bound vmks that exist."""
     for _device, adapter in sorted(host.iscsi.items()):
         members = [host.vmks[d] for d in adapter.bindings if d in host.vmks]
@@ -210,20 +210,20 @@ def bound_sets(host: Host) -> Iterator[Tuple[IscsiAdapter, List[Vmk]]]:
             yield adapter, sorted(members, key=lambda v: v.number)
 
 
-def by_number(vmks: Iterable[Vmk]) -> List[Vmk]:
+def by_number(vmks: Iterable[Vmk]) -> list[Vmk]:
     return sorted(vmks, key=lambda v: v.number)
 
 
-def vmotion_by_stack(host: Host) -> Dict[str, List[Vmk]]:
+def vmotion_by_stack(host: Host) -> dict[str, list[Vmk]]:
     """netstack -> every vMotion-tagged vmk of ``host`` on it (by number), sets or single."""
-    by_stack: Dict[str, List[Vmk]] = defaultdict(list)
+    by_stack: dict[str, list[Vmk]] = defaultdict(list)
     for vmk in by_number(host.vmks.values()):
         if "vmotion" in tags(vmk):
             by_stack[vmk.netstack].append(vmk)
     return dict(by_stack)
 
 
-def vmotion_sets(host: Host) -> Dict[str, List[Vmk]]:
+def vmotion_sets(host: Host) -> dict[str, list[Vmk]]:
     """VM(h, s) with two or more members: netstack -> members by vmk number."""
     return {s: m for s, m in vmotion_by_stack(host).items() if len(m) >= 2}
 
@@ -244,14 +244,14 @@ class Port:
     eff: Teaming  # the effective teaming (NIC names, or the switch's uplink names)
     ordered: bool  # the port group sets its own failover order
     vlan: int = 0
-    nicless: Tuple[str, ...] = ()  # active/standby uplinks of a dvPortgroup with no NIC of this host behind them
+    nicless: tuple[str, ...] = ()  # active/standby uplinks of a dvPortgroup with no NIC of this host behind them
 
     @property
     def distributed(self) -> bool:
         return self.where.startswith("dvportgroup:")
 
 
-def port_of(host: Host, vmk: Vmk) -> Optional[Port]:
+def port_of(host: Host, vmk: Vmk) -> Port | None:
     """The port group of a vmk in R (a vMotion set member, a bound vmk); None when it has none the plan knows."""
     dv = host.dv_portgroup_of(vmk)
     if dv is not None:
@@ -265,7 +265,7 @@ def port_of(host: Host, vmk: Vmk) -> Optional[Port]:
                 pg.override.active is not None, pg.vlan)
 
 
-def declared_purposes(case: Case) -> Dict[str, str]:
+def declared_purposes(case: Case) -> dict[str, str]:
     return {vmk.device: spec.purpose for spec, vmk in managed(case) if vmk is not None}
 
 
@@ -280,12 +280,12 @@ def iscsi_shaped(case: Case, vmk: Vmk) -> bool:
             and len(pg.override.active) == 1 and not pg.override.standby)
 
 
-def replicas_of(case: Case) -> List[Tuple[VmkSpec, Vmk]]:
+def replicas_of(case: Case) -> list[tuple[VmkSpec, Vmk]]:
     """(spec, vmk in R) of every present ``purpose: replica`` spec of the task."""
     return [(spec, vmk) for spec, vmk in managed(case) if spec.purpose == "replica" and vmk is not None]
 
 
-def logical_networks(cases: Sequence[Case]) -> Dict[str, List[Tuple[Case, Vmk]]]:
+def logical_networks(cases: Sequence[Case]) -> dict[str, list[tuple[Case, Vmk]]]:
     """Logical network -> its vmks on every host in scope, sorted by host.
 
     A logical network is the standard port group name of a vmk: the same port group name on
@@ -293,7 +293,7 @@ def logical_networks(cases: Sequence[Case]) -> Dict[str, List[Tuple[Case, Vmk]]]
     some host is on it in R); every host's vmk on that port group in R is then a member.
     """
     names = {vmk.portgroup for case in cases for _spec, vmk in managed(case) if vmk is not None and vmk.portgroup}
-    out: Dict[str, List[Tuple[Case, Vmk]]] = {}
+    out: dict[str, list[tuple[Case, Vmk]]] = {}
     for name in sorted(names):
         members = [(c, c.after.vmk_on_portgroup(name)) for c in sorted(cases, key=lambda c: c.host)]
         out[name] = [(c, v) for c, v in members if v is not None]

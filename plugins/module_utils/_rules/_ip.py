@@ -10,7 +10,7 @@ Private to this collection. Pure: imports no pyVmomi, opens no connection, calls
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Dict, Iterator, List, Tuple
+from collections.abc import Iterator
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
@@ -110,7 +110,7 @@ def ip5_etherchannel_unconfirmed(case: Case) -> Iterator[Finding]:
 def ip6_lag_portgroup_order(case: Case) -> Iterator[Finding]:
     """A dvPortgroup that uses a LAG: one active LAG, no standby (written ones and those with a vmk)."""
     o, r = case.observed, case.after
-    carrying: Dict[str, List[str]] = defaultdict(list)
+    carrying: dict[str, list[str]] = defaultdict(list)
     for vmk in sorted(r.vmks.values(), key=lambda v: v.number):
         if vmk.dv_portgroup:
             carrying[vmk.dv_portgroup].append(vmk.device)
@@ -134,7 +134,7 @@ def ip6_lag_portgroup_order(case: Case) -> Iterator[Finding]:
                       "no standby" % (order, name_list(lags)), change)
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("IP-1", ERROR, HOST, ip1_iphash_all_active, "KB 1001938; vSphere 6.7 Networking, Route Based on IP Hash"),
     Rule("IP-2", ERROR, HOST, ip2_iphash_beacon, "KB 1001938; vSphere 6.7 Networking"),
     Rule("IP-3", ERROR, HOST, ip3_iphash_portgroup_override, "blog post on LACP and IPMP link aggregation (2013-03-30); KB 1001938"),

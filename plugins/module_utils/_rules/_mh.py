@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from typing import Callable, Dict, Iterator, List, Sequence, Set, Tuple
+from collections.abc import Callable, Iterator, Sequence
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
@@ -55,15 +55,15 @@ def mh1_exempt_iscsi(case: Case, members: Sequence[Vmk]) -> bool:
                for v in members)
 
 
-MH1_EXEMPTIONS: Tuple[Tuple[str, Callable[[Case, Sequence[Vmk]], bool]], ...] = (
+MH1_EXEMPTIONS: tuple[tuple[str, Callable[[Case, Sequence[Vmk]], bool]], ...] = (
     ("vmotion-set", mh1_exempt_vmotion),
     ("iscsi-binding", mh1_exempt_iscsi),
 )
 """Hooks that may exempt a same-subnet group from MH-1; later issues add binding-aware ones."""
 
 
-def _subnet_groups(host: Host) -> Dict[Tuple[str, ipaddress.IPv4Network], List[Vmk]]:
-    groups: Dict[Tuple[str, ipaddress.IPv4Network], List[Vmk]] = defaultdict(list)
+def _subnet_groups(host: Host) -> dict[tuple[str, ipaddress.IPv4Network], list[Vmk]]:
+    groups: dict[tuple[str, ipaddress.IPv4Network], list[Vmk]] = defaultdict(list)
     for vmk in sorted(host.vmks.values(), key=lambda v: v.number):
         net = vmk.ip.network
         if net is not None:
@@ -71,7 +71,7 @@ def _subnet_groups(host: Host) -> Dict[Tuple[str, ipaddress.IPv4Network], List[V
     return groups
 
 
-def _changed_vmks(case: Case) -> Set[str]:
+def _changed_vmks(case: Case) -> set[str]:
     """vmks that are new or re-addressed/moved in R."""
     return {d for d, v in case.after.vmks.items() if case.observed.vmks.get(d) != v}
 
@@ -91,7 +91,7 @@ def mh1_one_vmk_per_subnet(case: Case) -> Iterator[Finding]:
 
 def mh2_duplicate_ip(case: Case) -> Iterator[Finding]:
     """Two vmks of one host with the same IPv4 address in R."""
-    by_ip: Dict[str, List[Vmk]] = defaultdict(list)
+    by_ip: dict[str, list[Vmk]] = defaultdict(list)
     for vmk in sorted(case.after.vmks.values(), key=lambda v: v.number):
         if not vmk.ip.dhcp and vmk.ip.address:
             by_ip[vmk.ip.address].append(vmk)
@@ -118,7 +118,7 @@ def mh3_overlapping_subnets(case: Case) -> Iterator[Finding]:
                           "give %s an ip.netmask/ip.address whose subnet does not overlap %s" % (second.device, a))
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("MH-1", ERROR, HOST, mh1_one_vmk_per_subnet,
          "KB 2010877 / Broadcom 318546; vSphere 8 Networking GUID-D4191320; article \"Using FVP in multi-NIC vMotion environments\""),
     Rule("MH-2", ERROR, HOST, mh2_duplicate_ip, "KB 2010877 / Broadcom 318546 (derived)"),

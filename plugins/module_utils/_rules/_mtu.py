@@ -10,7 +10,7 @@ Private to this collection. Pure: imports no pyVmomi, opens no connection, calls
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Dict, Iterator, List, Tuple
+from collections.abc import Iterator
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
@@ -64,9 +64,9 @@ def mtu1_vmk_above_switch(case: Case) -> Iterator[Finding]:
                       % (sw.mtu, vmk.device, vmk.mtu, sw.name))
 
 
-def _mtu_groups(case: Case) -> Iterator[Tuple[str, List[Vmk]]]:
+def _mtu_groups(case: Case) -> Iterator[tuple[str, list[Vmk]]]:
     r = case.after
-    by_stack: Dict[str, List[Vmk]] = defaultdict(list)
+    by_stack: dict[str, list[Vmk]] = defaultdict(list)
     for vmk in r.vmks.values():
         if "vmotion" in tags(vmk):
             by_stack[vmk.netstack].append(vmk)
@@ -112,7 +112,7 @@ def mtu4_jumbo_path(case: Case) -> Iterator[Finding]:
                       % (vmk.device, vmk.mtu - 28))
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("MTU-3", ERROR, HOST, mtu3_above_max, "vSphere Storage, jumbo frames", step=1),
     Rule("MTU-1", ERROR, HOST, mtu1_vmk_above_switch, "vSphere Storage, Using Jumbo Frames with iSCSI"),
     Rule("MTU-2", ERROR, HOST, mtu2_set_mtu_mismatch, "vSphere Storage, Using Jumbo Frames with iSCSI (derived)"),

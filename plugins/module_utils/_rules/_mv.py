@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from typing import Dict, Iterable, Iterator, List, Tuple
+from collections.abc import Iterable, Iterator
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     DvPortgroup,
@@ -52,7 +52,7 @@ def mv1_one_portgroup_per_vmk(case: Case) -> Iterator[Finding]:
     """Two members of a vMotion set are attached to the same port group (or dvPortgroup) in R."""
     r = case.after
     for stack, members in sorted(vmotion_sets(r).items()):
-        by_pg: Dict[Tuple[str, str], List[Vmk]] = defaultdict(list)
+        by_pg: dict[tuple[str, str], list[Vmk]] = defaultdict(list)
         for vmk in members:
             if vmk.portgroup or vmk.dv_portgroup:
                 by_pg[("dv", vmk.dv_portgroup) if vmk.dv_portgroup else ("", vmk.portgroup)].append(vmk)
@@ -98,7 +98,7 @@ def mv3_distinct_active_uplinks(case: Case) -> Iterator[Finding]:
     """The active uplinks of a vMotion set are not pairwise distinct."""
     r = case.after
     for _stack, members in sorted(vmotion_sets(r).items()):
-        first: Dict[str, Vmk] = {}
+        first: dict[str, Vmk] = {}
         for vmk in members:
             port = port_of(r, vmk)
             if port is None:
@@ -136,7 +136,7 @@ def mv5_one_subnet(case: Case) -> Iterator[Finding]:
     r = case.after
     for stack, members in sorted(vmotion_sets(r).items()):
         nets = [(v, v.ip.network) for v in members if v.ip.network is not None]
-        counts: Dict[ipaddress.IPv4Network, int] = defaultdict(int)
+        counts: dict[ipaddress.IPv4Network, int] = defaultdict(int)
         for _v, net in nets:
             counts[net] += 1
         if len(counts) < 2:
@@ -192,7 +192,7 @@ def _mv6_distributed(case: Case, vmk: Vmk, dv: DvPortgroup) -> Iterator[Finding]
                       % (vmk.device, dv.name, dv.dvs), fix)
 
 
-def _new_vmotion_members(case: Case) -> List[Vmk]:
+def _new_vmotion_members(case: Case) -> list[Vmk]:
     """vMotion-tagged vmks of R that were not vMotion-tagged on the same netstack in O."""
     o = case.observed
     out = []
@@ -204,7 +204,7 @@ def _new_vmotion_members(case: Case) -> List[Vmk]:
     return out
 
 
-def _stacks_text(by_stack: Dict[str, List[Vmk]]) -> str:
+def _stacks_text(by_stack: dict[str, list[Vmk]]) -> str:
     return "; ".join("netstack %s: %s" % (s, _listing(m)) for s, m in sorted(by_stack.items()))
 
 
@@ -240,7 +240,7 @@ def mv8_planned_set_spans_netstacks(case: Case) -> Iterator[Finding]:
                       "of netstack %s (state: absent, or drop vmotion from services)" % (others[0], ", ".join(others)))
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("MV-1", ERROR, HOST, mv1_one_portgroup_per_vmk,
          "KB 2007467 (as quoted in article \"Using FVP in multi-NIC vMotion environments\"; KB text not reviewed directly)"),
     Rule("MV-2", ERROR, HOST, mv2_one_active_some_standby,

@@ -9,7 +9,7 @@ Private to this collection. Pure: imports no pyVmomi, opens no connection, calls
 
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+from collections.abc import Iterator
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
@@ -94,7 +94,7 @@ def ns4_unknown_netstack(case: Case) -> Iterator[Finding]:
                           "set netstack to one of %s" % name_list(sorted(case.observed.netstacks)))
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("NS-4", ERROR, HOST, ns4_unknown_netstack, "vSphere API HostNetStackInstanceSystemStackKey; Terraform #1593",
          step=1),
     Rule("NS-2", ERROR, HOST, ns2_service_not_allowed,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterator, Sequence
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     DvPortgroup,
@@ -70,7 +70,7 @@ def _dv_fix(dv: DvPortgroup) -> str:
             % (dv.name, dv.dvs, example, policy))
 
 
-def policy_of(host: Host, vmk: Vmk) -> Optional[str]:
+def policy_of(host: Host, vmk: Vmk) -> str | None:
     """eff(pg(v)).policy, on a standard or a distributed port group."""
     dv = host.dv_portgroup_of(vmk)
     return dv.teaming.policy if dv is not None else effective_of(host, vmk)[0].policy
@@ -82,7 +82,7 @@ def pg_label(host: Host, vmk: Vmk) -> str:
     return "dvPortgroup %s on %s" % (dv.name, dv.dvs) if dv is not None else "port group %s" % vmk.portgroup
 
 
-def _active_standby(host: Host, vmk: Vmk) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+def _active_standby(host: Host, vmk: Vmk) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A(pg) and S(pg) restricted to the bridge (what the host's compliance check sees). On a
     distributed port group: the host pnics behind the active / standby uplinks and LAGs."""
     dv = host.dv_portgroup_of(vmk)
@@ -171,7 +171,7 @@ def pb5_shared_active_uplink(case: Case) -> Iterator[Finding]:
     """Two bound vmks of one adapter on the same active uplink."""
     r = case.after
     for adapter, members in bound_sets(r):
-        by_nic: Dict[str, List[str]] = defaultdict(list)
+        by_nic: dict[str, list[str]] = defaultdict(list)
         for vmk in members:
             active = _active_standby(r, vmk)[0]
             if len(active) == 1:
@@ -207,14 +207,14 @@ def pb6_one_subnet_one_switch(case: Case) -> Iterator[Finding]:
                               % (adapter.device, vmk.device))
 
 
-def _switch_of(vmk: Vmk, port: Optional["Port"]) -> str:
+def _switch_of(vmk: Vmk, port: Port | None) -> str:
     """sw(v) for messages: ``vSwitch vSwitch1`` or ``distributed switch dvs-prod``."""
     if port is None:
         return "distributed port group %s (not read)" % vmk.dv_portgroup if vmk.dv_portgroup else "vSwitch %s" % vmk.vswitch
     return ("distributed switch %s" if port.distributed else "vSwitch %s") % port.switch
 
 
-def _off_subnet(adapter: IscsiAdapter, members: Sequence[Vmk]) -> List[Tuple[str, List[Vmk]]]:
+def _off_subnet(adapter: IscsiAdapter, members: Sequence[Vmk]) -> list[tuple[str, list[Vmk]]]:
     out = []
     for portal in adapter.portals():
         address = ipaddress.IPv4Address(portal)
@@ -354,7 +354,7 @@ def pb14_iscsi_vmk_unbound(case: Case) -> Iterator[Finding]:
                           "bind it with vmkfabric.vsphere.iscsi_adapter (bindings: [%s, ...])" % vmk.device)
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("PB-1", ERROR, HOST, pb1_bound_vmk_one_active,
          "KB 2038869; vSphere 6.5 Storage, bound-adapter guidelines; " + MULTIPATHING_ARTICLE),
     Rule("PB-2", ERROR, HOST, pb2_bound_vmk_no_standby,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from typing import Dict, Iterator, List, Sequence, Tuple
+from collections.abc import Iterator, Sequence
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
@@ -43,7 +43,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     vmk_obj,
 )
 
-
 REPLICA_OWN_SERVICES = frozenset({"vSphereReplication", "vSphereReplicationNFC"})
 """Tags that carry replica traffic itself (vSphere Replication): not "another service" (PR-5)."""
 
@@ -62,7 +61,7 @@ def role_of(case: Case, vmk: Vmk) -> str:
     return "other"
 
 
-def _shared_vmotion_peers(case: Case, rep: Vmk) -> List[Vmk]:
+def _shared_vmotion_peers(case: Case, rep: Vmk) -> list[Vmk]:
     """The vMotion-tagged vmks (other than ``rep``) in the replica's exact subnet and netstack."""
     net = rep.ip.network
     return [v for v in by_number(case.after.vmks.values())
@@ -182,7 +181,7 @@ def pr1_one_replica_vmk_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
 
 def pr7_shared_replica_lowest_vmk(cases: Sequence[Case]) -> Iterator[Finding]:
     """With ``shared_with_vmotion``, the replica vmk is not the lowest-numbered vmk of the vMotion subnet on every host."""
-    nets: Dict[str, ipaddress.IPv4Network] = {}
+    nets: dict[str, ipaddress.IPv4Network] = {}
     for case in cases:
         for spec, rep in replicas_of(case):
             net = rep.ip.network
@@ -203,7 +202,7 @@ def pr7_shared_replica_lowest_vmk(cases: Sequence[Case]) -> Iterator[Finding]:
                               "ESXi sends and answers from the lowest" % (rep.device, net, lowest.device, lowest.portgroup),
                               "set portgroup: %s so the replica uses %s, or set shared_with_vmotion: false and give the "
                               "replica its own subnet and vlan" % (lowest.portgroup, lowest.device))
-    counts: Dict[ipaddress.IPv4Network, int] = defaultdict(int)
+    counts: dict[ipaddress.IPv4Network, int] = defaultdict(int)
     for net in nets.values():
         counts[net] += 1
     if len(counts) < 2:
@@ -247,7 +246,7 @@ def pr8_replica_subnet_changed(case: Case) -> Iterator[Finding]:
                               "until then), or leave %s out of the task" % (rep_net, vmk.device))
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("PR-2", ERROR, HOST, pr2_replica_own_subnet, "article \"Using FVP in multi-NIC vMotion environments\"; KB 2010877 / Broadcom 318546"),
     Rule("PR-3", ERROR, HOST, pr3_replica_vlan_isolated, "article \"Using FVP in multi-NIC vMotion environments\" (dedicated VLAN)"),
     Rule("PR-4", ERROR, HOST, pr4_replica_no_gateway, "article \"Using FVP in multi-NIC vMotion environments\" (isolated, non-routable network)"),

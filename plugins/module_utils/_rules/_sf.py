@@ -12,7 +12,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections import defaultdict
-from typing import Any, Dict, Iterator, List, Set, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import bound_changes, changed_bound_vmks, resolve_adapter
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
@@ -62,7 +63,7 @@ def _show(name: str, value: Any) -> str:
     return str(value)
 
 
-def _vmk_diff(before: Vmk, after: Vmk) -> List[str]:
+def _vmk_diff(before: Vmk, after: Vmk) -> list[str]:
     """``field old -> new`` for every field SF-1 protects that differs."""
     out = []
     for name in ("ip", "mtu", "netstack", "portgroup", "vswitch", "services"):
@@ -101,7 +102,7 @@ def sf1_management_vmk(case: Case) -> Iterator[Finding]:
 def sf2_management_path(case: Case) -> Iterator[Finding]:
     """A change to the switch or port group that carries a management vmk in O."""
     o, r = case.observed, case.after
-    seen: Set[str] = set()
+    seen: set[str] = set()
     for device in sorted(o.management_vmks):
         pg_name = o.vmks[device].portgroup
         pg_o, pg_r = o.portgroups.get(pg_name), r.portgroups.get(pg_name)
@@ -125,7 +126,7 @@ def sf2_management_path(case: Case) -> Iterator[Finding]:
         yield from _sf2_switch(case, pg_o.vswitch, device, seen)
 
 
-def _sf2_switch(case: Case, name: str, device: str, seen: Set[str]) -> Iterator[Finding]:
+def _sf2_switch(case: Case, name: str, device: str, seen: set[str]) -> Iterator[Finding]:
     sw_o, sw_r = case.observed.vswitches.get(name), case.after.vswitches.get(name)
     if sw_o is None or sw_obj(name) in seen:
         return
@@ -148,7 +149,7 @@ def _sf2_switch(case: Case, name: str, device: str, seen: Set[str]) -> Iterator[
 ANY = "*"
 
 
-def _declared_vswitch(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+def _declared_vswitch(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None:
     o = case.observed
     for spec in case.desired.vswitches:
         key = ("vswitch", spec.name)
@@ -170,14 +171,14 @@ def _declared_vswitch(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> N
                     allowed[("portgroup", pg.name)].update(("teaming.active", "teaming.standby"))
 
 
-def _declared_teaming(spec: TeamingSpec) -> Set[str]:
+def _declared_teaming(spec: TeamingSpec) -> set[str]:
     out = {"teaming." + f for f in TEAMING_FIELDS if getattr(spec, f) is INHERIT or is_set(getattr(spec, f))}
     if "teaming.active" in out:
         out.add("teaming.standby")
     return out
 
 
-def _declared_vmks(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+def _declared_vmks(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None:
     o = case.observed
     for spec in case.desired.vmks:
         vmk = match_vmk(o, spec)
@@ -200,7 +201,7 @@ def _declared_vmks(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None
             allowed[("service", device)].add(ANY)
 
 
-def _declared_dv_portgroups(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+def _declared_dv_portgroups(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None:
     """A declared dvPortgroup: created whole, or its declared VLAN and teaming fields edited."""
     for spec in case.desired.dv_portgroups:
         fields = allowed[("dv_portgroup", "%s/%s" % (spec.dvs, spec.name))]
@@ -211,7 +212,7 @@ def _declared_dv_portgroups(case: Case, allowed: Dict[Tuple[str, str], Set[str]]
             fields.update(_declared_teaming(spec.teaming))
 
 
-def _declared_iscsi(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> None:
+def _declared_iscsi(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None:
     """iSCSI writes are declared per adapter: its state, names and options, its bindings (and
     the unbind/rebind of bound vmks that allow_path_disruption asks for), its targets."""
     for spec in case.desired.iscsi:
@@ -235,7 +236,7 @@ def _declared_iscsi(case: Case, allowed: Dict[Tuple[str, str], Set[str]]) -> Non
 
 def sf7_undeclared_write(case: Case) -> Iterator[Finding]:
     """Invariant: every written field was declared by the user or derived by a documented rule."""
-    allowed: Dict[Tuple[str, str], Set[str]] = defaultdict(set)
+    allowed: dict[tuple[str, str], set[str]] = defaultdict(set)
     _declared_vswitch(case, allowed)
     _declared_vmks(case, allowed)
     _declared_dv_portgroups(case, allowed)
@@ -292,7 +293,7 @@ def sf8_drops_relied_uplink(case: Case) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------
 
 
-def _unbound_by_plan(case: Case) -> Set[Tuple[str, str]]:
+def _unbound_by_plan(case: Case) -> set[tuple[str, str]]:
     out = set()
     for a in case.plan.actions:
         if a.kind == "binding" and a.op == "remove":
@@ -315,7 +316,7 @@ def sf3_bound_vmk_changed_in_place(case: Case) -> Iterator[Finding]:
                       "set allow_path_disruption: true to unbind, change and rebind it, or leave %s out of the task" % vmk)
 
 
-def _last_live(case: Case) -> Iterator[Tuple[str, str, str]]:
+def _last_live(case: Case) -> Iterator[tuple[str, str, str]]:
     """(object, what, path) for each path the plan takes away: unbinds and target removals."""
     o = case.observed
     for device, vmk in sorted(_unbound_by_plan(case)):
@@ -335,7 +336,7 @@ def _last_live(case: Case) -> Iterator[Tuple[str, str, str]]:
             yield "target:%s" % a.name, "removes target %s" % rest, "active" if remaining else "lastActive"
 
 
-def _sf6_protected(case: Case) -> Iterator[Tuple[str, str, str]]:
+def _sf6_protected(case: Case) -> Iterator[tuple[str, str, str]]:
     """(object, why it is protected, fix) for each removal in the plan of a protected object."""
     o, d = case.observed, case.desired
     mgmt = {o.vmks[v].portgroup: v for v in sorted(o.management_vmks) if o.vmks[v].portgroup}
@@ -359,7 +360,7 @@ def _sf6_protected(case: Case) -> Iterator[Tuple[str, str, str]]:
             yield key, "it carries port groups in use by VMs", "list vSwitch %s in config, or move the VMs first" % a.name
 
 
-def _sf6_live_paths(case: Case) -> Iterator[Tuple[str, str, str]]:
+def _sf6_live_paths(case: Case) -> Iterator[tuple[str, str, str]]:
     """(object, why, fix) for each unbind or target removal that takes away live storage paths."""
     for obj, what, path in _last_live(case):
         if path in ("active", "lastActive"):
@@ -401,13 +402,13 @@ def sf5_forced_unbind(case: Case) -> Iterator[Finding]:
                           "unbind without force; free the paths first")
 
 
-def _touched_vmks(case: Case) -> List[str]:
+def _touched_vmks(case: Case) -> list[str]:
     """vmks of O whose binding-relevant state R changes (any of them might be bound)."""
     o, r = case.observed, case.after
     return [d for d in sorted(o.vmks, key=vmk_number) if bound_changes(o, r, d)]
 
 
-def _new_dependent_bindings(case: Case) -> Iterator[Tuple[IscsiAdapter, str]]:
+def _new_dependent_bindings(case: Case) -> Iterator[tuple[IscsiAdapter, str]]:
     o = case.observed
     for device, adapter in sorted(case.after.iscsi.items()):
         if adapter.software or adapter.pnics or adapter.binding_support == "notsupported":
@@ -450,7 +451,7 @@ def recheck_touches_iscsi(case: Case) -> bool:
 _DRIFT_LIMIT = 8
 
 
-def _drift(before: Any, after: Any, kind: str) -> List[str]:
+def _drift(before: Any, after: Any, kind: str) -> list[str]:
     """Names of the objects of one kind that appeared, disappeared or differ."""
     out = []
     for name in sorted(set(before) | set(after)):
@@ -500,7 +501,7 @@ def sf11_unbound_adapter_vmk(case: Case) -> Iterator[Finding]:
                               "bind another vmk in %s first, or set allow_path_disruption: true" % net)
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("SF-1", ERROR, HOST, sf1_management_vmk,
          "DSC MigratePhysicalNicsOnly interlock; Ansible network resource-module docs; community.vmware vmware_vmkernel",
          step=4),

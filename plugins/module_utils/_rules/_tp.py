@@ -9,7 +9,8 @@ Private to this collection. Pure: imports no pyVmomi, opens no connection, calls
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_plan import resolve_adapter
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
@@ -37,7 +38,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
 )
 
 
-def _target_specs(case: Case) -> Iterator[Tuple[str, str, TargetSpec, IscsiAdapter]]:
+def _target_specs(case: Case) -> Iterator[tuple[str, str, TargetSpec, IscsiAdapter]]:
     """(field prefix, kind, spec, adapter in R) for every declared target of a resolvable adapter."""
     for spec in case.desired.iscsi:
         adapter = resolve_adapter(case.after.iscsi, spec)
@@ -49,7 +50,7 @@ def _target_specs(case: Case) -> Iterator[Tuple[str, str, TargetSpec, IscsiAdapt
             yield "static_targets[%d]" % t.index, "static", t, adapter
 
 
-def _declared_options(case: Case) -> Iterator[Tuple[str, str, str, Any, IscsiAdapter]]:
+def _declared_options(case: Case) -> Iterator[tuple[str, str, str, Any, IscsiAdapter]]:
     """(object, field, API key, value, adapter) of every declared advanced option."""
     for prefix, _kind, t, adapter in _target_specs(case):
         for key, value in sorted(t.options.items()):
@@ -61,7 +62,7 @@ def _declared_options(case: Case) -> Iterator[Tuple[str, str, str, Any, IscsiAda
                 yield hba_obj(resolved.device), "adapter_options.%s" % OPTION_NAMES.get(key, key), key, value, resolved
 
 
-def _option_def(adapter: IscsiAdapter, key: str) -> Optional[OptionDef]:
+def _option_def(adapter: IscsiAdapter, key: str) -> OptionDef | None:
     return adapter.option_defs.get(key) or (None if adapter.option_defs else ESXI_OPTION_DEFS.get(key))
 
 
@@ -176,7 +177,7 @@ def tp7_live_target_change(case: Case) -> Iterator[Finding]:
                           "expect the new value to apply at the next login (rescan, path re-login or reboot)")
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("TP-1", ERROR, HOST, tp1_option_range,
          "vSphere API HostInternetScsiHba.supportedAdvancedOptions (IntOption 1-60, default 5)", step=1),
     Rule("TP-2", ERROR, HOST, tp2_option_supported, "vSphere API OptionDef, HostInternetScsiHbaParamValue", step=1),

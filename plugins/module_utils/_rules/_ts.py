@@ -9,7 +9,7 @@ Private to this collection. Pure: imports no pyVmomi, opens no connection, calls
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, Sequence, Tuple
+from collections.abc import Iterator, Sequence
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
@@ -76,10 +76,10 @@ def ts2_order_name_not_uplink(case: Case) -> Iterator[Finding]:
                           "remove %s from uplinks of %s, or take it off %s first" % (nic, sw_spec.name, owner))
 
 
-def _owners(r: Host, switch: str, nics: Sequence[str]) -> Dict[str, str]:
+def _owners(r: Host, switch: str, nics: Sequence[str]) -> dict[str, str]:
     """NIC -> the other switch that has it in R: a standard switch, or a distributed switch
     (with the uplink port it backs)."""
-    out: Dict[str, str] = {}
+    out: dict[str, str] = {}
     for nic in nics:
         other = next((sw.name for sw in r.vswitches.values() if sw.name != switch and nic in sw.uplinks), None)
         if other is not None:
@@ -157,7 +157,7 @@ def ts7_inherit_and_value(case: Case) -> Iterator[Finding]:
                           % (name, "active/standby/unused" if name == "order" else name))
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("TS-1", ERROR, HOST, ts1_order_has_duplicates, "vSphere API HostNicOrderPolicy; community.vmware #1432; DSC #282",
          step=1),
     Rule("TS-3", ERROR, HOST, ts3_order_incomplete, "community.vmware #1432; DSC #282 / PR #296; vmware/pyvmomi #222",

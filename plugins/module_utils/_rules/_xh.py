@@ -10,7 +10,8 @@ Private to this collection. Pure: imports no pyVmomi, opens no connection, calls
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Set, Tuple
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Finding,
@@ -32,7 +33,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
 
 def xh1_duplicate_ip_across_hosts(cases: Sequence[Case]) -> Iterator[Finding]:
     """One IPv4 address on vmks of more than one host in scope (planned and observed)."""
-    owners: Dict[str, List[Tuple[str, str]]] = defaultdict(list)
+    owners: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for case in cases:
         for vmk in case.after.vmks.values():
             if not vmk.ip.dhcp and vmk.ip.address:
@@ -47,14 +48,14 @@ def xh1_duplicate_ip_across_hosts(cases: Sequence[Case]) -> Iterator[Finding]:
                           % (device, host))
 
 
-def _deviations(members: Sequence[Tuple[Case, Vmk]], value: Callable[[Case, Vmk], Any]
-                ) -> Iterator[Tuple[Case, Vmk, Any, Any, List[str]]]:
+def _deviations(members: Sequence[tuple[Case, Vmk]], value: Callable[[Case, Vmk], Any]
+                ) -> Iterator[tuple[Case, Vmk, Any, Any, list[str]]]:
     """(case, vmk, its value, the reference value, hosts with the reference) for every member
     that differs from the network's reference: the most common value, on a tie the value of the
     first host by name. Members whose value is None (e.g. DHCP) are not compared."""
     valued = [(c, v, value(c, v)) for c, v in members]
     valued = [(c, v, x) for c, v, x in valued if x is not None]
-    counts: Dict[Any, int] = defaultdict(int)
+    counts: dict[Any, int] = defaultdict(int)
     for _c, _v, x in valued:
         counts[x] += 1
     if len({c.host for c, _v, _x in valued}) < 2 or len(counts) < 2:
@@ -84,7 +85,7 @@ def xh2_subnet_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
 
 def xh3_vlan_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
     """The vmks of one logical network (port group name) are on different VLAN IDs on different hosts."""
-    def vlan(case: Case, vmk: Vmk) -> Optional[int]:
+    def vlan(case: Case, vmk: Vmk) -> int | None:
         pg = case.after.portgroups.get(vmk.portgroup)
         return pg.vlan if pg is not None else None
     for name, members in logical_networks(cases).items():
@@ -104,7 +105,7 @@ def xh4_mtu_per_network(cases: Sequence[Case]) -> Iterator[Finding]:
                           "set mtu: %d on %s of %s (one MTU per network, end to end)" % (ref, vmk.device, case.host))
 
 
-def _send_target_signature(adapter: Any) -> Tuple[Tuple[str, ...], Dict[str, Tuple[Tuple[str, Any], ...]]]:
+def _send_target_signature(adapter: Any) -> tuple[tuple[str, ...], dict[str, tuple[tuple[str, Any], ...]]]:
     portals = tuple(sorted(t.portal for t in adapter.send_targets.values()))
     params = {t.portal: tuple(sorted(t.values.items())) for t in adapter.send_targets.values()}
     return portals, params
@@ -115,12 +116,12 @@ def xh5_array_settings_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
 
     An array is a send-target address in common; a host is reported when it deviates from the
     most common setting among them (ties: the first host by name)."""
-    users: Dict[str, List[Tuple[Case, Any]]] = defaultdict(list)
+    users: dict[str, list[tuple[Case, Any]]] = defaultdict(list)
     for case in sorted(cases, key=lambda c: c.host):
         for adapter in case.after.iscsi.values():
             for address in sorted({t.address for t in adapter.send_targets.values()}):
                 users[address].append((case, adapter))
-    reported: Set[Tuple[str, str]] = set()
+    reported: set[tuple[str, str]] = set()
     for address, members in sorted(users.items()):
         if len(members) < 2:
             continue
@@ -152,7 +153,7 @@ def xh5_array_settings_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
                     break
 
 
-RULES: Tuple[Rule, ...] = (
+RULES: tuple[Rule, ...] = (
     Rule("XH-1", ERROR, CROSS_HOST, xh1_duplicate_ip_across_hosts, "derived; KB 2010877 / Broadcom 318546", step=3),
     Rule("XH-2", ERROR, CROSS_HOST, xh2_subnet_per_network,
          "KB 2007467 (via article \"Using FVP in multi-NIC vMotion environments\"); KB 2038869", step=3),

@@ -9,14 +9,13 @@ import signal
 import sys
 import tempfile
 import threading
-from typing import List, Optional
 
 from . import certs
 from .inventory import InventoryError, load
 from .server import serve
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vsphere_sim", description="vSphere SOAP simulator (HTTPS on 127.0.0.1)")
     parser.add_argument("--inventory", required=True, help="inventory YAML")
     parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")

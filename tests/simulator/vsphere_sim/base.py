@@ -10,13 +10,13 @@ and by pyVmomi type (``of_type``).
 from __future__ import annotations
 
 import datetime
-from typing import Any, List
+from typing import Any
 
 from pyVmomi import vmodl
 
 from .state import Simulator
 
-NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+NOW = datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
 
 
 def invalid(prop: str, msg: str = "") -> vmodl.fault.InvalidArgument:
@@ -51,9 +51,9 @@ class MO:
     def has_prop(self, name: str) -> bool:
         return hasattr(self, "p_" + name)
 
-    def prop_names(self) -> List[str]:
+    def prop_names(self) -> list[str]:
         return [n[2:] for n in dir(self) if n.startswith("p_")]
 
-    def inventory_children(self) -> List[MO]:
+    def inventory_children(self) -> list[MO]:
         """The inventory objects directly below this one (container views and traversal of folders)."""
         return []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import os
-from typing import Tuple
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -17,10 +16,10 @@ def _name(common: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "vsphere_sim"), x509.NameAttribute(NameOID.COMMON_NAME, common)])
 
 
-def generate(directory: str) -> Tuple[str, str, str]:
+def generate(directory: str) -> tuple[str, str, str]:
     """Write ca.pem, server.pem and server.key into ``directory``; return their paths."""
     os.makedirs(directory, exist_ok=True)
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(_name("vsphere_sim test CA")).issuer_name(_name("vsphere_sim test CA"))
           .public_key(ca_key.public_key()).serial_number(x509.random_serial_number())

@@ -16,8 +16,9 @@ from __future__ import annotations
 import copy
 import hashlib
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any
 
 from pyVmomi import SoapAdapter, vim, vmodl
 
@@ -45,7 +46,7 @@ class Lag:
     algorithm: str
     timeout_mode: str = "slow"
 
-    def port_names(self) -> List[str]:
+    def port_names(self) -> list[str]:
         return ["%s-%d" % (self.name, i) for i in range(self.uplink_num)]
 
 
@@ -54,22 +55,22 @@ class SwitchState:
     """Everything a reconfigure may change (deep-copied for all-or-nothing updates)."""
 
     name: str
-    uplinks: List[str]
+    uplinks: list[str]
     default: Any
     mtu: int = 1500
     lacp_api: str = "multipleLag"
     multicast: str = "legacyFiltering"
-    lags: List[Lag] = field(default_factory=list)
-    members: Dict[str, Dict[str, str]] = field(default_factory=dict)  # host name -> {pnic: uplink port name}
-    ports: Dict[Tuple[str, str], str] = field(default_factory=dict)  # (host name, uplink port name) -> port key
+    lags: list[Lag] = field(default_factory=list)
+    members: dict[str, dict[str, str]] = field(default_factory=dict)  # host name -> {pnic: uplink port name}
+    ports: dict[tuple[str, str], str] = field(default_factory=dict)  # (host name, uplink port name) -> port key
     version: int = 1
     next_port: int = 0
     next_lag: int = 0
 
-    def lag_names(self) -> List[str]:
+    def lag_names(self) -> list[str]:
         return [lag.name for lag in self.lags]
 
-    def port_names(self) -> List[str]:
+    def port_names(self) -> list[str]:
         return list(self.uplinks) + [n for lag in self.lags for n in lag.port_names()]
 
     def allocate_ports(self, host: str) -> None:
@@ -105,11 +106,11 @@ def _uuid(seed: str) -> str:
     return " ".join(pairs[:8]) + "-" + " ".join(pairs[8:])
 
 
-def switches(sim: Simulator) -> List["DistributedSwitch"]:
+def switches(sim: Simulator) -> list[DistributedSwitch]:
     return [mo for mo in sim.of_type(VDS) if isinstance(mo, DistributedSwitch)]
 
 
-def _host_mo(sim: Simulator, name: str) -> Optional[HostSystem]:
+def _host_mo(sim: Simulator, name: str) -> HostSystem | None:
     return next((mo for mo in sim.of_type(vim.HostSystem) if isinstance(mo, HostSystem) and mo.model.name == name), None)
 
 
@@ -143,12 +144,12 @@ class DistributedSwitch(_TaskObject):
     WRITES = frozenset({"ReconfigureDvs_Task", "UpdateDVSLacpGroupConfig_Task", "CreateDVPortgroup_Task", "AddDVPortgroup_Task",
                         "Destroy_Task"})
 
-    def __init__(self, sim: Simulator, moid: str, name: str, folder: Folder, uplinks: List[str], version: str = "8.0.3") -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, folder: Folder, uplinks: list[str], version: str = "8.0.3") -> None:
         super().__init__(sim, moid)
         self.folder, self.product_version = folder, version
         self.uuid = _uuid(moid + name)
         self.state = SwitchState(name=name, uplinks=list(uplinks), default=policy.default_port_setting(uplinks))
-        self.portgroups: List["DistributedPortgroup"] = []
+        self.portgroups: list[DistributedPortgroup] = []
         self.uplink_pg = self._new_portgroup("%s-DVUplinks-%s" % (name, moid.split("-")[-1]), uplink=True)
         # vCenter gives the uplink portgroup a VLAN trunk of every VLAN
         self.uplink_pg.own = VDS.VmwarePortConfigPolicy(vlan=VDS.TrunkVlanSpec(inherited=False, vlanId=[vim.NumericRange(start=0, end=4094)]))
@@ -168,17 +169,17 @@ class DistributedSwitch(_TaskObject):
         for pg, saved in snap[1]:
             pg._restore(saved)  # pylint: disable=protected-access
 
-    def _new_portgroup(self, name: str, uplink: bool = False) -> "DistributedPortgroup":
+    def _new_portgroup(self, name: str, uplink: bool = False) -> DistributedPortgroup:
         pg = DistributedPortgroup(self.sim, self.sim.next_id("dvportgroup"), name, self, uplink)
         self.sim.register(pg)
         self.portgroups.append(pg)
         self.folder.children.append(pg)
         return pg
 
-    def user_portgroups(self) -> List["DistributedPortgroup"]:
+    def user_portgroups(self) -> list[DistributedPortgroup]:
         return [pg for pg in self.portgroups if not pg.uplink]
 
-    def lag(self, name: str) -> Optional[Lag]:
+    def lag(self, name: str) -> Lag | None:
         return next((lag for lag in self.state.lags if lag.name == name), None)
 
     # -- read side -------------------------------------------------------------------------
@@ -269,7 +270,7 @@ class DistributedSwitch(_TaskObject):
 
     # -- ports -------------------------------------------------------------------------------
     # -- the host side (host_model.HostSwitch) -------------------------------------------------
-    def proxy_switch_of(self, host: HostModel) -> Optional[Any]:
+    def proxy_switch_of(self, host: HostModel) -> Any | None:
         return self.proxy_switch(host.name) if host.name in self.state.members else None
 
     def uses_pnic(self, host: HostModel, pnic: str) -> bool:
@@ -287,7 +288,7 @@ class DistributedSwitch(_TaskObject):
         st.next_port += 1
         return vim.dvs.PortConnection(switchUuid=self.uuid, portgroupKey=pg.moid, portKey=key, connectionCookie=1000 + int(key))
 
-    def vmk_teaming(self, host: HostModel, conn: Any) -> Dict[str, Any]:
+    def vmk_teaming(self, host: HostModel, conn: Any) -> dict[str, Any]:
         """Effective teaming of a vmk on a dvPortgroup, in host pnics: dvUplink names map through the
         member's pnic backing; a LAG maps to the pnics on its ports and sets ``lag``."""
         pg = next((p for p in self.portgroups if p.moid == conn.portgroupKey), None)
@@ -297,7 +298,7 @@ class DistributedSwitch(_TaskObject):
         team = pg.resolved().uplinkTeamingPolicy
         order = team.uplinkPortOrder
 
-        def to_pnics(names: List[str]) -> List[str]:
+        def to_pnics(names: list[str]) -> list[str]:
             out = []
             for name in names:
                 lag = self.lag(name)
@@ -311,7 +312,7 @@ class DistributedSwitch(_TaskObject):
         return dict(detached_teaming(conn, self.name), portgroup=pg.name, policy=team.policy.value, active=to_pnics(active),
                     standby=to_pnics(standby), bridge=sorted(pnics), lag=any(self.lag(n) is not None for n in active))
 
-    def ports(self) -> List[Any]:
+    def ports(self) -> list[Any]:
         """Every port with a key: the members' uplink ports (uplink portgroup) and the vmks' ports."""
         st, out = self.state, []
         for (host, name), key in sorted(st.ports.items(), key=lambda kv: int(kv[1])):
@@ -326,8 +327,8 @@ class DistributedSwitch(_TaskObject):
                     out.append(self._port(conn.portKey, pg, mo, None, device, conn.connectionCookie))
         return out
 
-    def _port(self, key: str, pg: "DistributedPortgroup", host: Optional[HostSystem], name: Optional[str], vmk: Optional[str],
-              cookie: Optional[int]) -> Any:
+    def _port(self, key: str, pg: DistributedPortgroup, host: HostSystem | None, name: str | None, vmk: str | None,
+              cookie: int | None) -> Any:
         connectee = vim.dvs.PortConnectee(connectedEntity=host.ref, nicKey=vmk, type="hostVmkVnic") if vmk and host else None
         return vim.dvs.DistributedVirtualPort(
             key=key, config=vim.dvs.DistributedVirtualPort.ConfigInfo(name=name, setting=pg.resolved(), configVersion="1"),
@@ -397,7 +398,7 @@ class DistributedSwitch(_TaskObject):
             raise vim.fault.DuplicateName(name=name, object=self.ref)
         self.state.name = name
 
-    def _set_uplinks(self, names: List[str]) -> None:
+    def _set_uplinks(self, names: list[str]) -> None:
         """Uplink names are positional: renaming keeps the ports and renames orders; a shorter
         list drops the last ports, their pnics and their places in teaming orders [INF]."""
         st = self.state
@@ -413,7 +414,7 @@ class DistributedSwitch(_TaskObject):
         for host in st.members:
             st.allocate_ports(host)
 
-    def _rename_in_orders(self, renamed: Dict[str, str], dropped: set) -> None:
+    def _rename_in_orders(self, renamed: dict[str, str], dropped: set) -> None:
         settings = [self.state.default] + [pg.own for pg in self.portgroups if pg.own is not None]
         for setting in settings:
             team = setting.uplinkTeamingPolicy
@@ -455,11 +456,11 @@ class DistributedSwitch(_TaskObject):
         if member.backing is not None:
             st.members[host] = self._pnics_from_backing(host, member.backing)
 
-    def _pnics_from_backing(self, host: str, backing: Any) -> Dict[str, str]:
+    def _pnics_from_backing(self, host: str, backing: Any) -> dict[str, str]:
         """The backing is the member's complete pnic set; an unset uplinkPortKey takes the first free dvUplink."""
         model, st = self.sim.hosts[host], self.state
         by_key = {k: n for (h, n), k in st.ports.items() if h == host}
-        pnics: Dict[str, str] = {}
+        pnics: dict[str, str] = {}
         for spec in getattr(backing, "pnicSpec", None) or []:
             if spec.pnicDevice not in model.pnics:
                 raise vim.fault.NotFound(msg="physical NIC %s not found on %s" % (spec.pnicDevice, host))
@@ -480,7 +481,7 @@ class DistributedSwitch(_TaskObject):
             pnics[spec.pnicDevice] = port
         return pnics
 
-    def vmks_on(self, host: str, portgroup: Optional[str] = None) -> List[str]:
+    def vmks_on(self, host: str, portgroup: str | None = None) -> list[str]:
         out = []
         for device, vnic in self.sim.hosts[host].vnics.items():
             conn = _connection(vnic)
@@ -499,10 +500,10 @@ class DistributedSwitch(_TaskObject):
             self._check_teaming(pg.resolved(), "defaultPortConfig")
 
     # -- LACP --------------------------------------------------------------------------------
-    def m_UpdateDVSLacpGroupConfig_Task(self, ctx: Any, lacpGroupSpec: List[Any]) -> Any:
+    def m_UpdateDVSLacpGroupConfig_Task(self, ctx: Any, lacpGroupSpec: list[Any]) -> Any:
         return self._task("UpdateDVSLacpGroupConfig_Task", lambda: self.update_lags(lacpGroupSpec))
 
-    def update_lags(self, specs: List[Any]) -> None:
+    def update_lags(self, specs: list[Any]) -> None:
         st = self.state
         if st.lacp_api != "multipleLag":
             conflict = vim.fault.ConflictingConfiguration.Config(entity=self.ref, propertyPath="config.lacpApiVersion")
@@ -542,7 +543,7 @@ class DistributedSwitch(_TaskObject):
         for host in st.members:
             st.allocate_ports(host)
 
-    def _rename_ports(self, renamed: Dict[str, str]) -> None:
+    def _rename_ports(self, renamed: dict[str, str]) -> None:
         st = self.state
         st.ports = {(h, renamed.get(n, n)): k for (h, n), k in st.ports.items()}
         for pnics in st.members.values():
@@ -560,13 +561,13 @@ class DistributedSwitch(_TaskObject):
         st.lags.remove(lag)
         st.drop_ports(lambda h, n: n in st.port_names())
 
-    def _lag_by_key(self, key: Optional[str]) -> Lag:
+    def _lag_by_key(self, key: str | None) -> Lag:
         lag = next((lag for lag in self.state.lags if lag.key == key), None)
         if lag is None:
             raise dvs_fault("no LAG with key %s" % key)  # edit/remove need the key (§7.1) [INF fault type]
         return lag
 
-    def _check_lag_name(self, name: Optional[str], current: Optional[Lag]) -> None:
+    def _check_lag_name(self, name: str | None, current: Lag | None) -> None:
         if not name:
             raise vmodl.fault.InvalidArgument(invalidProperty="lacpGroupConfig.name")
         if any(lag is not current and lag.name == name for lag in self.state.lags) or name in self.state.uplinks:
@@ -592,13 +593,13 @@ class DistributedSwitch(_TaskObject):
     def m_CreateDVPortgroup_Task(self, ctx: Any, spec: Any) -> Any:
         return self._task("CreateDVPortgroup_Task", lambda: self.create_portgroup(spec).ref)
 
-    def m_AddDVPortgroup_Task(self, ctx: Any, spec: List[Any]) -> Any:
+    def m_AddDVPortgroup_Task(self, ctx: Any, spec: list[Any]) -> Any:
         def add_all() -> None:
             for one in spec:
                 self.create_portgroup(one)
         return self._task("AddDVPortgroup_Task", add_all)
 
-    def create_portgroup(self, spec: Any) -> "DistributedPortgroup":
+    def create_portgroup(self, spec: Any) -> DistributedPortgroup:
         self._check_pg_name(spec.name, None)
         pg = self._new_portgroup(spec.name)
         try:
@@ -608,13 +609,13 @@ class DistributedSwitch(_TaskObject):
             raise
         return pg
 
-    def _check_pg_name(self, name: Optional[str], current: Optional["DistributedPortgroup"]) -> None:
+    def _check_pg_name(self, name: str | None, current: DistributedPortgroup | None) -> None:
         if not name or len(name) > 80:
             raise vim.fault.InvalidName(name=name or "")
         if any(pg is not current and pg.name == name for pg in self.portgroups):
             raise vim.fault.DuplicateName(name=name, object=self.ref)
 
-    def _forget(self, pg: "DistributedPortgroup") -> None:
+    def _forget(self, pg: DistributedPortgroup) -> None:
         self.portgroups.remove(pg)
         self.folder.children.remove(pg)
         self.sim.unregister(pg)
@@ -636,7 +637,7 @@ def _bad_operation(config: Any) -> None:
     raise vmodl.fault.InvalidArgument(invalidProperty="lacpGroupSpec.operation")
 
 
-def _order_names(setting: Any) -> List[str]:
+def _order_names(setting: Any) -> list[str]:
     team = setting.uplinkTeamingPolicy
     order = team.uplinkPortOrder if team is not None else None
     return list(order.activeUplinkPort or []) + list(order.standbyUplinkPort or []) if order is not None else []
@@ -749,11 +750,11 @@ class DistributedPortgroup(_TaskObject):
 # ---------------------------------------------------------------------------------------
 
 
-def _connection(vnic: Any) -> Optional[Any]:
+def _connection(vnic: Any) -> Any | None:
     return vnic.spec.distributedVirtualPort
 
 
-def pnic_owner(sim: Simulator, host: HostModel, pnic: str, ignore: Optional[DistributedSwitch] = None) -> Optional[str]:
+def pnic_owner(sim: Simulator, host: HostModel, pnic: str, ignore: DistributedSwitch | None = None) -> str | None:
     """The vSwitch or distributed switch that already uses ``pnic`` on ``host``, if any."""
     for name, spec in host.vswitches.items():
         if spec.bridge is not None and pnic in (spec.bridge.nicDevice or []):
@@ -769,7 +770,7 @@ def pnic_owner(sim: Simulator, host: HostModel, pnic: str, ignore: Optional[Dist
 # ---------------------------------------------------------------------------------------
 
 
-def new_switch(sim: Simulator, folder: Folder, name: str, uplinks: List[str]) -> DistributedSwitch:
+def new_switch(sim: Simulator, folder: Folder, name: str, uplinks: list[str]) -> DistributedSwitch:
     """A switch as CreateDVS_Task would leave it (inventory only): no hosts, no LAGs, its uplink portgroup."""
     if not name or len(name) > 80:
         raise vim.fault.InvalidName(name=name)
@@ -783,8 +784,8 @@ def new_switch(sim: Simulator, folder: Folder, name: str, uplinks: List[str]) ->
     return switch
 
 
-def port_setting(vlan: Optional[int] = None, policy_name: Optional[str] = None, active: Optional[List[str]] = None,
-                 standby: Optional[List[str]] = None, failback: Optional[bool] = None, notify: Optional[bool] = None) -> Any:
+def port_setting(vlan: int | None = None, policy_name: str | None = None, active: list[str] | None = None,
+                 standby: list[str] | None = None, failback: bool | None = None, notify: bool | None = None) -> Any:
     """A partial VMwareDVSPortSetting overriding only what is given (as a client would send it)."""
     setting = VDS.VmwarePortConfigPolicy()
     if vlan is not None:
@@ -803,7 +804,7 @@ def port_setting(vlan: Optional[int] = None, policy_name: Optional[str] = None, 
     return setting
 
 
-def member_spec(sim: Simulator, switch: DistributedSwitch, host: str, pnics: Dict[str, str], operation: str) -> Any:
+def member_spec(sim: Simulator, switch: DistributedSwitch, host: str, pnics: dict[str, str], operation: str) -> Any:
     """A host member spec; ``pnics`` maps vmnicN to an uplink port name (dvUplink1, lag1-0)."""
     mo = _host_mo(sim, host)
     specs = []
@@ -817,11 +818,11 @@ def member_spec(sim: Simulator, switch: DistributedSwitch, host: str, pnics: Dic
                                          backing=vim.dvs.HostMember.PnicBacking(pnicSpec=specs) if operation != "add" or specs else None)
 
 
-def find_portgroup(sim: Simulator, name: str, within: Optional[Folder] = None) -> Optional[DistributedPortgroup]:
+def find_portgroup(sim: Simulator, name: str, within: Folder | None = None) -> DistributedPortgroup | None:
     return next((pg for sw in switches(sim) if within is None or sw.folder is within for pg in sw.user_portgroups() if pg.name == name), None)
 
 
-def dump(sim: Simulator) -> Dict[str, Any]:
+def dump(sim: Simulator) -> dict[str, Any]:
     """JSON-able state of every distributed switch (for --state; hosts' vmks are saved with the hosts)."""
     out = {}
     for sw in switches(sim):
@@ -839,7 +840,7 @@ def dump(sim: Simulator) -> Dict[str, Any]:
     return out
 
 
-def load(sim: Simulator, data: Dict[str, Any]) -> None:
+def load(sim: Simulator, data: dict[str, Any]) -> None:
     """Restore switches saved by ``dump`` onto the ones the inventory built (matched by moId)."""
     for sw in switches(sim):
         saved = data.get(sw.moid)
@@ -872,7 +873,7 @@ def create_dvs_task(folder: Folder, spec: Any) -> Any:
     """CreateDVS_Task of a datacenter's network folder (``networks.NetworkFolder``): a new switch configured
     by ``spec.configSpec`` (uplink names, default four dvUplinks [INF]) at ``spec.productInfo.version``."""
     sim = folder.sim
-    result: List[Any] = []
+    result: list[Any] = []
 
     def create() -> Any:
         config = spec.configSpec

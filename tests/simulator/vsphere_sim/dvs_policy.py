@@ -12,7 +12,7 @@ is a *leaf* that is replaced as a unit.
 from __future__ import annotations
 
 import copy
-from typing import Any, List, Optional
+from typing import Any
 
 from pyVmomi import VmomiSupport, vim
 
@@ -21,7 +21,7 @@ TEAMING_POLICIES = ("loadbalance_srcid", "loadbalance_srcmac", "loadbalance_ip",
 _META = ("dynamicType", "dynamicProperty", "inherited")
 
 
-def _members(obj: Any) -> List[str]:
+def _members(obj: Any) -> list[str]:
     return [p.name for p in obj._GetPropertyList() if p.name not in _META]
 
 
@@ -33,7 +33,7 @@ def is_container(policy: Any) -> bool:
     return bool(members) and all(isinstance(p.type, type) and issubclass(p.type, vim.InheritablePolicy) for p in members)
 
 
-def default_port_setting(uplinks: List[str]) -> Any:
+def default_port_setting(uplinks: list[str]) -> Any:
     """What a new VMware DVS reports as its defaultPortConfig: every value set, inherited=False [OBS/INF]."""
     def text(value: str) -> Any:
         return vim.StringPolicy(inherited=False, value=value)
@@ -99,7 +99,7 @@ def _mark(value: Any, inherited: bool) -> None:
             _mark(getattr(value, name), inherited)
 
 
-def apply(own: Optional[Any], given: Any) -> Optional[Any]:
+def apply(own: Any | None, given: Any) -> Any | None:
     """A dvPortgroup's stored overrides after a reconfigure with ``given`` (a partial setting):
     unset = unchanged; ``inherited=True`` on a leaf, or on a container with no members set,
     reverts to the switch [INF]; ``inherited=False`` on a leaf overrides it as a unit."""
@@ -140,7 +140,7 @@ def _mark_own(value: Any) -> None:
     _mark(value, False)
 
 
-def teaming_errors(setting: Any, uplinks: List[str], lags: List[str]) -> List[str]:
+def teaming_errors(setting: Any, uplinks: list[str], lags: list[str]) -> list[str]:
     """What vCenter refuses in a (resolved) port setting's teaming: unknown policy or uplink names,
     a name twice, and LAG teaming that is not "exactly one active LAG, nothing standby" (§7.2)."""
     team = setting.uplinkTeamingPolicy if setting is not None else None

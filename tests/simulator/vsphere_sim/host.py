@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from pyVmomi import VmomiSupport, vim, vmodl
 
@@ -22,10 +22,10 @@ class Folder(MO):
     WSDL, PYTYPE = "Folder", vim.Folder
     WRITES = frozenset({"CreateDVS_Task"})
 
-    def __init__(self, sim: Simulator, moid: str, name: str, parent: Optional[MO] = None) -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, parent: MO | None = None) -> None:
         super().__init__(sim, moid)
         self.name, self.parent = name, parent
-        self.children: List[MO] = []
+        self.children: list[MO] = []
 
     def p_name(self) -> str:
         return self.name
@@ -33,14 +33,14 @@ class Folder(MO):
     def p_parent(self) -> Any:
         return self.parent.ref if self.parent else None
 
-    def entities(self) -> List[MO]:
+    def entities(self) -> list[MO]:
         """The children (a datacenter's network and datastore folders add what the hosts bring)."""
         return list(self.children)
 
-    def inventory_children(self) -> List[MO]:
+    def inventory_children(self) -> list[MO]:
         return self.entities()
 
-    def used_by(self, host: HostSystem) -> List[MO]:
+    def used_by(self, host: HostSystem) -> list[MO]:
         """The objects of this folder ``host`` uses (networks, datastores): none in a plain folder."""
         return []
 
@@ -59,10 +59,10 @@ class Folder(MO):
 class Datacenter(MO):
     WSDL, PYTYPE = "Datacenter", vim.Datacenter
 
-    def __init__(self, sim: Simulator, moid: str, name: str, parent: MO, host_folder: Folder, network_folder: Optional[Folder] = None) -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, parent: MO, host_folder: Folder, network_folder: Folder | None = None) -> None:
         super().__init__(sim, moid)
         self.name, self.parent, self.host_folder, self.network_folder = name, parent, host_folder, network_folder
-        self.datastore_folder: Optional[Folder] = None  # made with the first host's datastore
+        self.datastore_folder: Folder | None = None  # made with the first host's datastore
 
     def p_name(self) -> str:
         return self.name
@@ -92,18 +92,18 @@ class Datacenter(MO):
     def p_datastoreFolder(self) -> Any:
         return self.datastore_folder.ref if self.datastore_folder else None
 
-    def inventory_children(self) -> List[MO]:
+    def inventory_children(self) -> list[MO]:
         return [f for f in (self.host_folder, self.network_folder, self.datastore_folder) if f is not None]
 
 
-def _of_kind(folder: Optional[Folder], kind: Any) -> Any:
+def _of_kind(folder: Folder | None, kind: Any) -> Any:
     """The ``kind`` objects in ``folder`` (none without the folder), as a ``kind`` array."""
     return kind.Array([c.ref for c in (folder.entities() if folder else []) if issubclass(c.PYTYPE, kind)])
 
 
 def _unique(refs: Any, array: Any) -> Any:
     """``refs`` without repeats, in first-seen order, as ``array``."""
-    seen: Dict[str, Any] = {}
+    seen: dict[str, Any] = {}
     for ref in refs:
         seen.setdefault(ref._moId, ref)
     return array(list(seen.values()))
@@ -115,7 +115,7 @@ class Cluster(MO):
     def __init__(self, sim: Simulator, moid: str, name: str, parent: MO) -> None:
         super().__init__(sim, moid)
         self.name, self.parent = name, parent
-        self.hosts: List[HostSystem] = []
+        self.hosts: list[HostSystem] = []
 
     def p_name(self) -> str:
         return self.name
@@ -126,7 +126,7 @@ class Cluster(MO):
     def p_host(self) -> Any:
         return vim.HostSystem.Array([h.ref for h in self.hosts])
 
-    def inventory_children(self) -> List[MO]:
+    def inventory_children(self) -> list[MO]:
         return list(self.hosts)
 
     def p_overallStatus(self) -> str:
@@ -163,7 +163,7 @@ class HostSystem(MO):
     WSDL, PYTYPE = "HostSystem", vim.HostSystem
     WRITES = frozenset({"ReconfigureHostForDAS_Task"})
 
-    def __init__(self, sim: Simulator, moid: str, model: HostModel, parent: MO, managers: Dict[str, MO]) -> None:
+    def __init__(self, sim: Simulator, moid: str, model: HostModel, parent: MO, managers: dict[str, MO]) -> None:
         super().__init__(sim, moid)
         self.model, self.parent, self.managers = model, parent, managers
         self.name = model.name
@@ -305,7 +305,7 @@ def hardware_info(host: HostModel) -> Any:
                                     threadId=list(range(n * CPU["threads"] // CPU["packages"], (n + 1) * CPU["threads"] // CPU["packages"])))
                 for n in range(CPU["packages"])],
         memorySize=MEMORY, smcPresent=False, pciDevice=pci,
-        biosInfo=vim.host.BIOSInfo(biosVersion="VMW201.00V.21805430.B64.2305221830", releaseDate=datetime.datetime(2023, 5, 22, tzinfo=datetime.timezone.utc),
+        biosInfo=vim.host.BIOSInfo(biosVersion="VMW201.00V.21805430.B64.2305221830", releaseDate=datetime.datetime(2023, 5, 22, tzinfo=datetime.UTC),
                                    vendor="VMware, Inc.", firmwareType="UEFI"))
 
 
@@ -314,7 +314,7 @@ def _host_uuid(host: HostModel) -> str:
     return "%s-%s-%s-%s-%s" % (digest[:8], digest[8:12], digest[12:16], digest[16:20], digest[20:32])
 
 
-def dump_hosts(sim: Simulator) -> Dict[str, Any]:
+def dump_hosts(sim: Simulator) -> dict[str, Any]:
     """The hosts' networking and storage truth (``--state``), specs as pyVmomi XML."""
     return {name: {
         "vswitches": {n: to_xml(s) for n, s in h.vswitches.items()},
@@ -327,13 +327,13 @@ def dump_hosts(sim: Simulator) -> Dict[str, Any]:
     } for name, h in sim.hosts.items()}
 
 
-def load_hosts(sim: Simulator, data: Dict[str, Any]) -> None:
+def load_hosts(sim: Simulator, data: dict[str, Any]) -> None:
     for name, saved in data.items():
         if name in sim.hosts:
             _load_host(sim.hosts[name], saved)
 
 
-def _load_host(h: HostModel, data: Dict[str, Any]) -> None:
+def _load_host(h: HostModel, data: dict[str, Any]) -> None:
     h.vswitches = {n: from_xml(x, vim.host.VirtualSwitch.Specification) for n, x in data["vswitches"].items()}
     h.portgroups = {n: from_xml(x, vim.host.PortGroup.Specification) for n, x in data["portgroups"].items()}
     h.vnics = {d: Vnic(v["portgroup"], from_xml(v["spec"], vim.host.VirtualNic.Specification), v["mac"]) for d, v in data["vnics"].items()}

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-from typing import Any, Callable, Dict, List, Optional, Protocol, Set, Tuple, cast
+from collections.abc import Callable
+from typing import Any, Protocol, cast
 
 from pyVmomi import VmomiSupport, vim
 
@@ -29,37 +30,37 @@ class HostModel:
 
     def __init__(self, sim: Simulator, name: str, version: str) -> None:
         self.sim, self.name, self.version = sim, name, version
-        self.pnics: Dict[str, Tuple[int, str, str]] = {}  # device -> (link speed Mb/s, driver, mac)
-        self.vswitches: Dict[str, Any] = {}  # name -> HostVirtualSwitchSpec
-        self.portgroups: Dict[str, Any] = {}  # name -> HostPortGroupSpec
-        self.vnics: Dict[str, Any] = {}  # device -> HostVirtualNic (portgroup, spec, mac)
-        self.selected: Dict[str, Set[str]] = {t: set() for t in self.nic_types()}
+        self.pnics: dict[str, tuple[int, str, str]] = {}  # device -> (link speed Mb/s, driver, mac)
+        self.vswitches: dict[str, Any] = {}  # name -> HostVirtualSwitchSpec
+        self.portgroups: dict[str, Any] = {}  # name -> HostPortGroupSpec
+        self.vnics: dict[str, Any] = {}  # device -> HostVirtualNic (portgroup, spec, mac)
+        self.selected: dict[str, set[str]] = {t: set() for t in self.nic_types()}
         self.storage: Any = None  # storage.StorageSystem, set when it is built
         self.iscsi: Any = None  # iscsi.IscsiManager, set when it is built
-        self.vnic_removal_guards: List[Callable[["HostModel", str], None]] = []
-        self.datastores: List[Any] = []  # host_services.Datastore objects the host mounts
+        self.vnic_removal_guards: list[Callable[[HostModel, str], None]] = []
+        self.datastores: list[Any] = []  # host_services.Datastore objects the host mounts
         self.services: Any = None  # host_services.HostServices
         self.datacenter: Any = None
         self.route = vim.host.IpRouteConfig(defaultGateway="192.168.10.1")  # the default stack's default route
         self.dns = vim.host.DnsConfig(dhcp=False, hostName=name.split(".")[0], domainName=".".join(name.split(".")[1:]),
                                       address=[], searchDomain=[".".join(name.split(".")[1:])] if "." in name else [])
 
-    def nic_types(self) -> Tuple[str, ...]:
+    def nic_types(self) -> tuple[str, ...]:
         return NIC_TYPES_80 if self.version >= "8" else NIC_TYPES_80[:8]
 
     # -- snapshots for all-or-nothing updates -----------------------------------------------
-    def snapshot(self) -> Tuple[Any, ...]:
+    def snapshot(self) -> tuple[Any, ...]:
         return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route))
 
-    def restore(self, snap: Tuple[Any, ...]) -> None:
+    def restore(self, snap: tuple[Any, ...]) -> None:
         self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route = snap
 
 
-def bridge_nics(spec: Any) -> List[str]:
+def bridge_nics(spec: Any) -> list[str]:
     return list(spec.bridge.nicDevice) if spec.bridge is not None else []
 
 
-def default_switch_policy(bridge: List[str]) -> Any:
+def default_switch_policy(bridge: list[str]) -> Any:
     """A new vSwitch without spec.policy gets what ESXi gives vSwitch0 (vsphere-api.md §3.5) [INF]."""
     return vim.host.NetworkPolicy(
         security=vim.host.NetworkPolicy.SecurityPolicy(allowPromiscuous=False, macChanges=True, forgedTransmits=True),
@@ -114,7 +115,7 @@ class HostSwitch(Protocol):
     def name(self) -> str:
         """The switch's name."""
 
-    def proxy_switch_of(self, host: HostModel) -> Optional[Any]:
+    def proxy_switch_of(self, host: HostModel) -> Any | None:
         """The host's ``HostProxySwitch`` of this switch; None when the host is not a member."""
 
     def uses_pnic(self, host: HostModel, pnic: str) -> bool:
@@ -123,36 +124,36 @@ class HostSwitch(Protocol):
     def connect_vmk(self, host: HostModel, conn: Any) -> Any:
         """The ``PortConnection`` a vmk of ``host`` gets for ``conn`` (a switchUuid + portgroupKey)."""
 
-    def vmk_teaming(self, host: HostModel, conn: Any) -> Dict[str, Any]:
+    def vmk_teaming(self, host: HostModel, conn: Any) -> dict[str, Any]:
         """The effective teaming of a vmk on ``conn``, in host pnics (see ``effective_teaming``)."""
 
 
-def distributed_switches(sim: Simulator) -> List[HostSwitch]:
+def distributed_switches(sim: Simulator) -> list[HostSwitch]:
     """The distributed switches in the registry."""
-    return cast(List[HostSwitch], sim.of_type(vim.DistributedVirtualSwitch))
+    return cast(list[HostSwitch], sim.of_type(vim.DistributedVirtualSwitch))
 
 
-def switch_by_uuid(sim: Simulator, uuid: Optional[str]) -> Optional[HostSwitch]:
+def switch_by_uuid(sim: Simulator, uuid: str | None) -> HostSwitch | None:
     return next((sw for sw in distributed_switches(sim) if sw.uuid == uuid), None)
 
 
-def proxy_switches(host: HostModel) -> List[Any]:
+def proxy_switches(host: HostModel) -> list[Any]:
     """``config.network.proxySwitch``: the host's proxy switch of each distributed switch it is a member of."""
     return [ps for ps in (sw.proxy_switch_of(host) for sw in distributed_switches(host.sim)) if ps is not None]
 
 
-def other_pnic_owner(host: HostModel, pnic: str) -> Optional[str]:
+def other_pnic_owner(host: HostModel, pnic: str) -> str | None:
     """The name of a distributed switch using ``pnic`` of ``host`` (vSwitches check themselves), or None."""
     return next((sw.name for sw in distributed_switches(host.sim) if sw.uses_pnic(host, pnic)), None)
 
 
-def detached_teaming(conn: Any, switch: Optional[str] = None) -> Dict[str, Any]:
+def detached_teaming(conn: Any, switch: str | None = None) -> dict[str, Any]:
     """The teaming of a vmk on a distributed port whose switch or portgroup is not found: no uplinks."""
     return {"switch": switch, "switch_uuid": conn.switchUuid, "portgroup": None, "portgroup_key": conn.portgroupKey,
             "port_key": conn.portKey, "lag": False, "policy": None, "active": [], "standby": [], "bridge": []}
 
 
-def effective_teaming(host: HostModel, device: str) -> Dict[str, Any]:
+def effective_teaming(host: HostModel, device: str) -> dict[str, Any]:
     """Effective teaming of a vmk (for the iSCSI compliance checks): on a vSS port group, or on a
     dvPortgroup as its switch resolves it (``lag``: an active LAG, several uplinks by definition)."""
     vnic = host.vnics[device]
@@ -167,7 +168,7 @@ def effective_teaming(host: HostModel, device: str) -> Dict[str, Any]:
             "standby": list(order.standbyNic or []), "bridge": bridge_nics(host.vswitches[pg.vswitchName]), "portgroup": pg.name}
 
 
-def pnic_pci(host: HostModel, device: str) -> Optional[str]:
+def pnic_pci(host: HostModel, device: str) -> str | None:
     """The PCI address a pnic reports (``PhysicalNic.pci``); a dependent hardware iSCSI adapter
     on that NIC function reports the same address as its ``HostHostBusAdapter.pci`` [INF]."""
     for i, name in enumerate(sorted(host.pnics)):
@@ -240,13 +241,13 @@ class Vnic:
         self.portgroup, self.spec, self.mac = portgroup, spec, mac
         self.key_no = next(self._numbers)
 
-    def __deepcopy__(self, memo: Dict[int, Any]) -> "Vnic":
+    def __deepcopy__(self, memo: dict[int, Any]) -> Vnic:
         clone = Vnic.__new__(Vnic)
         clone.portgroup, clone.spec, clone.mac, clone.key_no = self.portgroup, copy.deepcopy(self.spec, memo), self.mac, self.key_no
         return clone
 
 
-def vnics_on(host: HostModel, pgname: str) -> List[Vnic]:
+def vnics_on(host: HostModel, pgname: str) -> list[Vnic]:
     return [v for v in host.vnics.values() if v.portgroup == pgname]
 
 
@@ -272,6 +273,6 @@ def is_candidate(vnic: Vnic, nic_type: str) -> bool:
     return stack == "defaultTcpipStack" or DEDICATED.get(stack) == nic_type
 
 
-def selected_of(host: HostModel, nic_type: str) -> Set[str]:
+def selected_of(host: HostModel, nic_type: str) -> set[str]:
     implied = {d for d, v in host.vnics.items() if DEDICATED.get(stack_of(v)) == nic_type}
     return (host.selected.get(nic_type, set()) & set(host.vnics)) | implied

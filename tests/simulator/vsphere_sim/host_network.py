@@ -6,13 +6,29 @@ from __future__ import annotations
 
 import copy
 import ipaddress
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 from pyVmomi import vim, vmodl
 
 from .base import MO, invalid
-from .host_model import (NETSTACKS, HostModel, Vnic, bridge_nics, default_switch_policy, empty_pg_policy, is_candidate, merge,
-                         network_config, network_info, other_pnic_owner, stack_of, switch_by_uuid, vnic_manager_info, vnics_on)
+from .host_model import (
+    NETSTACKS,
+    HostModel,
+    Vnic,
+    bridge_nics,
+    default_switch_policy,
+    empty_pg_policy,
+    is_candidate,
+    merge,
+    network_config,
+    network_info,
+    other_pnic_owner,
+    stack_of,
+    switch_by_uuid,
+    vnic_manager_info,
+    vnics_on,
+)
 from .state import Simulator
 
 
@@ -119,7 +135,7 @@ class NetworkSystem(MO):
     def m_RemoveVirtualNic(self, ctx: Any, device: str) -> None:
         self._atomic(lambda: self.remove_vnic(device))
 
-    def m_QueryNetworkHint(self, ctx: Any, device: Optional[List[str]] = None) -> Any:
+    def m_QueryNetworkHint(self, ctx: Any, device: list[str] | None = None) -> Any:
         """What the NICs observed on the wire: the simulated upstream switches send no CDP or LLDP and
         the host has seen no traffic to learn subnets from, so every hint is empty [INF]."""
         names = list(device) if device else sorted(self.host.pnics)
@@ -138,10 +154,10 @@ class NetworkSystem(MO):
 
     # -- UpdateNetworkConfig ---------------------------------------------------------------
     def apply_config(self, config: Any, mode: str) -> Any:
-        added: List[str] = []
+        added: list[str] = []
         if mode == "replace":
             self._replace_prune(config)
-        ops: Dict[str, List[Tuple[str, Any]]] = {op: [] for op in ("add", "edit", "remove")}
+        ops: dict[str, list[tuple[str, Any]]] = {op: [] for op in ("add", "edit", "remove")}
         for sw in config.vswitch or []:
             ops[_op(sw.changeOperation)].append(("vswitch", sw))
         for pg in config.portgroup or []:
@@ -158,7 +174,7 @@ class NetworkSystem(MO):
             self.set_route(config.ipRouteConfig)
         return vim.host.NetworkConfig.Result(vnicDevice=added)
 
-    def _apply_one(self, kind: str, item: Any, mode: str, added: List[str]) -> None:
+    def _apply_one(self, kind: str, item: Any, mode: str, added: list[str]) -> None:
         op = _op(item.changeOperation) if mode == "modify" or item.changeOperation else "add"
         if kind == "vswitch":
             {"add": lambda: self.add_switch(item.name, item.spec), "edit": lambda: self.edit_switch(item.name, item.spec),
@@ -217,7 +233,7 @@ class NetworkSystem(MO):
         if spec.policy is not None:
             self._check_policy(spec.policy, bridge, "spec.policy", spec)
 
-    def _check_policy(self, policy: Any, bridge: List[str], prop: str, switch_spec: Any) -> None:
+    def _check_policy(self, policy: Any, bridge: list[str], prop: str, switch_spec: Any) -> None:
         team = policy.nicTeaming
         if team is None:
             return
@@ -322,7 +338,7 @@ class NetworkSystem(MO):
         if spec.netStackInstanceKey is not None and spec.netStackInstanceKey not in NETSTACKS:
             raise invalid(prop + ".netStackInstanceKey")
 
-    def add_vnic(self, portgroup: str, spec: Any, device: Optional[str]) -> str:
+    def add_vnic(self, portgroup: str, spec: Any, device: str | None) -> str:
         spec = copy.deepcopy(spec)
         self._check_vnic_spec(spec)
         if spec.distributedVirtualPort is not None:
@@ -351,7 +367,7 @@ class NetworkSystem(MO):
             raise invalid("nic.distributedVirtualPort.switchUuid")  # [INF]
         return switch.connect_vmk(self.host, conn)
 
-    def _allocate(self, device: Optional[str]) -> str:
+    def _allocate(self, device: str | None) -> str:
         """Lowest free vmkN like ESXi; a requested name is honoured when free [INF]."""
         if device:
             if device in self.host.vnics:
@@ -400,7 +416,7 @@ class NetworkSystem(MO):
             devices.discard(device)
 
 
-def _op(change_operation: Optional[str]) -> str:
+def _op(change_operation: str | None) -> str:
     if change_operation not in ("add", "edit", "remove"):
         raise invalid("changeOperation")
     return change_operation

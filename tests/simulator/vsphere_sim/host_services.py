@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import datetime
 import hashlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from pyVmomi import VmomiSupport, vim
 
@@ -25,7 +25,7 @@ from .state import Simulator, register_state_section
 LONG = VmomiSupport.vmodlTypes["long"]
 
 # key -> (label, required, running at boot, startup policy): services of an ESXi 8.0 host [INF: the subset]
-SERVICES: Dict[str, Tuple[str, bool, bool, str]] = {
+SERVICES: dict[str, tuple[str, bool, bool, str]] = {
     "DCUI": ("Direct Console UI", False, True, "on"),
     "TSM": ("ESXi Shell", False, False, "off"),
     "TSM-SSH": ("SSH", False, False, "off"),
@@ -42,7 +42,7 @@ SERVICES: Dict[str, Tuple[str, bool, bool, str]] = {
 POLICIES = tuple(vim.host.Service.Policy.values)
 
 # key -> (kind, min, max, default, read-only, summary): host advanced settings as ESXi 8.0 defines them [INF: the subset]
-OPTIONS: Dict[str, Tuple[type, Optional[int], Optional[int], Any, bool, str]] = {
+OPTIONS: dict[str, tuple[type, int | None, int | None, Any, bool, str]] = {
     "Config.HostAgent.log.level": (str, None, None, "info", False, "Logging level"),
     "Config.HostAgent.plugins.solo.enableMob": (bool, None, None, False, False, "Enable the managed object browser"),
     "Disk.MaxLUN": (int, 1, 1024, 1024, False, "Maximum LUN id that is scanned on a target"),
@@ -68,9 +68,9 @@ class HostServices:
 
     def __init__(self, host: HostModel) -> None:
         self.services = {k: {"running": v[2], "policy": v[3]} for k, v in SERVICES.items()}
-        self.options: Dict[str, Any] = {}  # the values set away from the default
-        self.ntp_servers: List[str] = []
-        self.ntp_file: List[str] = []
+        self.options: dict[str, Any] = {}  # the values set away from the default
+        self.ntp_servers: list[str] = []
+        self.ntp_file: list[str] = []
         self.protocol = "ntp"
         self.clock_offset = datetime.timedelta(0)
         host.services = self
@@ -90,7 +90,7 @@ class ServiceSystem(MO):
                              policy=v["policy"], ruleset=[k] if k in ("TSM-SSH", "ntpd", "snmpd") else [])
             for k, v in self.state.services.items()])
 
-    def _service(self, key: str) -> Dict[str, Any]:
+    def _service(self, key: str) -> dict[str, Any]:
         service = self.state.services.get(key)
         if service is None:
             raise vim.fault.NotFound(msg="service %s not found" % key)
@@ -165,7 +165,7 @@ class AdvancedOptions(MO):
     def p_setting(self) -> Any:
         return [vim.option.OptionValue(key=k, value=self._value(k)) for k in OPTIONS]
 
-    def m_QueryOptions(self, ctx: Any, name: Optional[str] = None) -> Any:
+    def m_QueryOptions(self, ctx: Any, name: str | None = None) -> Any:
         """A key, a subtree ending in '.', or everything."""
         if not name:
             keys = list(OPTIONS)
@@ -177,7 +177,7 @@ class AdvancedOptions(MO):
             raise vim.fault.InvalidName(name=name, msg="no option %s" % name)
         return [vim.option.OptionValue(key=k, value=self._value(k)) for k in keys]
 
-    def m_UpdateOptions(self, ctx: Any, changedValue: List[Any]) -> None:
+    def m_UpdateOptions(self, ctx: Any, changedValue: list[Any]) -> None:
         for change in changedValue:  # all checked before any is stored
             self._check(change)
         for change in changedValue:
@@ -235,11 +235,11 @@ class DateTimeSystem(MO):
         self.sim.changed()
 
     def m_QueryDateTime(self, ctx: Any) -> Any:
-        return datetime.datetime.now(datetime.timezone.utc) + self.state.clock_offset
+        return datetime.datetime.now(datetime.UTC) + self.state.clock_offset
 
     def m_UpdateDateTime(self, ctx: Any, dateTime: Any) -> None:
-        when = dateTime if dateTime.tzinfo else dateTime.replace(tzinfo=datetime.timezone.utc)
-        self.state.clock_offset = when - datetime.datetime.now(datetime.timezone.utc)
+        when = dateTime if dateTime.tzinfo else dateTime.replace(tzinfo=datetime.UTC)
+        self.state.clock_offset = when - datetime.datetime.now(datetime.UTC)
         self.sim.changed()
 
     def m_QueryAvailableTimeZones(self, ctx: Any) -> Any:
@@ -259,14 +259,14 @@ class PciPassthruSystem(MO):
     def __init__(self, sim: Simulator, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
         self.host = host
-        self.enabled: Dict[str, bool] = {}
+        self.enabled: dict[str, bool] = {}
 
     def p_pciPassthruInfo(self) -> Any:
         return [vim.host.PciPassthruInfo(id=d.id, dependentDevice=d.id, passthruEnabled=self.enabled.get(d.id, False),
                                          passthruCapable=True, passthruActive=False)
                 for d in hardware_info(self.host).pciDevice]
 
-    def m_UpdatePassthruConfig(self, ctx: Any, config: List[Any]) -> None:
+    def m_UpdatePassthruConfig(self, ctx: Any, config: list[Any]) -> None:
         known = {d.id for d in hardware_info(self.host).pciDevice}
         for item in config:
             if item.id not in known:
@@ -289,13 +289,13 @@ class Datastore(MO):
     WSDL, PYTYPE = "Datastore", vim.Datastore
     CAPACITY, FREE, DISK, PARTITION = VMFS_CAPACITY, VMFS_FREE, "mpx.vmhba0:C0:T0:L0", 3
 
-    def __init__(self, sim: Simulator, moid: str, name: str, host: Optional[HostModel], folder: Optional[Folder], seed: str = "") -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, host: HostModel | None, folder: Folder | None, seed: str = "") -> None:
         super().__init__(sim, moid)
         self.name, self.host, self.folder = name, host, folder
         digest = hashlib.sha256((seed or host.name).encode()).hexdigest()  # type: ignore[union-attr]
         self.uuid = "%s-%s-%s-%s" % (digest[:8], digest[8:16], digest[16:20], digest[20:32])
 
-    def mounts(self) -> List[HostSystem]:
+    def mounts(self) -> list[HostSystem]:
         return [m for m in self.sim.of_type(vim.HostSystem) if isinstance(m, HostSystem) and m.model is self.host]
 
     def p_name(self) -> str:
@@ -341,24 +341,24 @@ class LunDatastore(Datastore):
     the datacenter with an active path to the LUN; with no host mounting it, it leaves the inventory [INF].
     Its extent is the LUN as presented by the array's first target."""
 
-    def __init__(self, sim: Simulator, moid: str, name: str, folder: Folder, array: Dict[str, Any], lun: Dict[str, Any]) -> None:
+    def __init__(self, sim: Simulator, moid: str, name: str, folder: Folder, array: dict[str, Any], lun: dict[str, Any]) -> None:
         super().__init__(sim, moid, name, None, folder, seed="%s|%s|%d" % (folder.moid, array["name"], lun["id"]))
         self.naa = luns.disk_id(array["name"], array["targets"][0], lun["id"])
         self.CAPACITY = lun["capacity_gb"] * 1024 ** 3  # pylint: disable=invalid-name
         self.FREE, self.DISK, self.PARTITION = self.CAPACITY * 9 // 10, self.naa, 1  # pylint: disable=invalid-name
 
-    def mounts(self) -> List[HostSystem]:
+    def mounts(self) -> list[HostSystem]:
         dc = self.folder.parent if self.folder else None
         return [m for m in self.sim.of_type(vim.HostSystem)
                 if isinstance(m, HostSystem) and m.model.datacenter is dc and self.naa in luns.active_disks(m.model.storage)]
 
 
-def lun_datastores(sim: Simulator, folder: Folder) -> List[LunDatastore]:
+def lun_datastores(sim: Simulator, folder: Folder) -> list[LunDatastore]:
     """The folder's LUN datastores that some host mounts."""
     return [ds for ds in _declared(sim, folder) if ds.mounts()]
 
 
-def _declared(sim: Simulator, folder: Folder) -> List[LunDatastore]:
+def _declared(sim: Simulator, folder: Folder) -> list[LunDatastore]:
     """Every LUN datastore the inventory declares, as objects of this datastore folder (made on first use)."""
     out = []
     for array in sim.storage_arrays:
@@ -378,11 +378,11 @@ def _declared(sim: Simulator, folder: Folder) -> List[LunDatastore]:
 class DatastoreFolder(Folder):
     """A datacenter's datastore folder: the local datastores of its hosts and the LUN datastores some host mounts."""
 
-    def entities(self) -> List[MO]:
+    def entities(self) -> list[MO]:
         local = [ds for h in self.sim.hosts.values() if h.datacenter is self.parent for ds in h.datastores]
         return list(self.children) + local + lun_datastores(self.sim, self)
 
-    def used_by(self, host: HostSystem) -> List[MO]:
+    def used_by(self, host: HostSystem) -> list[MO]:
         """The LUN datastores ``host`` mounts (its local ones are the host's own)."""
         declared = _declared(self.sim, self)
         if not declared:  # the common case: no LUN datastore, no LUN topology to compute
@@ -391,7 +391,7 @@ class DatastoreFolder(Folder):
         return [ds for ds in declared if ds.naa in active]
 
 
-def add_host(sim: Simulator, model: HostModel, managers: Dict[str, MO], suffix: str) -> None:
+def add_host(sim: Simulator, model: HostModel, managers: dict[str, MO], suffix: str) -> None:
     """Give a host its services, advanced options, clock, PCI passthrough and local datastore."""
     state = HostServices(model)
     managers["serviceSystem"] = sim.register(ServiceSystem(sim, "serviceSystem" + suffix, state))
@@ -412,7 +412,7 @@ def add_host(sim: Simulator, model: HostModel, managers: Dict[str, MO], suffix: 
     model.datastores.append(sim.register(Datastore(sim, moid, name, model, folder)))
 
 
-def dump(sim: Simulator) -> Dict[str, Any]:
+def dump(sim: Simulator) -> dict[str, Any]:
     out = {}
     for name, host in sim.hosts.items():
         st = getattr(host, "services", None)
@@ -422,7 +422,7 @@ def dump(sim: Simulator) -> Dict[str, Any]:
     return out
 
 
-def load(sim: Simulator, data: Dict[str, Any]) -> None:
+def load(sim: Simulator, data: dict[str, Any]) -> None:
     for name, saved in data.items():
         st = getattr(sim.hosts.get(name), "services", None)
         if st is None:

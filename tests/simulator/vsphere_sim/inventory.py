@@ -17,7 +17,8 @@ must be registered by a plugin with register_host_section / register_top_section
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import yaml
 from pyVmomi import vim, vmodl
@@ -32,8 +33,8 @@ from .state import Simulator
 
 HostBuilder = Callable[[Simulator, HostModel, Any, str], None]
 TopBuilder = Callable[[Simulator, Any, str], None]
-_HOST_SECTIONS: Dict[str, HostBuilder] = {}
-_TOP_SECTIONS: Dict[str, TopBuilder] = {}
+_HOST_SECTIONS: dict[str, HostBuilder] = {}
+_TOP_SECTIONS: dict[str, TopBuilder] = {}
 HOST_KEYS = {"name", "version", "pnics", "vswitches", "portgroups", "vmks", "iscsi"}
 POLICIES = {"srcid": "loadbalance_srcid", "srcmac": "loadbalance_srcmac", "iphash": "loadbalance_ip",
             "failover_explicit": "failover_explicit"}
@@ -56,7 +57,7 @@ def register_top_section(key: str, builder: TopBuilder) -> None:
     _TOP_SECTIONS[key] = builder
 
 
-def load(path: str, state_file: Optional[str] = None, latency_ms: int = 0) -> Simulator:
+def load(path: str, state_file: str | None = None, latency_ms: int = 0) -> Simulator:
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
@@ -65,7 +66,7 @@ def load(path: str, state_file: Optional[str] = None, latency_ms: int = 0) -> Si
     return build(data, state_file, latency_ms)
 
 
-def build(data: Any, state_file: Optional[str] = None, latency_ms: int = 0) -> Simulator:
+def build(data: Any, state_file: str | None = None, latency_ms: int = 0) -> Simulator:
     _require(isinstance(data, dict), "<root>", "the inventory must be a mapping")
     creds = data.get("credentials")
     _require(isinstance(creds, dict) and "username" in creds and "password" in creds, "credentials",
@@ -104,7 +105,7 @@ def _service_objects(sim: Simulator, esxi: bool) -> None:
     sim.root = sim.register(Folder(sim, "ha-folder-root" if esxi else "group-d1", "Datacenters"))
 
 
-def _build_esxi(sim: Simulator, host: Any, defaults: Dict[str, Any]) -> None:
+def _build_esxi(sim: Simulator, host: Any, defaults: dict[str, Any]) -> None:
     dc_folder = sim.root
     host_folder = sim.register(Folder(sim, "ha-folder-host", "host"))
     network_folder = sim.register(networks.NetworkFolder(sim, "ha-folder-network", "network"))
@@ -116,7 +117,7 @@ def _build_esxi(sim: Simulator, host: Any, defaults: Dict[str, Any]) -> None:
     compute.hosts.append(_build_host(sim, host, defaults, "esxi", compute, esxi=True))
 
 
-def _build_vcenter(sim: Simulator, vc: Any, defaults: Dict[str, Any]) -> None:
+def _build_vcenter(sim: Simulator, vc: Any, defaults: dict[str, Any]) -> None:
     _require(isinstance(vc, dict) and isinstance(vc.get("datacenters"), list), "vcenter.datacenters", "a list of datacenters is required")
     for i, dcd in enumerate(vc["datacenters"]):
         path = "vcenter.datacenters[%d]" % i
@@ -152,7 +153,7 @@ def _get(d: Any, key: str, path: str) -> Any:
     return d[key]
 
 
-def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, parent: MO, esxi: bool = False) -> HostSystem:
+def _build_host(sim: Simulator, raw: Any, defaults: dict[str, Any], path: str, parent: MO, esxi: bool = False) -> HostSystem:
     _require(isinstance(raw, dict), path, "a host must be a mapping")
     data = copy.deepcopy(defaults)
     data.update(raw)
@@ -195,7 +196,7 @@ def _build_host(sim: Simulator, raw: Any, defaults: Dict[str, Any], path: str, p
     return host
 
 
-def _pnics(model: HostModel, pnics: List[Any], path: str, n: int) -> None:
+def _pnics(model: HostModel, pnics: list[Any], path: str, n: int) -> None:
     for i, p in enumerate(pnics):
         ppath = "%s[%d]" % (path, i)
         device = str(_get(p, "device", ppath))
@@ -205,7 +206,7 @@ def _pnics(model: HostModel, pnics: List[Any], path: str, n: int) -> None:
         model.pnics[device] = (speed, str(p.get("driver", "ixgben")), str(p.get("mac", "00:1b:21:%02x:%02x:%02x" % (n, i, 0))))
 
 
-def _teaming(t: Any, path: str, switch: bool) -> Optional[Any]:
+def _teaming(t: Any, path: str, switch: bool) -> Any | None:
     if not t:
         return None
     _require(isinstance(t, dict), path, "teaming must be a mapping")
@@ -258,7 +259,7 @@ def _portgroup(net: NetworkSystem, pg: Any, path: str) -> None:
         raise InventoryError(path, _fault_text(err)) from None
 
 
-def _vmk(net: NetworkSystem, vnic_mgr: VirtualNicManager, vmk: Any, path: str, dv_folder: Optional[Folder] = None) -> None:
+def _vmk(net: NetworkSystem, vnic_mgr: VirtualNicManager, vmk: Any, path: str, dv_folder: Folder | None = None) -> None:
     device = str(_get(vmk, "device", path))
     _require(("portgroup" in vmk) != ("dvportgroup" in vmk), path, "give exactly one of portgroup or dvportgroup")
     ip = vim.host.IpConfig(dhcp=True) if vmk.get("dhcp") else vim.host.IpConfig(
@@ -281,10 +282,10 @@ def _vmk(net: NetworkSystem, vnic_mgr: VirtualNicManager, vmk: Any, path: str, d
         raise InventoryError(path, _fault_text(err)) from None
 
 
-_PENDING_DV_VMKS: List[Tuple[NetworkSystem, VirtualNicManager, Any, str]] = []
+_PENDING_DV_VMKS: list[tuple[NetworkSystem, VirtualNicManager, Any, str]] = []
 
 
-def _list(value: Any, path: str) -> List[Any]:
+def _list(value: Any, path: str) -> list[Any]:
     _require(value is None or isinstance(value, list), path, "a list")
     return value or []
 
@@ -337,7 +338,7 @@ def _distributed_switch(sim: Simulator, folder: Folder, data: Any, path: str) ->
         raise InventoryError(step, _fault_text(err)) from None
 
 
-def _arrays(arrays: Any) -> List[Dict[str, Any]]:
+def _arrays(arrays: Any) -> list[dict[str, Any]]:
     """storage_arrays: [{name, portals: [{address, port}], targets: [{iqn}], luns: [{id, capacity_gb, datastore}]}]."""
     _require(isinstance(arrays, list), "storage_arrays", "a list of arrays")
     out = []

@@ -10,7 +10,7 @@ pathStatus is ``lastActive`` when no other bound vmk carries sessions, ``active`
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, List, Optional
+from typing import Any
 
 from pyVmomi import vim
 
@@ -39,14 +39,14 @@ class IscsiManager(MO):
             raise vim.fault.NotFound(msg="iSCSI adapter %s not found" % device)
         return adapter
 
-    def _bound_anywhere(self, device: str) -> Optional[Any]:
+    def _bound_anywhere(self, device: str) -> Any | None:
         storage = self.host.storage
         for adapter in (storage.adapters.values() if storage else []):
             if device in adapter.bound:
                 return adapter
         return None
 
-    def compliance(self, device: str) -> List[Any]:
+    def compliance(self, device: str) -> list[Any]:
         """The compliance faults of a vmk for port binding ([] = compliant), per §5.4."""
         team = effective_teaming(self.host, device)
         if team.get("lag"):
@@ -64,7 +64,7 @@ class IscsiManager(MO):
             return [vim.fault.IscsiFaultVnicHasNoUplinks(vnicDevice=device)]  # standby only (choice, unverified)
         return []
 
-    def _pnic(self, device: str) -> Optional[str]:
+    def _pnic(self, device: str) -> str | None:
         team = effective_teaming(self.host, device)
         active = [n for n in team["active"] if n in team["bridge"]]
         return active[0] if len(active) == 1 and not team.get("lag") else None
@@ -86,7 +86,7 @@ class IscsiManager(MO):
         others = [d for d in adapter.bound if d != device and d in self.host.vnics and self.has_sessions(adapter, d)]
         return "active" if others else "lastActive"
 
-    def _port_info(self, device: str, adapter: Optional[Any]) -> Any:
+    def _port_info(self, device: str, adapter: Any | None) -> Any:
         pnic = self._pnic(device)
         team = effective_teaming(self.host, device)
         info = PortInfo(vnicDevice=device, pnicDevice=pnic, switchName=team["switch"], portgroupName=team["portgroup"] or None,
@@ -175,7 +175,7 @@ class IscsiManager(MO):
         in_use = any(self._pnic(d) == pnicDevice for a in self._adapters() for d in a.bound if d in self.host.vnics)
         return vim.host.IscsiManager.IscsiStatus(reason=[vim.fault.IscsiFaultPnicInUse(pnicDevice=pnicDevice)] if in_use else [])
 
-    def m_QueryMigrationDependencies(self, ctx: Any, pnicDevice: List[str]) -> Any:
+    def m_QueryMigrationDependencies(self, ctx: Any, pnicDevice: list[str]) -> Any:
         deps = []
         for adapter in self._adapters():
             for device in adapter.bound:
@@ -185,5 +185,5 @@ class IscsiManager(MO):
         reason = vim.host.IscsiManager.IscsiStatus(reason=[vim.fault.IscsiFaultPnicInUse(pnicDevice=d.pnicDevice) for d in deps]) if deps else None
         return vim.host.IscsiManager.IscsiMigrationDependency(migrationAllowed=not deps, disallowReason=reason, dependency=deps)
 
-    def _adapters(self) -> List[Any]:
+    def _adapters(self) -> list[Any]:
         return list(self.host.storage.adapters.values()) if self.host.storage else []

@@ -18,17 +18,17 @@ import subprocess
 import sys
 import time
 import urllib.request
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 SIM_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class SimProcess:
-    def __init__(self, inventory: str, state: Optional[str] = None, latency_ms: int = 0, idle_timeout: int = 600,
-                 python: str = sys.executable, detach: bool = False, max_wait: Optional[int] = None) -> None:
+    def __init__(self, inventory: str, state: str | None = None, latency_ms: int = 0, idle_timeout: int = 600,
+                 python: str = sys.executable, detach: bool = False, max_wait: int | None = None) -> None:
         self.inventory, self.state, self.latency_ms, self.max_wait = inventory, state, latency_ms, max_wait
         self.idle_timeout, self.python, self.detach = idle_timeout, python, detach
-        self.proc: Optional[subprocess.Popen] = None
+        self.proc: subprocess.Popen | None = None
         self.port = 0
         self.ca_file = ""
 
@@ -36,7 +36,7 @@ class SimProcess:
     def url(self) -> str:
         return "https://127.0.0.1:%d/sdk" % self.port
 
-    def command(self) -> List[str]:
+    def command(self) -> list[str]:
         cmd = [self.python, "-m", "vsphere_sim", "--inventory", self.inventory, "--port", "0", "--idle-timeout", str(self.idle_timeout)]
         if self.state:
             cmd += ["--state", self.state]
@@ -46,7 +46,7 @@ class SimProcess:
             cmd += ["--max-wait", str(self.max_wait)]
         return cmd
 
-    def start(self) -> "SimProcess":
+    def start(self) -> SimProcess:
         env = dict(os.environ, PYTHONPATH=SIM_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""), PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(self.command(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                                      start_new_session=self.detach)
@@ -65,7 +65,7 @@ class SimProcess:
         self.stop()
         raise RuntimeError("simulator did not start within 30 s")
 
-    def _control(self, method: str, path: str, body: Any = None) -> Dict[str, Any]:
+    def _control(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         ctx = ssl.create_default_context(cafile=self.ca_file)
         data = json.dumps(body).encode("utf-8") if body is not None else None
         req = urllib.request.Request("https://127.0.0.1:%d%s" % (self.port, path), data=data, method=method,
@@ -73,13 +73,13 @@ class SimProcess:
         with urllib.request.urlopen(req, context=ctx, timeout=30) as resp:
             return json.loads(resp.read().decode("utf-8"))
 
-    def stats(self) -> Dict[str, Any]:
+    def stats(self) -> dict[str, Any]:
         return self._control("GET", "/_sim/stats")
 
     def reset_stats(self) -> None:
         self._control("POST", "/_sim/stats/reset", {})
 
-    def arm_fault(self, spec: Any) -> Dict[str, Any]:
+    def arm_fault(self, spec: Any) -> dict[str, Any]:
         return self._control("POST", "/_sim/faults", spec)
 
     def disarm_faults(self) -> None:
@@ -97,14 +97,14 @@ class SimProcess:
             if stream:
                 stream.close()
 
-    def __enter__(self) -> "SimProcess":
+    def __enter__(self) -> SimProcess:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="vsphere_sim.launcher")
     sub = parser.add_subparsers(dest="cmd", required=True)
     start = sub.add_parser("start")

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from pyVmomi import vim
 
@@ -28,7 +28,7 @@ def disk_id(array: str, iqn: str, lun: int) -> str:
     return "naa.624a9370" + hashlib.sha256(("%s|%s|%d" % (array, iqn, lun)).encode()).hexdigest()[:24]
 
 
-def _array_of(sim: Simulator, address: str, port: int, iqn: str) -> Optional[Dict[str, Any]]:
+def _array_of(sim: Simulator, address: str, port: int, iqn: str) -> dict[str, Any] | None:
     return next((a for a in sim.storage_arrays if (address, port) in a["portals"] and iqn in a["targets"] and a.get("luns")), None)
 
 
@@ -39,7 +39,7 @@ def _in_subnet(vnic: Any, address: str) -> bool:
     return ipaddress.IPv4Address(address) in ipaddress.IPv4Interface("%s/%s" % (ip.ipAddress, ip.subnetMask)).network
 
 
-def _channels(storage: Any, adapter: Any) -> List[Tuple[int, Any]]:
+def _channels(storage: Any, adapter: Any) -> list[tuple[int, Any]]:
     """(channel number, is_live(address) -> bool) per channel of the adapter."""
     host = storage.host
     iscsi = getattr(host, "iscsi", None)
@@ -51,11 +51,11 @@ def _channels(storage: Any, adapter: Any) -> List[Tuple[int, Any]]:
                                  if (v.spec.netStackInstanceKey or "defaultTcpipStack") == "defaultTcpipStack"))]
 
 
-def topology(storage: Any) -> Tuple[List[Any], Any, Any]:
+def topology(storage: Any) -> tuple[list[Any], Any, Any]:
     """(scsiLun, scsiTopology, multipathInfo) for ``storage`` (a storage.StorageSystem)."""
     sim = storage.host.sim
-    disks: Dict[str, Any] = {}
-    units: Dict[str, List[Any]] = {}  # naa -> its paths
+    disks: dict[str, Any] = {}
+    units: dict[str, list[Any]] = {}  # naa -> its paths
     interfaces = []
     for adapter in storage.adapters.values():
         if adapter.software and not storage.enabled:

@@ -10,7 +10,7 @@ more goes away.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from pyVmomi import vim
 
@@ -28,7 +28,7 @@ class StandardNetwork(MO):
         super().__init__(sim, moid)
         self.name, self.folder = name, folder
 
-    def hosts(self) -> List[HostSystem]:
+    def hosts(self) -> list[HostSystem]:
         return [h for h in datacenter_hosts(self.sim, self.folder) if self.name in vm_portgroups(h.model)]
 
     def p_name(self) -> str:
@@ -53,13 +53,13 @@ class StandardNetwork(MO):
         return "green"
 
 
-def vm_portgroups(host: HostModel) -> List[str]:
+def vm_portgroups(host: HostModel) -> list[str]:
     """The host's port groups VMs can use: those without a VMkernel NIC."""
     used = {v.portgroup for v in host.vnics.values()}
     return [name for name in host.portgroups if name not in used]
 
 
-def datacenter_hosts(sim: Simulator, folder: Folder) -> List[HostSystem]:
+def datacenter_hosts(sim: Simulator, folder: Folder) -> list[HostSystem]:
     dc = folder.parent
     return [mo for mo in sim.of_type(vim.HostSystem) if isinstance(mo, HostSystem) and mo.model.datacenter is dc]
 
@@ -68,10 +68,10 @@ class NetworkFolder(Folder):
     """A datacenter's network folder: its children (distributed switches and their portgroups) and a
     standard network per VM port group name of its hosts."""
 
-    def networks(self) -> List[StandardNetwork]:
+    def networks(self) -> list[StandardNetwork]:
         """The folder's standard networks, brought up to date with the hosts."""
         sim = self.sim
-        known: Dict[str, StandardNetwork] = sim.derived.setdefault(("networks", self.moid), {})  # name -> Network
+        known: dict[str, StandardNetwork] = sim.derived.setdefault(("networks", self.moid), {})  # name -> Network
         names = sorted({n for h in datacenter_hosts(sim, self) for n in vm_portgroups(h.model)})
         for name in [n for n in known if n not in names]:
             sim.unregister(known.pop(name))
@@ -82,13 +82,13 @@ class NetworkFolder(Folder):
                 sim.register(known[name])
         return [known[n] for n in names]
 
-    def entities(self) -> List[MO]:
+    def entities(self) -> list[MO]:
         return list(self.children) + list(self.networks())
 
-    def used_by(self, host: HostSystem) -> List[MO]:
+    def used_by(self, host: HostSystem) -> list[MO]:
         """HostSystem.network: the standard networks of its VM port groups and the dvPortgroups of its switches."""
         mine = set(vm_portgroups(host.model))
-        out: List[MO] = [n for n in self.networks() if n.name in mine]
+        out: list[MO] = [n for n in self.networks() if n.name in mine]
         out += [pg for sw in dvs.switches(host.sim) if host.model.name in sw.state.members for pg in sw.portgroups]
         return out
 
@@ -101,7 +101,7 @@ class DvsManager(MO):
 
     WSDL, PYTYPE = "DistributedVirtualSwitchManager", vim.dvs.DistributedVirtualSwitchManager
 
-    def m_QueryAvailableDvsSpec(self, ctx: Any, recommended: Optional[bool] = None) -> Any:
+    def m_QueryAvailableDvsSpec(self, ctx: Any, recommended: bool | None = None) -> Any:
         """The switch versions this vCenter 8.0 U3 can create; 8.0.3 is the recommended one [INF: the list of versions]."""
         versions = ["8.0.3"] if recommended else ["7.0.3", "8.0.0", "8.0.3"]
         return [vim.dvs.ProductSpec(name="DVS", vendor="VMware, Inc.", version=v, build="24026615") for v in versions]

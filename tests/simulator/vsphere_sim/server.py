@@ -9,7 +9,7 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Optional, Tuple
+from typing import Any
 
 from pyVmomi import VmomiSupport, vmodl
 
@@ -23,7 +23,7 @@ VERSIONS_XML = ('<?xml version="1.0" encoding="UTF-8" ?>\n<namespaces version="1
 COOKIE = "vmware_soap_session"
 
 
-def negotiated_version(soap_action: Optional[str]) -> Any:
+def negotiated_version(soap_action: str | None) -> Any:
     """The pyVmomi version named by SOAPAction ("urn:vim25/8.0.3.0"), newest if absent."""
     key = (soap_action or "").strip('"')
     key = key[4:] if key.startswith("urn:") else key
@@ -31,7 +31,7 @@ def negotiated_version(soap_action: Optional[str]) -> Any:
 
 
 class Handler(BaseHTTPRequestHandler):
-    server: "SimServer"
+    server: SimServer
     protocol_version = "HTTP/1.1"
     # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm and the
     # client's delayed ACK add ~40 ms to every SOAP call.
@@ -40,7 +40,7 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  # pylint: disable=redefined-builtin
         return None
 
-    def _send(self, status: int, body: bytes, ctype: str, cookie: Optional[str] = None) -> None:
+    def _send(self, status: int, body: bytes, ctype: str, cookie: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(body)))
@@ -101,7 +101,7 @@ class Handler(BaseHTTPRequestHandler):
             return
         self._json(200, {"armed": len(specs)})
 
-    def _session(self) -> Optional[str]:
+    def _session(self) -> str | None:
         raw = self.headers.get("Cookie")
         if not raw:
             return None
@@ -171,7 +171,7 @@ def watch_idle(server: SimServer, idle_timeout: int) -> threading.Thread:
     return thread
 
 
-def serve(sim: Simulator, port: int, cert: str, key: str, ca: str, idle_timeout: int = 0) -> Tuple[SimServer, threading.Thread]:
+def serve(sim: Simulator, port: int, cert: str, key: str, ca: str, idle_timeout: int = 0) -> tuple[SimServer, threading.Thread]:
     server = SimServer(sim, port, cert, key)
     print("listening on https://127.0.0.1:%d/sdk" % server.port, flush=True)
     print("ca certificate: %s" % ca, flush=True)

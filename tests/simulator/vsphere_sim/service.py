@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime
 import time
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 from pyVmomi import vim, vmodl
 
@@ -33,7 +33,7 @@ class ServiceInstance(MO):
         return self.content()
 
     def m_CurrentTime(self, ctx: Any) -> Any:
-        return datetime.datetime.now(datetime.timezone.utc)
+        return datetime.datetime.now(datetime.UTC)
 
 
 class SessionManager(MO):
@@ -41,13 +41,13 @@ class SessionManager(MO):
 
     def __init__(self, sim: Simulator, moid: str) -> None:
         super().__init__(sim, moid)
-        self.user_sessions: Dict[str, Any] = {}
+        self.user_sessions: dict[str, Any] = {}
 
-    def m_Login(self, ctx: Any, userName: str, password: str, locale: Optional[str] = None) -> Any:
+    def m_Login(self, ctx: Any, userName: str, password: str, locale: str | None = None) -> Any:
         if (userName, password) != self.sim.credentials:
             raise vim.fault.InvalidLogin()
         key = ctx.new_session(userName)
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         session = vim.UserSession(key=key, userName=userName, fullName=userName, loginTime=now, lastActiveTime=now,
                                   locale=locale or "en", messageLocale=locale or "en", extensionSession=False,
                                   ipAddress="127.0.0.1", userAgent="pyVmomi", callCount=0)
@@ -95,7 +95,7 @@ class Task(MO):
 class ContainerView(MO):
     WSDL, PYTYPE = "ContainerView", vim.view.ContainerView
 
-    def __init__(self, sim: Simulator, moid: str, container: MO, types: List[Any], recursive: bool) -> None:
+    def __init__(self, sim: Simulator, moid: str, container: MO, types: list[Any], recursive: bool) -> None:
         super().__init__(sim, moid)
         self.container, self.types, self.recursive = container, types, recursive
 
@@ -136,7 +136,7 @@ class PropertyFilter(MO):
     def __init__(self, sim: Simulator, moid: str, spec: Any, session: str = "") -> None:
         super().__init__(sim, moid)
         self.spec, self.session = spec, session
-        self.reported: Optional[Dict[str, Tuple[Any, Dict[str, Tuple[str, Any]]]]] = None  # None: nothing reported yet
+        self.reported: dict[str, tuple[Any, dict[str, tuple[str, Any]]]] | None = None  # None: nothing reported yet
 
     def p_spec(self) -> Any:
         return self.spec
@@ -152,20 +152,20 @@ class PropertyCollector(MO):
 
     def __init__(self, sim: Simulator, moid: str) -> None:
         super().__init__(sim, moid)
-        self.pages: Dict[str, List[Any]] = {}
-        self.filters: Dict[str, PropertyFilter] = {}
-        self.versions: Dict[str, int] = {}  # session key -> the last data version it was given
-        self.cancels: Dict[str, int] = {}  # session key -> CancelWaitForUpdates calls (ends that session's waits)
+        self.pages: dict[str, list[Any]] = {}
+        self.filters: dict[str, PropertyFilter] = {}
+        self.versions: dict[str, int] = {}  # session key -> the last data version it was given
+        self.cancels: dict[str, int] = {}  # session key -> CancelWaitForUpdates calls (ends that session's waits)
 
     # -- retrieval ---------------------------------------------------------------------
-    def _objects(self, spec: Any, gone_ok: bool = False) -> List[MO]:
+    def _objects(self, spec: Any, gone_ok: bool = False) -> list[MO]:
         """The objects ``spec`` selects. A start object that no longer exists is a fault, or with
         ``gone_ok`` (a filter's updates: the object leaves) just not there."""
         named = {}
         for ospec in spec.objectSet:
             for sel in ospec.selectSet or []:
                 self._collect_names(sel, named)
-        seen: Dict[str, MO] = {}
+        seen: dict[str, MO] = {}
         for ospec in spec.objectSet:
             if gone_ok and self.sim.find(ospec.obj) is None:
                 continue
@@ -175,14 +175,14 @@ class PropertyCollector(MO):
             self._traverse(start, list(ospec.selectSet or []), named, seen, set())
         return list(seen.values())
 
-    def _collect_names(self, sel: Any, named: Dict[str, Any]) -> None:
+    def _collect_names(self, sel: Any, named: dict[str, Any]) -> None:
         if isinstance(sel, PC.TraversalSpec):
             if sel.name and sel.name not in named:
                 named[sel.name] = sel
                 for child in sel.selectSet or []:
                     self._collect_names(child, named)
 
-    def _traverse(self, mo: MO, selects: List[Any], named: Dict[str, Any], seen: Dict[str, MO], visited: Set[Tuple[str, str]]) -> None:
+    def _traverse(self, mo: MO, selects: list[Any], named: dict[str, Any], seen: dict[str, MO], visited: set[tuple[str, str]]) -> None:
         for sel in selects:
             spec = sel if isinstance(sel, PC.TraversalSpec) else named.get(sel.name)
             if spec is None:
@@ -201,8 +201,8 @@ class PropertyCollector(MO):
                     seen.setdefault(child.moid, child)
                 self._traverse(child, list(spec.selectSet or []), named, seen, visited)
 
-    def _content(self, mo: MO, propsets: List[Any]) -> Optional[Any]:
-        wanted: List[str] = []
+    def _content(self, mo: MO, propsets: list[Any]) -> Any | None:
+        wanted: list[str] = []
         matched = False
         for ps in propsets:
             if issubclass(mo.PYTYPE, ps.type):
@@ -221,8 +221,8 @@ class PropertyCollector(MO):
                 props.append(vmodl.DynamicProperty(name=path, val=value))
         return PC.ObjectContent(obj=mo.ref, propSet=props, missingSet=missing)
 
-    def retrieve(self, specs: List[Any]) -> List[Any]:
-        out: List[Any] = []
+    def retrieve(self, specs: list[Any]) -> list[Any]:
+        out: list[Any] = []
         for spec in specs:
             for mo in self._objects(spec):
                 content = self._content(mo, list(spec.propSet))
@@ -230,16 +230,16 @@ class PropertyCollector(MO):
                     out.append(content)
         return out
 
-    def m_RetrieveProperties(self, ctx: Any, specSet: List[Any]) -> Any:
+    def m_RetrieveProperties(self, ctx: Any, specSet: list[Any]) -> Any:
         return self.retrieve(specSet)
 
-    def m_RetrievePropertiesEx(self, ctx: Any, specSet: List[Any], options: Any) -> Any:
+    def m_RetrievePropertiesEx(self, ctx: Any, specSet: list[Any], options: Any) -> Any:
         objects = self.retrieve(specSet)
         if not objects:
             return None
         return self._page(objects, options.maxObjects if options else None)
 
-    def _page(self, objects: List[Any], max_objects: Optional[int]) -> Any:
+    def _page(self, objects: list[Any], max_objects: int | None) -> Any:
         if max_objects and len(objects) > max_objects:
             token = self.sim.next_id("token")
             self.pages[token] = objects[max_objects:]
@@ -262,7 +262,7 @@ class PropertyCollector(MO):
         self.filters[filt.moid] = filt
         return filt.ref
 
-    def _updates(self, ctx: Any, version: Optional[str]) -> Optional[Any]:
+    def _updates(self, ctx: Any, version: str | None) -> Any | None:
         """What changed in this session's filters since they were last reported, as vCenter does
         it: ``enter`` for an object first seen (every property), ``modify`` with the changed
         properties, ``leave`` for an object no longer matched. None when nothing changed.
@@ -280,7 +280,7 @@ class PropertyCollector(MO):
             if filt.session != ctx.session_key:
                 continue
             before = filt.reported if version and filt.reported is not None else {}
-            now: Dict[str, Tuple[Any, Dict[str, Tuple[str, Any]]]] = {}
+            now: dict[str, tuple[Any, dict[str, tuple[str, Any]]]] = {}
             updates = []
             for mo in self._objects(filt.spec, gone_ok=True):
                 content = self._content(mo, list(filt.spec.propSet))
@@ -306,7 +306,7 @@ class PropertyCollector(MO):
         self.versions[ctx.session_key] = given + 1
         return PC.UpdateSet(version=str(given + 1), filterSet=sets)
 
-    def _wait(self, ctx: Any, version: Optional[str], max_wait: Optional[int]) -> Optional[Any]:
+    def _wait(self, ctx: Any, version: str | None, max_wait: int | None) -> Any | None:
         """The session's updates since ``version``, waiting for a change (released lock) for at most
         ``max_wait`` seconds (None: until a change), bounded by the server's idle limit. None when
         the time ran out; RequestCanceled when CancelWaitForUpdates ended the wait."""
@@ -328,14 +328,14 @@ class PropertyCollector(MO):
             if self.cancels.get(ctx.session_key, 0) != canceled:
                 raise vmodl.fault.RequestCanceled(msg="WaitForUpdates canceled by CancelWaitForUpdates")
 
-    def m_WaitForUpdatesEx(self, ctx: Any, version: Optional[str] = None, options: Any = None) -> Any:
+    def m_WaitForUpdatesEx(self, ctx: Any, version: str | None = None, options: Any = None) -> Any:
         """Blocks until a change or ``options.maxWaitSeconds`` (0: return at once), then None."""
         max_wait = options.maxWaitSeconds if options is not None else None
         if max_wait is not None and max_wait < 0:
             raise invalid("options.maxWaitSeconds")
         return self._wait(ctx, version, max_wait)
 
-    def m_WaitForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
+    def m_WaitForUpdates(self, ctx: Any, version: str | None = None) -> Any:
         """Blocks until a change. A real server blocks without limit; here the wait ends at the
         server's idle limit with an update set that changes nothing (the same version, no filters)."""
         update = self._wait(ctx, version, None)
@@ -347,7 +347,7 @@ class PropertyCollector(MO):
         self.cancels[ctx.session_key] = self.cancels.get(ctx.session_key, 0) + 1
         self.sim.updated.notify_all()
 
-    def m_CheckForUpdates(self, ctx: Any, version: Optional[str] = None) -> Any:
+    def m_CheckForUpdates(self, ctx: Any, version: str | None = None) -> Any:
         return self._updates(ctx, version)
 
 

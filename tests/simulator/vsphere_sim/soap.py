@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 from xml.parsers import expat
 
 from pyVmomi import SoapAdapter, VmomiSupport, vmodl
@@ -22,18 +22,18 @@ class MethodInfo:
     """The parts of pyVmomi's method info the server needs (also used for ``Fetch``)."""
 
     wsdl_name: str
-    params: Tuple[Any, ...]
+    params: tuple[Any, ...]
     result: Any
     result_flags: int
     version: Any
-    faults: Tuple[str, ...]
+    faults: tuple[str, ...]
     is_task: bool
 
 
 FETCH = MethodInfo("Fetch", (VmomiSupport.Object(name="prop", type=str, version="vmodl.version.version0", flags=0),),
                    object, 0, "vmodl.version.version0", (), False)
 
-_REQUEST_TYPES: Dict[str, type] = {}
+_REQUEST_TYPES: dict[str, type] = {}
 
 
 class SoapRequestError(Exception):
@@ -70,10 +70,10 @@ class _EnvelopeHandler(SoapAdapter.ExpatDeserializerNSHandlers):
         self.version = version
         self.depth = 0
         self.in_body = False
-        self.info: Optional[MethodInfo] = None
-        self.deserializer: Optional[SoapAdapter.SoapDeserializer] = None
+        self.info: MethodInfo | None = None
+        self.deserializer: SoapAdapter.SoapDeserializer | None = None
 
-    def StartElementHandler(self, tag: str, attr: Dict[str, str]) -> None:  # noqa: N802 (expat API)
+    def StartElementHandler(self, tag: str, attr: dict[str, str]) -> None:  # noqa: N802 (expat API)
         ns, name = (tag.split(SoapAdapter.NS_SEP, 1) + [""])[:2] if SoapAdapter.NS_SEP in tag else ("", tag)
         if self.depth == 2 and self.in_body and self.info is None:
             try:
@@ -95,7 +95,7 @@ class _EnvelopeHandler(SoapAdapter.ExpatDeserializerNSHandlers):
         return None
 
 
-def parse_request(body: bytes, version: Any) -> Tuple[MethodInfo, Any, Dict[str, Any]]:
+def parse_request(body: bytes, version: Any) -> tuple[MethodInfo, Any, dict[str, Any]]:
     """(method info, _this MoRef, params by name). LookupError(name) for an unknown method."""
     parser = expat.ParserCreate(namespace_separator=SoapAdapter.NS_SEP)
     handler = _EnvelopeHandler(parser, version)
@@ -115,7 +115,7 @@ def parse_request(body: bytes, version: Any) -> Tuple[MethodInfo, Any, Dict[str,
     return handler.info, req._this, params
 
 
-def check_params(info: MethodInfo, params: Dict[str, Any], version: Any) -> None:
+def check_params(info: MethodInfo, params: dict[str, Any], version: Any) -> None:
     """What vpxd's deserializer refuses before any handler runs: a required parameter or
     data-object property missing (at the negotiated version), a value of the wrong type, an
     unknown enum value. Raises InvalidRequest naming the path."""
@@ -151,10 +151,10 @@ def _check(decl: Any, flags: int, value: Any, path: str, version: Any) -> None:
                 _check(prop_type, flags, member, path + "." + name, version)
 
 
-_MEMBERS: Dict[Tuple[Any, Any], Tuple[Tuple[str, Any, int], ...]] = {}
+_MEMBERS: dict[tuple[Any, Any], tuple[tuple[str, Any, int], ...]] = {}
 
 
-def _members(cls: Any, version: Any) -> Tuple[Tuple[str, Any, int], ...]:
+def _members(cls: Any, version: Any) -> tuple[tuple[str, Any, int], ...]:
     """A data type's properties that exist at ``version`` (cached: this runs on every request)."""
     key = (cls, version)
     cached = _MEMBERS.get(key)

@@ -13,7 +13,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
@@ -30,10 +31,10 @@ UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
 STATE_FORMAT = "vsphere_sim-state-1"
 HOSTS = "hosts"  # the section saved at the top level of the file; the others go under "sections"
 # --state sections: key -> (dump(sim) -> JSON-able, load(sim, data))
-_STATE_SECTIONS: Dict[str, Tuple[Callable[["Simulator"], Any], Callable[["Simulator", Any], None]]] = {}
+_STATE_SECTIONS: dict[str, tuple[Callable[[Simulator], Any], Callable[[Simulator, Any], None]]] = {}
 
 
-def register_state_section(key: str, dump: Callable[["Simulator"], Any], load: Callable[["Simulator", Any], None]) -> None:
+def register_state_section(key: str, dump: Callable[[Simulator], Any], load: Callable[[Simulator, Any], None]) -> None:
     _STATE_SECTIONS[key] = (dump, load)
 
 
@@ -58,10 +59,10 @@ def declared(info: MethodInfo, fault: vmodl.MethodFault) -> bool:
 class CallContext:
     """Per-request view of the caller's session."""
 
-    def __init__(self, sim: "Simulator", session_key: Optional[str], version: Any = None) -> None:
+    def __init__(self, sim: Simulator, session_key: str | None, version: Any = None) -> None:
         self.sim, self.session_key = sim, session_key or ""
         self.version = version or NEWEST
-        self.new_cookie: Optional[str] = None
+        self.new_cookie: str | None = None
 
     @property
     def authenticated(self) -> bool:
@@ -78,18 +79,18 @@ class CallContext:
 
 
 class Simulator:
-    def __init__(self, credentials: tuple, state_file: Optional[str] = None, latency_ms: int = 0) -> None:
+    def __init__(self, credentials: tuple, state_file: str | None = None, latency_ms: int = 0) -> None:
         self.lock = threading.RLock()
         self.credentials = credentials
         self.state_file, self.latency_ms = state_file, latency_ms
-        self.objects: Dict[str, MO] = {}
-        self._by_type: Dict[Any, Dict[str, MO]] = {}  # PYTYPE -> moid -> object, in registration order
-        self.sessions: Dict[str, str] = {}
+        self.objects: dict[str, MO] = {}
+        self._by_type: dict[Any, dict[str, MO]] = {}  # PYTYPE -> moid -> object, in registration order
+        self.sessions: dict[str, str] = {}
         self.calls: Counter = Counter()
         self.writes = 0
-        self.faults: List[Dict[str, Any]] = []
-        self.hosts: Dict[str, HostModel] = {}
-        self.storage_arrays: List[Dict[str, Any]] = []  # {"name", "portals": [(address, port)], "targets": [iqn]}
+        self.faults: list[dict[str, Any]] = []
+        self.hosts: dict[str, HostModel] = {}
+        self.storage_arrays: list[dict[str, Any]] = []  # {"name", "portals": [(address, port)], "targets": [iqn]}
         self.vcenter = True
         self._ids: Counter = Counter()
         self._dirty = False
@@ -105,8 +106,8 @@ class Simulator:
         self.updated = threading.Condition(self.lock)
         self.max_wait = 300
         self.current_session = ""  # the caller of the call being served (properties that differ per session)
-        self.content_extras: Dict[str, MO] = {}  # further ServiceContent managers: property name -> object
-        self.derived: Dict[Any, Any] = {}  # objects that follow the hosts (standard networks, LUN datastores), by key
+        self.content_extras: dict[str, MO] = {}  # further ServiceContent managers: property name -> object
+        self.derived: dict[Any, Any] = {}  # objects that follow the hosts (standard networks, LUN datastores), by key
 
     # -- registry -----------------------------------------------------------------------
     def next_id(self, prefix: str) -> str:
@@ -130,11 +131,11 @@ class Simulator:
         if gone is not None:
             del self._by_type[gone.PYTYPE][mo.moid]
 
-    def of_type(self, kind: Any) -> List[MO]:
+    def of_type(self, kind: Any) -> list[MO]:
         """The registered objects of pyVmomi type ``kind`` or a subtype, in registration order per type."""
         return [mo for pytype, found in self._by_type.items() if issubclass(pytype, kind) for mo in found.values()]
 
-    def find(self, ref: Any) -> Optional[MO]:
+    def find(self, ref: Any) -> MO | None:
         mo = self.objects.get(getattr(ref, "_moId", None))
         if mo is None or not issubclass(mo.PYTYPE, type(ref)) and not issubclass(type(ref), mo.PYTYPE):
             return None
@@ -147,9 +148,9 @@ class Simulator:
             raise vmodl.fault.ManagedObjectNotFound(obj=ref, msg=text)
         return mo
 
-    def descendants(self, container: MO, recursive: bool) -> List[MO]:
+    def descendants(self, container: MO, recursive: bool) -> list[MO]:
         """Inventory objects below ``container`` (folders, datacenters, clusters, hosts)."""
-        out: List[MO] = []
+        out: list[MO] = []
         for child in container.inventory_children():
             out.append(child)
             if recursive:
@@ -191,7 +192,7 @@ class Simulator:
         return value
 
     # -- dispatch -----------------------------------------------------------------------
-    def dispatch(self, ctx: CallContext, info: MethodInfo, this: Any, params: Dict[str, Any]) -> Any:
+    def dispatch(self, ctx: CallContext, info: MethodInfo, this: Any, params: dict[str, Any]) -> Any:
         self.last_request = time.monotonic()
         injected = self._injection(info.wsdl_name)
         if self.latency_ms:
@@ -223,7 +224,7 @@ class Simulator:
                     self.updated.notify_all()
             return result
 
-    def _invoke(self, ctx: CallContext, info: MethodInfo, this: Any, params: Dict[str, Any]) -> Any:
+    def _invoke(self, ctx: CallContext, info: MethodInfo, this: Any, params: dict[str, Any]) -> Any:
         mo = self.lookup(this)
         method = getattr(mo, "m_" + info.wsdl_name, None)
         if method is None and info.wsdl_name != "Fetch":
@@ -252,7 +253,7 @@ class Simulator:
         self._dirty = False
 
     # -- stats & faults -----------------------------------------------------------------
-    def stats(self) -> Dict[str, Any]:
+    def stats(self) -> dict[str, Any]:
         with self.lock:
             return {"calls": dict(self.calls), "writes": self.writes, "total": sum(self.calls.values())}
 
@@ -261,7 +262,7 @@ class Simulator:
             self.calls.clear()
             self.writes = 0
 
-    def arm(self, spec: Dict[str, Any]) -> None:
+    def arm(self, spec: dict[str, Any]) -> None:
         """Validate and arm one fault-injection entry (ControlError on bad input)."""
         method = spec.get("method")
         if not isinstance(method, str):
@@ -270,7 +271,7 @@ class Simulator:
             info = method_info(method)
         except KeyError:
             raise ControlError("unknown method %r" % method) from None
-        entry: Dict[str, Any] = {"method": method, "seen": 0}
+        entry: dict[str, Any] = {"method": method, "seen": 0}
         if "latency_ms" in spec:
             if not isinstance(spec["latency_ms"], int) or spec["latency_ms"] < 0:
                 raise ControlError("'latency_ms' must be a non-negative integer")
@@ -307,7 +308,7 @@ class Simulator:
                                % (name, info.wsdl_name, ", ".join(info.faults) or "none"))
         return fault
 
-    def _mutation(self, spec: Dict[str, Any]) -> Dict[str, Any]:
+    def _mutation(self, spec: dict[str, Any]) -> dict[str, Any]:
         """Test-only: another client's change, made just before the armed call is served (so a
         test can change the host between a module's read and its first write, deterministically).
         ``{"host": H, "portgroup": P, "vlan": N}`` sets a port group's VLAN;
@@ -325,7 +326,7 @@ class Simulator:
             return {"host": host, "bind": str(spec["bind"]), "adapter": spec["adapter"]}
         raise ControlError("a mutation gives 'portgroup' + 'vlan' or 'bind' + 'adapter'")
 
-    def _mutate(self, change: Dict[str, Any]) -> None:
+    def _mutate(self, change: dict[str, Any]) -> None:
         """Apply a mutation (not counted in the stats: it stands for another client's call)."""
         host = self.hosts[change["host"]]
         if "portgroup" in change:
@@ -338,7 +339,7 @@ class Simulator:
         with self.lock:
             self.faults.clear()
 
-    def _injection(self, method: str) -> Dict[str, Any]:
+    def _injection(self, method: str) -> dict[str, Any]:
         with self.lock:
             for entry in self.faults:
                 if entry["method"] != method:

@@ -10,7 +10,7 @@ paths (``config.storageDevice.scsiLun``/``scsiTopology``/``multipathInfo``) are 
 from __future__ import annotations
 
 import hashlib
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 from pyVmomi import vim, vmodl
 
@@ -24,7 +24,7 @@ SOFTWARE_FIRST = 64
 
 # key -> (type, min, max, default, read-only). LoginTimeout 1-60 default 5 and DelayedAck
 # default true are the values ESXi 7/8 report (vsphere-api.md §6); the rest follow the same table.
-OPTIONS: Dict[str, Tuple[type, Optional[int], Optional[int], Any, bool]] = {
+OPTIONS: dict[str, tuple[type, int | None, int | None, Any, bool]] = {
     "ErrorRecoveryLevel": (int, 0, 2, 0, True),
     "LoginRetryMax": (int, 0, 64, 4, True),
     "MaxOutstandingR2T": (int, 1, 8, 1, False),
@@ -45,7 +45,7 @@ OPTIONS: Dict[str, Tuple[type, Optional[int], Optional[int], Any, bool]] = {
 }
 
 
-def option_defs() -> List[Any]:
+def option_defs() -> list[Any]:
     defs = []
     for key, (kind, low, high, default, readonly) in OPTIONS.items():
         if kind is bool:
@@ -59,11 +59,11 @@ def option_defs() -> List[Any]:
 CHAP_TYPES = tuple(HBA.ChapAuthenticationType.values)
 CHAP_KEYS = ("chapAuthEnabled", "chapName", "chapSecret", "chapAuthenticationType")
 MUTUAL_KEYS = ("mutualChapName", "mutualChapSecret", "mutualChapAuthenticationType")
-ADAPTER_AUTH: Dict[str, Any] = {"chapAuthEnabled": False, "chapName": "", "chapSecret": None, "chapAuthenticationType": "chapProhibited",
+ADAPTER_AUTH: dict[str, Any] = {"chapAuthEnabled": False, "chapName": "", "chapSecret": None, "chapAuthenticationType": "chapProhibited",
                                 "mutualChapName": "", "mutualChapSecret": None, "mutualChapAuthenticationType": "chapProhibited"}
 
 
-def _auth_api(values: Dict[str, Any], own: Optional[Dict[str, Any]] = None) -> Any:
+def _auth_api(values: dict[str, Any], own: dict[str, Any] | None = None) -> Any:
     """AuthenticationProperties as ESXi reports them: never the secrets; on a target, whether
     its CHAP and mutual CHAP parts are inherited (``own`` is None at adapter level)."""
     props = HBA.AuthenticationProperties(**{k: v for k, v in values.items() if not k.endswith("Secret")})
@@ -82,22 +82,22 @@ def _digest(target: bool) -> Any:
 class Adapter:
     """One iSCSI adapter: its own option overrides and its targets' overrides."""
 
-    def __init__(self, device: str, iqn: str, software: bool, pnic: Optional[str] = None) -> None:
+    def __init__(self, device: str, iqn: str, software: bool, pnic: str | None = None) -> None:
         self.device, self.iqn, self.software = device, iqn, software
         self.pnic = pnic  # a dependent hardware adapter's own NIC function
-        self.alias: Optional[str] = None
-        self.own: Dict[str, Any] = {}
-        self.send: Dict[Tuple[str, int], Dict[str, Any]] = {}  # (address, port) -> own options
-        self.static: Dict[Tuple[str, int, str], Dict[str, Any]] = {}  # manually added static targets
-        self.discovered: Dict[Tuple[str, int, str], Tuple[str, int]] = {}  # static -> parent send target
-        self.discovered_own: Dict[Tuple[str, int, str], Dict[str, Any]] = {}
-        self.bound: List[str] = []  # vmks bound by IscsiManager.BindVnic, in binding order
+        self.alias: str | None = None
+        self.own: dict[str, Any] = {}
+        self.send: dict[tuple[str, int], dict[str, Any]] = {}  # (address, port) -> own options
+        self.static: dict[tuple[str, int, str], dict[str, Any]] = {}  # manually added static targets
+        self.discovered: dict[tuple[str, int, str], tuple[str, int]] = {}  # static -> parent send target
+        self.discovered_own: dict[tuple[str, int, str], dict[str, Any]] = {}
+        self.bound: list[str] = []  # vmks bound by IscsiManager.BindVnic, in binding order
         # CHAP: the adapter's own values, and per target only what it overrides ("chap" / "mutual" parts)
-        self.auth: Dict[str, Any] = dict(ADAPTER_AUTH)
-        self.target_auth: Dict[Tuple[Any, ...], Dict[str, Any]] = {}  # send (addr, port) / static (addr, port, iqn) key
+        self.auth: dict[str, Any] = dict(ADAPTER_AUTH)
+        self.target_auth: dict[tuple[Any, ...], dict[str, Any]] = {}  # send (addr, port) / static (addr, port, iqn) key
 
 
-def _values(own: Dict[str, Any], parent: Dict[str, Any]) -> Tuple[List[Any], Dict[str, Any]]:
+def _values(own: dict[str, Any], parent: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
     """(ParamValues for this level, the effective values it passes down)."""
     effective = dict(parent)
     effective.update(own)
@@ -114,7 +114,7 @@ class StorageSystem(MO):
         super().__init__(sim, moid)
         self.host = host
         self.enabled = False
-        self.adapters: Dict[str, Adapter] = {}
+        self.adapters: dict[str, Adapter] = {}
         host.storage = self
 
     # -- read side -----------------------------------------------------------------------
@@ -203,7 +203,7 @@ class StorageSystem(MO):
         return adapter
 
     # -- targets -------------------------------------------------------------------------
-    def m_AddInternetScsiSendTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any]) -> None:
+    def m_AddInternetScsiSendTargets(self, ctx: Any, iScsiHbaDevice: str, targets: list[Any]) -> None:
         adapter = self._adapter(iScsiHbaDevice)
         for target in targets:
             key = (target.address, target.port or 3260)
@@ -212,7 +212,7 @@ class StorageSystem(MO):
                 self.sim.changed()
         self._discover(adapter)
 
-    def m_RemoveInternetScsiSendTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any], force: Optional[bool] = None) -> None:
+    def m_RemoveInternetScsiSendTargets(self, ctx: Any, iScsiHbaDevice: str, targets: list[Any], force: bool | None = None) -> None:
         adapter = self._adapter(iScsiHbaDevice)
         for target in targets:
             key = (target.address, target.port or 3260)
@@ -228,7 +228,7 @@ class StorageSystem(MO):
                 adapter.target_auth.pop(static, None)
         self.sim.changed()
 
-    def m_AddInternetScsiStaticTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any]) -> None:
+    def m_AddInternetScsiStaticTargets(self, ctx: Any, iScsiHbaDevice: str, targets: list[Any]) -> None:
         adapter = self._adapter(iScsiHbaDevice)
         for target in targets:
             key = (target.address, target.port or 3260, target.iScsiName)
@@ -236,7 +236,7 @@ class StorageSystem(MO):
                 adapter.static[key] = {}
                 self.sim.changed()
 
-    def m_RemoveInternetScsiStaticTargets(self, ctx: Any, iScsiHbaDevice: str, targets: List[Any]) -> None:
+    def m_RemoveInternetScsiStaticTargets(self, ctx: Any, iScsiHbaDevice: str, targets: list[Any]) -> None:
         adapter = self._adapter(iScsiHbaDevice)
         keys = [(t.address, t.port or 3260, t.iScsiName) for t in targets]
         for key in keys:
@@ -264,7 +264,7 @@ class StorageSystem(MO):
                                 self.sim.changed()
 
     # -- options -------------------------------------------------------------------------
-    def m_UpdateInternetScsiAdvancedOptions(self, ctx: Any, iScsiHbaDevice: str, options: List[Any], targetSet: Any = None) -> None:
+    def m_UpdateInternetScsiAdvancedOptions(self, ctx: Any, iScsiHbaDevice: str, options: list[Any], targetSet: Any = None) -> None:
         adapter = self._adapter(iScsiHbaDevice)
         levels = self._levels(adapter, targetSet)
         for opt in options:
@@ -277,7 +277,7 @@ class StorageSystem(MO):
                     own[opt.key] = opt.value
         self.sim.changed()
 
-    def _levels(self, adapter: Adapter, target_set: Any) -> List[Dict[str, Any]]:
+    def _levels(self, adapter: Adapter, target_set: Any) -> list[dict[str, Any]]:
         """The option overrides a TargetSet names (the adapter's own when it names no target)."""
         keys = self._target_keys(adapter, target_set)
         if not keys:
@@ -311,11 +311,11 @@ class StorageSystem(MO):
                 adapter.target_auth[key] = own
         self.sim.changed()
 
-    def _target_keys(self, adapter: Adapter, target_set: Any) -> List[Tuple[Any, ...]]:
+    def _target_keys(self, adapter: Adapter, target_set: Any) -> list[tuple[Any, ...]]:
         """The keys of the targets a TargetSet names (NotFound for one that is not configured)."""
         if target_set is None:
             return []
-        keys: List[Tuple[Any, ...]] = []
+        keys: list[tuple[Any, ...]] = []
         for target in target_set.sendTargets or []:
             key = (target.address, target.port or 3260)
             if key not in adapter.send:
@@ -361,7 +361,7 @@ def _check_option(opt: Any) -> None:
         raise vmodl.fault.InvalidArgument(invalidProperty="options.value", msg="%s must be an integer from %s to %s" % (opt.key, low, high))
 
 
-def _set_auth(current: Dict[str, Any], props: Any, inherit_chap: bool, inherit_mutual: bool) -> Dict[str, Any]:
+def _set_auth(current: dict[str, Any], props: Any, inherit_chap: bool, inherit_mutual: bool) -> dict[str, Any]:
     """A level's own CHAP values after one AuthenticationProperties (a secret left unset is kept)."""
     own = dict(current)
     for part, inherit in ((CHAP_KEYS, inherit_chap), (MUTUAL_KEYS, inherit_mutual)):
@@ -376,14 +376,14 @@ def _set_auth(current: Dict[str, Any], props: Any, inherit_chap: bool, inherit_m
     return own
 
 
-def _check_mutual(values: Dict[str, Any], where: str) -> None:
+def _check_mutual(values: dict[str, Any], where: str) -> None:
     """ESXi allows mutual CHAP only when CHAP itself is required [INF: the vSphere client enforces the same]."""
     mutual = values.get("mutualChapAuthenticationType") or "chapProhibited"
     if mutual != "chapProhibited" and values.get("chapAuthenticationType") != "chapRequired":
         raise vim.fault.HostConfigFault(msg="%s: mutual CHAP needs chapAuthenticationType chapRequired" % where)
 
 
-def dump(storage: StorageSystem) -> Dict[str, Any]:
+def dump(storage: StorageSystem) -> dict[str, Any]:
     """JSON-able state for --state."""
     return {"enabled": storage.enabled, "adapters": [
         {"device": a.device, "iqn": a.iqn, "software": a.software, "pnic": a.pnic, "alias": a.alias, "own": a.own, "bound": a.bound,
@@ -394,7 +394,7 @@ def dump(storage: StorageSystem) -> Dict[str, Any]:
         for a in storage.adapters.values()]}
 
 
-def load(storage: StorageSystem, data: Dict[str, Any]) -> None:
+def load(storage: StorageSystem, data: dict[str, Any]) -> None:
     storage.enabled = bool(data.get("enabled"))
     storage.adapters = {}
     for d in data.get("adapters", []):

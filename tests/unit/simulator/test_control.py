@@ -82,8 +82,8 @@ def test_runtime_faults_may_be_injected_anywhere(sim):
 
 def test_a_handler_cannot_raise_an_undeclared_fault():
     from vsphere_sim import host_network, soap  # pylint: disable=import-outside-toplevel,import-error
-    from vsphere_sim.state import CallContext, declared  # pylint: disable=import-outside-toplevel,import-error
     from vsphere_sim.inventory import load  # pylint: disable=import-outside-toplevel,import-error
+    from vsphere_sim.state import CallContext, declared  # pylint: disable=import-outside-toplevel,import-error
 
     sim = load(DEMO)
     ctx = CallContext(sim, None)

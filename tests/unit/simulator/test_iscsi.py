@@ -111,8 +111,7 @@ def test_host_with_two_adapters_and_a_dependent_adapters_own_uplink():
 
     from pyVim.connect import Disconnect, SmartConnect  # pylint: disable=import-outside-toplevel
 
-    from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import (  # pylint: disable=import-outside-toplevel
-        ESXI, SimProcess, credentials)
+    from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import ESXI, SimProcess, credentials  # pylint: disable=import-outside-toplevel
 
     with SimProcess(ESXI) as sim:
         user, pwd = credentials(ESXI)
@@ -142,8 +141,7 @@ def test_dependent_adapter_offers_only_vmks_on_its_own_nic_and_reports_its_pci()
 
     from pyVim.connect import Disconnect, SmartConnect  # pylint: disable=import-outside-toplevel
 
-    from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import (  # pylint: disable=import-outside-toplevel
-        ESXI, SimProcess, credentials)
+    from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import ESXI, SimProcess, credentials  # pylint: disable=import-outside-toplevel
 
     with SimProcess(ESXI) as sim:
         user, pwd = credentials(ESXI)

@@ -10,7 +10,8 @@ import datetime
 import http.client
 import ssl
 import xml.etree.ElementTree as ET
-from typing import Any, Dict, Iterator, List, Optional, Tuple
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pyVim.connect import Disconnect, SmartConnect
@@ -44,7 +45,7 @@ def sweep_si(sweep_sim: SimProcess) -> Iterator[Any]:
         pass
 
 
-def reachable(si: Any) -> List[Any]:
+def reachable(si: Any) -> list[Any]:
     """Every managed object a client can reach from the ServiceContent by reading properties, plus a
     task, a property filter and a container view of its own."""
     content = si.content
@@ -53,7 +54,7 @@ def reachable(si: Any) -> List[Any]:
     filt = pc.CreateFilter(PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=content.rootFolder)],
                                          propSet=[PC.PropertySpec(type=vim.Folder, pathSet=["name"])]), partialUpdates=False)
     task = next(o for o in view.view if isinstance(o, vim.HostSystem)).ReconfigureHostForDAS_Task()
-    seen: Dict[str, Any] = {}
+    seen: dict[str, Any] = {}
     todo = list(_refs(content)) + [view, filt, task]
     while todo:
         ref = todo.pop()
@@ -78,7 +79,7 @@ def _refs(value: Any) -> Iterator[Any]:
             yield from _refs(getattr(value, prop.name))
 
 
-def methods(ref: Any) -> List[Any]:
+def methods(ref: Any) -> list[Any]:
     return sorted({info.wsdlName: info for info in type(ref)._methodInfo.values()}.values(), key=lambda i: i.wsdlName)
 
 
@@ -86,7 +87,7 @@ def required(info: Any) -> bool:
     return any(not p.flags & VmomiSupport.F_OPTIONAL for p in info.params)
 
 
-def verdict(info: Any, fault: Optional[Any]) -> Optional[str]:
+def verdict(info: Any, fault: Any | None) -> str | None:
     """None when acceptable, else why not."""
     if fault is None:
         return None
@@ -104,7 +105,7 @@ class Raw:
         self.sim, self.cookie = sim, si._stub.cookie
         self.context = ssl.create_default_context(cafile=sim.ca_file)
 
-    def call(self, info: Any, this_type: str, this_id: str, body: str) -> Tuple[Optional[Any], Optional[str]]:
+    def call(self, info: Any, this_type: str, this_id: str, body: str) -> tuple[Any | None, str | None]:
         """(fault or None, transport error or None)."""
         xml = ENVELOPE % (info.wsdlName, this_type, this_id, body, info.wsdlName)
         conn = http.client.HTTPSConnection("127.0.0.1", self.sim.port, context=self.context, timeout=20)
@@ -126,7 +127,7 @@ class Raw:
         return VmomiSupport.GetWsdlType("urn:vim25", name.split(":")[-1])(), None
 
 
-def wrong_values(param: Any) -> List[str]:
+def wrong_values(param: Any) -> list[str]:
     """XML for one parameter with a value of the wrong kind, or naming an object that does not exist."""
     decl = param.type
     if decl is object:
@@ -171,7 +172,7 @@ def placeholder(decl: Any, depth: int = 0, every: bool = False) -> Any:
     if issubclass(decl, (int, float)):
         return decl(0)
     if decl is datetime.datetime:
-        return datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        return datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)
     if decl is type:
         return vim.ManagedEntity
     if issubclass(decl, bytes):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import ast
 import os
-from typing import Dict, List, Optional, Set
 
 from ansible_collections.vmkfabric.vsphere.tests.unit.simulator.simtools import SIM_DIR
 
@@ -20,10 +19,10 @@ def _type_checking(node: ast.AST) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _imports(tree: ast.AST, modules: Set[str]) -> Set[str]:
+def _imports(tree: ast.AST, modules: set[str]) -> set[str]:
     """The package modules ``tree`` imports at run time."""
-    found: Set[str] = set()
-    todo: List[ast.AST] = [tree]
+    found: set[str] = set()
+    todo: list[ast.AST] = [tree]
     while todo:
         node = todo.pop()
         if _type_checking(node):
@@ -40,7 +39,7 @@ def _imports(tree: ast.AST, modules: Set[str]) -> Set[str]:
     return found
 
 
-def import_graph() -> Dict[str, Set[str]]:
+def import_graph() -> dict[str, set[str]]:
     modules = {f[:-3] for f in os.listdir(PACKAGE_DIR) if f.endswith(".py")}
     graph = {}
     for name in sorted(modules):
@@ -49,11 +48,11 @@ def import_graph() -> Dict[str, Set[str]]:
     return graph
 
 
-def find_cycle(graph: Dict[str, Set[str]]) -> Optional[List[str]]:
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     """A cycle of ``graph`` as a path that ends where it starts, or None."""
-    done: Set[str] = set()
+    done: set[str] = set()
 
-    def visit(node: str, path: List[str]) -> Optional[List[str]]:
+    def visit(node: str, path: list[str]) -> list[str] | None:
         if node in path:
             return path[path.index(node):] + [node]
         if node in done:

@@ -12,7 +12,8 @@ and "VM Network"; the nic types an 8.0 host offers. The ``with_*`` helpers retur
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, FrozenSet, Iterable, Optional, Tuple
+from collections.abc import Iterable
+from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Binding,
@@ -30,16 +31,16 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     PortGroup,
     Teaming,
     TeamingSpec,
+    Vmk,
     VmkSpec,
     VSwitch,
     VSwitchSpec,
-    Vmk,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import ESXI_OPTION_DEFS
 
 H = "esx01.lab.local"
 
-NIC_TYPES_80: FrozenSet[str] = frozenset((
+NIC_TYPES_80: frozenset[str] = frozenset((
     "faultToleranceLogging", "management", "nvmeRdma", "nvmeTcp", "ptp", "vSphereBackupNFC",
     "vSphereProvisioning", "vSphereReplication", "vSphereReplicationNFC", "vmotion", "vsan", "vsanWitness",
 ))
@@ -75,8 +76,8 @@ def demo_host(name: str = H) -> Host:
                 vmks={"vmk0": vmk0}, nic_types=NIC_TYPES_80)
 
 
-def with_vswitch(host: Host, name: str = "vSwitch1", uplinks: Tuple[str, ...] = ("vmnic2", "vmnic3"),
-                 mtu: int = 9000, teaming: Optional[Teaming] = None, beacon_interval: Optional[int] = None) -> Host:
+def with_vswitch(host: Host, name: str = "vSwitch1", uplinks: tuple[str, ...] = ("vmnic2", "vmnic3"),
+                 mtu: int = 9000, teaming: Teaming | None = None, beacon_interval: int | None = None) -> Host:
     """``host`` plus a vSwitch (default teaming: srcid, every uplink active)."""
     team = teaming or Teaming(policy="srcid", active=tuple(uplinks), standby=(), failback=True,
                               notify_switches=True, failure_detection="link_status")
@@ -97,9 +98,9 @@ def with_portgroup(host: Host, name: str, vswitch: str = "vSwitch1", vlan: int =
     return dataclasses.replace(host, portgroups=dict(host.portgroups, **{name: pg}))
 
 
-def with_vmk(host: Host, device: str, portgroup: str, address: Optional[str] = None,
+def with_vmk(host: Host, device: str, portgroup: str, address: str | None = None,
              netmask: str = "255.255.255.0", mtu: int = 1500, netstack: str = "default",
-             services: Iterable[str] = (), vswitch: Optional[str] = None, **pg_args: Any) -> Host:
+             services: Iterable[str] = (), vswitch: str | None = None, **pg_args: Any) -> Host:
     """``host`` plus a vmk (and its port group on ``vswitch`` when missing)."""
     if portgroup not in host.portgroups:
         host = with_portgroup(host, portgroup, vswitch or "vSwitch1", **pg_args)
@@ -112,9 +113,9 @@ def with_vmk(host: Host, device: str, portgroup: str, address: Optional[str] = N
 DV_UPLINKS = {"dvUplink1": ("vmnic2",), "dvUplink2": ("vmnic3",), "lag1": ("vmnic4", "vmnic5")}
 
 
-def with_dv_portgroup(host: Host, key: str, name: str, active: Tuple[str, ...] = ("dvUplink1",),
-                      standby: Tuple[str, ...] = (), policy: str = "failover_explicit", vlan: int = 20,
-                      dvs: str = "dvs-prod", lags: Tuple[str, ...] = ("lag1",), uplinks: Optional[dict] = None) -> Host:
+def with_dv_portgroup(host: Host, key: str, name: str, active: tuple[str, ...] = ("dvUplink1",),
+                      standby: tuple[str, ...] = (), policy: str = "failover_explicit", vlan: int = 20,
+                      dvs: str = "dvs-prod", lags: tuple[str, ...] = ("lag1",), uplinks: dict | None = None) -> Host:
     """``host`` plus a dvPortgroup of ``dvs`` (dvUplink1 -> vmnic2, dvUplink2 -> vmnic3, lag1 -> vmnic4+5)."""
     team = Teaming(policy=policy, active=tuple(active), standby=tuple(standby), failback=True, notify_switches=True,
                    failure_detection="link_status")
@@ -123,7 +124,7 @@ def with_dv_portgroup(host: Host, key: str, name: str, active: Tuple[str, ...] =
 
 
 def with_dv_switch(host: Host, name: str = "dvs-prod", max_mtu: int = 9000, policy: str = "srcid",
-                   uplinks: Optional[dict] = None, lags: Tuple[str, ...] = ("lag1",)) -> Host:
+                   uplinks: dict | None = None, lags: tuple[str, ...] = ("lag1",)) -> Host:
     """``host`` as a member of distributed switch ``name`` (dvUplink1 -> vmnic2, dvUplink2 -> vmnic3, lag1)."""
     team = Teaming(policy=policy, active=("dvUplink1", "dvUplink2"), standby=(), failback=True, notify_switches=True,
                    failure_detection="link_status")
@@ -132,7 +133,7 @@ def with_dv_switch(host: Host, name: str = "dvs-prod", max_mtu: int = 9000, poli
     return dataclasses.replace(host, dv_switches=dict(host.dv_switches, **{name: sw}))
 
 
-def with_dv_vmk(host: Host, device: str, key: str, address: Optional[str] = None, netmask: str = "255.255.255.0",
+def with_dv_vmk(host: Host, device: str, key: str, address: str | None = None, netmask: str = "255.255.255.0",
                 services: Iterable[str] = (), **dv_args: Any) -> Host:
     """``host`` plus a vmk on dvPortgroup ``key`` (created with ``dv_args`` when missing)."""
     if key not in host.dv_portgroups:
@@ -183,7 +184,7 @@ def desired(*specs: Any, host: str = H, **flags: bool) -> Desired:
 ARRAY_IQN = "iqn.2010-06.com.purestorage:flasharray.1a2b"
 
 
-def iscsi_host(name: str = H, path: str = "active", bind: Tuple[str, ...] = ("vmk1", "vmk2"),
+def iscsi_host(name: str = H, path: str = "active", bind: tuple[str, ...] = ("vmk1", "vmk2"),
                live: bool = True) -> Host:
     """storage_host + vmk2 on "Base-B" pinned to vmnic3 (same subnet), the software adapter vmhba64
     with ``bind`` bound (``path``), send target 10.10.20.100 and the two static targets it discovered."""

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from typing import Any, Callable, Dict
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _document as d
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
@@ -25,7 +27,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Teaming,
     Vmk,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 
@@ -63,7 +64,7 @@ def _distributed() -> Host:
     return b.with_dv_portgroup(dataclasses.replace(host, vmks=vmks), "dvportgroup-12", "no-vmk-here")
 
 
-HOSTS: Dict[str, Callable[[], Host]] = {
+HOSTS: dict[str, Callable[[], Host]] = {
     "demo": b.demo_host,
     "storage": b.storage_host,
     "storage-esx02": lambda: b.storage_host("esx02.lab.local"),
@@ -180,7 +181,7 @@ def test_empty_and_missing_sections_are_an_empty_plan():
 P = "config.%s" % H
 
 
-def _plan() -> Dict[str, Any]:
+def _plan() -> dict[str, Any]:
     return {"vswitches": [{"name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 9000,
                            "teaming": {"policy": "srcid", "active": ["vmnic2", "vmnic3"], "standby": []}}],
             "portgroups": [{"name": "iSCSI-A", "vswitch": "vSwitch1", "vlan": 20, "protected": True,
@@ -191,9 +192,9 @@ def _plan() -> Dict[str, Any]:
                          "services": [], "gateway": "10.10.20.1", "purpose": "iscsi", "protected": False}]}
 
 
-def _set(path: str, value: Any) -> Callable[[Dict[str, Any]], Any]:
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], Any]:
     """A mutation: set (or with value ``...`` delete) the dotted/indexed path in the plan."""
-    def mutate(doc: Dict[str, Any]) -> Any:
+    def mutate(doc: dict[str, Any]) -> Any:
         parts = path.replace("[", ".").replace("]", "").split(".")
         node: Any = doc
         for part in parts[:-1]:
@@ -269,7 +270,7 @@ def test_the_unmodified_plan_is_valid():
 G = "gathered.%s" % H
 
 
-def _gathered() -> Dict[str, Any]:
+def _gathered() -> dict[str, Any]:
     return host_to_doc(b.storage_host())
 
 
@@ -301,7 +302,7 @@ def test_observed_documents_order_is_irrelevant_but_keys_are_complete():
         d.doc_to_host(H, partial)
 
 
-def _dv_gathered() -> Dict[str, Any]:
+def _dv_gathered() -> dict[str, Any]:
     return host_to_doc(_distributed())
 
 

@@ -8,11 +8,12 @@ the gathered -> overridden round trip, and rule SF-6 both ways."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import (
     check_config,
@@ -22,7 +23,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import (
     marked_protected,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Flags, Host
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 
@@ -33,16 +33,16 @@ def plan(state: str, host: Host, doc: Any, **flags: bool) -> Plan:
     return plan_host(host, fabric_desired(state, host, doc, Flags(**flags)))
 
 
-def validate(state: str, host: Host, doc: Any, **flags: bool) -> List[v.Finding]:
+def validate(state: str, host: Host, doc: Any, **flags: bool) -> list[v.Finding]:
     d = fabric_desired(state, host, doc, Flags(**flags))
     return v.validate([v.Case(host, d, plan_host(host, d))])
 
 
-def ops(p: Plan) -> List[str]:
+def ops(p: Plan) -> list[str]:
     return ["%s %s %s" % (a.op, a.kind, a.name) for a in p.actions]
 
 
-def without(doc: Dict[str, Any], section: str, key: str, *names: str) -> Dict[str, Any]:
+def without(doc: dict[str, Any], section: str, key: str, *names: str) -> dict[str, Any]:
     out = copy.deepcopy(doc)
     out[section] = [e for e in out[section] if e.get(key) not in names]
     return out
@@ -179,7 +179,7 @@ def test_overridden_removes_what_is_unlisted_and_keeps_management():
     assert not v.refusals(validate("overridden", host, doc))
 
 
-def vmk0_of(host: Host) -> Dict[str, Any]:
+def vmk0_of(host: Host) -> dict[str, Any]:
     return next(e for e in host_to_doc(host)["vmknics"] if e["device"] == "vmk0")
 
 
@@ -240,7 +240,7 @@ def test_overridden_without_live_paths_passes_sf6():
 # --- SF-6 on hand-made authoritative plans: every protected kind refuses, the rest passes ---
 
 
-def _authoritative_removal(host: Host, *specs: Any) -> List[v.Finding]:
+def _authoritative_removal(host: Host, *specs: Any) -> list[v.Finding]:
     import dataclasses
     d = dataclasses.replace(b.desired(*specs), authoritative=True)
     return [f for f in v.validate([v.Case(host, d, plan_host(host, d))]) if f.rule == "SF-6"]

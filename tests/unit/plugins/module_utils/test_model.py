@@ -11,6 +11,7 @@ import pickle
 
 import pytest
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
@@ -27,7 +28,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     is_set,
     vmk_number,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
     ip_for_hosts,
     teaming_from_args,

@@ -7,7 +7,7 @@ port group naming, per-host addresses, purposes) and argument errors naming the 
 
 from __future__ import annotations
 
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
@@ -25,8 +25,8 @@ H1, H2 = "esx01.lab.local", "esx02.lab.local"
 MASK = "255.255.255.0"
 
 
-def vm(**params: Any) -> Dict[str, Any]:
-    base: Dict[str, Any] = {"vswitch": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "netstack": "default",
+def vm(**params: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"vswitch": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "netstack": "default",
                             "state": "present",
                             "ip": {"netmask": MASK, "addresses": {H1: ["10.20.0.11", "10.20.0.111"],
                                                                   H2: ["10.20.0.12", "10.20.0.112"]}}}
@@ -34,8 +34,8 @@ def vm(**params: Any) -> Dict[str, Any]:
     return base
 
 
-def rep(**params: Any) -> Dict[str, Any]:
-    base: Dict[str, Any] = {"portgroup": "Replica", "vswitch": "vSwitch1", "vlan": 40, "state": "present",
+def rep(**params: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {"portgroup": "Replica", "vswitch": "vSwitch1", "vlan": 40, "state": "present",
                             "shared_with_vmotion": False,
                             "ip": {"netmask": MASK, "addresses": {H1: "10.40.0.11", H2: "10.40.0.12"}}}
     base.update(params)

@@ -7,14 +7,14 @@
 from __future__ import annotations
 
 import copy
-from typing import Any, Dict
+from typing import Any
 
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _offline as o
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Finding, Flags
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local")
@@ -22,15 +22,15 @@ SITE_1 = {"id": "SITE-1", "severity": "error", "message": "iSCSI vmks use MTU 90
           "query": "vmknics[?starts_with(portgroup, 'Base-') && mtu != `9000`]"}
 
 
-def gathered() -> Dict[str, Any]:
+def gathered() -> dict[str, Any]:
     return {h: host_to_doc(b.storage_host(h)) for h in HOSTS}
 
 
-def vmk(doc: Dict[str, Any], device: str) -> Dict[str, Any]:
+def vmk(doc: dict[str, Any], device: str) -> dict[str, Any]:
     return next(v for v in doc["vmknics"] if v["device"] == device)
 
 
-def rules(result: Dict[str, Any]) -> list:
+def rules(result: dict[str, Any]) -> list:
     return [(f["host"], f["rule"]) for f in result["findings"]]
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
@@ -18,7 +18,7 @@ H = "esx01.lab.local"
 ISCSI_9000 = "vmknics[?purpose=='iscsi' && mtu != `9000`]"
 
 
-def doc() -> Dict[str, Any]:
+def doc() -> dict[str, Any]:
     return {
         "vswitches": [{"name": "vSwitch1", "uplinks": ["vmnic2", "vmnic3"], "mtu": 9000, "teaming": {}}],
         "portgroups": [{"name": "iSCSI-A", "vswitch": "vSwitch1", "vlan": 20, "teaming": {}},
@@ -31,13 +31,13 @@ def doc() -> Dict[str, Any]:
     }
 
 
-def policy(**kw: Any) -> Dict[str, Any]:
+def policy(**kw: Any) -> dict[str, Any]:
     base = {"id": "SITE-1", "severity": "error", "query": ISCSI_9000, "message": "every iSCSI vmk has MTU 9000"}
     base.update(kw)
     return base
 
 
-def findings(*policies: Dict[str, Any], document: Any = None) -> List[Any]:
+def findings(*policies: dict[str, Any], document: Any = None) -> list[Any]:
     return list(p.evaluate(p.parse_policies(list(policies)), H, document if document is not None else doc()))
 
 

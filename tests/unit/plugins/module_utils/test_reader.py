@@ -14,9 +14,9 @@ from pyVmomi import vim, vmodl
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _reader
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import NotFoundError, StateReadError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Ip, Teaming
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import vim_fixtures as fx
 
 

@@ -7,7 +7,7 @@ dvPortgroup (uplink / LAG names mapped to this host's pnics through the proxy sw
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 import pytest
 
@@ -36,12 +36,12 @@ def dv_bound(**dv_args: Any) -> Host:
     return b.with_dv_vmk(b.bare_iscsi_host(), "vmk3", KEY, "10.10.20.77", name="dvpg", **dv_args)
 
 
-def findings(host: Host, *specs: Any, **flags: bool) -> List[Finding]:
+def findings(host: Host, *specs: Any, **flags: bool) -> list[Finding]:
     d = b.desired(*specs, host=host.name, **flags)
     return v.validate([v.Case(host, d, plan_host(host, d))])
 
 
-def of(rule: str, found: List[Finding]) -> List[Finding]:
+def of(rule: str, found: list[Finding]) -> list[Finding]:
     return [f for f in found if f.rule == rule]
 
 

@@ -8,7 +8,8 @@ model -> planner -> validator (no pyVmomi); plus the iSCSI planner and profile m
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, List, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -96,7 +97,7 @@ def unbound_with_target() -> Host:
     return b.iscsi_host(bind=())
 
 
-def dependent_host(pnics: Tuple[str, ...] = ("vmnic3",)) -> Host:
+def dependent_host(pnics: tuple[str, ...] = ("vmnic3",)) -> Host:
     """bare_iscsi_host + vmk3 on "On-3" pinned to vmnic3 + dependent hardware adapter vmhba2 on ``pnics``
     (vmk1 on "Base-A" is pinned to vmnic2)."""
     host = b.with_vmk(b.bare_iscsi_host(), "vmk3", "On-3", "10.10.20.77", override=Teaming(active=("vmnic3",), standby=()))
@@ -114,7 +115,7 @@ def unread_host(host_fn: Callable[[], Host] = b.iscsi_host) -> Callable[[], Host
 
 
 ONE_ACTIVE = Teaming(active=("vmnic2",), standby=())
-BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
+BAD: list[tuple[str, str, Callable[[], Host], tuple[Any, ...], dict]] = [
     ("PB-1", "error", bound_pg(Teaming(active=("vmnic2", "vmnic3"), standby=())), (bind("vmk3"),), {}),
     ("PB-1", "error", bound_pg(Teaming(active=(), standby=())), (bind("vmk3"),), {"allow_no_active_uplink": True}),
     ("PB-2", "error", bound_pg(Teaming(active=("vmnic2",), standby=("vmnic3",))), (bind("vmk3"),), {}),
@@ -164,7 +165,7 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("SF-1", "error", b.iscsi_host, (bind("vmk0"),), {}),
 ]
 
-GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
+GOOD: list[tuple[str, Callable[[], Host], tuple[Any, ...], dict]] = [
     ("PB-1", b.iscsi_host, (bind("vmk1", "vmk2"),), {}),
     ("PB-2", b.iscsi_host, (bind("vmk1", "vmk2"),), {}),
     ("PB-3", b.iscsi_host, (bind("vmk1", "vmk2"),), {}),
@@ -205,7 +206,7 @@ GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
 ]
 
 
-def _ids(rows: List[Tuple[Any, ...]]) -> List[str]:
+def _ids(rows: list[tuple[Any, ...]]) -> list[str]:
     return ["%s-%d" % (row[0], i) for i, row in enumerate(rows)]
 
 

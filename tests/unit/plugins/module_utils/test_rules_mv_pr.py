@@ -9,7 +9,8 @@ silent in its good rows; the MH-1 interplay; the bad inputs through model -> pla
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -37,22 +38,22 @@ def case_of(host: Host, desired: Desired) -> v.Case:
     return v.Case(host, desired, plan_host(host, desired))
 
 
-def vm_params(uplinks: Tuple[str, ...] = ("vmnic2", "vmnic3"), addresses: Tuple[str, ...] = PAIR,
-              host: str = H, **extra: Any) -> Dict[str, Any]:
-    params: Dict[str, Any] = {"vswitch": "vSwitch1", "uplinks": list(uplinks), "vlan": 30, "netstack": "default",
+def vm_params(uplinks: tuple[str, ...] = ("vmnic2", "vmnic3"), addresses: tuple[str, ...] = PAIR,
+              host: str = H, **extra: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"vswitch": "vSwitch1", "uplinks": list(uplinks), "vlan": 30, "netstack": "default",
                               "state": "present", "ip": {"netmask": MASK, "addresses": {host: list(addresses)}}}
     params.update(extra)
     return params
 
 
-def vm_specs(host: str = H, **kwargs: Any) -> Tuple[VmkSpec, ...]:
+def vm_specs(host: str = H, **kwargs: Any) -> tuple[VmkSpec, ...]:
     """The VmkSpecs vmotion_multinic declares for one host."""
     return vmotion_desired(vm_params(host=host, **kwargs), (host,), False)[host].vmks
 
 
 def rep_spec(host: str = H, address: str = "10.40.0.11", **params: Any) -> VmkSpec:
     """The VmkSpec replica_vmknic declares for one host (own VLAN 40 and subnet by default)."""
-    base: Dict[str, Any] = {"portgroup": "Replica", "vswitch": "vSwitch1", "vlan": 40, "state": "present",
+    base: dict[str, Any] = {"portgroup": "Replica", "vswitch": "vSwitch1", "vlan": 40, "state": "present",
                             "ip": {"address": address, "netmask": MASK}}
     base.update(params)
     return replica_desired(base, (host,), False)[host].vmks[0]
@@ -70,7 +71,7 @@ def converged(host: Host, *specs: Any) -> Host:
     return c.plan.after
 
 
-def with_set(name: str = H, addresses: Tuple[str, ...] = PAIR) -> Host:
+def with_set(name: str = H, addresses: tuple[str, ...] = PAIR) -> Host:
     """base + the 2-vmk set: vmk1 on vMotion-1 (vmnic2/vmnic3), vmk2 on vMotion-2 (vmnic3/vmnic2), VLAN 30."""
     return converged(base(name), *vm_specs(host=name, addresses=addresses))
 
@@ -85,7 +86,7 @@ def iphash() -> Host:
 
 
 def pair_on(pg_a: str, pg_b: str, team_a: Teaming = b.NO_OVERRIDE, team_b: Teaming = b.NO_OVERRIDE,
-            host: Optional[Host] = None, netstack_b: str = "default") -> Host:
+            host: Host | None = None, netstack_b: str = "default") -> Host:
     """Two observed vMotion-tagged vmks (vmk1, vmk2) on the given port groups of vSwitch1."""
     host = b.with_vmk(host or base(), "vmk1", pg_a, PAIR[0], services=VMO, override=team_a)
     services = () if netstack_b == "vmotion" else VMO
@@ -106,14 +107,14 @@ def with_gateway(host: Host, device: str, gateway: str) -> Host:
     return dataclasses.replace(host, vmks=dict(host.vmks, **{device: vmk}))
 
 
-Cases = Callable[[], List[v.Case]]
+Cases = Callable[[], list[v.Case]]
 
 
 def one(host_fn: Callable[[], Host], *specs: Any, **flags: bool) -> Cases:
     return lambda: [case(host_fn(), *specs, **flags)]
 
 
-def two_hosts(specs_h1: Tuple[Any, ...], specs_h2: Tuple[Any, ...], host_fn: Callable[[str], Host] = with_set) -> Cases:
+def two_hosts(specs_h1: tuple[Any, ...], specs_h2: tuple[Any, ...], host_fn: Callable[[str], Host] = with_set) -> Cases:
     return lambda: [case(host_fn(H), *specs_h1), case(host_fn(H2), *specs_h2)]
 
 
@@ -121,44 +122,44 @@ SECOND_SUBNET = ("10.20.0.10", "10.20.1.110")
 VM3 = dict(vswitch="vSwitch1", ip="10.20.0.210", services=frozenset(VMO), purpose="vmotion")
 
 
-def same_active_uplink() -> List[v.Case]:
+def same_active_uplink() -> list[v.Case]:
     """A third vMotion vmk active on vmnic2, which vmk1 of the set already uses."""
     return [case(with_set(), b.vmk_spec("vMotion-3", teaming={"active": ["vmnic2"], "standby": ["vmnic3"]}, **VM3))]
 
 
-def set_on_vmotion_stack_next_to_default_set() -> List[v.Case]:
+def set_on_vmotion_stack_next_to_default_set() -> list[v.Case]:
     return [case(with_set(), *vm_specs(addresses=("10.21.0.10", "10.21.0.110"), netstack="vmotion",
                                        portgroup_prefix="vMotion-Stack"))]
 
 
-def replica_in_management_subnet() -> List[v.Case]:
+def replica_in_management_subnet() -> list[v.Case]:
     return [case(b.demo_host(), rep_spec(address="192.168.10.50", vswitch="vSwitch0"))]
 
 
-def replica_in_iscsi_subnet() -> List[v.Case]:
+def replica_in_iscsi_subnet() -> list[v.Case]:
     return [case(b.storage_host(), rep_spec(address="10.10.20.50"))]
 
 
-def replica_with_gateway() -> List[v.Case]:
+def replica_with_gateway() -> list[v.Case]:
     return [case(with_set(), rep_spec(gateway="10.40.0.1"))]
 
 
-def replica_shares_vmotion_not_lowest() -> List[v.Case]:
+def replica_shares_vmotion_not_lowest() -> list[v.Case]:
     return [case(with_set(), rep_spec(address="10.20.0.50", vlan=30, shared_with_vmotion=True))]
 
 
-def replica_shares_different_vmotion_networks() -> List[v.Case]:
+def replica_shares_different_vmotion_networks() -> list[v.Case]:
     return [case(with_set(H), shared_on_vmk1(H)),
             case(with_set(H2, ("10.21.0.12", "10.21.0.112")),
                  rep_spec(host=H2, address="10.21.0.12", portgroup="vMotion-1", vlan=None, shared_with_vmotion=True))]
 
 
-def replica_on_one_host_only() -> List[v.Case]:
+def replica_on_one_host_only() -> list[v.Case]:
     return [case(with_set(H), rep_spec(H)), case(with_set(H2))]
 
 
 # (rule, severity, cases): the rule fires in every row
-BAD: List[Tuple[str, str, Cases]] = [
+BAD: list[tuple[str, str, Cases]] = [
     ("MV-1", "error", lambda: [case(pair_on("VMo", "VMo", mirrored("vmnic2", "vmnic3")))]),
     ("MV-2", "error", lambda: [case(pair_on("VMo-A", "VMo-B"))]),
     ("MV-2", "error", lambda: [case(pair_on("VMo-A", "VMo-B", Teaming(active=("vmnic2",), standby=()),
@@ -202,7 +203,7 @@ BAD: List[Tuple[str, str, Cases]] = [
 ]
 
 # (rule, cases): the rule stays silent in every row
-GOOD: List[Tuple[str, Cases]] = [
+GOOD: list[tuple[str, Cases]] = [
     ("MV-1", one(with_set)),
     ("MV-1", one(base, *vm_specs())),
     ("MV-2", one(with_set)),
@@ -245,11 +246,11 @@ GOOD: List[Tuple[str, Cases]] = [
 ]
 
 
-def rules_of(findings: List[Finding], rule: str) -> List[Finding]:
+def rules_of(findings: list[Finding], rule: str) -> list[Finding]:
     return [f for f in findings if f.rule == rule]
 
 
-def _ids(rows: List[Tuple[Any, ...]]) -> List[str]:
+def _ids(rows: list[tuple[Any, ...]]) -> list[str]:
     return ["%s-%d" % (row[0], i) for i, row in enumerate(rows)]
 
 
@@ -364,7 +365,7 @@ def test_pr1_reports_the_host_without_a_replica():
 # --- the bad inputs, through model -> planner -> validator --------------------------
 
 
-def _refused_by(cases: List[v.Case]) -> List[str]:
+def _refused_by(cases: list[v.Case]) -> list[str]:
     return [f.rule for f in v.refusals(v.validate(cases))]
 
 

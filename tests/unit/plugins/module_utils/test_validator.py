@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-from typing import Any, Callable, List, Tuple
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import _mh
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     Action,
@@ -27,6 +27,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmknic_desired, vswitch_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import _mh
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_mv_pr as mv_pr
 
@@ -39,11 +40,11 @@ def case(host: Host, *specs: Any, **flags: bool) -> v.Case:
     return v.Case(host, d, plan_host(host, d))
 
 
-def run(host: Host, *specs: Any, **flags: bool) -> List[Finding]:
+def run(host: Host, *specs: Any, **flags: bool) -> list[Finding]:
     return v.validate([case(host, *specs, **flags)])
 
 
-def rules_of(findings: List[Finding], rule: str) -> List[Finding]:
+def rules_of(findings: list[Finding], rule: str) -> list[Finding]:
     return [f for f in findings if f.rule == rule]
 
 
@@ -82,7 +83,7 @@ def lag_vmk(active=("lag1",), standby=(), vmk=True) -> Host:
 NEW = {"ip": "10.10.30.5"}  # a new vmk "Storage-A" in its own subnet on vSwitch1 (mtu 9000)
 
 # (rule, severity expected, host builder, specs, flags): each rule fires in its "bad" rows
-BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
+BAD: list[tuple[str, str, Callable[[], Host], tuple[Any, ...], dict]] = [
     ("TS-1", "error", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic2"]}),), {}),
     ("IP-6", "error", lambda: lag_vmk(standby=("dvUplink1",)), (), {}),
     ("IP-6", "error", lambda: lag_vmk(active=("lag1", "dvUplink2")), (), {}),
@@ -149,7 +150,7 @@ BAD: List[Tuple[str, str, Callable[[], Host], Tuple[Any, ...], dict]] = [
     ("SF-8", "error", storage, (sw("vSwitch1", uplinks=()),), {}),
 ]
 
-GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
+GOOD: list[tuple[str, Callable[[], Host], tuple[Any, ...], dict]] = [
     ("TS-1", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic3"]}),), {}),
     ("IP-6", lag_vmk, (), {}),  # one active LAG, no standby
     ("IP-6", lambda: lag_vmk(active=("dvUplink1",), standby=("dvUplink2",)), (), {}),  # no LAG in the order
@@ -192,7 +193,7 @@ GOOD: List[Tuple[str, Callable[[], Host], Tuple[Any, ...], dict]] = [
 ]
 
 
-def _ids(rows: List[Tuple[Any, ...]]) -> List[str]:
+def _ids(rows: list[tuple[Any, ...]]) -> list[str]:
     return ["%s-%d" % (row[0], i) for i, row in enumerate(rows)]
 
 
@@ -420,7 +421,7 @@ def _issue3_host() -> Host:
     return host
 
 
-def _bad(portgroup: str = "Bad", **params: Any) -> Tuple[str, dict]:
+def _bad(portgroup: str = "Bad", **params: Any) -> tuple[str, dict]:
     return "vmknic", dict({"portgroup": portgroup, "vswitch": "vSwitch1"}, **params)
 
 

@@ -7,14 +7,14 @@ hosts using one array agree on its send targets."""
 
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import logical_networks
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Finding, Host, IpSpec
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import logical_networks
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local")
@@ -30,12 +30,12 @@ def iscsi(n: int, address: str = "", netmask: str = "255.255.255.0", **kw: Any) 
     return b.vmk_spec("iSCSI-A", ip=IpSpec(address=address or "10.10.40.%d" % (10 + n), netmask=netmask), **kw)
 
 
-def cluster(*per_host: dict) -> List[v.Case]:
+def cluster(*per_host: dict) -> list[v.Case]:
     """One case per host: storage host + the iSCSI-A spec with the given overrides."""
     return [case(b.storage_host(HOSTS[i]), iscsi(i + 1, **kw)) for i, kw in enumerate(per_host)]
 
 
-def hits(cases: List[v.Case], rule: str) -> List[Finding]:
+def hits(cases: list[v.Case], rule: str) -> list[Finding]:
     return [f for f in v.validate(cases) if f.rule == rule]
 
 
@@ -117,7 +117,7 @@ def test_cross_host_rules_are_rows_of_step_3():
 
 # --- XH-5: hosts that use one array have the same send targets and send-target parameters ---
 
-def _array_cases(*per_host: dict) -> List[v.Case]:
+def _array_cases(*per_host: dict) -> list[v.Case]:
     """One iscsi_host per entry; ``extra`` adds a second send target, ``options`` sets its values."""
     from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import IscsiSpec, TargetSpec
     out = []

@@ -9,24 +9,24 @@ distributed switch, and the specs the switch-wide writer sends."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import _mv
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import NEW_DV_KEY, OMIT, Teaming
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmotion_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import _mv
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
 
 H = b.H
 
 
-def params(**kw: Any) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"dvswitch": "dvs-prod", "uplinks": ["dvUplink1", "dvUplink2"], "vlan": 31, "mtu": 9000,
+def params(**kw: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"dvswitch": "dvs-prod", "uplinks": ["dvUplink1", "dvUplink2"], "vlan": 31, "mtu": 9000,
                            "portgroup_prefix": "vMotion-DV", "netstack": "default", "state": "present",
                            "ip": {"netmask": "255.255.255.0", "addresses": [("10.31.0.11"), "10.31.0.111"]}}
     out.update(kw)
@@ -42,7 +42,7 @@ def plan_of(host, **kw):
     return desired, plan_host(host, desired)
 
 
-def rules_of(host, **kw) -> List[str]:
+def rules_of(host, **kw) -> list[str]:
     desired, plan = plan_of(host, **kw)
     return [f.rule for f in v.validate([v.Case(host, desired, plan)]) if f.severity == "error"]
 
@@ -207,12 +207,13 @@ class _Ref:
 def _raced(monkeypatch, vlan: int, active, standby, name: str = "vMotion-DV-2"):
     """_dvs_apply._adopt against a switch that holds dvPortgroup ``name`` with that VLAN and order."""
     from pyVmomi import vim
+
     from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _dvs_apply
     vds = vim.dvs.VmwareDistributedVirtualSwitch
     setting = vds.VmwarePortConfigPolicy(vlan=vds.VlanIdSpec(inherited=False, vlanId=vlan), uplinkTeamingPolicy=vds.UplinkPortTeamingPolicy(
         inherited=False, uplinkPortOrder=vds.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(active),
                                                                    standbyUplinkPort=list(standby))))
-    reads: List[Any] = []
+    reads: list[Any] = []
 
     def props_of(_session, refs, kind, paths, error=None):
         reads.append((kind, tuple(paths)))

@@ -6,16 +6,17 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pyVmomi import vim, vmodl
 
 NetPolicy = vim.host.NetworkPolicy
 
 
-def teaming(policy: Optional[str] = None, active: Optional[Sequence[str]] = None, standby: Sequence[str] = (),
-            rolling: Optional[bool] = None, notify: Optional[bool] = None, beacon: Optional[bool] = None,
-            reverse: Optional[bool] = None) -> Any:
+def teaming(policy: str | None = None, active: Sequence[str] | None = None, standby: Sequence[str] = (),
+            rolling: bool | None = None, notify: bool | None = None, beacon: bool | None = None,
+            reverse: bool | None = None) -> Any:
     order = NetPolicy.NicOrderPolicy(activeNic=list(active), standbyNic=list(standby)) if active is not None else None
     return NetPolicy.NicTeamingPolicy(
         policy=policy, nicOrder=order, rollingOrder=rolling, notifySwitches=notify, reversePolicy=reverse,
@@ -68,8 +69,8 @@ def portgroup(name: str, sw: Any, vlan: int = 0, override: Any = None, vmk_ports
                               vswitch="key-vim.host.VirtualSwitch-" + sw.name)
 
 
-def vnic(device: str, pg: str, address: Optional[str] = "10.0.0.10", netmask: str = "255.255.255.0", mtu: int = 1500,
-         stack: str = "defaultTcpipStack", gateway: Optional[str] = None) -> Any:
+def vnic(device: str, pg: str, address: str | None = "10.0.0.10", netmask: str = "255.255.255.0", mtu: int = 1500,
+         stack: str = "defaultTcpipStack", gateway: str | None = None) -> Any:
     ip = vim.host.IpConfig(dhcp=False, ipAddress=address, subnetMask=netmask) if address \
         else vim.host.IpConfig(dhcp=True)
     route = None
@@ -80,7 +81,7 @@ def vnic(device: str, pg: str, address: Optional[str] = "10.0.0.10", netmask: st
     return vim.host.VirtualNic(device=device, key="key-vim.host.VirtualNic-" + device, portgroup=pg, spec=spec)
 
 
-def vnic_manager_info(selected: Dict[str, List[str]], devices: Sequence[str],
+def vnic_manager_info(selected: dict[str, list[str]], devices: Sequence[str],
                       types: Sequence[str] = ("management", "vmotion", "vSphereProvisioning", "vSphereReplication",
                                               "vSphereReplicationNFC", "faultToleranceLogging", "vsan",
                                               "vsanWitness")) -> Any:
@@ -93,7 +94,7 @@ def vnic_manager_info(selected: Dict[str, List[str]], devices: Sequence[str],
     return vim.host.VirtualNicManagerInfo(netConfig=configs)
 
 
-def standard_host() -> Dict[str, Any]:
+def standard_host() -> dict[str, Any]:
     """esx01-like: vSwitch0 (vmnic0, vmnic1) with Management Network/vmk0 and VM Network;
     vSwitch1 (vmnic2, vmnic3, MTU 9000) with iSCSI-A/vmk1 overriding active=[vmnic2]."""
     sw0 = vswitch("vSwitch0", ["vmnic0", "vmnic1"])
@@ -129,8 +130,8 @@ VDS = vim.dvs.VmwareDistributedVirtualSwitch
 DVS_UUID = "50 1a 2b 3c 4d 5e 6f 70-81 92 a3 b4 c5 d6 e7 f8"
 
 
-def dv_teaming(policy: Optional[str] = None, active: Optional[Sequence[str]] = None, standby: Sequence[str] = (),
-               rolling: Optional[bool] = None) -> Any:
+def dv_teaming(policy: str | None = None, active: Sequence[str] | None = None, standby: Sequence[str] = (),
+               rolling: bool | None = None) -> Any:
     """A VmwareUplinkPortTeamingPolicy as vCenter returns it (every leaf an InheritablePolicy)."""
     return VDS.UplinkPortTeamingPolicy(
         inherited=False,
@@ -142,7 +143,7 @@ def dv_teaming(policy: Optional[str] = None, active: Optional[Sequence[str]] = N
         failureCriteria=VDS.FailureCriteria(checkBeacon=vim.BoolPolicy(inherited=False, value=False)))
 
 
-def dv_switch(lags: Sequence[str] = ("lag1",)) -> Dict[str, Any]:
+def dv_switch(lags: Sequence[str] = ("lag1",)) -> dict[str, Any]:
     """Properties of dvs-prod: dvUplink1/2, LAGs ``lags``, default order active dvUplink1+2, srcid."""
     default = VDS.VmwarePortConfigPolicy(vlan=VDS.VlanIdSpec(inherited=False, vlanId=0),
                                          uplinkTeamingPolicy=dv_teaming("loadbalance_srcid", ["dvUplink1", "dvUplink2"],
@@ -156,7 +157,7 @@ def dv_switch(lags: Sequence[str] = ("lag1",)) -> Dict[str, Any]:
 
 
 def dv_portgroup(key: str, name: str, vlan: Any = 0, team: Any = None, uplink: bool = False,
-                 switch: str = "dvs-1") -> Dict[str, Any]:
+                 switch: str = "dvs-1") -> dict[str, Any]:
     """Properties of a dvPortgroup of switch moId ``switch``; ``vlan`` an int or a VlanSpec; ``team`` None inherits."""
     vlan_spec = VDS.VlanIdSpec(inherited=False, vlanId=vlan) if isinstance(vlan, int) else vlan
     return {"key": key, "name": name, "config.distributedVirtualSwitch": vim.dvs.VmwareDistributedVirtualSwitch(switch),
@@ -164,7 +165,7 @@ def dv_portgroup(key: str, name: str, vlan: Any = 0, team: Any = None, uplink: b
             "config.defaultPortConfig": VDS.VmwarePortConfigPolicy(vlan=vlan_spec, uplinkTeamingPolicy=team)}
 
 
-def proxy_switch(pnics: Dict[str, str], lag_ports: Dict[str, Sequence[str]]) -> Any:
+def proxy_switch(pnics: dict[str, str], lag_ports: dict[str, Sequence[str]]) -> Any:
     """This host's HostProxySwitch of dvs-prod: ``pnics`` pnic -> uplink port name (dvUplink1,
     lag1-0); ``lag_ports`` LAG name -> its port names. Port keys are numbered in name order."""
     names = sorted(set(pnics.values()) | {"dvUplink1", "dvUplink2"} | {p for ports in lag_ports.values() for p in ports})
@@ -186,7 +187,7 @@ def dv_vnic(device: str, portgroup_key: str, address: str = "10.10.20.50") -> An
     return v
 
 
-def object_content(obj: Any, props: Dict[str, Any], missing: Sequence[str] = ()) -> Any:
+def object_content(obj: Any, props: dict[str, Any], missing: Sequence[str] = ()) -> Any:
     return vmodl.query.PropertyCollector.ObjectContent(
         obj=obj, propSet=[vmodl.DynamicProperty(name=k, val=v) for k, v in props.items()],
         missingSet=[vmodl.query.PropertyCollector.MissingProperty(path=p, fault=vmodl.fault.SystemError(reason="x"))
