@@ -5,7 +5,7 @@
 """Connection to vCenter/ESXi: argspec, TLS context, one login per run, fault -> error mapping.
 
 Private to this collection. One of the three module_utils that import pyVmomi (with
-``_reader`` and ``_applier``); the import is guarded so that the pure layers and sanity's
+``_reader`` and ``_apply``); the import is guarded so that the pure layers and sanity's
 import test work without it.
 """
 

@@ -45,6 +45,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fields import boolean, choice, integer, ipv4, kind_of, mapping, names, netmask, text
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     DVS_POLICIES,
     FAILURE_DETECTION,
@@ -112,95 +113,23 @@ def _error(path: str, message: str) -> ArgumentError:
     return ArgumentError(path, message)
 
 
-def _kind(value: Any) -> str:
-    return type(value).__name__ if value is not None else "null"
-
-
-# ---------------------------------------------------------------------------------------
-# Scalar checks (each returns the value or raises naming the path)
-# ---------------------------------------------------------------------------------------
-
-
-def _str(path: str, value: Any, allow_empty: bool = False) -> str:
-    if not isinstance(value, str) or (not value and not allow_empty):
-        raise _error(path, "must be a non-empty string, got %s %r" % (_kind(value), value))
-    return value
-
-
-def _int(path: str, value: Any, low: int, high: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise _error(path, "must be an integer, got %s %r" % (_kind(value), value))
-    if value < low or (high is not None and value > high):
-        bounds = "between %d and %d" % (low, high) if high is not None else "at least %d" % low
-        raise _error(path, "must be %s, got %d" % (bounds, value))
-    return value
-
-
-def _bool(path: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _error(path, "must be true or false, got %s %r" % (_kind(value), value))
-    return value
-
-
-def _choice(path: str, value: Any, choices: Sequence[str]) -> str:
-    if value not in choices:
-        raise _error(path, "must be one of %s, got %r" % (", ".join(choices), value))
-    return str(value)
-
-
-def _str_list(path: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, (list, tuple)):
-        raise _error(path, "must be a list of names, got %s %r" % (_kind(value), value))
-    return tuple(_str("%s[%d]" % (path, i), item) for i, item in enumerate(value))
-
-
-def _ipv4(path: str, value: Any) -> str:
-    try:
-        return str(ipaddress.IPv4Address(_str(path, value)))
-    except ValueError:
-        raise _error(path, "%r is not an IPv4 address" % (value,)) from None
-
-
-def _netmask(path: str, value: Any) -> str:
-    text = _ipv4(path, value)
-    try:
-        prefix = ipaddress.IPv4Network("0.0.0.0/%s" % text).prefixlen
-    except ValueError:
-        raise _error(path, "%s is not a contiguous netmask" % text) from None
-    if prefix == 0:
-        raise _error(path, "0.0.0.0 is not a usable netmask")
-    return text
-
-
-def _mapping(path: str, value: Any, allowed: Sequence[str], required: Sequence[str] = ()) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise _error(path, "must be a mapping, got %s %r" % (_kind(value), value))
-    unknown = sorted(str(k) for k in value if k not in allowed)
-    if unknown:
-        raise _error("%s.%s" % (path, unknown[0]), "unknown key; allowed keys: %s" % ", ".join(allowed))
-    for key in required:
-        if key not in value or value[key] is None:
-            raise _error("%s.%s" % (path, key), "required")
-    return value
-
-
 # ---------------------------------------------------------------------------------------
 # Document shape
 # ---------------------------------------------------------------------------------------
 
 
 def _teaming(path: str, value: Any, policies: Sequence[str] = POLICIES) -> Mapping[str, Any]:
-    team = _mapping(path, value, TEAMING_KEYS)
+    team = mapping(path, value, TEAMING_KEYS)
     for key in ("active", "standby", "unused"):
         if team.get(key) is not None:
-            _str_list("%s.%s" % (path, key), team[key])
+            names("%s.%s" % (path, key), team[key])
     for key in ("failback", "notify_switches"):
         if team.get(key) is not None:
-            _bool("%s.%s" % (path, key), team[key])
+            boolean("%s.%s" % (path, key), team[key])
     if team.get("policy") is not None:
-        _choice(path + ".policy", team["policy"], policies)
+        choice(path + ".policy", team["policy"], policies)
     if team.get("failure_detection") is not None:
-        _choice(path + ".failure_detection", team["failure_detection"], FAILURE_DETECTION)
+        choice(path + ".failure_detection", team["failure_detection"], FAILURE_DETECTION)
     if team.get("active") is None and (team.get("standby") is not None or team.get("unused") is not None):
         raise _error(path + ".active", "required when standby or unused is given: a failover order is written "
                      "whole (active, standby, unused)")
@@ -208,8 +137,8 @@ def _teaming(path: str, value: Any, policies: Sequence[str] = POLICIES) -> Mappi
 
 
 def _ip(path: str, value: Any, observed: bool) -> Mapping[str, Any]:
-    ip = _mapping(path, value, IP_KEYS)
-    if ip.get("dhcp") is not None and _bool(path + ".dhcp", ip["dhcp"]):
+    ip = mapping(path, value, IP_KEYS)
+    if ip.get("dhcp") is not None and boolean(path + ".dhcp", ip["dhcp"]):
         if ip.get("address") is not None or ip.get("netmask") is not None:
             raise _error(path + ".dhcp", "cannot be combined with address or netmask")
         return ip
@@ -218,9 +147,9 @@ def _ip(path: str, value: Any, observed: bool) -> Mapping[str, Any]:
     for key in ("address", "netmask"):
         if ip.get(key) is None:
             raise _error("%s.%s" % (path, key), "required with a static address (or set dhcp: true)")
-    address = _ipv4(path + ".address", ip["address"])
-    netmask = _netmask(path + ".netmask", ip["netmask"])
-    problem = None if observed else address_problem(address, netmask)  # the host reports what it has
+    address = ipv4(path + ".address", ip["address"])
+    mask = netmask(path + ".netmask", ip["netmask"])
+    problem = None if observed else address_problem(address, mask)  # the host reports what it has
     if problem:
         raise _error(path + ".address", problem)
     return ip
@@ -234,11 +163,11 @@ _NAME_KINDS = {("vswitches", "name"): "vswitch", ("portgroups", "name"): "portgr
 def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, Any]:
     allowed = {"vswitches": VSWITCH_KEYS, "portgroups": PORTGROUP_KEYS, "vmknics": VMKNIC_KEYS}[section]
     required = (OBSERVED_REQUIRED if observed else DESIRED_REQUIRED)[section]
-    entry = _mapping(path, value, allowed, required)
+    entry = mapping(path, value, allowed, required)
     for key in ("name", "device", "portgroup", "vswitch", "netstack", "gateway", "dv_portgroup"):
         if entry.get(key) is not None:
             # a vmk on a distributed port has portgroup "" and vswitch "" (gathered; not managed yet)
-            _str("%s.%s" % (path, key), entry[key], allow_empty=section == "vmknics" and key in ("portgroup", "vswitch"))
+            text("%s.%s" % (path, key), entry[key], allow_empty=section == "vmknics" and key in ("portgroup", "vswitch"))
             kind = _NAME_KINDS.get((section, key))
             problem = name_problem(kind, entry[key]) if kind and entry[key] and not observed else None
             if problem:
@@ -249,26 +178,26 @@ def _entry(section: str, path: str, value: Any, observed: bool) -> Mapping[str, 
         except ValueError:
             raise _error(path + ".device", "must be a vmk device name such as vmk1, got %r" % entry["device"]) from None
     if entry.get("gateway") is not None:
-        gateway = _ipv4(path + ".gateway", entry["gateway"])
+        gateway = ipv4(path + ".gateway", entry["gateway"])
         problem = None if observed else address_problem(gateway)
         if problem:
             raise _error(path + ".gateway", problem)
     if entry.get("uplinks") is not None:
-        check_unique(path + ".uplinks", _str_list(path + ".uplinks", entry["uplinks"]))
+        check_unique(path + ".uplinks", names(path + ".uplinks", entry["uplinks"]))
     if entry.get("services") is not None:
-        _str_list(path + ".services", entry["services"])
+        names(path + ".services", entry["services"])
     if entry.get("mtu") is not None:
-        _int(path + ".mtu", entry["mtu"], MIN_MTU)
+        integer(path + ".mtu", entry["mtu"], MIN_MTU)
     if entry.get("vlan") is not None:
-        _int(path + ".vlan", entry["vlan"], 0, 4095)
+        integer(path + ".vlan", entry["vlan"], 0, 4095)
     if entry.get("teaming") is not None:
         _teaming(path + ".teaming", entry["teaming"])
     if entry.get("ip") is not None:
         _ip(path + ".ip", entry["ip"], observed)
     if entry.get("purpose") is not None:
-        _choice(path + ".purpose", entry["purpose"], PURPOSES)
+        choice(path + ".purpose", entry["purpose"], PURPOSES)
     if entry.get("protected") is not None:
-        _bool(path + ".protected", entry["protected"])
+        boolean(path + ".protected", entry["protected"])
     return entry
 
 
@@ -279,7 +208,7 @@ def check_document(path: str, doc: Any, observed: bool = False) -> dict[str, lis
     needs only the identifying keys. Names are unique per section, and a port group carries at
     most one vmknic.
     """
-    top = _mapping(path, doc if doc is not None else {}, ALL_SECTIONS)
+    top = mapping(path, doc if doc is not None else {}, ALL_SECTIONS)
     out: dict[str, list[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
                                                "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"))}
     for section in SECTIONS:
@@ -300,7 +229,7 @@ def _list(path: str, items: Any) -> Sequence[Any]:
     if items is None:
         return []
     if not isinstance(items, (list, tuple)):
-        raise _error(path, "must be a list, got %s" % _kind(items))
+        raise _error(path, "must be a list, got %s" % kind_of(items))
     return items
 
 
@@ -309,18 +238,18 @@ def _dv_entries(path: str, items: Any) -> list[Mapping[str, Any]]:
     out = []
     for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
-        entry = _mapping(where, item, DV_PORTGROUP_KEYS, DV_PORTGROUP_KEYS)
+        entry = mapping(where, item, DV_PORTGROUP_KEYS, DV_PORTGROUP_KEYS)
         for key in ("key", "name", "dvs"):
-            _str("%s.%s" % (where, key), entry[key])
-        _int(where + ".vlan", entry["vlan"], 0, 4095)
+            text("%s.%s" % (where, key), entry[key])
+        integer(where + ".vlan", entry["vlan"], 0, 4095)
         _teaming(where + ".teaming", entry["teaming"], DVS_POLICIES)
-        _str_list(where + ".lags", entry["lags"])
+        names(where + ".lags", entry["lags"])
         uplinks = entry["uplinks"]
         if not isinstance(uplinks, Mapping):
-            raise _error(where + ".uplinks", "must map each uplink or LAG name to a list of pnics, got %s" % _kind(uplinks))
+            raise _error(where + ".uplinks", "must map each uplink or LAG name to a list of pnics, got %s" % kind_of(uplinks))
         for name, pnics in uplinks.items():
-            _str("%s.uplinks" % where, name)
-            _str_list("%s.uplinks.%s" % (where, name), pnics)
+            text("%s.uplinks" % where, name)
+            names("%s.uplinks.%s" % (where, name), pnics)
         out.append(entry)
     return out
 
@@ -336,7 +265,7 @@ def _options(path: str, value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise _error(path, "must be a dict, got %s" % _kind(value))
+        raise _error(path, "must be a dict, got %s" % kind_of(value))
     return {(OPTION_KEYS[k] if k in OPTION_KEYS else k): v for k, v in value.items()}
 
 
@@ -350,7 +279,7 @@ class _DocTarget(NamedTuple):
 
 
 def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
-    entry = _mapping(path, value, TARGET_KEYS[:-1] if observed else TARGET_KEYS,
+    entry = mapping(path, value, TARGET_KEYS[:-1] if observed else TARGET_KEYS,
                      ("address", "iscsi_name") if static else ("address",))
     explicit = _options(path + ".options", entry.get("options"))
     profile = entry.get("profile")
@@ -359,13 +288,13 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
         profile = checked_profile(profile, path + ".profile")
         own.update(PROFILES[profile].values)
     own.update(explicit)
-    address = _ipv4(path + ".address", entry["address"])
+    address = ipv4(path + ".address", entry["address"])
     problem = None if observed else address_problem(address)
     if problem:
         raise _error(path + ".address", problem)
     target = IscsiTarget(address=address,
-                         port=_int(path + ".port", entry.get("port", 3260), 1, 65535),
-                         iqn=_str(path + ".iscsi_name", entry["iscsi_name"]) if static else "",
+                         port=integer(path + ".port", entry.get("port", 3260), 1, 65535),
+                         iqn=text(path + ".iscsi_name", entry["iscsi_name"]) if static else "",
                          discovered_from=str(entry.get("discovered_from") or ""), own=own, values=dict(own))
     return _DocTarget(target, explicit, profile)
 
@@ -373,7 +302,7 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
 def _bindings(path: str, value: Any, observed: bool) -> tuple[BindingSpec, ...]:
     """Bound vmks: device names (the gathered shape) or, in a plan, also ``{portgroup: X}`` / ``{vmk: vmkN}``."""
     if observed:
-        return tuple(BindingSpec(vmk=d) for d in _str_list(path, value))
+        return tuple(BindingSpec(vmk=d) for d in names(path, value))
     return binding_specs(value, path)
 
 
@@ -382,16 +311,16 @@ def _iscsi_entries(path: str, items: Any, observed: bool) -> list[Mapping[str, A
     out: list[Mapping[str, Any]] = []
     for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
-        entry = dict(_mapping(where, item, ISCSI_KEYS, ISCSI_KEYS[:-1] if observed else ()))
+        entry = dict(mapping(where, item, ISCSI_KEYS, ISCSI_KEYS[:-1] if observed else ()))
         for key in ("software", "enabled", "protected"):
             if entry.get(key) is not None:
-                _bool("%s.%s" % (where, key), entry[key])
+                boolean("%s.%s" % (where, key), entry[key])
         if entry.get("bindings") is not None:
             entry["bindings"] = _bindings(where + ".bindings", entry["bindings"], observed)
         for key, static in (("send_targets", False), ("static_targets", True)):
             targets = entry.get(key) or []
             if not isinstance(targets, (list, tuple)):
-                raise _error("%s.%s" % (where, key), "must be a list, got %s" % _kind(targets))
+                raise _error("%s.%s" % (where, key), "must be a list, got %s" % kind_of(targets))
             entry[key] = [_target("%s.%s[%d]" % (where, key, j), t, static, observed) for j, t in enumerate(targets)]
         entry["options"] = _options(where + ".options", entry.get("options"))
         out.append(entry)

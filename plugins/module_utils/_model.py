@@ -572,7 +572,7 @@ class Desired:
 
 
 # ---------------------------------------------------------------------------------------
-# Plan and findings (produced by _planner / _validator, consumed by _applier / _module)
+# Plan and findings (produced by _planner / _validator, consumed by _apply / _module)
 # ---------------------------------------------------------------------------------------
 
 ActionKind = Literal["dv_portgroup", "vswitch", "portgroup", "vmk", "service", "adapter", "binding", "send_target",

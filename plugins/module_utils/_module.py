@@ -4,7 +4,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The one wrapper every module uses: merged argspec, the pipeline, the return contract, one exit.
 
-Private to this collection. Imports no pyVmomi itself (``_client``/``_reader``/``_applier`` do).
+Private to this collection. Imports no pyVmomi itself (``_client``/``_reader``/``_apply`` do).
 
 Pipeline: connect (one login) -> read (one PropertyCollector round trip for every selected
 host) -> normalise the module arguments per host (``_params``) -> plan per host (``_planner``)
@@ -30,7 +30,7 @@ from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._applier import apply_host, apply_post, build_batch, host_steps
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._run import apply_all, read_back, rekey_dv
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
     CONNECTION_ARGSPEC,
     HAS_PYVMOMI,
@@ -38,15 +38,11 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
     session,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._dvs_apply import apply_switches
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
-    ApplyError,
     ArgumentError,
     FabricError,
-    StateReadError,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, build_calls, enables_software, run_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     FAILURE_DETECTION,
     POLICIES,
@@ -57,15 +53,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Vmk,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import VCENTER, Progress
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (
-    Observation,
-    Selection,
-    read,
-    read_iscsi,
-    reread,
-    software_adapters,
-)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import Progress
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, reread
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._retry import RetryPolicy, call_with_retry
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import (
     FLAG_RULES,
@@ -302,89 +291,6 @@ def _refuse_or_warn(module: AnsibleModule, findings: list[Finding]) -> None:
                        refused=[f.as_dict() for f in errors], findings=[f.as_dict() for f in findings])
     for f in findings:
         module.warn(one_line(f.as_dict()))
-
-
-def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress: Progress
-              ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, str]]:
-    """Write the switch-wide dvPortgroups once, then the changed hosts in name order, in three
-    passes: (1) each host's iSCSI removals, its one UpdateNetworkConfig and its service tags;
-    (2) software iSCSI on where the plans enable it, then one read for all the new adapters
-    (their names are the host's choice); (3) each host's iSCSI additions. ``progress``
-    records every confirmed call (``_progress``), so a failure reports per host what was done.
-
-    A run's first host write is its first host's all-or-nothing UpdateNetworkConfig where it
-    has one: a run that lost a race to a concurrent one (which created the same port groups or
-    vmks after this run's SF-10 re-read) stops at that call having written nothing.
-
-    Returns (host -> {planned vmk: real vmk}, host -> {planned adapter: real adapter}, planned ->
-    real dvPortgroup key) for what was written; only hosts with iSCSI calls appear in the second map.
-    """
-    calls = {h: build_calls(p.actions, obs.hosts[h], p.after) for h, p in plans.items() if p.changed}
-    # pure; a host that cannot be written fails here, before any write
-    batches = {h: build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h]) for h in calls}
-    for h, (pre, post) in calls.items():
-        progress.planned[h] = host_steps(batches[h], pre, sorted(post, key=lambda c: not enables_software(c)))
-    progress.attempted = True
-    keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, progress.of(VCENTER))
-    devices: dict[str, dict[str, str]] = {}
-    adapters: dict[str, dict[str, str]] = {h: {} for h, (pre, post) in calls.items() if pre or post}
-    for h, (pre, _post) in calls.items():
-        # new vmks attach to the keys vCenter gave this run's dvPortgroups: rebuilt only when there are any
-        batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h], keys) if keys else batches[h]
-        devices[h] = apply_host(batch, obs.raw[h], pre, (), adapters.get(h, {}), progress.of(h))
-    for h, found in enable_software(s, obs, calls, progress).items():
-        adapters[h].update(found)
-    for h, (_pre, post) in calls.items():
-        apply_post(obs.raw[h], [c for c in post if not enables_software(c)], devices[h], adapters.get(h, {}),
-                   progress.of(h))
-    return devices, adapters, keys
-
-
-def enable_software(s: Session, obs: Observation, calls: Mapping[str, tuple[list[Call], list[Call]]],
-                    progress: Progress) -> dict[str, dict[str, str]]:
-    """Software iSCSI on on every host whose plan enables it (name order); then one
-    PropertyCollector read for all of them finds the new adapters. host -> {planned adapter:
-    real adapter}."""
-    wanted = {h: c for h, (_pre, post) in calls.items() for c in post if enables_software(c)}
-    for h, call in wanted.items():
-        run_calls([call], obs.raw[h], {}, progress.of(h))
-    try:
-        found = software_adapters(s, {h: obs.raw[h] for h in wanted})
-    except StateReadError as err:
-        raise ApplyError("%s: could not find the software iSCSI adapters just enabled: %s" % (
-            ", ".join(wanted), err.message), changed=True) from err
-    adapters: dict[str, dict[str, str]] = {}
-    for h, call in wanted.items():
-        if found.get(h) is None:
-            raise ApplyError("%s: software iSCSI was enabled but no software adapter appeared" % h, host=h, changed=True)
-        adapters[h] = {call.adapter: str(found[h])}
-    return adapters
-
-
-def rekey_dv(host: Host, keys: Mapping[str, str]) -> Host:
-    """``host`` with the planned keys of new dvPortgroups replaced by the keys vCenter gave them."""
-    moved = {k: v for k, v in keys.items() if k != v}
-    if not moved:
-        return host
-    return dataclasses.replace(
-        host,
-        dv_portgroups={moved.get(k, k): dataclasses.replace(p, key=moved.get(k, k)) for k, p in host.dv_portgroups.items()},
-        vmks={d: dataclasses.replace(v, dv_portgroup=moved.get(v.dv_portgroup, v.dv_portgroup)) for d, v in host.vmks.items()})
-
-
-def read_back(s: Session, plans: dict[str, Plan], obs: Observation,
-              adapters: Mapping[str, Mapping[str, str]]) -> dict[str, Plan]:
-    """Re-read the iSCSI state of every host that got iSCSI calls (one PropertyCollector read for
-    all of them), check it against the plan (PB-12 compliance, send-target values) and put what
-    the host reports (real adapter names, discovered static targets) into ``after``."""
-    if not adapters:
-        return plans
-    state = read_iscsi(s, {h: obs.raw[h] for h in adapters})
-    out = dict(plans)
-    for h, mapped in adapters.items():
-        verify(h, plans[h].after.iscsi, state[h], mapped)
-        out[h] = dataclasses.replace(plans[h], after=dataclasses.replace(plans[h].after, iscsi=state[h]))
-    return out
 
 
 # ---------------------------------------------------------------------------------------

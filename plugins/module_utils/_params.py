@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fields import ipv4, netmask
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     FAILURE_DETECTION,
     FLAG_NAMES,
@@ -112,15 +113,6 @@ def _check_range(field_name: str, value: int | None, low: int, high: int) -> Non
         raise _arg_error(field_name, "must be between %d and %d, got %d" % (low, high, value))
 
 
-def _ipv4(field_name: str, value: Any, host: str | None) -> str:
-    if not isinstance(value, str):
-        raise _arg_error(field_name, "must be an IPv4 address in a string, got %s %r" % (type(value).__name__, value), host)
-    try:
-        return str(ipaddress.IPv4Address(value))
-    except ValueError:
-        raise _arg_error(field_name, "%r is not an IPv4 address" % (value,), host) from None
-
-
 # ESXi's limits on names: a vSwitch name is at most 32 characters (HostNetworkConfig); a
 # standard port group's name (its network label) at most 59. Control characters are refused
 # in any name: the SOAP request cannot carry most of them and ESXi rejects the rest.
@@ -172,21 +164,10 @@ def address_problem(address: str, netmask: str | None = None) -> str | None:
 
 
 def host_address(field_name: str, address: Any, netmask: str | None, host: str | None) -> str:
-    text = _ipv4(field_name, address, host)
+    text = ipv4(field_name, address, host)
     problem = address_problem(text, netmask)
     if problem:
         raise _arg_error(field_name, problem, host)
-    return text
-
-
-def _netmask(field_name: str, value: Any, host: str | None) -> str:
-    text = _ipv4(field_name, value, host)
-    try:
-        ipaddress.IPv4Network("0.0.0.0/%s" % text)
-    except ValueError:
-        raise _arg_error(field_name, "%s is not a contiguous netmask" % text, host) from None
-    if text == "0.0.0.0":
-        raise _arg_error(field_name, "0.0.0.0 is not a usable netmask", host)
     return text
 
 
@@ -219,8 +200,8 @@ def ip_for_hosts(ip: Mapping[str, Any] | None, hosts: tuple[str, ...],
             raise _arg_error("ip.addresses", "no address given for this host", h)
         if ip.get("netmask") is None:
             raise _arg_error("ip.netmask", "required with a static address", h)
-        netmask = _netmask("ip.netmask", ip["netmask"], h)
-        result[h] = IpSpec(address=host_address("ip.address", addresses[h], netmask, h), netmask=netmask)
+        mask = netmask("ip.netmask", ip["netmask"], h)
+        result[h] = IpSpec(address=host_address("ip.address", addresses[h], mask, h), netmask=mask)
     return result
 
 
@@ -521,8 +502,8 @@ def _vmotion_addresses(ip: Mapping[str, Any] | None, hosts: tuple[str, ...],
             raise _arg_error("ip.addresses", "must be a list of %d addresses (one per uplink), got %r" % (count, given), h)
         if len(given) != count:
             raise _arg_error("ip.addresses", "%d address(es) given, %d needed (one per uplink)" % (len(given), count), h)
-        netmask = _netmask("ip.netmask", ip["netmask"], h)
-        out[h] = tuple(IpSpec(address=host_address("ip.addresses", a, netmask, h), netmask=netmask) for a in given)
+        mask = netmask("ip.netmask", ip["netmask"], h)
+        out[h] = tuple(IpSpec(address=host_address("ip.addresses", a, mask, h), netmask=mask) for a in given)
     return out
 
 

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 import pytest
 from pyVmomi import vim, vmodl
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _reader
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _from_api, _reader
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import NotFoundError, StateReadError
@@ -21,21 +21,21 @@ from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils impor
 
 
 def test_teaming_unset_leaves_stay_inherited():
-    t = _reader.teaming_from_api(fx.teaming(active=["vmnic2"]))
+    t = _from_api.teaming_from_api(fx.teaming(active=["vmnic2"]))
     assert t == Teaming(active=("vmnic2",), standby=())
-    assert _reader.teaming_from_api(None) == Teaming()
-    assert _reader.teaming_from_api(vim.host.NetworkPolicy.NicTeamingPolicy()) == Teaming()
+    assert _from_api.teaming_from_api(None) == Teaming()
+    assert _from_api.teaming_from_api(vim.host.NetworkPolicy.NicTeamingPolicy()) == Teaming()
 
 
 def test_teaming_names_and_inverted_failback():
-    t = _reader.teaming_from_api(fx.teaming(policy="loadbalance_ip", active=["a", "b"], standby=["c"], rolling=True,
+    t = _from_api.teaming_from_api(fx.teaming(policy="loadbalance_ip", active=["a", "b"], standby=["c"], rolling=True,
                                             notify=False, beacon=True))
     assert t == Teaming(policy="iphash", active=("a", "b"), standby=("c",), failback=False, notify_switches=False,
                         failure_detection="beacon_probing")
 
 
 def test_standard_host_converts_to_model():
-    h = _reader.host_from_api("esx01.lab.local", fx.standard_host())
+    h = _from_api.host_from_api("esx01.lab.local", fx.standard_host())
     assert h.version == "8.0.3"
     assert h.vswitches["vSwitch1"].mtu == 9000 and h.vswitches["vSwitch1"].uplinks == ("vmnic2", "vmnic3")
     assert h.vswitches["vSwitch0"].beacon_interval == 1 and h.vswitches["vSwitch1"].beacon_interval is None
@@ -59,7 +59,7 @@ def test_standard_host_converts_to_model():
 
 def test_dhcp_and_other_stack_keys():
     v = fx.vnic("vmk3", "pg", address=None, stack="mirror")
-    vmk = _reader.vmk_from_api(v, {}, {})
+    vmk = _from_api.vmk_from_api(v, {}, {})
     assert vmk.ip == Ip(dhcp=True) and vmk.netstack == "mirror" and vmk.vswitch == ""
 
 
@@ -67,7 +67,7 @@ def test_computed_policy_missing_falls_back_to_leafwise_merge():
     props = fx.standard_host()
     pg = props["config.network"].portgroup[2]
     pg.computedPolicy = vim.host.NetworkPolicy()  # hosts may omit the resolved teaming
-    h = _reader.host_from_api("esx01", props)
+    h = _from_api.host_from_api("esx01", props)
     assert h.portgroups["iSCSI-A"].effective == Teaming(policy="srcid", active=("vmnic2",), standby=(), failback=True,
                                                         notify_switches=True, failure_detection="link_status")
 
@@ -360,16 +360,16 @@ def test_distributed_port_groups_come_in_the_same_round_trip():
 
 def test_host_that_is_no_member_gets_no_distributed_port_groups():
     props = _host_props("esx02.lab.local")
-    network = _reader.distributed_from_api({"dvs-1": fx.dv_switch()},
+    network = _from_api.distributed_from_api({"dvs-1": fx.dv_switch()},
                                            {"dvportgroup-10": fx.dv_portgroup("dvportgroup-10", "p", 1, fx.dv_teaming(
                                                active=["lag1"]))})
-    assert _reader.host_from_api("esx02.lab.local", props, None, (), network).dv_portgroups == {}
+    assert _from_api.host_from_api("esx02.lab.local", props, None, (), network).dv_portgroups == {}
 
 
 def test_vmk_on_an_unread_distributed_switch_keeps_its_key():
     """Connected straight to ESXi: the host reports the port, but no switch is read."""
     props = _dv_host_props()
-    h = _reader.host_from_api("esx01.lab.local", props)
+    h = _from_api.host_from_api("esx01.lab.local", props)
     assert h.vmks["vmk2"].dv_portgroup == "dvportgroup-10" and h.dv_portgroups == {}
     entry = host_to_doc(h)["vmknics"][2]
     assert (entry["portgroup"], entry["vswitch"], entry["dv_portgroup"]) == ("", "", "dvportgroup-10")
@@ -377,11 +377,11 @@ def test_vmk_on_an_unread_distributed_switch_keeps_its_key():
 
 
 def test_dv_teaming_and_vlan_conversion():
-    t = _reader.dv_teaming_from_api(fx.dv_teaming("loadbalance_ip", ["dvUplink1"], ["lag1"], rolling=True))
+    t = _from_api.dv_teaming_from_api(fx.dv_teaming("loadbalance_ip", ["dvUplink1"], ["lag1"], rolling=True))
     assert (t.policy, t.active, t.standby, t.failback, t.failure_detection) == (
         "iphash", ("dvUplink1",), ("lag1",), False, "link_status")
-    assert _reader.dv_teaming_from_api(None) == Teaming()
-    assert _reader.dv_teaming_from_api(fx.dv_teaming("loadbalance_loadbased")).policy == "loadbased"
+    assert _from_api.dv_teaming_from_api(None) == Teaming()
+    assert _from_api.dv_teaming_from_api(fx.dv_teaming("loadbalance_loadbased")).policy == "loadbased"
     pvlan = vim.dvs.VmwareDistributedVirtualSwitch.PvlanSpec(inherited=False, pvlanId=201)
-    assert _reader.dv_vlan_from_api(SimpleNamespace(vlan=pvlan)) == 201
-    assert _reader.dv_vlan_from_api(SimpleNamespace(vlan=None)) == 0
+    assert _from_api.dv_vlan_from_api(SimpleNamespace(vlan=pvlan)) == 201
+    assert _from_api.dv_vlan_from_api(SimpleNamespace(vlan=None)) == 0

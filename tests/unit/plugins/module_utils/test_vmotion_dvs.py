@@ -173,11 +173,11 @@ def test_mtu1_refuses_a_vmk_above_the_distributed_switch_mtu():
 # --- the switch-wide specs ---------------------------------------------------------------------
 
 def test_create_spec_sets_vlan_and_order_and_inherits_the_rest():
-    from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _dvs_apply
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply import _dvs
     host = member()
     _d, plan = plan_of(host)
     new = plan.after.dv_portgroups[NEW_DV_KEY % ("dvs-prod", "vMotion-DV-2")]
-    spec = _dvs_apply.create_spec(new, host.dv_switches["dvs-prod"].teaming)
+    spec = _dvs.create_spec(new, host.dv_switches["dvs-prod"].teaming)
     assert (spec.name, spec.type, spec.configVersion) == ("vMotion-DV-2", "earlyBinding", None)
     setting = spec.defaultPortConfig
     assert (setting.vlan.vlanId, setting.vlan.inherited) == (31, False)
@@ -187,14 +187,14 @@ def test_create_spec_sets_vlan_and_order_and_inherits_the_rest():
 
 
 def test_edit_spec_carries_the_config_version_and_only_the_change():
-    from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _dvs_apply
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply import _dvs
     before = b.with_dv_portgroup(member(), "dvportgroup-40", "vMotion-DV-1", active=("dvUplink1",),
                                  standby=("dvUplink2",), vlan=31).dv_portgroups["dvportgroup-40"]
     after = dataclasses.replace(before, vlan=32)
-    spec = _dvs_apply.edit_spec(after, before, "7")
+    spec = _dvs.edit_spec(after, before, "7")
     assert spec.configVersion == "7" and spec.defaultPortConfig.vlan.vlanId == 32
     assert spec.defaultPortConfig.uplinkTeamingPolicy is None
-    assert _dvs_apply.teaming_policy(Teaming(policy="srcid"), Teaming(policy="failover_explicit")).policy.value == "failover_explicit"
+    assert _dvs.teaming_policy(Teaming(policy="srcid"), Teaming(policy="failover_explicit")).policy.value == "failover_explicit"
 
 
 # --- a create that lost the race to a parallel run ------------------------------------------------
@@ -205,10 +205,10 @@ class _Ref:
 
 
 def _raced(monkeypatch, vlan: int, active, standby, name: str = "vMotion-DV-2"):
-    """_dvs_apply._adopt against a switch that holds dvPortgroup ``name`` with that VLAN and order."""
+    """_dvs._adopt against a switch that holds dvPortgroup ``name`` with that VLAN and order."""
     from pyVmomi import vim
 
-    from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _dvs_apply
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply import _dvs
     vds = vim.dvs.VmwareDistributedVirtualSwitch
     setting = vds.VmwarePortConfigPolicy(vlan=vds.VlanIdSpec(inherited=False, vlanId=vlan), uplinkTeamingPolicy=vds.UplinkPortTeamingPolicy(
         inherited=False, uplinkPortOrder=vds.UplinkPortOrderPolicy(inherited=False, activeUplinkPort=list(active),
@@ -221,11 +221,11 @@ def _raced(monkeypatch, vlan: int, active, standby, name: str = "vMotion-DV-2"):
             return {"dvs-1": {"portgroup": [_Ref("dvportgroup-77")]}}
         return {"dvportgroup-77": {"name": name, "key": "dvportgroup-77", "config.defaultPortConfig": setting}}
 
-    monkeypatch.setattr(_dvs_apply, "props_of", props_of)
+    monkeypatch.setattr(_dvs, "props_of", props_of)
     host = member()
     _d, plan = plan_of(host)
     after = plan.after.dv_portgroups[NEW_DV_KEY % ("dvs-prod", "vMotion-DV-2")]
-    return _dvs_apply._adopt(object(), _Ref("dvs-1"), after, host.dv_switches["dvs-prod"].teaming, ["done-before"]), reads
+    return _dvs._adopt(object(), _Ref("dvs-1"), after, host.dv_switches["dvs-prod"].teaming, ["done-before"]), reads
 
 
 def test_a_raced_create_adopts_the_same_dvportgroup(monkeypatch):

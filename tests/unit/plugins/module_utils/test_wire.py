@@ -13,7 +13,8 @@ from types import SimpleNamespace
 import pytest
 from pyVmomi import SoapAdapter, vim, vmodl
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _applier, _reader
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _from_api, _reader
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply import _network
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Action, Ip, PortGroup, Teaming, Vmk
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import vim_fixtures as fx
@@ -67,7 +68,7 @@ def test_reader_makes_one_call_and_no_fetch():
 def test_applied_calls_serialize_and_go_to_the_host_managers():
     stub = RecordingStub({"UpdateNetworkConfig": vim.host.NetworkConfig.Result(vnicDevice=["vmk2"])})
     props = bound_host(stub)
-    observed = _reader.host_from_api(H, props)
+    observed = _from_api.host_from_api(H, props)
     raw = _reader.raw_from_api(H, vim.HostSystem("host-1", stub), props)
     new_pg = PortGroup(name="vMotion-A", vswitch="vSwitch0", vlan=30,
                        override=Teaming(active=("vmnic0",), standby=("vmnic1",), policy="failover_explicit"))
@@ -85,7 +86,7 @@ def test_applied_calls_serialize_and_go_to_the_host_managers():
         Action(H, "edit", "portgroup", "iSCSI-A"), Action(H, "add", "vmk", "vmk2"), Action(H, "edit", "vmk", "vmk1"),
         Action(H, "select", "service", "vmk2:vmotion"), Action(H, "deselect", "service", "vmk1:vmotion"),
     ]
-    devices = _applier.apply_host(_applier.build_batch(actions, observed, after, raw), raw)
+    devices = _network.apply_host(_network.build_batch(actions, observed, after, raw), raw)
     assert devices == {"vmk2": "vmk2"}
     names = [(c[0], c[1]) for c in stub.calls]
     assert names == [("UpdateNetworkConfig", "networkSystem-1"), ("SelectVnicForNicType", "ha-vnic-mgr-1"),
@@ -99,20 +100,20 @@ def test_applied_calls_serialize_and_go_to_the_host_managers():
 def test_removal_batch_serializes():
     stub = RecordingStub({"UpdateNetworkConfig": vim.host.NetworkConfig.Result()})
     props = bound_host(stub)
-    observed = _reader.host_from_api(H, props)
+    observed = _from_api.host_from_api(H, props)
     raw = _reader.raw_from_api(H, vim.HostSystem("host-1", stub), props)
     after = dataclasses.replace(observed, vmks={"vmk0": observed.vmks["vmk0"]},
                                 portgroups={k: v for k, v in observed.portgroups.items() if k != "iSCSI-A"},
                                 vswitches={"vSwitch0": observed.vswitches["vSwitch0"]})
     actions = [Action(H, "remove", "vmk", "vmk1"), Action(H, "remove", "portgroup", "iSCSI-A"),
                Action(H, "remove", "vswitch", "vSwitch1")]
-    assert _applier.apply_host(_applier.build_batch(actions, observed, after, raw), raw) == {}
+    assert _network.apply_host(_network.build_batch(actions, observed, after, raw), raw) == {}
     assert [c[0] for c in stub.calls] == ["UpdateNetworkConfig"]
 
 
 def test_a_new_vswitch_spec_serializes():
-    spec = _applier.vswitch_spec(
-        _reader.vswitch_from_api(fx.vswitch("vSwitch2", ["vmnic2", "vmnic3"], mtu=9000)), None)
+    spec = _network.vswitch_spec(
+        _from_api.vswitch_from_api(fx.vswitch("vSwitch2", ["vmnic2", "vmnic3"], mtu=9000)), None)
     assert b"<mtu>9000</mtu>" in SoapAdapter.Serialize(spec, version=VERSION)
 
 
@@ -121,6 +122,6 @@ def test_service_calls_use_the_wsdl_names(op):
     stub = RecordingStub()
     raw = _reader.RawHost(name=H, ref=None, network_system=None,
                           vnic_manager=vim.host.VirtualNicManager("ha-vnic-mgr", stub))
-    _applier.apply_host(_applier.HostBatch(host=H, services=[(op, "vmk1", "vmotion")]), raw)
-    assert stub.calls[0][0] == _applier.SERVICE_CALLS[op]
+    _network.apply_host(_network.HostBatch(host=H, services=[(op, "vmk1", "vmotion")]), raw)
+    assert stub.calls[0][0] == _network.SERVICE_CALLS[op]
     assert stub.calls[0][2] == {"nicType": "vmotion", "device": "vmk1"}

@@ -93,7 +93,7 @@ def test_the_module_loads_no_connection_layer():
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(list(coll.__path__)[0]))))
     code = ("import sys; sys.path.insert(0, %r); sys.modules['pyVmomi'] = None; import %s; "
-            "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('_client', '_reader', '_applier', '_module')))"
+            "print(sorted(m for m in sys.modules if m.split('.')[-1] in ('_client', '_reader', '_network', '_run', '_module')))"
             % (root, MODULE))
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr

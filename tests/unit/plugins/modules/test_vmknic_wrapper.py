@@ -20,7 +20,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.testing import patch_module_args
 from pyVmomi import vim
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _reader
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _from_api, _reader
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, ConnectionFailure, TransientError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Action, Finding, Ip, Vmk
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import vim_fixtures as fx
@@ -61,7 +61,7 @@ def wrapper(monkeypatch):
     monkeypatch.delitem(sys.modules, "ansible_collections.vmkfabric.vsphere.plugins.modules.vmknic", raising=False)
     mod = importlib.import_module(PKG + "_module")
     props = fx.standard_host()
-    observed = _reader.host_from_api(H, props)
+    observed = _from_api.host_from_api(H, props)
     obs = _reader.Observation(hosts={H: observed},
                               raw={H: _reader.raw_from_api(H, vim.HostSystem("host-1"), props)})
     new_vmk = Vmk(device="vmk2", portgroup="vMotion-A", vswitch="vSwitch0",
@@ -84,7 +84,7 @@ def wrapper(monkeypatch):
 
     monkeypatch.setattr(mod, "session", session)
     monkeypatch.setattr(mod, "read", read)
-    monkeypatch.setattr(mod, "apply_host", apply_host)
+    monkeypatch.setattr(importlib.import_module(PKG + "_apply._run"), "apply_host", apply_host)
     monkeypatch.setattr(mod, "plan_host", lambda o, d: state["plan"])
     monkeypatch.setattr(mod, "Case", lambda o, d, p: (o, d, p))
     monkeypatch.setattr(mod, "validate", lambda cases: state["findings"])
@@ -183,7 +183,7 @@ def test_apply_errors_exit_cleanly(wrapper, capsys, monkeypatch):
     def boom(batch, raw, *_iscsi):
         raise ApplyError("esx01.lab.local: UpdateNetworkConfig failed: in use (ResourceInUse)",
                          host=H, call="UpdateNetworkConfig", fault="ResourceInUse")
-    monkeypatch.setattr(mod, "apply_host", boom)
+    monkeypatch.setattr(importlib.import_module(PKG + "_apply._run"), "apply_host", boom)
     out = run_module(capsys, ARGS)
     assert out["failed"] and not out["changed"]
     assert out["msg"] == "esx01.lab.local: UpdateNetworkConfig failed: in use (ResourceInUse)"
@@ -278,7 +278,7 @@ def test_a_dropped_connection_on_the_first_write_reports_changed_and_the_unknown
     def dropped(batch, raw, *_iscsi):
         raise TransientError("esx01.lab.local: UpdateNetworkConfig: connection dropped (Connection reset by peer)",
                              host=H, call="UpdateNetworkConfig")
-    monkeypatch.setattr(mod, "apply_host", dropped)
+    monkeypatch.setattr(importlib.import_module(PKG + "_apply._run"), "apply_host", dropped)
     out = run_module(capsys, ARGS)
     assert out["failed"] and out["changed"] is True  # it may have reached the host
     assert "whether UpdateNetworkConfig reached esx01.lab.local is unknown" in out["msg"]

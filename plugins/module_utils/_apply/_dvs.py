@@ -30,14 +30,10 @@ from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session, fault_text, guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._from_api import dv_teaming_from_api, dv_vlan_from_api
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import POLICY_TO_API, Action, DvPortgroup, Teaming
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, dv_action_name
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import (
-    RawNetwork,
-    dv_teaming_from_api,
-    dv_vlan_from_api,
-    props_of,
-)
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawNetwork, props_of
 
 try:
     from pyVmomi import vim

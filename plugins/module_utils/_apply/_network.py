@@ -26,8 +26,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._iscsi import Call, checked, run_calls
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_apply import Call, checked, run_calls
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_TO_API,
     POLICY_TO_API,
@@ -247,7 +247,7 @@ def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: Raw
                 keys: Mapping[str, str] | None = None) -> HostBatch:
     """Pure: the one HostNetworkConfig (None when nothing network-level changes) and service calls.
     ``keys``: planned -> real keys of the dvPortgroups written this run (new vmks attach to them);
-    dvPortgroup actions themselves are switch-wide (``_dvs_apply``) and not part of the batch."""
+    dvPortgroup actions themselves are switch-wide (``_apply._dvs``) and not part of the batch."""
     batch = HostBatch(host=observed.name)
     cfg = vim.host.NetworkConfig()
     for a in actions:
