@@ -619,7 +619,8 @@ def _short(value: Any) -> str:
     return str(value)
 
 
-SEVERITIES = ("error", "warning")
+Severity = Literal["error", "warning"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning")
 
 
 @dataclass(frozen=True)
@@ -627,7 +628,7 @@ class Finding:
     """One validator finding: rule, severity, host, object, found, change, source."""
 
     rule: str
-    severity: str
+    severity: Severity | None  # None only between a rule function and ``validate``, which fills in the rule's
     host: str
     object: str
     found: str
@@ -645,7 +646,7 @@ class Finding:
     def as_dict(self) -> dict[str, str]:
         return {
             "rule": self.rule,
-            "severity": self.severity,
+            "severity": self.severity or "",
             "host": self.host,
             "object": self.object,
             "found": self.found,

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import SEVERITIES, Finding
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import SEVERITIES, Finding, Severity
 
 try:
     import jmespath
@@ -69,7 +69,7 @@ class Policy:
     """One checked site policy with its compiled expression."""
 
     id: str
-    severity: str
+    severity: Severity
     query: str
     message: str
     fix: str
@@ -110,9 +110,10 @@ def parse_policies(raw: Any, reserved: Iterable[str] = RESERVED_FAMILIES) -> tup
         if ident.upper() in seen:
             raise ArgumentError(where + ".id", "%r is also the id of policies[%d]" % (ident, seen[ident.upper()]))
         seen[ident.upper()] = i
-        severity = item.get("severity") or "error"
-        if severity not in SEVERITIES:
-            raise ArgumentError(where + ".severity", "must be one of %s, got %r" % (", ".join(SEVERITIES), severity))
+        given = item.get("severity") or "error"
+        severity = next((s for s in SEVERITIES if s == given), None)
+        if severity is None:
+            raise ArgumentError(where + ".severity", "must be one of %s, got %r" % (", ".join(SEVERITIES), given))
         fix = item.get("fix")
         if fix is not None and not isinstance(fix, str):
             raise ArgumentError(where + ".fix", "must be a string")

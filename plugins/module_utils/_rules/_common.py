@@ -24,6 +24,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Host,
     IscsiAdapter,
     PortGroup,
+    Severity,
     Teaming,
     TeamingSpec,
     Vmk,
@@ -37,8 +38,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import 
     match_vmk,
 )
 
-ERROR = "error"
-WARNING = "warning"
+ERROR: Severity = "error"
+WARNING: Severity = "warning"
 
 # Public sources several rules cite (one spelling everywhere they are named).
 MULTIPATHING_ARTICLE = 'article "Another look at ESXi iSCSI Multipathing (or a Lack Thereof)"'
@@ -74,7 +75,7 @@ class Rule:
     the host changed before the first write)."""
 
     rule: str
-    severity: str
+    severity: Severity
     scope: str
     check: Callable[..., Iterable[Finding]]
     source: str
@@ -103,10 +104,10 @@ def sw_obj(name: str) -> str:
     return "vswitch:%s" % name
 
 
-def finding(rule: str, case_host: str, obj: str, found: str, change: str, severity: str | None = None) -> Finding:
+def finding(rule: str, case_host: str, obj: str, found: str, change: str, severity: Severity | None = None) -> Finding:
     """A Finding of ``rule``: ``severity`` when the rule picks one per finding, else the rule's
     catalog severity, and the catalog source, both filled in from the rule's row by ``validate``."""
-    return Finding(rule, severity or "", case_host, obj, found, change)
+    return Finding(rule, severity, case_host, obj, found, change)
 
 
 def tags(vmk: Vmk) -> set[str]:

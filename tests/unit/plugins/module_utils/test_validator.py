@@ -247,7 +247,7 @@ def test_each_rule_and_its_row_live_in_the_file_of_its_family():
 def test_validate_gives_each_finding_the_severity_and_source_of_its_row():
     host = b.with_vmk(storage(), "vmk2", "Other", "10.10.20.12")
     (raw,) = list(_mh.mh1_one_vmk_per_subnet(case(host)))
-    assert (raw.severity, raw.source) == ("", "")  # a rule function names no severity of its own here
+    assert (raw.severity, raw.source) == (None, "")  # a rule function names no severity of its own here
     (hit,) = rules_of(v.validate([case(host)]), "MH-1")
     assert (hit.severity, hit.source) == ("error", v.RULE_INDEX["MH-1"].source) and hit.found == raw.found
 
