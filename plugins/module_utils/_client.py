@@ -30,7 +30,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
 )
 
 try:
-    from pyVim.connect import Disconnect, SmartConnect
+    from pyVim.connect import SmartStubAdapter
     from pyVmomi import vim, vmodl
 except ImportError:  # reported by the module wrapper through missing_required_lib
     HAS_PYVMOMI = False
@@ -81,8 +81,13 @@ def ssl_context(validate_certs: bool, ca_path: str | None) -> ssl.SSLContext:
         raise ArgumentError("ca_path", "cannot load CA bundle %r: %s" % (ca_path, err)) from err
 
 
-def connect(params: Mapping[str, Any]) -> Any:
-    """Log in once and return the ServiceInstance; every failure is a ConnectionFailure."""
+POOL_SIZE = 16
+"""Idle connections the SOAP stub keeps; at least the most hosts a run writes at once (``parallel_hosts``)."""
+
+
+def connect(params: Mapping[str, Any]) -> Session:
+    """Negotiate the API version, read the ServiceContent once and log in: one
+    ``RetrieveServiceContent`` and one ``Login`` per run. Every failure is a ConnectionFailure."""
     host, port = params["hostname"], int(params.get("port") or 443)
     endpoint = "%s:%d" % (host, port)
     ctx = ssl_context(bool(params.get("validate_certs", True)), params.get("ca_path"))
@@ -90,8 +95,10 @@ def connect(params: Mapping[str, Any]) -> Any:
     if params.get("proxy_host"):
         kwargs.update(httpProxyHost=params["proxy_host"], httpProxyPort=int(params.get("proxy_port") or 80))
     try:
-        return SmartConnect(host=host, port=port, user=params["username"], pwd=params["password"],
-                            sslContext=ctx, **kwargs)
+        stub = SmartStubAdapter(host=host, port=port, sslContext=ctx, poolSize=POOL_SIZE, **kwargs)
+        si = vim.ServiceInstance("ServiceInstance", stub)
+        content = si.RetrieveContent()
+        content.sessionManager.Login(params["username"], params["password"], None)
     except vim.fault.InvalidLogin as fault:
         raise ConnectionFailure("Cannot log in to %s as %r: incorrect user name or password (InvalidLogin)"
                                 % (endpoint, params["username"]), endpoint=endpoint) from fault
@@ -108,6 +115,12 @@ def connect(params: Mapping[str, Any]) -> Any:
         raise ConnectionFailure("Cannot resolve %s: %s" % (host, err.strerror or err), endpoint=endpoint) from err
     except (OSError, http.client.HTTPException) as err:
         raise ConnectionFailure("Cannot reach %s: %s" % (endpoint, _os_text(err)), endpoint=endpoint) from err
+    except Exception as err:  # pylint: disable=broad-exception-caught
+        if type(err) is not Exception:  # pylint: disable=unidiomatic-typecheck
+            raise  # a real bug keeps its type and traceback
+        # pyVim's version negotiation raises a bare Exception ("... is down or is not a VIM server")
+        raise ConnectionFailure("Cannot reach %s: %s" % (endpoint, err), endpoint=endpoint) from err
+    return Session(si=si, content=content, endpoint=endpoint)
 
 
 def _os_text(err: Exception) -> str:
@@ -116,24 +129,26 @@ def _os_text(err: Exception) -> str:
     return str(err) or type(err).__name__
 
 
-def disconnect(si: Any) -> None:
-    """Log out and close the connection. Never raises (pyVmomi swallows logout faults)."""
+def disconnect(s: Session) -> None:
+    """Log out (with the ServiceContent read at login) and close the connections. Never raises."""
     try:
-        Disconnect(si)
-    except OSError:
+        s.content.sessionManager.Logout()
+    except (vmodl.MethodFault, OSError, http.client.HTTPException):
+        pass  # the session ends with the connection anyway; a failed logout must not hide the run's result
+    try:
+        s.si._stub.DropConnections()
+    except (OSError, AttributeError):
         pass
 
 
 @contextmanager
 def session(params: Mapping[str, Any]) -> Iterator[Session]:
     """One login for the whole run, logged out in ``finally``."""
-    si = connect(params)
+    s = connect(params)
     try:
-        endpoint = "%s:%s" % (params["hostname"], params.get("port") or 443)
-        content = guarded(endpoint, "RetrieveServiceContent", si.RetrieveContent, error=ConnectionFailure)
-        yield Session(si=si, content=content, endpoint=endpoint)
+        yield s
     finally:
-        disconnect(si)
+        disconnect(s)
 
 
 def fault_text(fault: Any) -> str:

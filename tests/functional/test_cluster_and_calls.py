@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import HOSTS, portgroup_of, vmk_of
 
-# Connect: RetrieveServiceContent + Login (SmartConnect); RetrieveServiceContent (content for the run);
-# disconnect: RetrieveServiceContent + Logout (pyVim Disconnect).
-SESSION_CALLS = {"RetrieveServiceContent": 3, "Login": 1, "Logout": 1}
+# Connect: RetrieveServiceContent (kept for the whole run) + Login; disconnect: Logout with that content.
+SESSION_CALLS = {"RetrieveServiceContent": 1, "Login": 1, "Logout": 1}
 
 
 def test_one_vmk_with_teaming_override_and_a_service_costs_the_minimum(playbook):

@@ -90,10 +90,14 @@ def test_ssl_context_bad_ca_path_names_the_option(tmp_path):
 def test_connect_errors_become_one_clear_message(monkeypatch, exc, expected):
     def boom(**kwargs):
         raise exc
-    monkeypatch.setattr(_client, "SmartConnect", boom)
+    monkeypatch.setattr(_client, "SmartStubAdapter", boom)
     with pytest.raises(ConnectionFailure, match=expected) as info:
         _client.connect(PARAMS)
     assert "pw" not in str(info.value)
+
+
+class _Seen(Exception):
+    pass
 
 
 def test_connect_passes_context_and_proxy(monkeypatch):
@@ -101,13 +105,22 @@ def test_connect_passes_context_and_proxy(monkeypatch):
 
     def fake(**kwargs):
         seen.update(kwargs)
-        return "si"
-    monkeypatch.setattr(_client, "SmartConnect", fake)
+        raise _Seen()
+    monkeypatch.setattr(_client, "SmartStubAdapter", fake)
     params = dict(PARAMS, proxy_host="proxy", proxy_port=3128, validate_certs=False)
-    assert _client.connect(params) == "si"
+    with pytest.raises(_Seen):  # not a bare Exception: it keeps its type (a bug is never a "connection" error)
+        _client.connect(params)
     assert seen["httpProxyHost"] == "proxy" and seen["httpProxyPort"] == 3128
     assert seen["sslContext"].verify_mode == ssl.CERT_NONE
-    assert (seen["host"], seen["port"], seen["user"]) == ("vc.lab.local", 443, "admin")
+    assert (seen["host"], seen["port"], seen["poolSize"]) == ("vc.lab.local", 443, _client.POOL_SIZE)
+
+
+def test_version_negotiation_failure_is_a_connection_failure(monkeypatch):
+    def down(**kwargs):
+        raise Exception("vc.lab.local:443 is down or is not a VIM server")  # pylint: disable=broad-exception-raised
+    monkeypatch.setattr(_client, "SmartStubAdapter", down)
+    with pytest.raises(ConnectionFailure, match="Cannot reach vc.lab.local:443: .*not a VIM server"):
+        _client.connect(PARAMS)
 
 
 def test_fault_text_names_type_and_property():
@@ -139,14 +152,13 @@ def test_guarded_marks_dropped_connections_transient():
 def test_session_logs_out_even_when_the_body_fails(monkeypatch):
     calls = []
 
-    class SI:
-        def RetrieveContent(self):
-            calls.append("content")
-            return "content"
-    monkeypatch.setattr(_client, "SmartConnect", lambda **kw: SI())
-    monkeypatch.setattr(_client, "Disconnect", lambda si: calls.append("logout"))
+    def connect(params):
+        calls.append("login")
+        return _client.Session(si=None, content="content", endpoint="vc.lab.local:443")
+    monkeypatch.setattr(_client, "connect", connect)
+    monkeypatch.setattr(_client, "disconnect", lambda s: calls.append("logout"))
     with pytest.raises(RuntimeError):
         with _client.session(PARAMS) as s:
             assert s.content == "content"
             raise RuntimeError("boom")
-    assert calls == ["content", "logout"]
+    assert calls == ["login", "logout"]
