@@ -98,6 +98,8 @@ def connect(params: Mapping[str, Any]) -> Session:
         stub = SmartStubAdapter(host=host, port=port, sslContext=ctx, poolSize=POOL_SIZE, **kwargs)
         si = vim.ServiceInstance("ServiceInstance", stub)
         content = si.RetrieveContent()
+        if content.sessionManager is None:  # an ESXi/vCenter always has one; anything else is not a VIM server
+            raise ConnectionFailure("Cannot log in to %s: it offers no session manager" % endpoint, endpoint=endpoint)
         content.sessionManager.Login(params["username"], params["password"], None)
     except vim.fault.InvalidLogin as fault:
         raise ConnectionFailure("Cannot log in to %s as %r: incorrect user name or password (InvalidLogin)"
