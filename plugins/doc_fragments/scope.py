@@ -25,4 +25,14 @@ options:
       - All hosts are validated together before anything is written; one refusal stops every host.
       - Exactly one of O(esxi_hostname) and O(cluster) is required.
     type: str
+  parallel_hosts:
+    description:
+      - How many hosts of O(cluster) are read and written at the same time (1 to 32). V(1) serves the hosts one
+        after the other, in name order.
+      - Every host is validated before anything is written, whatever the value. When a write fails on one host,
+        no further host is started, the hosts already running finish their current step, and the result lists
+        per host what was done and what was not (C(steps)).
+      - Results, plans and errors come in host name order whatever the value.
+    type: int
+    default: 8
 """

@@ -62,6 +62,7 @@ class Session:
     si: Any
     content: Any
     endpoint: str  # host:port, for messages
+    parallel: int = 1  # how many hosts the per-host reads and writes serve at once (``parallel_hosts``)
 
     @property
     def is_vcenter(self) -> bool:
@@ -81,10 +82,6 @@ def ssl_context(validate_certs: bool, ca_path: str | None) -> ssl.SSLContext:
         raise ArgumentError("ca_path", "cannot load CA bundle %r: %s" % (ca_path, err)) from err
 
 
-POOL_SIZE = 16
-"""Idle connections the SOAP stub keeps; at least the most hosts a run writes at once (``parallel_hosts``)."""
-
-
 def connect(params: Mapping[str, Any]) -> Session:
     """Negotiate the API version, read the ServiceContent once and log in: one
     ``RetrieveServiceContent`` and one ``Login`` per run. Every failure is a ConnectionFailure."""
@@ -94,8 +91,10 @@ def connect(params: Mapping[str, Any]) -> Session:
     kwargs: dict[str, Any] = {}
     if params.get("proxy_host"):
         kwargs.update(httpProxyHost=params["proxy_host"], httpProxyPort=int(params.get("proxy_port") or 80))
+    parallel = max(1, int(params.get("parallel_hosts") or 1))
     try:
-        stub = SmartStubAdapter(host=host, port=port, sslContext=ctx, poolSize=POOL_SIZE, **kwargs)
+        # the stub keeps one idle connection per host served at once, and one for the run's own calls
+        stub = SmartStubAdapter(host=host, port=port, sslContext=ctx, poolSize=parallel + 1, **kwargs)
         si = vim.ServiceInstance("ServiceInstance", stub)
         content = si.RetrieveContent()
         if content.sessionManager is None:  # an ESXi/vCenter always has one; anything else is not a VIM server
@@ -122,7 +121,7 @@ def connect(params: Mapping[str, Any]) -> Session:
             raise  # a real bug keeps its type and traceback
         # pyVim's version negotiation raises a bare Exception ("... is down or is not a VIM server")
         raise ConnectionFailure("Cannot reach %s: %s" % (endpoint, err), endpoint=endpoint) from err
-    return Session(si=si, content=content, endpoint=endpoint)
+    return Session(si=si, content=content, endpoint=endpoint, parallel=parallel)
 
 
 def _os_text(err: Exception) -> str:

@@ -52,6 +52,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Host,
     Vmk,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._parallel import DEFAULT_WORKERS
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import Progress
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, reread
@@ -72,6 +73,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator impor
 SELECTION_ARGSPEC: dict[str, dict[str, Any]] = {
     "esxi_hostname": {"type": "str"},
     "cluster": {"type": "str", "aliases": ["cluster_name"]},
+    "parallel_hosts": {"type": "int", "default": DEFAULT_WORKERS},
 }
 """Host selection; documented by the ``scope`` doc fragment."""
 
@@ -184,6 +186,7 @@ def _run(module: AnsibleModule, work: Callable[[], dict[str, Any]]) -> None:
                     "to whoever answers; set ca_path to the CA bundle that signed it instead"
                     % module.params.get("hostname"))
     try:
+        _check_parallel(module.params)
         result = work()
     except _Refused as refused:
         module.fail_json(msg=refused.message, changed=False, **refused.details)
@@ -194,6 +197,16 @@ def _run(module: AnsibleModule, work: Callable[[], dict[str, Any]]) -> None:
         module.fail_json(msg="Unexpected error (%s): %s" % (type(err).__name__, err), changed=False,
                          exception=traceback.format_exc())
     module.exit_json(**result)
+
+
+MAX_PARALLEL_HOSTS = 32
+
+
+def _check_parallel(params: Mapping[str, Any]) -> None:
+    """``parallel_hosts`` in 1..32, checked before the login."""
+    value = params.get("parallel_hosts")
+    if value is not None and not 1 <= value <= MAX_PARALLEL_HOSTS:
+        raise ArgumentError("parallel_hosts", "must be between 1 and %d, got %d" % (MAX_PARALLEL_HOSTS, value))
 
 
 def _public(details: Mapping[str, Any]) -> dict[str, Any]:

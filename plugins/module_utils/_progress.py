@@ -18,11 +18,13 @@ host then reports.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, FabricError, TransientError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._parallel import Steps
 
 VCENTER = "vCenter"
 """The key of the switch-wide writes (dvPortgroups) in ``done``."""
@@ -33,24 +35,32 @@ class Progress:
     planned: dict[str, list[str]] = field(default_factory=dict)
     done: dict[str, list[str]] = field(default_factory=dict)
     attempted: bool = False  # a write was sent (the first one may have reached a host even if it failed)
+    stop: threading.Event = field(default_factory=threading.Event)  # set by the first failure: no new step starts
+    failed: dict[str, FabricError] = field(default_factory=dict)  # every host whose write failed (hosts in parallel)
 
     def of(self, host: str) -> list[str]:
-        """The list the applier appends ``host``'s confirmed calls to."""
-        return self.done.setdefault(host, [])
+        """The list the applier appends ``host``'s confirmed calls to (it carries the stop signal)."""
+        return self.done.setdefault(host, Steps(self.stop))
+
+    def record(self, host: str, err: BaseException) -> None:
+        """A write of ``host`` failed (called by the pool for each failing host)."""
+        if isinstance(err, FabricError):
+            self.failed.setdefault(host, err)
 
     @property
     def changed(self) -> bool:
         return any(self.done.values())
 
-    def steps(self, failed_host: str | None = None, outcome: str = "failed") -> dict[str, dict[str, Any]]:
-        """host -> {done, failed, outcome, not_done}: ``failed`` only for ``failed_host``."""
+    def steps(self, failed: Mapping[str, str] | None = None) -> dict[str, dict[str, Any]]:
+        """host -> {done, failed, outcome, not_done}: ``failed`` (host -> outcome) only for the failed hosts."""
+        failed = failed or {}
         out: dict[str, dict[str, Any]] = {}
         for host in sorted(set(self.planned) | {h for h, d in self.done.items() if d}):
             done = list(self.done.get(host, []))
             rest = list(self.planned.get(host, []))[len(done):]
             entry: dict[str, Any] = {"done": done, "not_done": rest}
-            if host == failed_host and rest:
-                entry.update(failed=rest[0], outcome=outcome, not_done=rest[1:])
+            if host in failed and rest:
+                entry.update(failed=rest[0], outcome=failed[host], not_done=rest[1:])
             out[host] = entry
         return out
 
@@ -64,18 +74,24 @@ class Progress:
         attempted yet, else an ApplyError with ``changed`` and ``steps``."""
         if not self.attempted:
             return err
-        dropped = isinstance(err, TransientError)
         host = str(err.details.get("host") or "")
-        failed_host = host if host in self.planned else None
+        errors = dict(self.failed)
+        if host in self.planned:
+            errors.setdefault(host, err)
+        outcomes = {h: "unknown" if isinstance(e, TransientError) else "failed" for h, e in errors.items()}
+        dropped = [e for e in errors.values() if isinstance(e, TransientError)] or \
+            ([err] if isinstance(err, TransientError) else [])
         # a dropped write may have reached the host; the error itself may know of a change (a created task)
-        changed = self.changed or dropped or bool(err.details.get("changed"))
+        changed = self.changed or bool(dropped) or any(bool(e.details.get("changed")) for e in [err, *errors.values()])
         message = err.message
-        if dropped:
+        if isinstance(err, TransientError):
             message += "; whether %s reached %s is unknown: re-run the task, it plans against what the host then " \
                        "reports" % (err.details.get("call", "the call"), host or "the host")
-        changed_hosts = [self._describe(h) for h in sorted(self.planned) if h != failed_host and self.done.get(h)]
+        others = ["%s (%s)" % (h, e.message) for h, e in sorted(errors.items()) if h != host]
+        if others:
+            message += "; also failed at the same time: %s" % "; ".join(others)
+        changed_hosts = [self._describe(h) for h in sorted(self.planned) if h not in errors and self.done.get(h)]
         if changed_hosts and "already changed in this run" not in message:
             message += " (already changed in this run: %s)" % ", ".join(changed_hosts)
-        details: Mapping[str, Any] = dict(err.details, changed=changed,
-                                          steps=self.steps(failed_host, "unknown" if dropped else "failed"))
+        details: Mapping[str, Any] = dict(err.details, changed=changed, steps=self.steps(outcomes))
         return ApplyError(message, **details)

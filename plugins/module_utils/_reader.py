@@ -37,6 +37,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Host,
     IscsiAdapter,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._parallel import each
 
 try:
     from pyVmomi import vim, vmodl
@@ -124,9 +125,10 @@ class Observation:
 # ---------------------------------------------------------------------------------------
 
 
-def filter_spec(root_folder: Any, storage: bool = False) -> Any:
+def filter_spec(root_folder: Any, host_props: Sequence[str]) -> Any:
     """Folder -> childEntity (recursive), Datacenter -> hostFolder and networkFolder,
-    ComputeResource -> host. The network folders hold the distributed switches and dvPortgroups."""
+    ComputeResource -> host, reading ``host_props`` of every host. The network folders hold the
+    distributed switches and dvPortgroups."""
     TS = vmodl.query.PropertyCollector.TraversalSpec
     SS = vmodl.query.PropertyCollector.SelectionSpec
     to_folder = SS(name="folder")
@@ -136,12 +138,11 @@ def filter_spec(root_folder: Any, storage: bool = False) -> Any:
     network = TS(name="datacenterNetwork", type=vim.Datacenter, path="networkFolder", skip=False, selectSet=[to_folder])
     compute = TS(name="compute", type=vim.ComputeResource, path="host", skip=False)
     PS = vmodl.query.PropertyCollector.PropertySpec
-    host_props = list(HOST_PROPS + (STORAGE_PROPS if storage else ()))
     return vmodl.query.PropertyCollector.FilterSpec(
         objectSet=[vmodl.query.PropertyCollector.ObjectSpec(obj=root_folder, skip=True,
                                                             selectSet=[folder, datacenter, network, compute])],
         propSet=[PS(type=vim.ClusterComputeResource, pathSet=list(CLUSTER_PROPS)),
-                 PS(type=vim.HostSystem, pathSet=host_props),
+                 PS(type=vim.HostSystem, pathSet=list(host_props)),
                  PS(type=vim.DistributedVirtualSwitch, pathSet=list(DVS_PROPS)),
                  PS(type=vim.dvs.VmwareDistributedVirtualSwitch, pathSet=list(VMWARE_DVS_PROPS)),
                  PS(type=vim.dvs.DistributedVirtualPortgroup, pathSet=list(DV_PORTGROUP_PROPS))],
@@ -229,20 +230,43 @@ def raw_network(inv: _Inventory) -> RawNetwork:
 
 
 def read(session: Session, selection: Selection, storage: bool = False) -> Observation:
-    """Read every selected host in one round trip and convert it to the model."""
-    inv = index(retrieve(session, filter_spec(session.content.rootFolder, storage)))
-    chosen = select(inv, selection, session)
+    """Read every selected host and convert it to the model: the PropertyCollector cost follows the
+    hosts in scope, not the inventory. On vCenter, one read of the inventory's shape (clusters and their
+    hosts' names and references, the distributed switches and dvPortgroups), then one read of the full
+    state of the selected hosts only; on ESXi (one host) a single read. Then ``QueryBoundVnics`` per
+    usable iSCSI adapter, ``session.parallel`` hosts at a time."""
+    paths = HOST_PROPS + (STORAGE_PROPS if storage else ())
+    root = session.content.rootFolder
+    if session.is_vcenter:
+        inv = index(retrieve(session, filter_spec(root, ("name",))))
+        chosen = select(inv, selection, session)
+        full = index(retrieve(session, hosts_spec([inv.refs[moid] for _name, moid in chosen], paths)))
+        inv.hosts.update(full.hosts)
+        inv.missing.update(full.missing)
+    else:
+        inv = index(retrieve(session, filter_spec(root, paths)))
+        chosen = select(inv, selection, session)
     network = distributed_from_api(inv.switches, inv.dv_portgroups)
-    hosts: dict[str, Host] = {}
     raw: dict[str, RawHost] = {}
+    unread: dict[str, list[str]] = {}
     for name, moid in chosen:
         props = inv.hosts[moid]
         _require(name, props, inv.missing.get(moid, []))
         raw[name] = raw_from_api(name, inv.refs[moid], props)
-        unread = iscsi_unread(props, inv.missing.get(moid, []), raw[name])
-        bound = read_bindings(session, raw[name], unread)
-        hosts[name] = host_from_api(name, props, bound, unread, network)
+        unread[name] = iscsi_unread(props, inv.missing.get(moid, []), raw[name])
+    names = [name for name, _moid in chosen]
+    bound = each(names, lambda n: read_bindings(session, raw[n], unread[n]), session.parallel)
+    hosts = {name: host_from_api(name, inv.hosts[moid], bound[i], unread[name], network)
+             for i, (name, moid) in enumerate(chosen)}
     return Observation(hosts=hosts, raw=raw, network=raw_network(inv))
+
+
+def hosts_spec(refs: Sequence[Any], paths: Sequence[str]) -> Any:
+    """``paths`` of exactly these hosts, no traversal."""
+    PC = vmodl.query.PropertyCollector
+    return PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=r, skip=False) for r in refs],
+                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=list(paths))],
+                         reportMissingObjectsInResults=False)
 
 
 def iscsi_unread(props: Mapping[str, Any], missing: list[str], raw: RawHost) -> list[str]:
@@ -273,13 +297,15 @@ def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> dict[str, dict[
     if not raws:
         return {}
     by_moid = props_of(session, [r.ref for r in raws.values()], vim.HostSystem, ISCSI_PROPS)
-    out: dict[str, dict[str, IscsiAdapter]] = {}
+    probes: dict[str, RawHost] = {}
     for name, raw in raws.items():
         props = by_moid.get(raw.ref._moId)
         if props is None:
             raise StateReadError("%s: could not read the iSCSI state back after the change" % name, host=name)
-        out[name] = iscsi_from_api(props, read_bindings(session, _probe(name, raw, props)))
-    return out
+        probes[name] = _probe(name, raw, props)
+    names = list(raws)
+    bound = each(names, lambda n: read_bindings(session, probes[n]), session.parallel)
+    return {name: iscsi_from_api(by_moid[raws[name].ref._moId], bound[i]) for i, name in enumerate(names)}
 
 
 def software_adapters(session: Session, raws: Mapping[str, RawHost]) -> dict[str, str | None]:
@@ -309,18 +335,19 @@ def reread(session: Session, obs: Observation, hosts: Mapping[str, bool]) -> dic
     storage = tuple(p for p in ISCSI_PROPS if p.startswith("config.storageDevice."))
     paths = RECHECK_PROPS + (storage if any(hosts.values()) else ())
     by_moid = props_of(session, [obs.raw[h].ref for h in hosts], vim.HostSystem, paths)
-    out: dict[str, Host] = {}
-    for name, iscsi in hosts.items():
-        raw = obs.raw[name]
-        props = by_moid.get(raw.ref._moId)
-        if props is None or props.get("config.network") is None:
+    props: dict[str, Mapping[str, Any]] = {}
+    for name in hosts:
+        found = by_moid.get(obs.raw[name].ref._moId)
+        if found is None or found.get("config.network") is None:
             raise StateReadError("%s: could not read the host again before the first write; nothing was changed" % name,
                                  host=name)
-        bound: dict[str, list[Any]] = {}
-        if iscsi:
-            bound = read_bindings(session, _probe(name, raw, props))
-        out[name] = host_from_api(name, props, bound)
-    return out
+        props[name] = found
+    names = list(hosts)
+
+    def bound(name: str) -> dict[str, list[Any]]:
+        return read_bindings(session, _probe(name, obs.raw[name], props[name])) if hosts[name] else {}
+    found_bound = each(names, bound, session.parallel)
+    return {name: host_from_api(name, props[name], found_bound[i]) for i, name in enumerate(names)}
 
 
 def read_bindings(session: Session, raw: RawHost, unread: list[str] | None = None) -> dict[str, list[Any]]:

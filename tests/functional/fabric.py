@@ -22,6 +22,9 @@ with open(os.path.join(_ROOT, "tests", "simulator", "inventories", "demo.yml"), 
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local", "esx03.lab.local", "esx04.lab.local")
 C = "Cluster-A"
+READ = 2
+"""RetrievePropertiesEx calls of a run's one read through vCenter: the inventory's shape (cluster members,
+host names, distributed switches), then the full state of the hosts in scope only."""
 NETMASK = "255.255.255.0"
 
 

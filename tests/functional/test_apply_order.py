@@ -5,15 +5,18 @@
 """First-time software iSCSI on a cluster: the applier turns software iSCSI on on every host
 first and finds all the new adapters with one PropertyCollector read (no read per host). A
 fault while enabling stops the run before any binding, names the hosts already changed, and
-the rerun converges the rest; a fault on the third host's send target names the two hosts done."""
+the rerun converges the rest; a fault on the third host's send target names the two hosts done.
+These runs serve one host at a time (``parallel_hosts: 1``, hosts in name order); hosts in parallel
+are in test_parallel_hosts.py."""
 
 from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, HOSTS, ISCSI_FABRIC, C
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, HOSTS, ISCSI_FABRIC, READ, C
 
 INFO = {"vmkfabric.vsphere.host_fabric_info": {"cluster": C}}
+SEQUENTIAL_BIND = {"vmkfabric.vsphere.iscsi_adapter": dict(BIND["vmkfabric.vsphere.iscsi_adapter"], parallel_hosts=1)}
 
 
 def software_enabled(playbook):
@@ -28,7 +31,7 @@ def failed_enable(playbook, sim):
     assert all(not r.get("failed") for r in base.results), base.stdout
     sim.arm_fault({"method": "UpdateSoftwareInternetScsiEnabled", "nth": 2, "fault": "HostConfigFault"})
     try:
-        return playbook.run(BIND)
+        return playbook.run(SEQUENTIAL_BIND)
     finally:
         sim.disarm_faults()
 
@@ -52,7 +55,7 @@ def test_a_fault_while_enabling_stops_before_any_binding_and_names_what_changed(
     # fault on the 2nd host leaves one host enabled and nothing bound, nothing read for adapters
     assert run.calls.get("UpdateSoftwareInternetScsiEnabled") == 2
     assert run.calls.get("BindVnic", 0) == 0 and run.calls.get("UpdateNetworkConfig", 0) == 0
-    assert run.calls.get("RetrievePropertiesEx") == 2  # the read and the SF-10 re-read
+    assert run.calls.get("RetrievePropertiesEx") == READ + 1  # the read and the SF-10 re-read
 
 
 def test_the_simulator_holds_exactly_the_one_enabled_host(failed_enable, playbook):
@@ -66,7 +69,7 @@ def test_the_rerun_enables_the_rest_and_reads_their_adapters_once(failed_enable,
     assert not run[0].get("failed"), run[0].get("msg")
     assert run.calls.get("UpdateSoftwareInternetScsiEnabled") == 3 and run.calls.get("BindVnic") == 8
     # read, SF-10 re-read, the 3 new adapters' names in one call, the iSCSI read-back
-    assert run.calls.get("RetrievePropertiesEx") == 4
+    assert run.calls.get("RetrievePropertiesEx") == READ + 3
     for h in HOSTS:
         (adapter,) = run[0]["after"][h]["iscsi"]
         assert adapter["adapter"] == "vmhba64" and adapter["bindings"] == ["vmk1", "vmk2"]
@@ -74,7 +77,8 @@ def test_the_rerun_enables_the_rest_and_reads_their_adapters_once(failed_enable,
     assert again[0]["changed"] is False and again.writes == 0
 
 
-TARGET = {"vmkfabric.vsphere.iscsi_target": {"cluster": C, "profile": "pure", "send_targets": [{"address": "10.10.20.100"}]}}
+TARGET = {"vmkfabric.vsphere.iscsi_target": {"cluster": C, "profile": "pure", "send_targets": [{"address": "10.10.20.100"}],
+                                             "parallel_hosts": 1}}
 
 
 def test_a_fault_on_the_third_host_names_the_two_done_and_the_rerun_finishes(failed_enable, playbook, sim):

@@ -7,7 +7,7 @@ creating one vmk with a teaming override and one service on one host."""
 
 from __future__ import annotations
 
-from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import HOSTS, portgroup_of, vmk_of
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import HOSTS, READ, portgroup_of, vmk_of
 
 # Connect: RetrieveServiceContent (kept for the whole run) + Login; disconnect: Logout with that content.
 SESSION_CALLS = {"RetrieveServiceContent": 1, "Login": 1, "Logout": 1}
@@ -21,7 +21,7 @@ def test_one_vmk_with_teaming_override_and_a_service_costs_the_minimum(playbook)
     r = run[0]
     assert r["changed"] and not r.get("failed"), r.get("msg")
     # two reads: the one read, and the re-read just before the first write (rule SF-10)
-    expected = dict(SESSION_CALLS, RetrievePropertiesEx=2, UpdateNetworkConfig=1, SelectVnicForNicType=1)
+    expected = dict(SESSION_CALLS, RetrievePropertiesEx=READ + 1, UpdateNetworkConfig=1, SelectVnicForNicType=1)
     assert run.calls == expected, run.calls
     assert run.writes == 2 and run.stats["total"] == sum(expected.values())
     vmk = vmk_of(r, "esx02.lab.local", "vMotion-Solo")
@@ -45,10 +45,10 @@ def test_cluster_mode_configures_four_hosts_with_one_login_and_one_read(playbook
         assert portgroup_of(r["after"][host], "vMotion-A")["teaming"]["standby"] == ["vmnic1"]
     calls = run.calls
     # one read for the four hosts, and one re-read of all four just before the first write (SF-10)
-    assert (calls["Login"], calls["RetrievePropertiesEx"], calls.get("Fetch", 0)) == (1, 2, 0), calls
+    assert (calls["Login"], calls["RetrievePropertiesEx"], calls.get("Fetch", 0)) == (1, READ + 1, 0), calls
     assert calls.get("ContinueRetrievePropertiesEx", 0) == 0
     assert (calls["UpdateNetworkConfig"], calls["SelectVnicForNicType"]) == (4, 4), calls
 
     again = playbook.run(task)
     assert not again[0]["changed"] and again.writes == 0
-    assert (again.calls["Login"], again.calls["RetrievePropertiesEx"], again.calls.get("Fetch", 0)) == (1, 1, 0)
+    assert (again.calls["Login"], again.calls["RetrievePropertiesEx"], again.calls.get("Fetch", 0)) == (1, READ, 0)

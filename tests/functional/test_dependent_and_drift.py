@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.conftest import SIM_DIR, credentials
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ
 
 H = "esx01.lab.local"
 NETMASK = "255.255.255.0"
@@ -104,9 +105,9 @@ def test_unreadable_bindings_do_not_block_a_plan_that_cannot_touch_a_bound_vmk(p
 def test_host_changed_between_read_and_write_is_refused_with_sf10(playbook, sim):
     drift = task("vmknic", portgroup="Drift", vswitch="vSwitch0", ip={"address": "10.10.80.11", "netmask": NETMASK})
     made = playbook.run(drift)
-    assert made[0]["changed"] and made.calls.get("RetrievePropertiesEx") == 2  # the read, and the re-read before the write
-    # the 2nd RetrievePropertiesEx of the next run is the re-read just before its first write
-    sim.arm_fault({"method": "RetrievePropertiesEx", "nth": 2, "action": "mutate", "host": H,
+    assert made[0]["changed"] and made.calls.get("RetrievePropertiesEx") == READ + 1  # the read, and the re-read before the write
+    # the RetrievePropertiesEx after the read of the next run is the re-read just before its first write
+    sim.arm_fault({"method": "RetrievePropertiesEx", "nth": READ + 1, "action": "mutate", "host": H,
                    "portgroup": "iSCSI-A", "vlan": 77})
     try:
         run = playbook.run(dict(drift, **{"vmkfabric.vsphere.vmknic": dict(drift["vmkfabric.vsphere.vmknic"], mtu=1400)}))
@@ -115,7 +116,7 @@ def test_host_changed_between_read_and_write_is_refused_with_sf10(playbook, sim)
     assert run[0].get("failed") and rules(run[0]) == {"SF-10"}, run[0].get("msg")
     assert "re-run the task" in run[0]["msg"] and "portgroup iSCSI-A changed" in run[0]["msg"]
     assert run.writes == 0 and run.calls.get("UpdateNetworkConfig", 0) == 0
-    assert run.calls.get("RetrievePropertiesEx") == 2
+    assert run.calls.get("RetrievePropertiesEx") == READ + 1
     info = playbook.run(task("host_fabric_info"))
     doc = info[0]["gathered"][H]
     assert [pg["vlan"] for pg in doc["portgroups"] if pg["name"] == "iSCSI-A"] == [77]  # the other client's change
@@ -123,7 +124,7 @@ def test_host_changed_between_read_and_write_is_refused_with_sf10(playbook, sim)
 
 
 def test_a_binding_made_between_read_and_write_is_refused_with_sf10(playbook, sim):
-    sim.arm_fault({"method": "RetrievePropertiesEx", "nth": 2, "action": "mutate", "host": H,
+    sim.arm_fault({"method": "RetrievePropertiesEx", "nth": READ + 1, "action": "mutate", "host": H,
                    "bind": "vmk1", "adapter": "vmhba64"})
     try:
         run = playbook.run(task("iscsi_adapter", bindings=["vmk2"]))
@@ -137,4 +138,4 @@ def test_a_binding_made_between_read_and_write_is_refused_with_sf10(playbook, si
 def test_a_no_op_run_pays_no_recheck(playbook):
     run = playbook.run(task("vmknic", portgroup="iSCSI-B", mtu=9000))
     assert not run[0].get("failed") and not run[0]["changed"], run[0].get("msg")
-    assert run.calls.get("RetrievePropertiesEx") == 1 and run.writes == 0
+    assert run.calls.get("RetrievePropertiesEx") == READ and run.writes == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, HOSTS, NETMASK, C
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import BIND, HOSTS, NETMASK, READ, C
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import ISCSI_FABRIC as FABRIC
 
 ARRAY = "iqn.2010-06.com.purestorage:flasharray.1a2b3c4d5e6f7a8b"
@@ -50,7 +50,7 @@ def test_binding_run_calls(converged):
     _pb, real_bind, _pt, _rt = converged
     calls = real_bind.calls
     assert calls.get("UpdateSoftwareInternetScsiEnabled") == 4
-    assert calls.get("RetrievePropertiesEx") == 4  # read, SF-10 re-read, new adapters' names, read-back (all hosts each)
+    assert calls.get("RetrievePropertiesEx") == READ + 3  # read, SF-10 re-read, new adapters' names, read-back (all hosts each)
     assert calls.get("BindVnic") == 8
     assert calls.get("UpdateNetworkConfig", 0) == 0
     kinds = sorted({(a["op"], a["kind"]) for a in real_bind[0]["plan"]})

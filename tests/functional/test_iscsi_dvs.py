@@ -11,6 +11,8 @@ from __future__ import annotations
 import pytest
 from conftest import Playbook, find, own_sim, pyvmomi  # pylint: disable=import-error
 
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ
+
 HOST = "esx01.lab.local"
 NETMASK = "255.255.255.0"
 
@@ -49,7 +51,7 @@ def test_binding_a_vmk_on_a_lag_dvportgroup_is_refused_by_pb9_with_no_write(lag_
     assert "PB-1" not in {f["rule"] for f in result["refused"]}  # not the misleading "no active uplink"
     assert run.writes == 0 and bound_calls(run) == {"BindVnic": 0, "UpdateSoftwareInternetScsiEnabled": 0,
                                                     "UpdateNetworkConfig": 0}
-    assert run.calls.get("RetrievePropertiesEx") == 1 and run.calls.get("Fetch", 0) == 0
+    assert run.calls.get("RetrievePropertiesEx") == READ and run.calls.get("Fetch", 0) == 0
 
 
 def test_the_dvportgroup_vmk_is_gathered_with_its_dvportgroup(lag_vmk, playbook):
@@ -61,7 +63,7 @@ def test_the_dvportgroup_vmk_is_gathered_with_its_dvportgroup(lag_vmk, playbook)
     (dvpg,) = doc["dv_portgroups"]
     assert (dvpg["name"], dvpg["vlan"], dvpg["lags"], dvpg["teaming"]["active"]) == ("dvpg-prod-lacp", 50, ["lag1"], ["lag1"])
     assert dvpg["uplinks"]["lag1"] == ["vmnic4", "vmnic5"]
-    assert run.writes == 0 and run.calls.get("RetrievePropertiesEx") == 1 and run.calls.get("Fetch", 0) == 0
+    assert run.writes == 0 and run.calls.get("RetrievePropertiesEx") == READ and run.calls.get("Fetch", 0) == 0
 
 
 def test_gathered_with_a_dvportgroup_vmk_fed_back_as_overridden_is_a_no_op(lag_vmk, playbook):
@@ -117,4 +119,4 @@ def test_binding_a_vmk_on_an_iphash_vswitch_is_refused_by_pb9_with_no_write(ipha
     (pb9,) = [f for f in result["refused"] if f["rule"] == "PB-9"]
     assert pb9["object"] == "portgroup:vSwitch1/iSCSI-H [vmk1 -> hba:vmhba64]"
     assert "IP-hash" in pb9["found"] and "failover_explicit" in pb9["change"]
-    assert run.writes == 0 and run.calls.get("BindVnic", 0) == 0 and run.calls.get("RetrievePropertiesEx") == 1
+    assert run.writes == 0 and run.calls.get("BindVnic", 0) == 0 and run.calls.get("RetrievePropertiesEx") == READ

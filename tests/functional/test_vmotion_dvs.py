@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 from conftest import PerHost, Playbook, own_sim, pyvmomi  # pylint: disable=import-error
 
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ
+
 HOSTS = ("esx01.lab.local", "esx02.lab.local")
 NETMASK = "255.255.255.0"
 
@@ -120,7 +122,7 @@ def test_rerun_writes_nothing_with_one_read(converged, playbook):
     again = playbook.run(task())
     assert not again[0].get("failed"), again.stdout
     assert again[0]["changed"] is False and again[0]["plan"] == [] and again.writes == 0
-    assert again.calls.get("RetrievePropertiesEx") == 1
+    assert again.calls.get("RetrievePropertiesEx") == READ
 
 
 def test_vlan_change_reconfigures_the_dvportgroups_only(converged, playbook, sim):

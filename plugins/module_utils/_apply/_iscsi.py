@@ -38,6 +38,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     IscsiTarget,
     TargetKey,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._parallel import Steps, Stopped
 
 try:
     from pyVmomi import vim
@@ -211,7 +212,10 @@ def run_calls(calls: Sequence[Call], raw: Any, adapters: dict[str, str], done: l
 
 
 def checked(host: str, method: str, fn: Callable[..., Any], done: list[str], **kwargs: Any) -> Any:
-    """One write of ``host`` (``guarded``); a failure names the calls ``done`` on it before."""
+    """One write of ``host`` (``guarded``); a failure names the calls ``done`` on it before. Not started
+    (``Stopped``) once another host of the run has failed (``done`` carries the run's stop signal)."""
+    if isinstance(done, Steps) and done.stopped():
+        raise Stopped(host)
     try:
         return guarded(host, method, fn, **kwargs)
     except (ApplyError, TransientError) as err:

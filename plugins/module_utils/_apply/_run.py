@@ -24,6 +24,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._network 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, StateReadError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Host
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._parallel import each
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import VCENTER, Progress
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, read_iscsi, software_adapters
@@ -31,11 +32,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import O
 
 def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress: Progress
               ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, str]]:
-    """Write the switch-wide dvPortgroups once, then the changed hosts in name order, in three
-    passes: (1) each host's iSCSI removals, its one UpdateNetworkConfig and its service tags;
-    (2) software iSCSI on where the plans enable it, then one read for all the new adapters
-    (their names are the host's choice); (3) each host's iSCSI additions. ``progress``
-    records every confirmed call (``_progress``), so a failure reports per host what was done.
+    """Write the switch-wide dvPortgroups once, then the changed hosts in name order, ``s.parallel``
+    at a time, in three passes: (1) each host's iSCSI removals, its one UpdateNetworkConfig and its
+    service tags; (2) software iSCSI on where the plans enable it, then one read for all the new
+    adapters (their names are the host's choice); (3) each host's iSCSI additions. ``progress``
+    records every confirmed call (``_progress``), so a failure reports per host what was done; after
+    a failure no host starts a new step, and the hosts writing at that moment finish the call in
+    flight.
 
     A run's first host write is its first host's all-or-nothing UpdateNetworkConfig where it
     has one: a run that lost a race to a concurrent one (which created the same port groups or
@@ -49,30 +52,37 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress:
     batches = {h: build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h]) for h in calls}
     for h, (pre, post) in calls.items():
         progress.planned[h] = host_steps(batches[h], pre, sorted(post, key=lambda c: not enables_software(c)))
+        progress.of(h)
     progress.attempted = True
     keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, progress.of(VCENTER))
-    devices: dict[str, dict[str, str]] = {}
+    hosts = sorted(calls)
     adapters: dict[str, dict[str, str]] = {h: {} for h, (pre, post) in calls.items() if pre or post}
-    for h, (pre, _post) in calls.items():
+
+    def network(h: str) -> dict[str, str]:
         # new vmks attach to the keys vCenter gave this run's dvPortgroups: rebuilt only when there are any
         batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h], keys) if keys else batches[h]
-        devices[h] = apply_host(batch, obs.raw[h], pre, (), adapters.get(h, {}), progress.of(h))
+        return apply_host(batch, obs.raw[h], calls[h][0], (), adapters.get(h, {}), progress.of(h))
+
+    devices = dict(zip(hosts, each(hosts, network, s.parallel, progress.stop, progress.record), strict=True))
     for h, found in enable_software(s, obs, calls, progress).items():
         adapters[h].update(found)
-    for h, (_pre, post) in calls.items():
-        apply_post(obs.raw[h], [c for c in post if not enables_software(c)], devices[h], adapters.get(h, {}),
+
+    def additions(h: str) -> None:
+        apply_post(obs.raw[h], [c for c in calls[h][1] if not enables_software(c)], devices[h], adapters.get(h, {}),
                    progress.of(h))
+
+    each(hosts, additions, s.parallel, progress.stop, progress.record)
     return devices, adapters, keys
 
 
 def enable_software(s: Session, obs: Observation, calls: Mapping[str, tuple[list[Call], list[Call]]],
                     progress: Progress) -> dict[str, dict[str, str]]:
-    """Software iSCSI on on every host whose plan enables it (name order); then one
+    """Software iSCSI on on every host whose plan enables it (``s.parallel`` at a time); then one
     PropertyCollector read for all of them finds the new adapters. host -> {planned adapter:
     real adapter}."""
     wanted = {h: c for h, (_pre, post) in calls.items() for c in post if enables_software(c)}
-    for h, call in wanted.items():
-        run_calls([call], obs.raw[h], {}, progress.of(h))
+    each(sorted(wanted), lambda h: run_calls([wanted[h]], obs.raw[h], {}, progress.of(h)), s.parallel,
+         progress.stop, progress.record)
     try:
         found = software_adapters(s, {h: obs.raw[h] for h in wanted})
     except StateReadError as err:

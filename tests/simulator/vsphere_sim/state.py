@@ -194,7 +194,7 @@ class Simulator:
     # -- dispatch -----------------------------------------------------------------------
     def dispatch(self, ctx: CallContext, info: MethodInfo, this: Any, params: dict[str, Any]) -> Any:
         self.last_request = time.monotonic()
-        injected = self._injection(info.wsdl_name)
+        injected = self._injection(info.wsdl_name, this)
         if self.latency_ms:
             time.sleep(self.latency_ms / 1000.0)
         if injected.get("latency_ms"):
@@ -272,6 +272,10 @@ class Simulator:
         except KeyError:
             raise ControlError("unknown method %r" % method) from None
         entry: dict[str, Any] = {"method": method, "seen": 0}
+        if "host" in spec and spec.get("action") != "mutate":
+            if spec["host"] not in self.hosts:
+                raise ControlError("'host' must name a host of the inventory")
+            entry["on_host"] = spec["host"]  # only that host's calls count (hosts written in parallel)
         if "latency_ms" in spec:
             if not isinstance(spec["latency_ms"], int) or spec["latency_ms"] < 0:
                 raise ControlError("'latency_ms' must be a non-negative integer")
@@ -339,10 +343,12 @@ class Simulator:
         with self.lock:
             self.faults.clear()
 
-    def _injection(self, method: str) -> dict[str, Any]:
+    def _injection(self, method: str, this: Any) -> dict[str, Any]:
         with self.lock:
             for entry in self.faults:
                 if entry["method"] != method:
+                    continue
+                if "on_host" in entry and self._host_of(this) != entry["on_host"]:
                     continue
                 if "latency_ms" in entry:
                     return {"latency_ms": entry["latency_ms"]}
@@ -350,6 +356,12 @@ class Simulator:
                 if entry["seen"] == entry["nth"]:
                     return {k: v for k, v in entry.items() if k in ("action", "fault", "mutate")}
         return {}
+
+    def _host_of(self, this: Any) -> str | None:
+        """The name of the host whose manager (or HostSystem) ``this`` is, else None."""
+        mo = self.objects.get(getattr(this, "_moId", None))
+        host = getattr(mo, "host", None)
+        return getattr(host, "name", None) if host is not None else getattr(mo, "name", None)
 
     # -- persistence ----------------------------------------------------------------------
     def save(self, path: str) -> None:

@@ -107,12 +107,12 @@ def test_connect_passes_context_and_proxy(monkeypatch):
         seen.update(kwargs)
         raise _Seen()
     monkeypatch.setattr(_client, "SmartStubAdapter", fake)
-    params = dict(PARAMS, proxy_host="proxy", proxy_port=3128, validate_certs=False)
+    params = dict(PARAMS, proxy_host="proxy", proxy_port=3128, validate_certs=False, parallel_hosts=8)
     with pytest.raises(_Seen):  # not a bare Exception: it keeps its type (a bug is never a "connection" error)
         _client.connect(params)
     assert seen["httpProxyHost"] == "proxy" and seen["httpProxyPort"] == 3128
     assert seen["sslContext"].verify_mode == ssl.CERT_NONE
-    assert (seen["host"], seen["port"], seen["poolSize"]) == ("vc.lab.local", 443, _client.POOL_SIZE)
+    assert (seen["host"], seen["port"], seen["poolSize"]) == ("vc.lab.local", 443, 9)
 
 
 def test_version_negotiation_failure_is_a_connection_failure(monkeypatch):

@@ -68,3 +68,28 @@ def test_a_partly_written_host_is_named_with_what_was_done():
     err = p.failure(ApplyError("vCenter: read-back failed", host="vCenter"))
     assert "already changed in this run: esx01.lab.local (done: UpdateNetworkConfig)" in err.message
     assert all("failed" not in s for s in err.details["steps"].values())
+
+
+def test_hosts_that_failed_at_the_same_time_are_all_reported():
+    p = progress()
+    p.attempted = True
+    p.of(H1).append("UpdateNetworkConfig")
+    p.record(H2, ApplyError("esx02.lab.local: UpdateNetworkConfig failed: busy (ResourceInUse)", host=H2))
+    p.record(H3, TransientError("esx03.lab.local: UpdateNetworkConfig: connection dropped", host=H3,
+                                call="UpdateNetworkConfig"))
+    err = p.failure(ApplyError("esx02.lab.local: UpdateNetworkConfig failed: busy (ResourceInUse)", host=H2))
+    assert "also failed at the same time: esx03.lab.local (esx03.lab.local: UpdateNetworkConfig: connection dropped)" \
+        in err.message
+    assert "already changed in this run: esx01.lab.local (done: UpdateNetworkConfig)" in err.message
+    steps = err.details["steps"]
+    assert steps[H2]["outcome"] == "failed" and steps[H3]["outcome"] == "unknown"  # the drop may have reached it
+    assert steps[H1] == {"done": ["UpdateNetworkConfig"], "not_done": STEPS[1:]}  # stopped, not failed
+    assert err.details["changed"] is True
+
+
+def test_the_steps_list_of_a_host_carries_the_stop_signal():
+    p = progress()
+    steps = p.of(H1)
+    assert not steps.stopped()
+    p.stop.set()
+    assert steps.stopped() and p.of(H2).stopped()

@@ -81,7 +81,7 @@ def test_raw_host_keeps_original_specs_and_manager_refs():
 
 
 def test_filter_spec_traverses_from_the_root_folder():
-    spec = _reader.filter_spec(vim.Folder("group-d1"))
+    spec = _reader.filter_spec(vim.Folder("group-d1"), _reader.HOST_PROPS)
     obj = spec.objectSet[0]
     assert obj.obj._moId == "group-d1" and obj.skip
     assert {s.name for s in obj.selectSet} == {"folder", "datacenter", "datacenterNetwork", "compute"}
@@ -94,25 +94,54 @@ def test_filter_spec_traverses_from_the_root_folder():
     assert paths[vim.dvs.VmwareDistributedVirtualSwitch] == ["config.lacpGroupConfig"]
     assert {"config.defaultPortConfig", "config.configVersion"} <= set(paths[vim.dvs.DistributedVirtualPortgroup])
     assert "config.network" in paths[vim.HostSystem] and "config.storageDevice" not in paths[vim.HostSystem]
-    assert "config.storageDevice" in {p for ps in _reader.filter_spec(vim.Folder("r"), storage=True).propSet
-                                      for p in ps.pathSet}
+    shape = {p.type: list(p.pathSet) for p in _reader.filter_spec(vim.Folder("r"), ("name",)).propSet}
+    assert shape[vim.HostSystem] == ["name"]  # the shape of a vCenter's inventory: names only
+
+
+def test_hosts_spec_reads_exactly_the_given_hosts_without_traversal():
+    spec = _reader.hosts_spec([vim.HostSystem("host-2"), vim.HostSystem("host-7")], _reader.HOST_PROPS + _reader.STORAGE_PROPS)
+    assert [(o.obj._moId, o.skip, list(o.selectSet or [])) for o in spec.objectSet] == [("host-2", False, []), ("host-7", False, [])]
+    assert [p.type for p in spec.propSet] == [vim.HostSystem] and "config.storageDevice" in spec.propSet[0].pathSet
 
 
 # --------------------------------------------------------------------------- read()
 
 class FakeCollector:
-    """Answers RetrievePropertiesEx in pages of ``page`` objects; counts calls."""
+    """Answers RetrievePropertiesEx in pages of ``page`` objects, as a PropertyCollector would: a spec that
+    starts at the root folder gets every object (hosts with the spec's host paths only), a spec of host
+    objects gets those hosts. Counts calls and keeps the host moIds each call returned."""
 
     def __init__(self, objects, page=100):
-        self.objects, self.page, self.calls = objects, page, []
+        self.objects, self.page, self.calls, self.answered = objects, page, [], []
+        self.pending = []
 
     def _answer(self, start):
-        chunk = self.objects[start:start + self.page]
-        token = str(start + self.page) if start + self.page < len(self.objects) else None
+        chunk = self.pending[start:start + self.page]
+        token = str(start + self.page) if start + self.page < len(self.pending) else None
         return vmodl.query.PropertyCollector.RetrieveResult(objects=chunk, token=token)
+
+    def _select(self, spec):
+        roots = [o.obj for o in spec.objectSet]
+        paths = {p.type: set(p.pathSet) for p in spec.propSet}
+        if all(isinstance(r, vim.HostSystem) for r in roots):
+            wanted = {r._moId for r in roots}
+            chosen = [o for o in self.objects if isinstance(o.obj, vim.HostSystem) and o.obj._moId in wanted]
+        else:
+            chosen = list(self.objects)
+        out = []
+        for o in chosen:
+            if isinstance(o.obj, vim.HostSystem):
+                keep = paths.get(vim.HostSystem, set())
+                o = vmodl.query.PropertyCollector.ObjectContent(
+                    obj=o.obj, propSet=[p for p in o.propSet if p.name in keep],
+                    missingSet=[m for m in o.missingSet if m.path in keep])
+            out.append(o)
+        self.answered.append(sorted(o.obj._moId for o in out if isinstance(o.obj, vim.HostSystem)))
+        return out
 
     def RetrievePropertiesEx(self, specSet, options):
         self.calls.append("RetrievePropertiesEx")
+        self.pending = self._select(specSet[0])
         return self._answer(0)
 
     def ContinueRetrievePropertiesEx(self, token):
@@ -139,19 +168,27 @@ def vcenter(page=100, missing=()):
     return Session(si=None, content=content, endpoint="vc.lab.local:443"), pc
 
 
-def test_cluster_reads_every_member_in_one_round_trip():
+def test_cluster_reads_the_shape_then_only_its_members():
     s, pc = vcenter()
     obs = _reader.read(s, _reader.Selection(cluster="Cluster-A"))
     assert list(obs.hosts) == ["esx01.lab.local", "esx02.lab.local"]
-    assert pc.calls == ["RetrievePropertiesEx"]
+    assert pc.calls == ["RetrievePropertiesEx", "RetrievePropertiesEx"]
+    # the first read is the inventory's shape (every host, names only); the second only the members, in full
+    assert pc.answered == [["host-1", "host-2", "host-3"], ["host-1", "host-2"]]
     assert obs.raw["esx02.lab.local"].ref._moId == "host-2"
+
+
+def test_one_host_reads_only_that_host_in_full():
+    s, pc = vcenter()
+    obs = _reader.read(s, _reader.Selection(esxi_hostname="esx03.lab.local"))
+    assert pc.answered[1] == ["host-3"] and obs.hosts["esx03.lab.local"].vmks
 
 
 def test_paged_answers_are_followed():
     s, pc = vcenter(page=2)
     obs = _reader.read(s, _reader.Selection(esxi_hostname="esx03.lab.local"))
     assert list(obs.hosts) == ["esx03.lab.local"]
-    assert pc.calls == ["RetrievePropertiesEx", "ContinueRetrievePropertiesEx"]
+    assert pc.calls == ["RetrievePropertiesEx", "ContinueRetrievePropertiesEx", "RetrievePropertiesEx"]
 
 
 def test_host_name_match_is_case_insensitive_but_keeps_the_task_name():
@@ -330,13 +367,13 @@ def _dv_host_props(name="esx01.lab.local"):
     return props
 
 
-def test_distributed_port_groups_come_in_the_same_round_trip():
+def test_distributed_port_groups_come_with_the_inventory_shape():
     objects = [fx.object_content(vim.HostSystem("host-1"), _dv_host_props())] + _dv_objects()
     pc = FakeCollector(objects)
     content = SimpleNamespace(about=SimpleNamespace(apiType="VirtualCenter"), propertyCollector=pc,
                               rootFolder=vim.Folder("group-d1"))
     obs = _reader.read(Session(si=None, content=content, endpoint="vc:443"), _reader.Selection(esxi_hostname="esx01.lab.local"))
-    assert pc.calls == ["RetrievePropertiesEx"]
+    assert pc.calls == ["RetrievePropertiesEx", "RetrievePropertiesEx"]  # the shape (with the switches), the host
     h = obs.hosts["esx01.lab.local"]
     assert sorted(h.dv_portgroups) == ["dvportgroup-10", "dvportgroup-11", "dvportgroup-12"]  # no uplink pg, no other switch
     lacp = h.dv_portgroups["dvportgroup-10"]

@@ -49,7 +49,7 @@ def bound_host(stub):
     return props
 
 
-def test_reader_makes_one_call_and_no_fetch():
+def test_reader_reads_the_shape_then_the_hosts_and_never_fetches():
     stub = RecordingStub()
     host = vim.HostSystem("host-1", stub)
     cluster = vim.ClusterComputeResource("domain-c1", stub)
@@ -61,7 +61,9 @@ def test_reader_makes_one_call_and_no_fetch():
                               propertyCollector=vmodl.query.PropertyCollector("propertyCollector", stub),
                               rootFolder=vim.Folder("group-d1", stub))
     obs = _reader.read(Session(si=None, content=content, endpoint="vc:443"), _reader.Selection(cluster="Cluster-A"))
-    assert [c[0] for c in stub.calls] == ["RetrievePropertiesEx"]
+    assert [c[0] for c in stub.calls] == ["RetrievePropertiesEx", "RetrievePropertiesEx"]
+    second = stub.calls[1][2]["specSet"][0]  # serialized above: a valid request
+    assert [o.obj._moId for o in second.objectSet] == ["host-1"] and "config.network" in second.propSet[0].pathSet
     assert list(obs.hosts) == [H] and obs.raw[H].network_system._moId == "networkSystem-1"
 
 

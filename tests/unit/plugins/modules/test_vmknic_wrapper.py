@@ -72,7 +72,7 @@ def wrapper(monkeypatch):
 
     @contextlib.contextmanager
     def session(params):
-        yield "session"
+        yield types.SimpleNamespace(parallel=1, endpoint="vc.lab.local:443")
 
     def read(s, selection):
         state["read"] += 1
