@@ -25,6 +25,7 @@ Invariants
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -291,11 +292,15 @@ ISCSI_PROPS: tuple[str, ...] = (
 )
 
 
-def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> dict[str, dict[str, IscsiAdapter]]:
+def read_iscsi(session: Session, raws: Mapping[str, RawHost],
+               known: Mapping[str, Mapping[str, IscsiAdapter]] | None = None) -> dict[str, dict[str, IscsiAdapter]]:
     """Targeted read-back of the iSCSI state of some hosts: one RetrievePropertiesEx for all of
-    them, then ``QueryBoundVnics`` per usable adapter. host name -> adapters."""
+    them, then ``QueryBoundVnics`` per usable adapter (``session.parallel`` hosts at a time).
+    ``known``: hosts whose bound sets the run did not change, with their adapters as read at the
+    start; their bindings are taken from there instead of being queried again. host name -> adapters."""
     if not raws:
         return {}
+    known = known or {}
     by_moid = props_of(session, [r.ref for r in raws.values()], vim.HostSystem, ISCSI_PROPS)
     probes: dict[str, RawHost] = {}
     for name, raw in raws.items():
@@ -304,8 +309,15 @@ def read_iscsi(session: Session, raws: Mapping[str, RawHost]) -> dict[str, dict[
             raise StateReadError("%s: could not read the iSCSI state back after the change" % name, host=name)
         probes[name] = _probe(name, raw, props)
     names = list(raws)
-    bound = each(names, lambda n: read_bindings(session, probes[n]), session.parallel)
-    return {name: iscsi_from_api(by_moid[raws[name].ref._moId], bound[i]) for i, name in enumerate(names)}
+    bound = each(names, lambda n: {} if n in known else read_bindings(session, probes[n]), session.parallel)
+    out = {}
+    for i, name in enumerate(names):
+        adapters = iscsi_from_api(by_moid[raws[name].ref._moId], bound[i])
+        if name in known:
+            adapters = {d: dataclasses.replace(a, bindings=known[name][d].bindings) if d in known[name] else a
+                        for d, a in adapters.items()}
+        out[name] = adapters
+    return out
 
 
 def software_adapters(session: Session, raws: Mapping[str, RawHost]) -> dict[str, str | None]:

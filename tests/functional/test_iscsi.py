@@ -63,6 +63,9 @@ def test_send_target_values_are_inherited_by_discovered_static_targets(converged
     _pb, _rb, _pt, real_target = converged
     assert real_target.calls.get("AddInternetScsiSendTargets") == 4
     assert real_target.calls.get("UpdateInternetScsiAdvancedOptions") == 4  # one per host: the send target
+    # bound sets: read once and re-read before the first write (SF-10); the read-back after target-only
+    # changes keeps them instead of querying every adapter a third time
+    assert real_target.calls.get("QueryBoundVnics") == 8
     info = playbook.run(INFO)
     for h in HOSTS:
         adapter = adapter_doc(info[0]["gathered"][h])

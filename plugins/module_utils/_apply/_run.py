@@ -111,12 +111,23 @@ def read_back(s: Session, plans: dict[str, Plan], obs: Observation,
               adapters: Mapping[str, Mapping[str, str]]) -> dict[str, Plan]:
     """Re-read the iSCSI state of every host that got iSCSI calls (one PropertyCollector read for
     all of them), check it against the plan (PB-12 compliance, send-target values) and put what
-    the host reports (real adapter names, discovered static targets) into ``after``."""
+    the host reports (real adapter names, discovered static targets) into ``after``. Bound sets are
+    queried again only on hosts where the run changed more than targets."""
     if not adapters:
         return plans
-    state = read_iscsi(s, {h: obs.raw[h] for h in adapters})
+    unchanged = {h: obs.hosts[h].iscsi for h in adapters if not _touches_bindings(plans[h])}
+    state = read_iscsi(s, {h: obs.raw[h] for h in adapters}, unchanged)
     out = dict(plans)
     for h, mapped in adapters.items():
         verify(h, plans[h].after.iscsi, state[h], mapped)
         out[h] = dataclasses.replace(plans[h], after=dataclasses.replace(plans[h].after, iscsi=state[h]))
     return out
+
+
+TARGET_KINDS = ("send_target", "static_target")
+
+
+def _touches_bindings(plan: Plan) -> bool:
+    """Anything but target changes and rescans: an adapter, a binding, or the network under a bound vmk
+    (which can change its binding's compliance)."""
+    return any(a.kind not in TARGET_KINDS and a.op != "rescan" for a in plan.actions)
