@@ -175,20 +175,22 @@ def _inherited_value(policy: Any) -> Any:
     return getattr(policy, "value", None) if policy is not None else None
 
 
-def dv_teaming_from_api(team: Any, base: Any = None) -> Teaming:
+def dv_teaming_from_api(team: Any, base: Any = None, own: bool = False) -> Teaming:
     """VmwareUplinkPortTeamingPolicy -> Teaming in uplink / LAG names; a leaf the port group does
-    not carry is taken from ``base`` (the switch default)."""
+    not carry is taken from ``base`` (the switch default). ``own``: only the leaves the policy sets
+    itself (``inherited`` false); an inherited leaf is None."""
     def leaf(name: str) -> Any:
-        for source in (team, base):
+        for source in (team,) if own else (team, base):
             value = getattr(source, name, None) if source is not None else None
-            if value is not None:
+            if value is not None and not (own and getattr(value, "inherited", False)):
                 return value
         return None
     policy = _inherited_value(leaf("policy"))
     order = leaf("uplinkPortOrder")
     rolling = _inherited_value(leaf("rollingOrder"))
     criteria = leaf("failureCriteria")
-    beacon = _inherited_value(getattr(criteria, "checkBeacon", None)) if criteria is not None else None
+    check = getattr(criteria, "checkBeacon", None) if criteria is not None else None
+    beacon = None if check is None or (own and getattr(check, "inherited", False)) else _inherited_value(check)
     return Teaming(
         policy=POLICY_FROM_API.get(policy, policy) if policy else None,
         active=tuple(order.activeUplinkPort or ()) if order is not None else None,
@@ -226,7 +228,8 @@ def distributed_from_api(switches: Mapping[str, Mapping[str, Any]],
         by_switch.setdefault(owner, []).append(DvPortgroup(
             key=props.get("key") or moid, name=props.get("name") or moid, dvs=sw_name,
             vlan=dv_vlan_from_api(setting) if setting is not None else dv_vlan_from_api(defaults.get(owner)),
-            teaming=dv_teaming_from_api(getattr(setting, "uplinkTeamingPolicy", None), base)))
+            teaming=dv_teaming_from_api(getattr(setting, "uplinkTeamingPolicy", None), base),
+            own=dv_teaming_from_api(getattr(setting, "uplinkTeamingPolicy", None), own=True)))
     out: dict[str, DvSwitchInfo] = {}
     for moid, props in switches.items():
         uuid = props.get("uuid")

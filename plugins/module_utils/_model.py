@@ -195,6 +195,9 @@ class DvPortgroup:
     teaming: Teaming = Teaming()
     lags: tuple[str, ...] = ()
     uplinks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    own: Teaming = Teaming()
+    """The teaming leaves the dvPortgroup sets itself (None: inherited from the switch's default port
+    teaming); ``teaming`` is the effective result."""
 
     def pnics_of(self, names: tuple[str, ...]) -> tuple[str, ...]:
         """The host pnics behind uplink / LAG ``names``, in order (an uplink with no pnic adds none)."""
@@ -449,6 +452,7 @@ class DvPortgroupSpec:
     dvs: str
     vlan: Field[int] = OMIT
     teaming: TeamingSpec = TeamingSpec()
+    teaming_field: str = "teaming"  # the option that declared the teaming, for messages
 
 
 @dataclass(frozen=True)

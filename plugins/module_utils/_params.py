@@ -12,6 +12,7 @@ connection. Omitted options stay ``OMIT``: nothing is filled in from a default.
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
@@ -19,12 +20,12 @@ from typing import Any
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fields import ipv4, netmask
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    DVS_POLICIES,
     FAILURE_DETECTION,
     FLAG_NAMES,
     INHERIT,
     NETSTACK_TO_API,
     OMIT,
-    POLICIES,
     PURPOSES,
     BindingSpec,
     Desired,
@@ -98,9 +99,9 @@ def teaming_from_args(args: Mapping[str, Any] | None, prefix: str = "teaming",
     elif standby is not None or unused is not None:
         raise _arg_error(prefix + ".active", "required when standby or unused is given: "
                          "a failover order is always written whole (active, standby, unused)")
-    if values.get("policy") not in (OMIT, INHERIT) and values["policy"] not in POLICIES:
+    if values.get("policy") not in (OMIT, INHERIT) and values["policy"] not in DVS_POLICIES:
         raise _arg_error(prefix + ".policy", "must be one of %s, got %r"
-                         % (", ".join(POLICIES), values["policy"]))
+                         % (", ".join(DVS_POLICIES), values["policy"]))
     fd = values.get("failure_detection")
     if fd not in (OMIT, INHERIT) and fd not in FAILURE_DETECTION:
         raise _arg_error(prefix + ".failure_detection", "must be one of %s, got %r"
@@ -244,7 +245,8 @@ def vmknic_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mo
             teaming=teaming,
             purpose=purpose,
         )
-        out[h] = Desired(host=h, vmks=(spec,), flags=flags)
+        vmk, dv_specs = on_switch(spec, params)
+        out[h] = Desired(host=h, vmks=(vmk,), flags=flags, dv_portgroups=dv_specs)
     return out
 
 
@@ -288,11 +290,30 @@ def check_device(field_name: str, device: Any, host: str | None = None) -> str:
 
 
 def _check_switch_names(params: Mapping[str, Any]) -> None:
-    """``portgroup`` and ``vswitch`` of a vmk module, when given, are names ESXi accepts."""
+    """``portgroup`` and ``vswitch`` of a vmk module, when given, are names ESXi accepts (a dvPortgroup's
+    name is vCenter's to check); ``vswitch`` and ``dvswitch`` exclude each other."""
+    if params.get("dvswitch") is not None:
+        if params.get("vswitch") is not None:
+            raise _arg_error("dvswitch", "give vswitch (a standard port group) or dvswitch (a dvPortgroup), not both")
+        if not isinstance(params["dvswitch"], str) or not params["dvswitch"].strip():
+            raise _arg_error("dvswitch", "must name a distributed switch, got %r" % (params["dvswitch"],))
+        return
     if params.get("portgroup") is not None:
         check_name("portgroup", "portgroup", params["portgroup"])
     if params.get("vswitch") is not None:
         check_name("vswitch", "vswitch", params["vswitch"])
+
+
+def on_switch(spec: VmkSpec, params: Mapping[str, Any]) -> tuple[VmkSpec, tuple[DvPortgroupSpec, ...]]:
+    """A vmk module's VmkSpec as declared on a standard vSwitch, or, with ``dvswitch``, moved onto that
+    distributed switch: the port group's VLAN and teaming then belong to the (switch-wide) dvPortgroup,
+    which is created when missing (``state: absent`` removes only the vmk: the dvPortgroup stays)."""
+    dvs = params.get("dvswitch")
+    if dvs is None:
+        return spec, ()
+    dv_spec = DvPortgroupSpec(name=spec.portgroup, dvs=dvs, vlan=spec.vlan, teaming=spec.teaming)
+    vmk = dataclasses.replace(spec, vswitch=OMIT, dvswitch=dvs, vlan=OMIT, teaming=TeamingSpec())
+    return vmk, (dv_spec,) if spec.state == "present" else ()
 
 
 # ---------------------------------------------------------------------------------------
@@ -554,7 +575,8 @@ def vmotion_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
     vlan = _opt(params.get("vlan"))
     dv_specs: tuple[DvPortgroupSpec, ...] = ()
     if dvs is not None:  # the order and the VLAN belong to the (switch-wide) dvPortgroups
-        dv_specs = tuple(DvPortgroupSpec(name=names[i], dvs=dvs, vlan=vlan, teaming=mirrored_teaming(nics, i))
+        dv_specs = tuple(DvPortgroupSpec(name=names[i], dvs=dvs, vlan=vlan, teaming=mirrored_teaming(nics, i),
+                                         teaming_field="uplinks")
                          for i in range(len(nics)))
     out: dict[str, Desired] = {}
     for h in hosts:
@@ -606,5 +628,6 @@ def replica_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
             gateway=OMIT if gateway is None else host_address("gateway", gateway, None, h),
             shared_with_vmotion=bool(params.get("shared_with_vmotion")),
         )
-        out[h] = Desired(host=h, vmks=(spec,), flags=flags)
+        vmk, dv_specs = on_switch(spec, params)
+        out[h] = Desired(host=h, vmks=(vmk,), flags=flags, dv_portgroups=dv_specs)
     return out

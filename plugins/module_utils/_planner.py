@@ -166,6 +166,19 @@ def apply_teaming(current: Teaming, spec: TeamingSpec) -> Teaming:
     )
 
 
+def overlay(own: Teaming, base: Teaming) -> Teaming:
+    """The effective teaming of a dvPortgroup: its own leaves over the switch's (the order as one unit)."""
+    ordered = own.active is not None
+    return Teaming(
+        policy=own.policy if own.policy is not None else base.policy,
+        active=own.active if ordered else base.active,
+        standby=own.standby if ordered else base.standby,
+        failback=own.failback if own.failback is not None else base.failback,
+        notify_switches=own.notify_switches if own.notify_switches is not None else base.notify_switches,
+        failure_detection=own.failure_detection if own.failure_detection is not None else base.failure_detection,
+    )
+
+
 def drop_nics(teaming: Teaming, removed: frozenset[str]) -> Teaming:
     """``teaming`` without the removed NICs in its order (what the API does silently)."""
     if teaming.active is None or not removed:
@@ -242,27 +255,28 @@ class _Draft:
     # -- dvPortgroups (switch-wide; the host's view of them) ------------------------------
 
     def dv_portgroup(self, spec: DvPortgroupSpec) -> None:
-        """Create a dvPortgroup (inheriting the switch's teaming) or edit its declared fields."""
+        """Create a dvPortgroup (inheriting the switch's teaming where the spec declares none) or edit its
+        declared fields; ``inherit`` returns a leaf to the switch's value."""
         switch = self.observed.dv_switches.get(spec.dvs)
         if switch is None:
             raise self.error("dvswitch", "%r is not a distributed switch this host is a member of (member of: %s)"
                              % (spec.dvs, ", ".join(sorted(self.observed.dv_switches)) or "none"))
         team = spec.teaming
-        names = tuple(team.active) + (tuple(team.standby) if is_set(team.standby) else ()) if is_set(team.active) else ()
-        unknown = [n for n in names if n not in switch.uplinks]
+        listed = [n for field_value in (team.active, team.standby, team.unused) if is_set(field_value) for n in field_value]
+        unknown = [n for n in listed if n not in switch.uplinks]
         if unknown:
-            raise self.error("uplinks", "%s not an uplink of %s (uplinks: %s%s)" % (
+            raise self.error(spec.teaming_field, "%s not an uplink or LAG of %s (uplinks: %s%s)" % (
                 ", ".join(unknown) + (" is" if len(unknown) == 1 else " are"), spec.dvs,
                 ", ".join(switch.uplink_names) or "none", "; LAGs: %s" % ", ".join(switch.lags) if switch.lags else ""))
         current = self.observed.dv_portgroup_named(spec.dvs, spec.name)
+        own = apply_teaming(current.own if current is not None else Teaming(), team)
         if current is None:
             new = DvPortgroup(key=NEW_DV_KEY % (spec.dvs, spec.name), name=spec.name, dvs=spec.dvs,
-                              vlan=spec.vlan if is_set(spec.vlan) else 0,
-                              teaming=apply_teaming(switch.teaming, spec.teaming), lags=switch.lags,
-                              uplinks=dict(switch.uplinks))
+                              vlan=spec.vlan if is_set(spec.vlan) else 0, teaming=overlay(own, switch.teaming),
+                              lags=switch.lags, uplinks=dict(switch.uplinks), own=own)
         else:
             new = dataclasses.replace(current, vlan=spec.vlan if is_set(spec.vlan) else current.vlan,
-                                      teaming=apply_teaming(current.teaming, spec.teaming))
+                                      teaming=overlay(own, switch.teaming), own=own)
         self.dv_portgroups[new.key] = new
 
     def dv_vmk(self, spec: VmkSpec) -> None:

@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import DVS_POLICIES
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import TEAMING_ARGSPEC, fabric_module, run_converge
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmknic_desired
 
-TEAMING = dict(TEAMING_ARGSPEC, inherit={"type": "raw"})
+# loadbased exists on distributed switches only (rule TS-6 refuses it on a standard one)
+TEAMING = dict(TEAMING_ARGSPEC, inherit={"type": "raw"}, policy={"type": "str", "choices": list(DVS_POLICIES)})
 
 ARGUMENT_SPEC = {
     "portgroup": {"type": "str", "required": True, "aliases": ["portgroup_name"]},
     "vswitch": {"type": "str", "aliases": ["vswitch_name"]},
+    "dvswitch": {"type": "str", "aliases": ["dvswitch_name"]},
     "vlan": {"type": "int"},
     "ip": {"type": "dict", "options": {
         "address": {"type": "str"},

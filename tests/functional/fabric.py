@@ -8,6 +8,7 @@ iSCSI tests build (vSwitch1, two iSCSI vmks with active/unused overrides, softwa
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 import yaml
@@ -58,3 +59,26 @@ def portgroup_of(doc: dict[str, Any], name: str) -> dict[str, Any] | None:
         if pg["name"] == name:
             return pg
     return None
+
+
+def dvs_host(name: str, index: int) -> dict[str, Any]:
+    """A host of ``dvs_inventory``: vSwitch0 on vmnic0/1 with vmk0, six 10G NICs."""
+    return {"name": name, "version": "8.0.3",
+            "pnics": [{"device": "vmnic%d" % n, "link_speed": 10000} for n in range(6)],
+            "vswitches": [{"name": "vSwitch0", "uplinks": ["vmnic0", "vmnic1"]}],
+            "portgroups": [{"name": "Management Network", "vswitch": "vSwitch0"}],
+            "vmks": [{"device": "vmk0", "portgroup": "Management Network", "ip": "192.168.10.1%d" % (index + 1),
+                      "netmask": NETMASK, "services": ["management"]}]}
+
+
+def dvs_inventory(cluster: str, dvs: str, hosts: Sequence[str]) -> dict[str, Any]:
+    """A cluster whose distributed switch ``dvs`` has dvUplink1/dvUplink2 on vmnic2/vmnic3 of each host and an
+    enhanced-LACP LAG lag1 on vmnic4/vmnic5."""
+    return {"vcenter": {"datacenters": [{
+        "name": "DC1",
+        "clusters": [{"name": cluster, "hosts": [dvs_host(h, i) for i, h in enumerate(hosts)]}],
+        "distributed_switches": [{
+            "name": dvs, "uplinks": ["dvUplink1", "dvUplink2"], "mtu": 9000,
+            "lags": [{"name": "lag1", "mode": "active", "uplinks": 2, "load_balance": "srcDestIpTcpUdpPortVlan"}],
+            "hosts": [{"name": h, "pnics": {"vmnic2": "dvUplink1", "vmnic3": "dvUplink2", "vmnic4": "lag1-0",
+                                            "vmnic5": "lag1-1"}} for h in hosts]}]}]}}

@@ -13,29 +13,13 @@ from __future__ import annotations
 import pytest
 from conftest import PerHost, Playbook, own_sim, pyvmomi  # pylint: disable=import-error
 
-from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ
+from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ, dvs_inventory
 
 HOSTS = ("esx01.lab.local", "esx02.lab.local")
 NETMASK = "255.255.255.0"
 
 
-def _host(i):
-    return {"name": HOSTS[i], "version": "8.0.3",
-            "pnics": [{"device": "vmnic%d" % n, "link_speed": 10000} for n in range(6)],
-            "vswitches": [{"name": "vSwitch0", "uplinks": ["vmnic0", "vmnic1"]}],
-            "portgroups": [{"name": "Management Network", "vswitch": "vSwitch0"}],
-            "vmks": [{"device": "vmk0", "portgroup": "Management Network", "ip": "192.168.10.1%d" % (i + 1),
-                      "netmask": NETMASK, "services": ["management"]}]}
-
-
-INVENTORY = {"vcenter": {"datacenters": [{
-    "name": "DC1",
-    "clusters": [{"name": "Cluster-D", "hosts": [_host(0), _host(1)]}],
-    "distributed_switches": [{
-        "name": "dvs-vmo", "uplinks": ["dvUplink1", "dvUplink2"], "mtu": 9000,
-        "lags": [{"name": "lag1", "mode": "active", "uplinks": 2, "load_balance": "srcDestIpTcpUdpPortVlan"}],
-        "hosts": [{"name": h, "pnics": {"vmnic2": "dvUplink1", "vmnic3": "dvUplink2", "vmnic4": "lag1-0",
-                                        "vmnic5": "lag1-1"}} for h in HOSTS]}]}]}}
+INVENTORY = dvs_inventory("Cluster-D", "dvs-vmo", HOSTS)
 
 ADDRESSES = {HOSTS[0]: ["10.31.0.11", "10.31.0.111"], HOSTS[1]: ["10.31.0.12", "10.31.0.112"]}
 
@@ -136,7 +120,7 @@ def test_vlan_change_reconfigures_the_dvportgroups_only(converged, playbook, sim
 
 @pytest.mark.parametrize("uplinks, expected", [
     (["lag1", "dvUplink2"], "MV-6"),
-    (["dvUplink1", "dvUplink9"], "dvUplink9 is not an uplink of dvs-vmo"),
+    (["dvUplink1", "dvUplink9"], "dvUplink9 is not an uplink or LAG of dvs-vmo"),
 ])
 def test_bad_uplinks_are_refused_with_zero_writes(converged, playbook, uplinks, expected):
     run = playbook.run(task(uplinks=uplinks, portgroup_prefix="vMotion-X",

@@ -62,50 +62,76 @@ def switch_changes(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
 
 
 def _order(t: Teaming) -> Any:
+    if t.active is None:  # back to the switch's order
+        return vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortOrderPolicy(inherited=True)
     return vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortOrderPolicy(
         inherited=False, activeUplinkPort=list(t.active or ()), standbyUplinkPort=list(t.standby or ()))
 
 
+def _string(value: str | None) -> Any:
+    if value is None:
+        return vim.StringPolicy(inherited=True)
+    return vim.StringPolicy(inherited=False, value=POLICY_TO_API.get(value, value))
+
+
+def _flag(value: bool | None) -> Any:
+    return vim.BoolPolicy(inherited=True) if value is None else vim.BoolPolicy(inherited=False, value=value)
+
+
+def _criteria(detection: str | None) -> Any:
+    vds = vim.dvs.VmwareDistributedVirtualSwitch
+    if detection is None:
+        return vds.FailureCriteria(inherited=False, checkBeacon=vim.BoolPolicy(inherited=True))
+    return vds.FailureCriteria(inherited=False, checkBeacon=vim.BoolPolicy(inherited=False, value=detection == "beacon_probing"))
+
+
 def teaming_policy(before: Teaming, after: Teaming) -> Any | None:
-    """A VmwareUplinkPortTeamingPolicy with the leaves that differ (None when none does)."""
+    """A VmwareUplinkPortTeamingPolicy that turns the dvPortgroup's own leaves ``before`` into ``after``:
+    only the leaves that differ, a leaf that became None written back to inheriting from the switch
+    (``inherited: true``). None when nothing differs."""
     team = vim.dvs.VmwareDistributedVirtualSwitch.UplinkPortTeamingPolicy(inherited=False)
     changed = False
-    if after.policy != before.policy and after.policy:
-        team.policy = vim.StringPolicy(inherited=False, value=POLICY_TO_API.get(after.policy, after.policy))
+    if after.policy != before.policy:
+        team.policy = _string(after.policy)
         changed = True
-    if after.failback != before.failback and after.failback is not None:
-        team.rollingOrder = vim.BoolPolicy(inherited=False, value=not after.failback)
+    if after.failback != before.failback:
+        team.rollingOrder = _flag(None if after.failback is None else not after.failback)
         changed = True
-    if after.notify_switches != before.notify_switches and after.notify_switches is not None:
-        team.notifySwitches = vim.BoolPolicy(inherited=False, value=after.notify_switches)
+    if after.notify_switches != before.notify_switches:
+        team.notifySwitches = _flag(after.notify_switches)
         changed = True
-    if (after.active, after.standby) != (before.active, before.standby) and after.active is not None:
+    if after.failure_detection != before.failure_detection:
+        team.failureCriteria = _criteria(after.failure_detection)
+        changed = True
+    if (after.active, after.standby) != (before.active, before.standby):
         team.uplinkPortOrder = _order(after)
         changed = True
     return team if changed else None
 
 
 def port_setting(before_vlan: int | None, before: Teaming, after: DvPortgroup) -> Any:
-    """The ``defaultPortConfig`` that turns ``before`` into ``after`` (only the changed leaves)."""
+    """The ``defaultPortConfig`` that turns ``before`` (the dvPortgroup's own teaming leaves) into
+    ``after.own`` (only the changed leaves)."""
     vds = vim.dvs.VmwareDistributedVirtualSwitch
     setting = vds.VmwarePortConfigPolicy()
     if before_vlan != after.vlan:
         setting.vlan = vds.VlanIdSpec(inherited=False, vlanId=after.vlan)
-    setting.uplinkTeamingPolicy = teaming_policy(before, after.teaming)
+    setting.uplinkTeamingPolicy = teaming_policy(before, after.own)
     return setting
 
 
-def create_spec(after: DvPortgroup, switch_teaming: Teaming) -> Any:
-    """ConfigSpec of a new dvPortgroup: its name, early binding, VLAN and the planned order."""
+def create_spec(after: DvPortgroup) -> Any:
+    """ConfigSpec of a new dvPortgroup: its name, early binding, VLAN and the teaming leaves it declares
+    (every other leaf inherits the switch's)."""
     return vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
         name=after.name, type="earlyBinding", numPorts=NEW_PORTS, autoExpand=True,
-        defaultPortConfig=port_setting(None, switch_teaming, after))
+        defaultPortConfig=port_setting(None, Teaming(), after))
 
 
 def edit_spec(after: DvPortgroup, before: DvPortgroup, config_version: str) -> Any:
     """ConfigSpec of an edit: ``configVersion`` as read (vCenter refuses a stale one) + the changes."""
     return vim.dvs.DistributedVirtualPortgroup.ConfigSpec(
-        configVersion=config_version, defaultPortConfig=port_setting(before.vlan, before.teaming, after))
+        configVersion=config_version, defaultPortConfig=port_setting(before.vlan, before.own, after))
 
 
 class Raced:
@@ -162,8 +188,7 @@ def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
                              host=action.host)
         label = "%s(%s)" % ("CreateDVPortgroup_Task" if before is None else "ReconfigureDVPortgroup_Task", action.name)
         if before is None:
-            teaming = _switch_teaming(plans, after.dvs)
-            task = guarded(after.dvs, "CreateDVPortgroup_Task", switch.CreateDVPortgroup_Task, spec=create_spec(after, teaming))
+            task = guarded(after.dvs, "CreateDVPortgroup_Task", switch.CreateDVPortgroup_Task, spec=create_spec(after))
             created.append(after)
         else:
             ref, version = network.portgroups[before.key]

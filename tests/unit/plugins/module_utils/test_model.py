@@ -120,7 +120,6 @@ def test_active_required_with_standby_or_unused(args):
 
 @pytest.mark.parametrize("args, field", [
     ({"inherit": ["speed"]}, "teaming.inherit"),
-    ({"policy": "loadbased"}, "teaming.policy"),
     ({"policy": "roundrobin"}, "teaming.policy"),
     ({"failure_detection": "ping"}, "teaming.failure_detection"),
 ])
@@ -332,3 +331,8 @@ def test_action_and_finding_forms():
 
 def test_teaming_spec_defaults():
     assert TeamingSpec().is_omitted and not TeamingSpec(policy="srcid").is_omitted
+
+
+def test_loadbased_is_a_teaming_policy_of_distributed_switches():
+    """Accepted as an argument (a dvPortgroup may use it); rule TS-6 refuses it on a standard switch."""
+    assert teaming_from_args({"policy": "loadbased"}).policy == "loadbased"

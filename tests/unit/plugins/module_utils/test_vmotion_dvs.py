@@ -115,7 +115,7 @@ def test_a_switch_the_host_is_no_member_of_is_an_argument_error():
 
 
 def test_an_unknown_uplink_name_lists_the_switch_uplinks():
-    with pytest.raises(ArgumentError, match=r"uplinks.*dvUplink7 is not an uplink of dvs-prod \(uplinks: dvUplink1, dvUplink2; LAGs: lag1\)"):
+    with pytest.raises(ArgumentError, match=r"uplinks.*dvUplink7 is not an uplink or LAG of dvs-prod \(uplinks: dvUplink1, dvUplink2; LAGs: lag1\)"):
         plan_of(member(), uplinks=["dvUplink1", "dvUplink7"])
 
 
@@ -177,7 +177,7 @@ def test_create_spec_sets_vlan_and_order_and_inherits_the_rest():
     host = member()
     _d, plan = plan_of(host)
     new = plan.after.dv_portgroups[NEW_DV_KEY % ("dvs-prod", "vMotion-DV-2")]
-    spec = _dvs.create_spec(new, host.dv_switches["dvs-prod"].teaming)
+    spec = _dvs.create_spec(new)
     assert (spec.name, spec.type, spec.configVersion) == ("vMotion-DV-2", "earlyBinding", None)
     setting = spec.defaultPortConfig
     assert (setting.vlan.vlanId, setting.vlan.inherited) == (31, False)
@@ -195,6 +195,21 @@ def test_edit_spec_carries_the_config_version_and_only_the_change():
     assert spec.configVersion == "7" and spec.defaultPortConfig.vlan.vlanId == 32
     assert spec.defaultPortConfig.uplinkTeamingPolicy is None
     assert _dvs.teaming_policy(Teaming(policy="srcid"), Teaming(policy="failover_explicit")).policy.value == "failover_explicit"
+
+
+def test_teaming_policy_writes_own_leaves_and_returns_inherited_ones_to_the_switch():
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply import _dvs
+    own = Teaming(policy="failover_explicit", active=("dvUplink1",), standby=(), failback=False, notify_switches=True,
+                  failure_detection="beacon_probing")
+    team = _dvs.teaming_policy(Teaming(), own)
+    assert (team.policy.value, team.policy.inherited) == ("failover_explicit", False)
+    assert (team.rollingOrder.value, team.notifySwitches.value) == (True, True)  # failback false = rolling order
+    assert team.failureCriteria.checkBeacon.value is True and team.failureCriteria.checkBeacon.inherited is False
+    assert list(team.uplinkPortOrder.activeUplinkPort) == ["dvUplink1"] and not team.uplinkPortOrder.standbyUplinkPort
+    back = _dvs.teaming_policy(own, Teaming())  # every leaf inherit: back to the switch's values
+    assert back.policy.inherited and back.rollingOrder.inherited and back.notifySwitches.inherited
+    assert back.uplinkPortOrder.inherited and back.failureCriteria.checkBeacon.inherited
+    assert _dvs.teaming_policy(own, own) is None
 
 
 # --- a create that lost the race to a parallel run ------------------------------------------------
