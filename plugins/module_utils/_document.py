@@ -56,6 +56,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     BindingSpec,
     Desired,
     DvPortgroup,
+    DvPortgroupSpec,
     Flags,
     Host,
     Ip,
@@ -92,9 +93,10 @@ TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options", "p
 TEAMING_KEYS = ("policy", "active", "standby", "unused", "failback", "notify_switches", "failure_detection")
 VSWITCH_KEYS = ("name", "uplinks", "mtu", "teaming", "protected")
 PORTGROUP_KEYS = ("name", "vswitch", "vlan", "teaming", "protected")
-VMKNIC_KEYS = ("device", "portgroup", "vswitch", "ip", "mtu", "netstack", "services", "gateway", "dv_portgroup",
-               "purpose", "protected")
-DV_PORTGROUP_KEYS = ("key", "name", "dvs", "vlan", "teaming", "lags", "uplinks")
+VMKNIC_KEYS = ("device", "portgroup", "vswitch", "dvswitch", "ip", "mtu", "netstack", "services", "gateway",
+               "dv_portgroup", "purpose", "protected")
+DV_PORTGROUP_KEYS = ("key", "name", "dvs", "vlan", "teaming", "effective_teaming", "lags", "uplinks")
+DV_OBSERVED_REQUIRED = ("key", "name", "dvs", "vlan", "teaming", "lags", "uplinks")  # 0.2.0 had no effective_teaming
 IP_KEYS = ("address", "netmask", "dhcp")
 
 # Keys host_to_doc always writes: an observed document (doc_to_host) must have them.
@@ -210,7 +212,7 @@ def check_document(path: str, doc: Any, observed: bool = False) -> dict[str, lis
     """
     top = mapping(path, doc if doc is not None else {}, ALL_SECTIONS)
     out: dict[str, list[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
-                                               "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"))}
+                                               "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"), observed)}
     for section in SECTIONS:
         items = _list("%s.%s" % (path, section), top.get(section))
         out[section] = [_entry(section, "%s.%s[%d]" % (path, section, i), item, observed)
@@ -220,7 +222,14 @@ def check_document(path: str, doc: Any, observed: bool = False) -> dict[str, lis
     _unique(path, "vmknics", out["vmknics"], "device")
     _unique(path, "vmknics", [v for v in out["vmknics"] if v.get("portgroup") and not v.get("dv_portgroup")], "portgroup",
             "a standard port group carries at most one vmk")
-    _unique(path, "dv_portgroups", out["dv_portgroups"], "key")
+    if observed:
+        _unique(path, "dv_portgroups", out["dv_portgroups"], "key")
+    seen: dict[tuple[str, str], int] = {}
+    for i, entry in enumerate(out["dv_portgroups"]):
+        first = seen.setdefault((entry["dvs"], entry["name"]), i)
+        if first != i:
+            raise _error("%s.dv_portgroups[%d].name" % (path, i), "dvPortgroup %s of %s is already listed at "
+                         "dv_portgroups[%d]" % (entry["name"], entry["dvs"], first))
     return out
 
 
@@ -233,30 +242,45 @@ def _list(path: str, items: Any) -> Sequence[Any]:
     return items
 
 
-def _dv_entries(path: str, items: Any) -> list[Mapping[str, Any]]:
-    """The ``dv_portgroups`` section (observed only, ``dv_portgroup_to_doc``'s shape), values checked."""
+def _dv_entries(path: str, items: Any, observed: bool) -> list[Mapping[str, Any]]:
+    """The ``dv_portgroups`` section, values checked. Gathered (``dv_portgroup_to_doc``'s shape): ``teaming`` the
+    dvPortgroup's own leaves, ``effective_teaming`` with the switch's under them. In a plan an entry names a
+    dvPortgroup (``name``, ``dvs``) and declares its ``vlan`` and own ``teaming``; what a host reports (``key``,
+    ``effective_teaming``, ``lags``, ``uplinks``) may stay in the entry and is not compared."""
     out = []
     for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
-        entry = mapping(where, item, DV_PORTGROUP_KEYS, DV_PORTGROUP_KEYS)
+        entry = mapping(where, item, DV_PORTGROUP_KEYS if observed else DV_PORTGROUP_KEYS + ("state",),
+                        DV_OBSERVED_REQUIRED if observed else ("name", "dvs"))
         for key in ("key", "name", "dvs"):
-            text("%s.%s" % (where, key), entry[key])
-        integer(where + ".vlan", entry["vlan"], 0, 4095)
-        _teaming(where + ".teaming", entry["teaming"], DVS_POLICIES)
-        names(where + ".lags", entry["lags"])
-        uplinks = entry["uplinks"]
-        if not isinstance(uplinks, Mapping):
-            raise _error(where + ".uplinks", "must map each uplink or LAG name to a list of pnics, got %s" % kind_of(uplinks))
-        for name, pnics in uplinks.items():
-            text("%s.uplinks" % where, name)
-            names("%s.uplinks.%s" % (where, name), pnics)
+            if key in entry:
+                text("%s.%s" % (where, key), entry[key])
+        if entry.get("vlan") is not None:
+            integer(where + ".vlan", entry["vlan"], 0, 4095)
+        for key in ("teaming", "effective_teaming"):
+            if entry.get(key) is not None:
+                _teaming("%s.%s" % (where, key), entry[key], DVS_POLICIES)
+        if entry.get("lags") is not None:
+            names(where + ".lags", entry["lags"])
+        if entry.get("state") is not None:
+            choice(where + ".state", entry["state"], ("present", "absent"))
+        uplinks = entry.get("uplinks")
+        if uplinks is not None:
+            if not isinstance(uplinks, Mapping):
+                raise _error(where + ".uplinks", "must map each uplink or LAG name to a list of pnics, got %s" % kind_of(uplinks))
+            for name, pnics in uplinks.items():
+                text("%s.uplinks" % where, name)
+                names("%s.uplinks.%s" % (where, name), pnics)
         out.append(entry)
     return out
 
 
 def _dv_portgroup_of(entry: Mapping[str, Any]) -> DvPortgroup:
+    effective = entry.get("effective_teaming")
+    own = _observed_teaming(entry["teaming"])
     return DvPortgroup(key=entry["key"], name=entry["name"], dvs=entry["dvs"], vlan=entry["vlan"],
-                       teaming=_observed_teaming(entry["teaming"]), lags=tuple(entry["lags"]),
+                       teaming=_observed_teaming(effective) if effective is not None else own,
+                       own=own if effective is not None else Teaming(), lags=tuple(entry["lags"]),
                        uplinks={n: tuple(p) for n, p in entry["uplinks"].items()})
 
 
@@ -512,8 +536,11 @@ def doc_to_desired(name: str, doc: Any, flags: Flags | None = None, root: str = 
     pgs = _index(path + ".portgroups", sections["portgroups"])
     vmks = []
     for i, entry in enumerate(sections["vmknics"]):
-        if entry.get("dv_portgroup") or (entry["portgroup"] == "" and entry.get("vswitch") == ""):
-            continue  # a vmk on a distributed port (as gathered): observed only, not managed by this collection yet
+        if entry["portgroup"] == "" and entry.get("vswitch") == "":
+            continue  # a vmk on a distributed port whose switch was not read (as gathered): observed only
+        if entry.get("dv_portgroup") or entry.get("dvswitch"):
+            vmks.append(_dv_vmk_spec("%s.vmknics[%d]" % (path, i), entry))
+            continue
         if not entry["portgroup"]:
             raise _error("%s.vmknics[%d].portgroup" % (path, i), "must name the vmk's standard port group (\"\" is "
                          "only for a vmk on a distributed port, which names its dv_portgroup)")
@@ -540,7 +567,29 @@ def doc_to_desired(name: str, doc: Any, flags: Flags | None = None, root: str = 
         if pg_name not in listed and observed is not None:
             vmks.extend(portgroup_only(pg_path, pg, observed))
     return Desired(host=name, vswitches=vswitches, vmks=tuple(vmks), flags=flags or Flags(),
-                   iscsi=tuple(_iscsi_spec(e) for e in sections["iscsi"]))
+                   iscsi=tuple(_iscsi_spec(e) for e in sections["iscsi"]),
+                   dv_portgroups=tuple(_dv_spec("%s.dv_portgroups[%d]" % (path, i), e)
+                                       for i, e in enumerate(sections["dv_portgroups"])))
+
+
+def _dv_vmk_spec(where: str, entry: Mapping[str, Any]) -> VmkSpec:
+    """A vmknic entry on a dvPortgroup: ``dvswitch`` names the switch (as written by hand), or, as gathered,
+    ``vswitch`` does next to the ``dv_portgroup`` key; ``portgroup`` is the dvPortgroup's name."""
+    if entry.get("dvswitch") and entry.get("vswitch") and not entry.get("dv_portgroup"):
+        raise _error(where + ".dvswitch", "give vswitch (a standard port group) or dvswitch (a dvPortgroup), not both")
+    dvs = entry.get("dvswitch") or entry.get("vswitch")
+    if not entry["portgroup"] or not dvs:
+        raise _error(where + ".portgroup", "a vmk on a dvPortgroup names the dvPortgroup (portgroup) and its switch "
+                     "(dvswitch)")
+    return VmkSpec(portgroup=entry["portgroup"], dvswitch=dvs, device=_opt(entry, "device"), ip=_opt(entry, "ip", _ip_spec),
+                   mtu=_opt(entry, "mtu"), netstack=_opt(entry, "netstack"), services=_opt(entry, "services", frozenset),
+                   purpose=entry.get("purpose") or "general", gateway=_opt(entry, "gateway"))
+
+
+def _dv_spec(where: str, entry: Mapping[str, Any]) -> DvPortgroupSpec:
+    return DvPortgroupSpec(name=entry["name"], dvs=entry["dvs"], vlan=_opt(entry, "vlan"),
+                           teaming=_teaming_spec(where + ".teaming", entry.get("teaming")),
+                           state=entry.get("state") or "present")
 
 
 def portgroup_only(path: str, entry: Mapping[str, Any], observed: Host) -> list[VmkSpec]:
@@ -645,9 +694,11 @@ def host_to_doc(host: Host) -> dict[str, Any]:
 
 
 def dv_portgroup_to_doc(dv: DvPortgroup) -> dict[str, Any]:
-    """A distributed port group a vmk of the host is on (observed only): its effective teaming in
-    the switch's uplink / LAG names, the switch's LAGs, and this host's pnics behind each name."""
-    return {"key": dv.key, "name": dv.name, "dvs": dv.dvs, "vlan": dv.vlan, "teaming": teaming_to_doc(dv.teaming),
+    """A distributed port group a vmk of the host is on: its own teaming leaves and its effective teaming (the
+    switch's default under them) in the switch's uplink / LAG names, the switch's LAGs, and this host's pnics
+    behind each name."""
+    return {"key": dv.key, "name": dv.name, "dvs": dv.dvs, "vlan": dv.vlan, "teaming": teaming_to_doc(dv.own),
+            "effective_teaming": teaming_to_doc(dv.teaming),
             "lags": list(dv.lags), "uplinks": {n: list(p) for n, p in sorted(dv.uplinks.items())}}
 
 

@@ -46,17 +46,20 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     BindingSpec,
     Desired,
+    DvPortgroupSpec,
     Flags,
     Host,
     IscsiSpec,
     IscsiTarget,
     TargetSpec,
     TeamingSpec,
+    Vmk,
     VmkSpec,
     VSwitchSpec,
     is_set,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import match_vmk
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered", "rendered")
 UNSET_VLAN = 0
@@ -145,7 +148,8 @@ def marked_protected(host: Host, doc: Mapping[str, Any]) -> frozenset[str]:
 
 def kept(host: Host, protected: frozenset[str]) -> frozenset[str]:
     """What ``overridden`` never removes: ``protected`` plus the management vmks, their port
-    groups and vSwitches, and vmks on distributed ports (not managed by this collection)."""
+    groups and vSwitches, and vmks on distributed ports whose switch was not read (nothing
+    about them is known)."""
     out = set(protected)
     for device in host.management_vmks:
         vmk = host.vmks[device]
@@ -154,7 +158,7 @@ def kept(host: Host, protected: frozenset[str]) -> frozenset[str]:
             out.add("portgroup:%s" % vmk.portgroup)
         if vmk.vswitch:
             out.add("vswitch:%s" % vmk.vswitch)
-    out.update("vmk:%s" % v.device for v in host.vmks.values() if not v.portgroup)
+    out.update("vmk:%s" % v.device for v in host.vmks.values() if not v.portgroup and v.dv_portgroup not in host.dv_portgroups)
     return frozenset(out)
 
 
@@ -203,6 +207,13 @@ def _whole_vmk(spec: VmkSpec, listed_pgs: frozenset[str], listed_vmks: frozenset
     return dataclasses.replace(spec, vlan=_or(spec.vlan, UNSET_VLAN), teaming=_whole_teaming(spec.teaming))
 
 
+def _whole_dv(spec: DvPortgroupSpec) -> DvPortgroupSpec:
+    """A dvPortgroup written whole: every teaming leaf it does not declare inherits from the switch."""
+    if spec.state != "present":
+        return spec
+    return dataclasses.replace(spec, vlan=_or(spec.vlan, 0), teaming=_whole_teaming(spec.teaming))
+
+
 def _whole_vswitch(spec: VSwitchSpec) -> VSwitchSpec:
     return dataclasses.replace(spec, uplinks=_or(spec.uplinks, ()), mtu=_or(spec.mtu, UNSET_MTU))
 
@@ -213,21 +224,23 @@ def _whole_iscsi(spec: IscsiSpec) -> IscsiSpec:
 
 
 def _vmk_ids(host: Host, specs: tuple[VmkSpec, ...]) -> set[str]:
-    """The observed vmks the specs refer to (by device, else by port group)."""
-    out: set[str] = set()
-    for spec in specs:
-        vmk = host.vmks.get(spec.device) if is_set(spec.device) else host.vmk_on_portgroup(spec.portgroup)
-        if vmk is not None:
-            out.add(vmk.device)
-    return out
+    """The observed vmks the specs refer to (by device, else by port group or dvPortgroup)."""
+    return {vmk.device for vmk in (match_vmk(host, spec) for spec in specs) if vmk is not None}
+
+
+def _absent_vmk(host: Host, vmk: Vmk) -> VmkSpec:
+    """A spec removing ``vmk`` (on its dvPortgroup's switch when it has one)."""
+    dv = host.dv_portgroups.get(vmk.dv_portgroup) if vmk.dv_portgroup else None
+    if dv is not None:
+        return VmkSpec(portgroup=dv.name, dvswitch=dv.dvs, device=vmk.device, state="absent")
+    return VmkSpec(portgroup=vmk.portgroup, device=vmk.device, state="absent")
 
 
 def _removals(host: Host, desired: Desired, keep: frozenset[str]) -> tuple[list[VmkSpec], list[VSwitchSpec], list[IscsiSpec]]:
     """``overridden``: absent specs for every unlisted object that is not kept."""
     listed_vmks = _vmk_ids(host, desired.vmks)
     listed_pgs = {s.portgroup for s in desired.vmks}
-    vmks = [VmkSpec(portgroup=v.portgroup, device=v.device, state="absent")
-            for d, v in sorted(host.vmks.items()) if d not in listed_vmks and "vmk:%s" % d not in keep]
+    vmks = [_absent_vmk(host, v) for d, v in sorted(host.vmks.items()) if d not in listed_vmks and "vmk:%s" % d not in keep]
     listed_sw = {s.name for s in desired.vswitches}
     listed_sw.update(s.vswitch for s in desired.vmks if is_set(s.vswitch))
     listed_sw.update(host.portgroups[p].vswitch for p in listed_pgs if p in host.portgroups)
@@ -255,7 +268,8 @@ def _deleted(host: Host, name: str, doc: Mapping[str, Any], root: str) -> _Specs
     sections = check_document("%s.%s" % (root, name), named, observed=False)
     vmks: list[VmkSpec] = []
     for entry in sections["vmknics"]:
-        vmks.append(VmkSpec(portgroup=entry.get("portgroup") or "", state="absent",
+        dvs = entry.get("dvswitch") or (entry.get("vswitch") if entry.get("dv_portgroup") else None)
+        vmks.append(VmkSpec(portgroup=entry.get("portgroup") or "", state="absent", dvswitch=dvs or OMIT,
                             device=entry["device"] if entry.get("device") else OMIT))
     listed = {s.portgroup for s in vmks}
     vmks.extend(VmkSpec(portgroup=e["name"], state="absent") for e in sections["portgroups"] if e["name"] not in listed)
@@ -297,7 +311,9 @@ def fabric_desired(state: str, host: Host, doc: Mapping[str, Any] | None, flags:
         if marked:
             raise ArgumentError("%s.%s" % (root, name), "protected: true contradicts state=deleted (%s); remove the "
                                 "entry or the mark" % ", ".join(sorted(marked)), name)
-        return Desired(host=name, vswitches=vswitches, vmks=vmks, iscsi=iscsi, flags=flags)
+        # the entries were checked with the whole document by _deleted
+        gone_dv = tuple(DvPortgroupSpec(name=e["name"], dvs=e["dvs"], state="absent") for e in doc.get("dv_portgroups") or ())
+        return Desired(host=name, vswitches=vswitches, vmks=vmks, iscsi=iscsi, flags=flags, dv_portgroups=gone_dv)
     check_document("%s.%s" % (root, name), doc, observed=False)  # every entry checked, protected ones too
     protected = marked_protected(host, doc)
     base = doc_to_desired(name, _unprotected(doc, host, protected), flags, root, observed=host)
@@ -309,7 +325,8 @@ def fabric_desired(state: str, host: Host, doc: Mapping[str, Any] | None, flags:
     whole = dataclasses.replace(
         base, vswitches=tuple(_whole_vswitch(s) for s in base.vswitches),
         vmks=tuple(_whole_vmk(s, listed_pgs, listed_vmks) for s in base.vmks),
-        iscsi=tuple(_whole_iscsi(s) for s in base.iscsi))
+        iscsi=tuple(_whole_iscsi(s) for s in base.iscsi),
+        dv_portgroups=tuple(_whole_dv(s) for s in base.dv_portgroups))
     if state == "replaced":
         return whole
     keep = kept(host, protected)

@@ -453,6 +453,7 @@ class DvPortgroupSpec:
     vlan: Field[int] = OMIT
     teaming: TeamingSpec = TeamingSpec()
     teaming_field: str = "teaming"  # the option that declared the teaming, for messages
+    state: str = "present"  # absent: remove it (switch-wide) when no vmk or VM uses it
 
 
 @dataclass(frozen=True)

@@ -70,6 +70,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("remove", "vmk"),
     ("remove", "portgroup"),
     ("remove", "vswitch"),
+    ("remove", "dv_portgroup"),
     ("add", "adapter"),
     ("edit", "adapter"),
     ("add", "binding"),
@@ -81,7 +82,8 @@ ORDER: tuple[tuple[str, str], ...] = (
 )
 """The safe order of action groups (create before use, stop using before delete): iSCSI
 removals (targets, unbind, disable) before any network change, iSCSI additions after it.
-dvPortgroups (switch-wide, written once through vCenter) come before the hosts' own changes."""
+dvPortgroups (switch-wide, written once through vCenter) come before the hosts' own changes, and are
+removed after them (once no vmk of the plan is on them)."""
 
 TEAMING_FIELDS = ("policy", "active", "standby", "failback", "notify_switches", "failure_detection")
 DEDICATED_STACKS = {"vmotion": "vmotion", "provisioning": "vSphereProvisioning"}
@@ -258,26 +260,39 @@ class _Draft:
         """Create a dvPortgroup (inheriting the switch's teaming where the spec declares none) or edit its
         declared fields; ``inherit`` returns a leaf to the switch's value."""
         switch = self.observed.dv_switches.get(spec.dvs)
-        if switch is None:
+        current = self.observed.dv_portgroup_named(spec.dvs, spec.name)
+        if switch is None and current is None:
             raise self.error("dvswitch", "%r is not a distributed switch this host is a member of (member of: %s)"
                              % (spec.dvs, ", ".join(sorted(self.observed.dv_switches)) or "none"))
+        # a document read back (offline) knows a dvPortgroup but not its switch: its own uplink map stands in
+        uplinks = switch.uplinks if switch is not None else current.uplinks if current is not None else {}
+        lags = switch.lags if switch is not None else current.lags if current is not None else ()
         team = spec.teaming
         listed = [n for field_value in (team.active, team.standby, team.unused) if is_set(field_value) for n in field_value]
-        unknown = [n for n in listed if n not in switch.uplinks]
+        unknown = [n for n in listed if n not in uplinks]
         if unknown:
             raise self.error(spec.teaming_field, "%s not an uplink or LAG of %s (uplinks: %s%s)" % (
                 ", ".join(unknown) + (" is" if len(unknown) == 1 else " are"), spec.dvs,
-                ", ".join(switch.uplink_names) or "none", "; LAGs: %s" % ", ".join(switch.lags) if switch.lags else ""))
-        current = self.observed.dv_portgroup_named(spec.dvs, spec.name)
+                ", ".join(n for n in uplinks if n not in lags) or "none", "; LAGs: %s" % ", ".join(lags) if lags else ""))
         own = apply_teaming(current.own if current is not None else Teaming(), team)
-        if current is None:
+        if current is None and switch is not None:
             new = DvPortgroup(key=NEW_DV_KEY % (spec.dvs, spec.name), name=spec.name, dvs=spec.dvs,
                               vlan=spec.vlan if is_set(spec.vlan) else 0, teaming=overlay(own, switch.teaming),
                               lags=switch.lags, uplinks=dict(switch.uplinks), own=own)
-        else:
+        elif current is not None:
+            base = switch.teaming if switch is not None else current.teaming
             new = dataclasses.replace(current, vlan=spec.vlan if is_set(spec.vlan) else current.vlan,
-                                      teaming=overlay(own, switch.teaming), own=own)
+                                      teaming=overlay(own, base), own=own)
+        else:
+            return  # unreachable: refused above (no switch and no such dvPortgroup)
         self.dv_portgroups[new.key] = new
+
+    def remove_dv_portgroup(self, spec: DvPortgroupSpec) -> None:
+        """Remove a dvPortgroup (switch-wide, after the hosts' changes). A vmk still on it is refused by
+        rule SF-12, not here: the plan shows it."""
+        current = self.observed.dv_portgroup_named(spec.dvs, spec.name)
+        if current is not None:
+            self.dv_portgroups.pop(current.key, None)
 
     def dv_vmk(self, spec: VmkSpec) -> None:
         """A vmk on a dvPortgroup of ``spec.dvswitch``: add, edit (ip, mtu, netstack, services)
@@ -570,9 +585,13 @@ def plan_host(observed: Host, desired: Desired) -> Plan:
         if sw_spec.state != "absent":
             draft.vswitch(sw_spec)
     for dv_spec in desired.dv_portgroups:
-        draft.dv_portgroup(dv_spec)
+        if dv_spec.state == "present":
+            draft.dv_portgroup(dv_spec)
     for vmk_spec in desired.vmks:
         draft.vmk(vmk_spec)
+    for dv_spec in desired.dv_portgroups:
+        if dv_spec.state == "absent":
+            draft.remove_dv_portgroup(dv_spec)
     for sw_spec in desired.vswitches:
         if sw_spec.state == "absent":
             draft.vswitch(sw_spec)

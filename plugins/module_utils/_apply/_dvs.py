@@ -54,7 +54,7 @@ def switch_changes(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
     out: dict[str, tuple[Action, DvPortgroup, DvPortgroup | None]] = {}
     for plan in plans.values():
         for a in plan.actions:
-            if a.kind != "dv_portgroup" or a.name in out:
+            if a.kind != "dv_portgroup" or a.op == "remove" or a.name in out:
                 continue
             after = next(p for p in plan.after.dv_portgroups.values() if dv_action_name(p) == a.name)
             out[a.name] = (a, after, None if a.op == "add" else observed[plan.host][after.key])
@@ -207,6 +207,24 @@ def apply_switches(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str
         else:
             keys[after.key] = next(real)
     return keys
+
+
+def remove_portgroups(plans: Mapping[str, Plan], observed: Mapping[str, Mapping[str, DvPortgroup]],
+                      network: RawNetwork, session: Session, done: list[str]) -> None:
+    """Remove the run's dvPortgroups (``Destroy_Task``), once each, after the hosts' own changes took
+    their vmks off them. vCenter refuses one that something outside the run still uses (ResourceInUse)."""
+    gone: dict[str, DvPortgroup] = {}
+    for plan in plans.values():
+        for a in plan.actions:
+            if a.kind == "dv_portgroup" and a.op == "remove" and a.name not in gone:
+                gone[a.name] = next(p for p in observed[plan.host].values() if dv_action_name(p) == a.name)
+    if not gone:
+        return
+    tasks = []
+    for name in sorted(gone):
+        ref, _version = network.portgroups[gone[name].key]
+        tasks.append(("Destroy_Task(%s)" % name, guarded(gone[name].dvs, "Destroy_Task", ref.Destroy_Task)))
+    wait_tasks(session, "vCenter", tasks, done)
 
 
 def _adopt(session: Session, switch: Any, after: DvPortgroup, switch_teaming: Teaming, done: list[str]) -> str:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._dvs import apply_switches
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._dvs import apply_switches, remove_portgroups
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._iscsi import Call, build_calls, enables_software, run_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._network import apply_host, apply_post, build_batch, host_steps
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session
@@ -32,7 +32,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import O
 
 def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress: Progress
               ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, str]]:
-    """Write the switch-wide dvPortgroups once, then the changed hosts in name order, ``s.parallel``
+    """Write the switch-wide dvPortgroups once (creates and edits first, removals last), then the changed
+    hosts in name order, ``s.parallel``
     at a time, in three passes: (1) each host's iSCSI removals, its one UpdateNetworkConfig and its
     service tags; (2) software iSCSI on where the plans enable it, then one read for all the new
     adapters (their names are the host's choice); (3) each host's iSCSI additions. ``progress``
@@ -72,6 +73,7 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress:
                    progress.of(h))
 
     each(hosts, additions, s.parallel, progress.stop, progress.record)
+    remove_portgroups(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, progress.of(VCENTER))
     return devices, adapters, keys
 
 

@@ -501,6 +501,22 @@ def sf11_unbound_adapter_vmk(case: Case) -> Iterator[Finding]:
                               "bind another vmk in %s first, or set allow_path_disruption: true" % net)
 
 
+def sf12_removed_dvportgroup_in_use(case: Case) -> Iterator[Finding]:
+    """A dvPortgroup the plan removes still carries a vmk of this host."""
+    o, r = case.observed, case.after
+    for spec in case.desired.dv_portgroups:
+        pg = o.dv_portgroup_named(spec.dvs, spec.name) if spec.state == "absent" else None
+        if pg is None or pg.key in r.dv_portgroups:
+            continue
+        users = sorted((v for v in r.vmks.values() if v.dv_portgroup == pg.key), key=lambda v: v.number)
+        if users:
+            yield finding("SF-12", case.host, "dvportgroup:%s/%s" % (spec.dvs, spec.name),
+                          "the plan removes dvPortgroup %s of %s, which still carries %s" % (
+                              spec.name, spec.dvs, ", ".join(v.device for v in users)),
+                          "remove or move %s first (state: absent in the same task), or keep the dvPortgroup"
+                          % ", ".join(v.device for v in users))
+
+
 RULES: tuple[Rule, ...] = (
     Rule("SF-1", ERROR, HOST, sf1_management_vmk,
          "DSC MigratePhysicalNicsOnly interlock; Ansible network resource-module docs; community.vmware vmware_vmkernel",
@@ -524,4 +540,6 @@ RULES: tuple[Rule, ...] = (
          "design policy; vSphere API distributed-switch configVersion", step=5),
     Rule("SF-11", ERROR, HOST, sf11_unbound_adapter_vmk, MULTIPATHING_ARTICLE,
          flag="allow_path_disruption", step=4),
+    Rule("SF-12", ERROR, HOST, sf12_removed_dvportgroup_in_use,
+         "vSphere Networking, Remove a Distributed Port Group; vSphere API Destroy_Task (ResourceInUse)", step=4),
 )

@@ -19,6 +19,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Binding,
     Desired,
     DvPortgroup,
+    DvPortgroupSpec,
     DvSwitch,
     Flags,
     Host,
@@ -175,10 +176,11 @@ def team(**kwargs: Any) -> TeamingSpec:
 
 
 def desired(*specs: Any, host: str = H, **flags: bool) -> Desired:
-    """A Desired of VmkSpecs and VSwitchSpecs (in any mix) with the named flags set."""
+    """A Desired of VmkSpecs, VSwitchSpecs, IscsiSpecs and DvPortgroupSpecs (in any mix) with the named flags set."""
     return Desired(host=host, vswitches=tuple(s for s in specs if isinstance(s, VSwitchSpec)),
                    vmks=tuple(s for s in specs if isinstance(s, VmkSpec)), flags=Flags(**flags),
-                   iscsi=tuple(s for s in specs if isinstance(s, IscsiSpec)))
+                   iscsi=tuple(s for s in specs if isinstance(s, IscsiSpec)),
+                   dv_portgroups=tuple(s for s in specs if isinstance(s, DvPortgroupSpec)))
 
 
 ARRAY_IQN = "iqn.2010-06.com.purestorage:flasharray.1a2b"

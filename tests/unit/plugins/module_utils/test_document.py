@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _document as d
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import host_to_doc, teaming_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
@@ -149,7 +149,7 @@ def test_doc_to_desired_skips_distributed_port_vmks():
     assert [s.device for s in desired.vmks] == ["vmk0", "vmk1", "vmk2", "vmk3", "vmk8", "vmk10"]
 
 
-def test_distributed_vmks_show_their_dvportgroup_and_stay_observed_only():
+def test_distributed_vmks_show_their_dvportgroup_and_are_declared_on_their_switch():
     doc = host_to_doc(_distributed())
     entries = {v["device"]: v for v in doc["vmknics"]}
     assert (entries["vmk5"]["portgroup"], entries["vmk5"]["vswitch"], entries["vmk5"]["dv_portgroup"]) == (
@@ -160,14 +160,19 @@ def test_distributed_vmks_show_their_dvportgroup_and_stay_observed_only():
     assert [p["key"] for p in doc["dv_portgroups"]] == ["dvportgroup-11", "dvportgroup-10"]  # by switch, name
     lacp = doc["dv_portgroups"][1]
     assert lacp == {"key": "dvportgroup-10", "name": "dvpg-prod-lacp", "dvs": "dvs-prod", "vlan": 50,
-                    "teaming": {"policy": "srcid", "active": ["lag1"], "standby": [], "failback": True,
-                                "notify_switches": True, "failure_detection": "link_status"},
+                    "teaming": teaming_to_doc(_distributed().dv_portgroups["dvportgroup-10"].own),
+                    "effective_teaming": {"policy": "srcid", "active": ["lag1"], "standby": [], "failback": True,
+                                          "notify_switches": True, "failure_detection": "link_status"},
                     "lags": ["lag1"], "uplinks": {"dvUplink1": ["vmnic2"], "dvUplink2": ["vmnic3"], "lag1": ["vmnic4", "vmnic5"]}}
     back = d.doc_to_host(H, doc)
     assert back.vmks["vmk5"] == _distributed().vmks["vmk5"] and back.vmks["vmk5"].portgroup == ""
     assert back.dv_portgroups["dvportgroup-10"] == _distributed().dv_portgroups["dvportgroup-10"]
     assert "dvportgroup-12" not in back.dv_portgroups  # the document shows only dvPortgroups a vmk is on
-    assert [s.device for s in d.doc_to_desired(H, doc).vmks] == ["vmk0", "vmk1"]
+    desired = d.doc_to_desired(H, doc)
+    # vmks on a read dvPortgroup are declared (on their switch); one whose switch was not read stays observed only
+    assert [(s.device, s.dvswitch) for s in desired.vmks] == [("vmk0", OMIT), ("vmk1", OMIT), ("vmk5", "dvs-prod"),
+                                                              ("vmk6", "dvs-prod"), ("vmk7", "dvs-prod")]
+    assert [(p.name, p.dvs) for p in desired.dv_portgroups] == [("dv-iSCSI-A", "dvs-prod"), ("dvpg-prod-lacp", "dvs-prod")]
     assert "dv_portgroups" not in host_to_doc(b.storage_host())
 
 

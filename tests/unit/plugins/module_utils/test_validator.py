@@ -18,11 +18,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import A
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     Action,
+    DvPortgroupSpec,
     Finding,
     Host,
     IpSpec,
     Teaming,
     TeamingSpec,
+    VmkSpec,
     VSwitchSpec,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import vmknic_desired, vswitch_desired
@@ -80,12 +82,14 @@ def lag_vmk(active=("lag1",), standby=(), vmk=True) -> Host:
     return b.with_dv_vmk(host, "vmk5", "dvportgroup-20", "10.60.0.10") if vmk else host
 
 
+DV_DATA_GONE = DvPortgroupSpec(name="dv-data", dvs="dvs-prod", state="absent")
 NEW = {"ip": "10.10.30.5"}  # a new vmk "Storage-A" in its own subnet on vSwitch1 (mtu 9000)
 
 # (rule, severity expected, host builder, specs, flags): each rule fires in its "bad" rows
 BAD: list[tuple[str, str, Callable[[], Host], tuple[Any, ...], dict]] = [
     ("TS-1", "error", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic2"]}),), {}),
     ("IP-6", "error", lambda: lag_vmk(standby=("dvUplink1",)), (), {}),
+    ("SF-12", "error", lag_vmk, (DV_DATA_GONE,), {}),
     ("IP-6", "error", lambda: lag_vmk(active=("lag1", "dvUplink2")), (), {}),
     ("IP-6", "error", lambda: lag_vmk(active=("dvUplink1",), standby=("lag1",)), (), {}),
     ("TS-1", "error", storage, (sw("vSwitch1", teaming=team(active=["vmnic2", "vmnic2"])),), {}),
@@ -153,6 +157,7 @@ BAD: list[tuple[str, str, Callable[[], Host], tuple[Any, ...], dict]] = [
 GOOD: list[tuple[str, Callable[[], Host], tuple[Any, ...], dict]] = [
     ("TS-1", storage, (spec(**NEW, teaming={"active": ["vmnic2"], "standby": ["vmnic3"]}),), {}),
     ("IP-6", lag_vmk, (), {}),  # one active LAG, no standby
+    ("SF-12", lag_vmk, (DV_DATA_GONE, VmkSpec(portgroup="dv-data", dvswitch="dvs-prod", device="vmk5", state="absent")), {}),
     ("IP-6", lambda: lag_vmk(active=("dvUplink1",), standby=("dvUplink2",)), (), {}),  # no LAG in the order
     ("IP-6", lambda: lag_vmk(standby=("dvUplink1",), vmk=False), (), {}),  # no vmk on it, the plan leaves it alone
     ("TS-2", storage, (spec(**NEW, teaming={"active": ["vmnic3"]}), sw("vSwitch1", uplinks=("vmnic2", "vmnic3"))), {}),
