@@ -67,8 +67,8 @@ def test_the_dvportgroup_vmk_is_gathered_with_its_dvportgroup(lag_vmk, playbook)
 
 
 def test_gathered_with_a_dvportgroup_vmk_fed_back_as_overridden_is_a_no_op(lag_vmk, playbook):
-    """host_fabric keeps a vmk on a distributed port (observed only): the gathered document, with
-    its dv_portgroups section, round-trips through state=overridden without a plan or a write."""
+    """A vmk on a distributed port is declared state: the gathered document, with its dv_portgroups section,
+    round-trips through state=overridden without a plan or a write, and overridden without it removes it."""
     device, _key = lag_vmk
     gathered = playbook.run({"vmkfabric.vsphere.host_fabric": {"esxi_hostname": HOST, "state": "gathered"}})
     doc = gathered[0]["gathered"][HOST]
@@ -77,13 +77,15 @@ def test_gathered_with_a_dvportgroup_vmk_fed_back_as_overridden_is_a_no_op(lag_v
                                                            "config": {HOST: doc}}})
     assert not back[0].get("failed"), back.stdout
     assert back[0]["changed"] is False and back[0]["plan"] == [] and back.writes == 0
-    # without the vmk in the document, overridden still keeps it: a dv vmk is never removed here
+    # without the vmk in the document, overridden removes it like any unlisted vmk (checked in check mode);
+    # the dvPortgroup itself is switch-wide and stays
     doc = dict(doc, vmknics=[v for v in doc["vmknics"] if v["device"] != device])
     doc.pop("dv_portgroups")
-    kept = playbook.run({"vmkfabric.vsphere.host_fabric": {"esxi_hostname": HOST, "state": "overridden",
-                                                           "config": {HOST: doc}}})
-    assert not kept[0].get("failed"), kept.stdout
-    assert kept[0]["plan"] == [] and kept.writes == 0
+    gone = playbook.run({"vmkfabric.vsphere.host_fabric": {"esxi_hostname": HOST, "state": "overridden",
+                                                           "config": {HOST: doc}}}, check=True)
+    assert not gone[0].get("failed"), gone.stdout
+    assert [(a["op"], a["kind"], a["name"]) for a in gone[0]["plan"]] == [("remove", "vmk", device)]
+    assert gone.writes == 0
 
 
 # --- IP hash: its own inventory (the demo hosts have no free NICs for an IP-hash vSwitch) -------

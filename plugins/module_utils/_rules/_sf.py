@@ -202,10 +202,11 @@ def _declared_vmks(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None
 
 
 def _declared_dv_portgroups(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None:
-    """A declared dvPortgroup: created whole, or its declared VLAN and teaming fields edited."""
+    """A declared dvPortgroup: created whole or removed (``state: absent``), or its declared VLAN and
+    teaming fields edited."""
     for spec in case.desired.dv_portgroups:
         fields = allowed[("dv_portgroup", "%s/%s" % (spec.dvs, spec.name))]
-        if case.observed.dv_portgroup_named(spec.dvs, spec.name) is None:
+        if case.observed.dv_portgroup_named(spec.dvs, spec.name) is None or spec.state == "absent":
             fields.add(ANY)
         else:
             fields.update({"vlan"} if is_set(spec.vlan) else set())
