@@ -357,7 +357,8 @@ def write_if_changed(option: str, path: str, content: str, check_mode: bool) -> 
     if os.path.isdir(path):
         raise ArgumentError(option, "%s is a directory: give the path of a file" % path)
     if not os.path.isdir(parent):
-        raise ArgumentError(option, "cannot write %s: the directory %s does not exist" % (path, parent))
+        why = "is not a directory" if os.path.exists(parent) else "does not exist"
+        raise ArgumentError(option, "cannot write %s: %s %s" % (path, parent, why))
     try:
         with open(path, "rb") as fh:
             if fh.read() == data:

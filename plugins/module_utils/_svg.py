@@ -59,10 +59,10 @@ class _Canvas:
         self.marks = marks
         self.body: list[str] = []
 
-    def line(self, x1: float, y1: float, x2: float, y2: float, cls: str = "link") -> None:
+    def line(self, x1: int, y1: int, x2: int, y2: int, cls: str = "link") -> None:
         self.body.append('<line class="%s" x1="%d" y1="%d" x2="%d" y2="%d"/>' % (esc(cls), x1, y1, x2, y2))
 
-    def node(self, kind: str, key: str, x: float, y: float, w: float, h: float, lines: Sequence[str],
+    def node(self, kind: str, key: str, x: int, y: int, w: int, h: int, lines: Sequence[str],
              extra: str = "") -> None:
         """One object: a box with its text lines, its marks as classes and a badge of them."""
         marks = list(self.marks.get(key, ()))
@@ -79,7 +79,7 @@ class _Canvas:
         out.append("</g>")
         self.body.extend(out)
 
-    def chip(self, role: str, name: str, x: float, y: float, w: float) -> None:
+    def chip(self, role: str, name: str, x: int, y: int, w: int) -> None:
         self.body.append('<g class="chip %s" data-role="%s"><title>%s</title><rect x="%d" y="%d" width="%d" height="16" '
                          'rx="3"/><text x="%d" y="%d">%s</text></g>'
                          % (esc(role), esc(role), esc("%s: %s" % (name, role)), x, y, w - 3, x + 3, y + 12, esc(name)))
@@ -128,19 +128,19 @@ class _Layout:
     """Where each vmk was drawn (for the bound links) and how tall the drawing is."""
 
     def __init__(self) -> None:
-        self.vmk_at: dict[str, tuple[float, float]] = {}
+        self.vmk_at: dict[str, tuple[int, int]] = {}
         self.y = TOP
 
 
 def _switch_block(c: _Canvas, lay: _Layout, host: Host, sw_key: str, sw_lines: list[str], nics: list[tuple[str, str]],
                   lags: Mapping[str, Sequence[str]], pgs: list[tuple[str, list[str], list[tuple[str, str]], Vmk | None, int]],
-                  kind: str) -> None:
+                  extra: str = "") -> None:
     """One switch: its NICs (``lags`` groups some of them), the switch box, its port groups and their vmks."""
     rows = max(len(pgs), 1)
     nic_rows = len(nics) + len(lags)
     height = max(rows * ROW, nic_rows * NIC_ROW + 8, 70)
     top = lay.y
-    c.node(kind, sw_key, SW_X, top, SW_W, height - 10, sw_lines)
+    c.node("switch", sw_key, SW_X, top, SW_W, height - 10, sw_lines, extra)
     y = top
     drawn: set[str] = set()
     for lag, members in sorted(lags.items()):
@@ -183,7 +183,7 @@ def _standard(c: _Canvas, lay: _Layout, host: Host) -> None:
             pgs.append(("portgroup:%s/%s" % (sw.name, pg.name), [pg.name, "VLAN %d · %s · %s" % (pg.vlan, eff.policy or "default", team)],
                         _roles(eff, sw.uplinks), host.vmk_on_portgroup(pg.name), pg.vlan))
         lines = [sw.name, "standard vSwitch · MTU %d" % sw.mtu, "policy %s" % (sw.teaming.policy or "default")]
-        _switch_block(c, lay, host, "vswitch:%s" % sw.name, lines, [(n, "") for n in sw.uplinks], {}, pgs, "switch")
+        _switch_block(c, lay, host, "vswitch:%s" % sw.name, lines, [(n, "") for n in sw.uplinks], {}, pgs)
 
 
 def _distributed(c: _Canvas, lay: _Layout, host: Host) -> None:
@@ -205,7 +205,7 @@ def _distributed(c: _Canvas, lay: _Layout, host: Host) -> None:
             pgs.append(("dvportgroup:%s/%s" % (dvs, dv.name), [dv.name, "VLAN %d · %s · distributed" % (dv.vlan, dv.teaming.policy or "default")],
                         _roles(dv.teaming, names + tuple(sorted(lags))), vmk, dv.vlan))
         lines = [dvs, "distributed switch", "%d uplinks, %d LAGs" % (len(names), len(lags))]
-        _switch_block(c, lay, host, "dvswitch:%s" % dvs, lines, nics, {n: uplinks.get(n, ()) for n in lags}, pgs, "switch dvs")
+        _switch_block(c, lay, host, "dvswitch:%s" % dvs, lines, nics, {n: uplinks.get(n, ()) for n in lags}, pgs, "dvs")
 
 
 def _loose_vmks(c: _Canvas, lay: _Layout, host: Host) -> None:
@@ -224,7 +224,7 @@ def _adapters(c: _Canvas, lay: _Layout, host: Host) -> None:
     lay.y = max(lay.y, y)
 
 
-def _adapter(c: _Canvas, lay: _Layout, a: IscsiAdapter, y: float) -> float:
+def _adapter(c: _Canvas, lay: _Layout, a: IscsiAdapter, y: int) -> int:
     head = [a.device, "%s iSCSI · %s" % ("software" if a.software else "hardware", "enabled" if a.enabled else "disabled"),
             a.iqn or "(no IQN)"]
     c.node("hba", "hba:%s" % a.device, HBA_X, y, HBA_W, 50, head)
@@ -265,7 +265,7 @@ def _ghosts(c: _Canvas, lay: _Layout, ghosts: Sequence[Ghost]) -> None:
     column = {"nic": NIC_X, "vswitch": SW_X, "dv_portgroup": PG_X, "portgroup": PG_X, "vmk": VMK_X}
     c.body.append('<text class="b" x="%d" y="%d">planned additions</text>' % (NIC_X, lay.y + 14))
     y = lay.y + 24
-    per_column: dict[int, float] = {}
+    per_column: dict[int, int] = {}
     for ghost in ghosts:
         x = column.get(ghost.kind, HBA_X)
         w = HBA_W if x == HBA_X else VMK_W if x in (VMK_X, PG_X) else SW_W
@@ -306,13 +306,13 @@ def host_svg(host: Host, marks: Mapping[str, Sequence[str]], ghosts: Sequence[Gh
     _ghosts(c, lay, ghosts)
     classes = " ".join(["fabric"] + sorted({m.split(" ", 1)[0] for m in host_marks}))
     height = lay.y + 10
-    return ('<svg xmlns="http://www.w3.org/2000/svg" class="%s" data-host="%s" width="%d" height="%d" viewBox="0 0 %d %d" '
+    return ('<svg class="%s" data-host="%s" width="%d" height="%d" viewBox="0 0 %d %d" '
             'role="img" aria-label="%s">' % (esc(classes), esc(host.name), WIDTH, height, WIDTH, height, esc("fabric of " + host.name))
             + "".join(c.body) + "</svg>")
 
 
 LEGEND = (
-    '<svg xmlns="http://www.w3.org/2000/svg" class="legend" width="900" height="30" viewBox="0 0 900 30" role="img" '
+    '<svg class="legend" width="900" height="30" viewBox="0 0 900 30" role="img" '
     'aria-label="legend">'
     '<g class="chip active"><rect x="2" y="6" width="60" height="16" rx="3"/><text x="6" y="18">active</text></g>'
     '<g class="chip standby"><rect x="70" y="6" width="60" height="16" rx="3"/><text x="74" y="18">standby</text></g>'
