@@ -181,7 +181,8 @@ svg .lag rect{fill:none;stroke:#6a4bb0;stroke-width:1.5;stroke-dasharray:6 3}svg
 svg .plan-add rect{stroke:#1e7b34;stroke-width:2.5;stroke-dasharray:6 3}svg .plan-edit rect{stroke:#0b63b5;stroke-width:2.5}
 svg .plan-remove rect{stroke:#6b7580;stroke-width:2.5;stroke-dasharray:2 2;fill:#eceff2}
 svg .hl-warning rect{stroke:#d98a00;stroke-width:3;fill:#fff4d6}svg .hl-error rect{stroke:#b3261e;stroke-width:3;fill:#fde2e1}
-svg .bound.hl-error circle{fill:#b3261e}svg .ghost rect{fill:#fff}svg text.badge{fill:#b3261e;font-weight:700}
+svg .bound.hl-error circle{fill:#b3261e}svg .ghost rect{fill:#fff}svg text.badge{font-weight:700;fill:#0b63b5}
+svg .plan-add text.badge{fill:#1e7b34}svg .hl-warning text.badge,svg .hl-error text.badge{fill:#b3261e}
 svg.fabric.hl-error{outline:3px solid #b3261e}svg.fabric.hl-warning{outline:3px solid #d98a00}
 """
 

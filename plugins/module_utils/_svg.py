@@ -26,11 +26,11 @@ from typing import NamedTuple
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import DvPortgroup, Host, IscsiAdapter, IscsiTarget, Teaming, Vmk
 
-NIC_X, NIC_W = 16, 150
-SW_X, SW_W = 200, 170
-PG_X, PG_W = 410, 250
-VMK_X, VMK_W = 700, 250
-HBA_X, HBA_W = 1000, 440
+NIC_X, NIC_W = 16, 124
+SW_X, SW_W = 170, 160
+PG_X, PG_W = 360, 240
+VMK_X, VMK_W = 630, 240
+HBA_X, HBA_W = 900, 440
 WIDTH = HBA_X + HBA_W + 16
 ROW = 80  # one port group / vmk row
 NIC_ROW = 40
