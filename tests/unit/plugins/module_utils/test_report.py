@@ -184,7 +184,7 @@ def test_junit_has_one_testcase_per_rule_and_host_and_fails_errors_only():
 
 
 @pytest.mark.parametrize("mutate, message", [
-    (lambda d: d[H1]["vmknics"][0].pop("mtu"), "gathered.esx01.lab.local.vmknics[0]"),
+    (lambda d: d[H1]["vmknics"][0].pop("mtu"), "gathered.esx01.lab.local.vmknics[0].mtu: required"),
     (lambda d: d[H1].__setitem__("vswitches", "vSwitch1"), "gathered.esx01.lab.local.vswitches: must be a list"),
     (lambda d: d[H1]["portgroups"][0].pop("vswitch"), "gathered.esx01.lab.local.portgroups[0]"),
 ])
