@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, ansible_playbook  # pylint: disable=import-error
+from conftest import BIN, LOCALHOST, ROOT, Playbook, ansible_playbook, run_playbook  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.browser import Browser
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import HOSTS
@@ -82,6 +82,24 @@ def test_report_playbook_draws_the_plan_writes_nothing_on_the_cluster_and_reruns
 
     out, _changed, stats = run(*args)
     assert WRITE_TASK.search(out).group(1) == "ok" and stats["writes"] == 0 and dest.read_bytes() == before
+
+
+def test_change_review_example_keeps_the_report_and_fails_on_an_error_finding(sim, collections_path, run, tmp_path):
+    config = with_nfs(REFERENCE)
+    # esx02's bound iSCSI vmk takes esx01's address: XH-1 on both, and SF-3 (a bound vmk's address changes) on esx02
+    config[HOSTS[1]]["vmknics"][0]["ip"]["address"] = config[HOSTS[0]]["vmknics"][0]["ip"]["address"]
+    plan_vars = tmp_path / "plan.yml"
+    plan_vars.write_text(yaml.safe_dump({"host_fabric_cluster": "Cluster-A", "host_fabric_config": config}))
+    env = Playbook(sim, collections_path, str(tmp_path)).env(VMKFABRIC_CA_PATH=sim.ca_file)
+    outcome = run_playbook(sim, [os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST,
+                                 os.path.join(ROOT, "examples", "change_review.yml"), "-e", "@%s" % plan_vars,
+                                 "-e", "review_artifacts=%s" % (tmp_path / "artifacts")], env)
+    assert outcome.rc != 0 and outcome.failed == 1 and outcome.writes == 0
+    assert "3 error finding(s): see %s" % (tmp_path / "artifacts" / "fabric-report.html") in outcome.output
+    suites = ET.parse(str(tmp_path / "artifacts" / "fabric-findings.xml")).getroot().findall("testsuite")
+    failed = {s.get("name"): [c.get("name") for c in s if c.find("failure") is not None] for s in suites}
+    assert failed == {HOSTS[0]: ["XH-1"], HOSTS[1]: ["SF-3", "XH-1"], HOSTS[2]: [], HOSTS[3]: []}
+    assert "Change review - Cluster-A" in (tmp_path / "artifacts" / "fabric-report.html").read_text()
 
 
 def expected_counts(doc: dict[str, Any]) -> dict[str, int]:
