@@ -135,26 +135,27 @@ def _marks(report: Report, name: str) -> tuple[dict[str, list[str]], list[str], 
     """(object -> marks, marks of the host itself, planned additions not drawn) of host ``name``."""
     host = report.hosts[name]
     marks: dict[str, list[str]] = {}
-    host_marks: list[str] = []
-    for f in list(report.findings) + list(report.plan_findings):
-        if f["host"] != name:
-            continue
-        mark = "hl-%s %s: %s" % ("error" if f["severity"] == "error" else "warning", f["rule"], f["found"])
-        if str(f["object"]).startswith("host:"):
-            host_marks.append(mark)
-        for obj in finding_objects(str(f["object"]), host):
-            marks.setdefault(obj, []).append(mark)
+    ghosts: dict[str, Ghost] = {}
     drawn = object_keys(host)
-    ghosts: list[Ghost] = []
     for a in report.actions:
         if a["host"] != name:
             continue
         mark = "%s %s: %s" % (PLAN_CLASS.get(a["op"], "plan-edit"), a["op"], a.get("summary") or a["name"])
         for obj in action_objects(a, host):
             if obj not in drawn and a["op"] == "add" and not obj.startswith("binding:"):
-                ghosts.append(Ghost(str(a["kind"]), obj, "%s %s" % (a["kind"], a["name"])))
+                ghosts.setdefault(obj, Ghost(str(a["kind"]), obj, "%s %s" % (a["kind"], a["name"])))
             marks.setdefault(obj, []).append(mark)
-    return marks, host_marks, ghosts
+    host_marks: list[str] = []
+    for f in list(report.findings) + list(report.plan_findings):
+        if f["host"] != name:
+            continue
+        mark = "hl-%s %s: %s" % ("error" if f["severity"] == "error" else "warning", f["rule"], f["found"])
+        objects = [o for o in finding_objects(str(f["object"]), host) if o in drawn or o in ghosts]
+        if not objects:  # the host itself, or what the drawing has no box for (network:replica): the whole drawing
+            host_marks.append(mark)
+        for obj in objects:
+            marks.setdefault(obj, []).append(mark)
+    return marks, host_marks, list(ghosts.values())
 
 
 # ---------------------------------------------------------------------------------------
@@ -407,4 +408,3 @@ def run(params: Mapping[str, Any], check_mode: bool) -> dict[str, Any]:
         "findings": list(report.findings),
         "counts": {"hosts": len(report.hosts), "errors": errors, "warnings": warnings, "actions": len(report.actions)},
     }
-

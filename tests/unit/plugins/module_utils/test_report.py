@@ -39,6 +39,7 @@ class Page(HTMLParser):
     def __init__(self, text: str) -> None:
         super().__init__(convert_charrefs=True)
         self.svg: str | None = None
+        self.svg_classes: dict[str, set[str]] = {}
         self.kinds: dict[str, Counter] = {}
         self.classes: dict[str, dict[str, set[str]]] = {}
         self.bound: Counter = Counter()
@@ -51,6 +52,7 @@ class Page(HTMLParser):
         self.tags.append(tag)
         if tag == "svg" and "fabric" in (a.get("class") or "").split():
             self.svg = a["data-host"]
+            self.svg_classes[self.svg] = set(a["class"].split())
             self.kinds[self.svg] = Counter()
             self.classes[self.svg] = {}
         if tag == "g" and self.svg:
@@ -114,7 +116,8 @@ def test_plan_actions_are_marked_in_the_drawing_and_listed():
         {"host": H1, "op": "remove", "kind": "send_target", "name": "vmhba64/10.10.20.100:3260", "changes": {}},
         {"host": H1, "op": "add", "kind": "portgroup", "name": "New-PG",
          "changes": {"vswitch": {"before": None, "after": "vSwitch1"}}, "summary": "add portgroup New-PG"},
-    ], "findings": [{"rule": "MTU-4", "severity": "warning", "host": H1, "object": "vmk:vmk2", "found": "f", "change": "c"}]}
+    ], "findings": [{"rule": "MTU-4", "severity": "warning", "host": H1, "object": "vmk:vmk2", "found": "f", "change": "c"},
+                    {"rule": "PR-1", "severity": "error", "host": H2, "object": "network:replica", "found": "f", "change": "c"}]}
     report = load(docs, plan)
     page = Page(render_html(report, "t"))
     assert "plan-edit" in page.classes[H1]["vmk:vmk1"]
@@ -122,6 +125,8 @@ def test_plan_actions_are_marked_in_the_drawing_and_listed():
     assert {"plan-add", "ghost"} <= page.classes[H1]["vmk:vmk7"]
     assert {"plan-add", "ghost"} <= page.classes[H1]["portgroup:vSwitch1/New-PG"]
     assert "hl-warning" in page.classes[H1]["vmk:vmk2"]
+    # an object the drawing has no box for: the whole drawing of its host is highlighted
+    assert "hl-error" in page.svg_classes[H2] and page.svg_classes[H1] == {"fabric"}
     assert page.kinds[H1]["vmk"] == 4 and page.kinds[H2]["vmk"] == 4  # the ghost is the one extra vmk of esx01
     html = render_html(report, "t")
     assert '<table class="plan">' in html and "edit vmk vmk1 (mtu: 1500 -&gt; 9000)" in html
