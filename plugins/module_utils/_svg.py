@@ -136,9 +136,9 @@ def _switch_block(c: _Canvas, lay: _Layout, host: Host, sw_key: str, sw_lines: l
                   lags: Mapping[str, Sequence[str]], pgs: list[tuple[str, list[str], list[tuple[str, str]], Vmk | None, int]],
                   extra: str = "") -> None:
     """One switch: its NICs (``lags`` groups some of them), the switch box, its port groups and their vmks."""
-    rows = max(len(pgs), 1)
-    nic_rows = len(nics) + len(lags)
-    height = max(rows * ROW, nic_rows * NIC_ROW + 8, 70)
+    in_lags = {n for members in lags.values() for n in members}
+    nic_height = sum(20 + len(m) * NIC_ROW for m in lags.values()) + sum(NIC_ROW for n, _l in nics if n not in in_lags)
+    height = max(max(len(pgs), 1) * ROW, nic_height + 8, 70)
     top = lay.y
     c.node("switch", sw_key, SW_X, top, SW_W, height - 10, sw_lines, extra)
     y = top

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 from html.parser import HTMLParser
@@ -85,6 +86,19 @@ def test_each_host_drawing_holds_its_nics_switches_portgroups_vmks_bindings_and_
     section = html[html.index('data-obj="dvportgroup:dvs-prod/vMotion-DV"'):]
     section = section[:section.index('data-obj="vmk:vmk3"')]
     assert section.count('data-role="active"') == 1 and section.count('data-role="unused"') == 2
+
+
+def test_every_box_lies_inside_its_drawing():
+    for svg in re.findall(r'<svg class="fabric.*?</svg>', render_html(load(gathered()), "t")):
+        height = int(re.search(r' height="(\d+)"', svg).group(1))
+        bottoms = [int(y) + int(h) for y, h in re.findall(r'<rect x="-?\d+" y="(\d+)" width="\d+" height="(\d+)"', svg)]
+        assert bottoms and max(bottoms) <= height
+    # the distributed switch's block is as tall as its NICs (the LAG group and the two plain uplinks)
+    html = render_html(load(gathered()), "t")
+    svg = html[html.index('<svg class="fabric" data-host="esx02.lab.local"'):]
+    nic_bottom = max(int(y) + 30 for y in re.findall(r'data-obj="nic:vmnic\d"><title>[^<]*</title><rect x="\d+" y="(\d+)"', svg))
+    switch = re.search(r'data-obj="dvswitch:dvs-prod"><title>[^<]*</title><rect x="\d+" y="(\d+)" width="\d+" height="(\d+)"', svg)
+    assert int(switch.group(1)) + int(switch.group(2)) + 10 >= nic_bottom
 
 
 def test_teaming_roles_per_portgroup_and_inherited_target_options():
