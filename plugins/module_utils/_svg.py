@@ -95,7 +95,8 @@ def _roles(team: Teaming, uplinks: Sequence[str]) -> list[tuple[str, str]]:
 
 
 def _vmk_lines(vmk: Vmk, vlan: int) -> list[str]:
-    ip = "DHCP" if vmk.ip.dhcp else "%s/%s" % (vmk.ip.address, vmk.ip.network.prefixlen if vmk.ip.network else "?")
+    net = vmk.ip.network
+    ip = "DHCP" if vmk.ip.dhcp else "%s/%d" % (vmk.ip.address, net.prefixlen) if net else "no address"
     return [
         "%s  %s" % (vmk.device, ip),
         "VLAN %d · MTU %d · netstack %s" % (vlan, vmk.mtu, vmk.netstack),
