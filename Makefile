@@ -20,13 +20,14 @@ ANSIBLE_OLDEST := 2.16.19
 ANSIBLE_NEWEST := 2.21.5
 
 .PHONY: help venv test sanity units simulator functional lint demo bench clean compat compat-oldest compat-newest \
-	integration-real property molecule mypy
+	integration-real property molecule mypy report-screenshot
 
 help:
-	@echo "make demo   - start the simulator with a 4-host cluster and show the fabric"
+	@echo "make demo   - start the simulator with a 4-host cluster, converge it, show the fabric and write its report"
 	@echo "make test   - sanity, unit, simulator, functional, compat and molecule tests, lint"
 	@echo "make compat - smoke set on ansible-core $(ANSIBLE_OLDEST) (Python 3.11) and $(ANSIBLE_NEWEST) (Python >= 3.12)"
 	@echo "make bench  - performance comparison (not part of make test)"
+	@echo "make report-screenshot - regenerate docs/images/fabric-report.png with the browser test"
 	@echo "make property - the property-based differential test with PROPERTY_EXAMPLES (200) examples"
 	@echo "make integration-real - opt-in run against a lab vCenter (see README, never in CI)"
 
@@ -61,8 +62,16 @@ units: venv
 simulator: venv
 	$(PYTEST) -q -n $(JOBS) tests/unit/simulator
 
+# The browser test of the fabric report (tests/functional/test_report.py) needs Chromium: chromium.sh finds it, or
+# installs Debian's chromium package through apt when it is missing.
 functional: venv
-	@if [ -d tests/functional ]; then $(PYTEST) -q -n $(JOBS) --durations=15 tests/functional; else echo "no functional tests yet"; fi
+	@if [ -d tests/functional ]; then chromium=$$(tests/utils/chromium.sh); export VMKFABRIC_CHROMIUM=$$chromium; \
+	  $(PYTEST) -q -n $(JOBS) --durations=15 tests/functional; else echo "no functional tests yet"; fi
+
+# Regenerate docs/images/fabric-report.png (the README's picture) from a real run of the browser test.
+report-screenshot: venv
+	chromium=$$(tests/utils/chromium.sh); export VMKFABRIC_CHROMIUM=$$chromium VMKFABRIC_SCREENSHOT=$(CURDIR)/docs/images/fabric-report.png; \
+	  $(PYTEST) -q tests/functional/test_report.py -k headless_browser
 
 # Each compat venv holds ansible-core and the collection's declared requirements (the ranges users get);
 # the smoke tests run under .venv's pytest and drive that venv's ansible-playbook. A venv is named after

@@ -241,6 +241,18 @@ def playbook(sim: Any, collections_path: str, tmp_path_factory: pytest.TempPathF
     return Playbook(sim, collections_path, str(tmp_path_factory.mktemp("play")))
 
 
+def ansible_playbook(sim: Any, collections_path: str, workdir: str, *args: str, **env: str) -> tuple[str, int, dict[str, Any]]:
+    """A shipped playbook run in ``workdir``: (output, sum of changed= in the recap, simulator stats); fails the
+    test when the run fails."""
+    sim.reset_stats()
+    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST, *args],
+                          env=Playbook(sim, collections_path, workdir).env(**env), capture_output=True, text=True,
+                          timeout=300, check=False, cwd=workdir)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out
+    return out, sum(int(n) for n in re.findall(r"changed=(\d+)", proc.stdout)), sim.stats()
+
+
 RECAP = re.compile(r"^localhost\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", re.M)
 
 

@@ -13,28 +13,15 @@ the same diff as the real run), then the real run, then a rerun with no write.""
 from __future__ import annotations
 
 import os
-import re
 import subprocess
-from typing import Any
 
 import pytest
 import yaml
-from conftest import BIN, DEMO, LOCALHOST, ROOT, Playbook, own_sim  # pylint: disable=import-error
+from conftest import BIN, DEMO, LOCALHOST, ROOT, Playbook, ansible_playbook, own_sim  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ
 
 HOSTS = ["esx0%d.lab.local" % n for n in range(1, 5)]
-
-
-def ansible_playbook(sim: Any, collections_path: str, workdir: str, *args: str, **env: str) -> tuple[str, int, dict[str, Any]]:
-    """(output, sum of changed= in the recap, simulator stats); fails the test when the run fails."""
-    sim.reset_stats()
-    proc = subprocess.run([os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST, *args],
-                          env=Playbook(sim, collections_path, workdir).env(**env), capture_output=True, text=True,
-                          timeout=300, check=False, cwd=workdir)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 0, out
-    return out, sum(int(n) for n in re.findall(r"changed=(\d+)", proc.stdout)), sim.stats()
 
 
 @pytest.fixture(scope="module")

@@ -62,7 +62,7 @@ def test_pure_layers_import_without_pyvmomi(names):
 def test_the_pure_list_is_derived_and_covers_the_rule_families():
     """Control: the derived list holds the layers the pipeline relies on, the validator's families included."""
     assert {"_model", "_planner", "_validator", "_document", "_offline", "_errors", "_retry", "_fabric",
-            "_rules._common", "_rules._pb", "_rules._xh"} <= set(PURE)
+            "_rules._common", "_rules._pb", "_rules._xh", "_report", "_svg"} <= set(PURE)
     assert "_reader" not in PURE and "_client" not in PURE
 
 

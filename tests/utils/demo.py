@@ -3,7 +3,8 @@
 Steps: start the simulator → print the cluster's networking with plain pyVmomi → converge
 playbooks/site.yml with --diff → run it again (must report 0 changed, 0 writes) → run an
 unsafe plan that the validator refuses with rule IDs (0 writes) → print the fabric again →
-stop the simulator. Exits non-zero if any step does not behave as described.
+write the fabric report of the converged cluster (playbooks/report.yml, 0 writes) to
+.demo/fabric-report.html and print its path → stop the simulator. Exits non-zero if any step does not behave as described.
 """
 
 from __future__ import annotations
@@ -124,7 +125,27 @@ def main() -> int:
                 raise SystemExit("demo: the unsafe plan was not refused cleanly")
             banner("the fabric now")
             print_fabric(sim)
+            banner("the fabric report of the converged cluster")
+            write_report(sim, tmp)
     return 0
+
+
+REPORT = os.path.join(ROOT, ".demo", "fabric-report.html")
+
+
+def write_report(sim: SimProcess, tmp: str) -> None:
+    """playbooks/report.yml with the reference fabric as the plan: read-only, so 0 writes; prints the path."""
+    os.makedirs(os.path.dirname(REPORT), exist_ok=True)
+    with open(os.path.join(ROOT, "playbooks", "vars", "reference_fabric.yml"), encoding="utf-8") as fh:
+        reference = yaml.safe_load(fh)["fabric_config"]
+    plan_vars = os.path.join(tmp, "plan.yml")
+    with open(plan_vars, "w", encoding="utf-8") as fh:
+        yaml.safe_dump({"host_fabric_config": reference}, fh)
+    sim.reset_stats()
+    playbook(sim, "report.yml", "-e", "report_dest=%s" % REPORT, "-e", "@" + plan_vars)
+    if sim.stats()["writes"] or not os.path.exists(REPORT):
+        raise SystemExit("demo: the report run wrote to the cluster or wrote no report")
+    print("fabric report written: %s (open it in a browser)" % REPORT, flush=True)
 
 
 if __name__ == "__main__":
