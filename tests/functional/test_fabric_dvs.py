@@ -11,7 +11,7 @@ vmk uses it (SF-12)."""
 from __future__ import annotations
 
 import pytest
-from conftest import Playbook, own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import own_sim, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import NETMASK, dvs_inventory
 
@@ -59,10 +59,6 @@ def sim(tmp_path_factory):
     with own_sim(INVENTORY, str(tmp_path_factory.mktemp("fabric-dvs"))) as proc:
         yield proc
 
-
-@pytest.fixture(scope="module")
-def playbook(sim, collections_path, tmp_path_factory):
-    return Playbook(sim, collections_path, str(tmp_path_factory.mktemp("fabric-dvs-play")))
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ one UpdateNetworkConfig, the rerun writes nothing, ``inherit`` returns leaves to
 from __future__ import annotations
 
 import pytest
-from conftest import Playbook, own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import own_sim, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import NETMASK, dvs_inventory
 
@@ -31,10 +31,6 @@ def sim(tmp_path_factory):
     with own_sim(INVENTORY, str(tmp_path_factory.mktemp("vmknic-dvs"))) as proc:
         yield proc
 
-
-@pytest.fixture(scope="module")
-def playbook(sim, collections_path, tmp_path_factory):
-    return Playbook(sim, collections_path, str(tmp_path_factory.mktemp("vmknic-dvs-play")))
 
 
 def dvportgroup(sim, name):

@@ -11,7 +11,7 @@ a LAG or an unknown uplink is refused with zero writes; absent removes the vmks 
 from __future__ import annotations
 
 import pytest
-from conftest import PerHost, Playbook, own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import PerHost, own_sim, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ, dvs_inventory
 
@@ -36,10 +36,6 @@ def sim(tmp_path_factory):
     with own_sim(INVENTORY, str(tmp_path_factory.mktemp("vmotion-dvs"))) as proc:
         yield proc
 
-
-@pytest.fixture(scope="module")
-def playbook(sim, collections_path, tmp_path_factory):
-    return Playbook(sim, collections_path, str(tmp_path_factory.mktemp("vmotion-dvs-play")))
 
 
 def state(sim):
