@@ -60,7 +60,6 @@ def sim(tmp_path_factory):
         yield proc
 
 
-
 @pytest.fixture(scope="module")
 def converged(playbook):
     check = playbook.run(fabric(), check=True)

@@ -32,7 +32,6 @@ def sim(tmp_path_factory):
         yield proc
 
 
-
 def dvportgroup(sim, name):
     """What vCenter reports for dvPortgroup ``name``: (key, vlan, policy (value, inherited), order (active,
     standby, inherited), beacon (value, inherited))."""

@@ -37,7 +37,6 @@ def sim(tmp_path_factory):
         yield proc
 
 
-
 def state(sim):
     """(dvPortgroup name -> (key, vlan, active, standby)), host -> {vmk: (portgroupKey, address, mtu)}."""
     from pyVmomi import vim

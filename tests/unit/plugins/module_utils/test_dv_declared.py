@@ -113,8 +113,8 @@ def test_vmknic_with_dvswitch_moves_vlan_and_teaming_to_the_dvportgroup():
     (vmk,) = desired.vmks
     (dv,) = desired.dv_portgroups
     assert (vmk.dvswitch, vmk.vswitch, vmk.vlan, vmk.teaming.is_omitted) == ("dvs-prod", OMIT, OMIT, True)
-    assert (dv.name, dv.dvs, dv.vlan, dv.teaming.active, dv.teaming.unused) == ("iSCSI-A-dv", "dvs-prod", 20, ("dvUplink1",),
-                                                                                 ("dvUplink2",))
+    assert (dv.name, dv.dvs, dv.vlan) == ("iSCSI-A-dv", "dvs-prod", 20)
+    assert (dv.teaming.active, dv.teaming.unused) == (("dvUplink1",), ("dvUplink2",))
     (gone,) = vmknic_desired(dict(params, state="absent"), (H,), False).values()
     assert gone.dv_portgroups == () and gone.vmks[0].dvswitch == "dvs-prod"  # the dvPortgroup stays
 
@@ -130,8 +130,8 @@ def test_replica_with_dvswitch_and_both_switch_kinds_refused():
 # --- document ----------------------------------------------------------------------------------
 
 DOC = {"dv_portgroups": [{"name": "iSCSI-A-dv", "dvs": "dvs-prod", "vlan": 20, "teaming": {"active": ["dvUplink1"]}}],
-       "vmknics": [{"portgroup": "iSCSI-A-dv", "dvswitch": "dvs-prod", "ip": {"address": "10.10.20.11",
-                                                                             "netmask": "255.255.255.0"}}]}
+       "vmknics": [{"portgroup": "iSCSI-A-dv", "dvswitch": "dvs-prod",
+                    "ip": {"address": "10.10.20.11", "netmask": "255.255.255.0"}}]}
 
 
 def test_the_document_declares_dvportgroups_and_vmks_on_them():
@@ -151,9 +151,9 @@ def test_the_document_declares_dvportgroups_and_vmks_on_them():
     ({"vmknics": [{"portgroup": "x", "dvswitch": "d", "vswitch": "vSwitch1"}]}, "vmknics[0].dvswitch", "not both"),
 ])
 def test_bad_dv_entries_name_their_path(doc, path, message):
-    with pytest.raises(ArgumentError, match=r"^config\.%s\.%s: .*%s" % (H.replace(".", r"\."), path.replace("[", r"\[")
-                                                                       .replace("]", r"\]").replace(".", r"\."), message)):
+    with pytest.raises(ArgumentError) as info:
         d.doc_to_desired(H, doc)
+    assert info.value.field == "config.%s.%s" % (H, path) and message in info.value.message
 
 
 def test_a_0_2_0_document_whose_teaming_is_the_effective_one_still_reads():
