@@ -57,6 +57,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Desired,
     DvPortgroup,
     DvPortgroupSpec,
+    DvSwitch,
     Flags,
     Host,
     Ip,
@@ -87,6 +88,9 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import
 
 SECTIONS = ("vswitches", "portgroups", "vmknics")
 ALL_SECTIONS = SECTIONS + ("iscsi", "dv_portgroups")
+OBSERVED_SECTIONS = ("dv_switches",)
+"""Sections that describe what a host reports and declare nothing (accepted in a plan, not compared)."""
+DV_SWITCH_KEYS = ("name", "max_mtu", "teaming", "lags", "uplinks")
 ISCSI_KEYS = ("adapter", "software", "enabled", "iqn", "alias", "bindings", "send_targets", "static_targets", "options",
               "protected")
 TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options", "profile")
@@ -210,9 +214,10 @@ def check_document(path: str, doc: Any, observed: bool = False) -> dict[str, lis
     needs only the identifying keys. Names are unique per section, and a port group carries at
     most one vmknic.
     """
-    top = mapping(path, doc if doc is not None else {}, ALL_SECTIONS)
+    top = mapping(path, doc if doc is not None else {}, ALL_SECTIONS + OBSERVED_SECTIONS)
     out: dict[str, list[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
-                                               "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"), observed)}
+                                               "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"), observed),
+                                               "dv_switches": _dv_switch_entries("%s.dv_switches" % path, top.get("dv_switches"))}
     for section in SECTIONS:
         items = _list("%s.%s" % (path, section), top.get(section))
         out[section] = [_entry(section, "%s.%s[%d]" % (path, section, i), item, observed)
@@ -264,14 +269,34 @@ def _dv_entries(path: str, items: Any, observed: bool) -> list[Mapping[str, Any]
             names(where + ".lags", entry["lags"])
         if entry.get("state") is not None:
             choice(where + ".state", entry["state"], ("present", "absent"))
-        uplinks = entry.get("uplinks")
-        if uplinks is not None:
-            if not isinstance(uplinks, Mapping):
-                raise _error(where + ".uplinks", "must map each uplink or LAG name to a list of pnics, got %s" % kind_of(uplinks))
-            for name, pnics in uplinks.items():
-                text("%s.uplinks" % where, name)
-                names("%s.uplinks.%s" % (where, name), pnics)
+        if entry.get("uplinks") is not None:
+            _uplink_map(where + ".uplinks", entry["uplinks"])
         out.append(entry)
+    return out
+
+
+def _uplink_map(where: str, uplinks: Any) -> None:
+    if not isinstance(uplinks, Mapping):
+        raise _error(where, "must map each uplink or LAG name to a list of pnics, got %s" % kind_of(uplinks))
+    for name, pnics in uplinks.items():
+        text(where, name)
+        names("%s.%s" % (where, name), pnics)
+
+
+def _dv_switch_entries(path: str, items: Any) -> list[Mapping[str, Any]]:
+    """The ``dv_switches`` section (``dv_switch_to_doc``'s shape: what the host reports of each distributed switch
+    its listed dvPortgroups belong to), values checked."""
+    out = []
+    for i, item in enumerate(_list(path, items)):
+        where = "%s[%d]" % (path, i)
+        entry = mapping(where, item, DV_SWITCH_KEYS, DV_SWITCH_KEYS)
+        text(where + ".name", entry["name"])
+        integer(where + ".max_mtu", entry["max_mtu"], MIN_MTU)
+        _teaming(where + ".teaming", entry["teaming"], DVS_POLICIES)
+        names(where + ".lags", entry["lags"])
+        _uplink_map(where + ".uplinks", entry["uplinks"])
+        out.append(entry)
+    _unique(path.rpartition(".")[0], "dv_switches", out, "name")
     return out
 
 
@@ -470,6 +495,9 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
         netstacks=frozenset(netstacks) if netstacks is not None else DEFAULT_NETSTACKS | used_stacks,
         iscsi={e["adapter"]: _adapter_of(e) for e in sections["iscsi"]},
         dv_portgroups=dv_portgroups,
+        dv_switches={e["name"]: DvSwitch(name=e["name"], max_mtu=e["max_mtu"], teaming=_observed_teaming(e["teaming"]),
+                                         lags=tuple(e["lags"]), uplinks={n: tuple(p) for n, p in e["uplinks"].items()})
+                     for e in sections["dv_switches"]},
     )
 
 
@@ -690,7 +718,17 @@ def host_to_doc(host: Host) -> dict[str, Any]:
     if used:
         doc["dv_portgroups"] = [dv_portgroup_to_doc(host.dv_portgroups[k])
                                 for k in sorted(used, key=lambda k: (host.dv_portgroups[k].dvs, host.dv_portgroups[k].name, k))]
+        switches = sorted({host.dv_portgroups[k].dvs for k in used} & set(host.dv_switches))
+        if switches:
+            doc["dv_switches"] = [dv_switch_to_doc(host.dv_switches[n]) for n in switches]
     return doc
+
+
+def dv_switch_to_doc(sw: DvSwitch) -> dict[str, Any]:
+    """A distributed switch of a listed dvPortgroup, as the host sees it: its largest MTU, default port teaming,
+    LAGs and this host's pnics behind each uplink and LAG name (what a new dvPortgroup starts from)."""
+    return {"name": sw.name, "max_mtu": sw.max_mtu, "teaming": teaming_to_doc(sw.teaming), "lags": list(sw.lags),
+            "uplinks": {n: list(p) for n, p in sorted(sw.uplinks.items())}}
 
 
 def dv_portgroup_to_doc(dv: DvPortgroup) -> dict[str, Any]:

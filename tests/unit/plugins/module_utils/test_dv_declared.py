@@ -186,3 +186,17 @@ def test_replaced_writes_a_listed_dvportgroup_whole_and_deleted_removes_it():
     assert dv.teaming.failback is INHERIT and dv.teaming.policy == "failover_explicit"  # the rest inherits
     (gone,) = fabric_desired("deleted", host, doc, Flags()).dv_portgroups
     assert (gone.name, gone.state) == ("dv-x", "absent")
+
+
+def test_the_gathered_document_carries_the_switch_so_a_plan_can_be_checked_offline():
+    host = b.with_dv_vmk(member(), "vmk5", "dvportgroup-30", "10.60.0.10", name="dv-x")
+    doc = d.host_to_doc(host)
+    (sw,) = doc["dv_switches"]
+    assert (sw["name"], sw["max_mtu"], sw["lags"], sw["uplinks"]["lag1"]) == ("dvs-prod", 9000, ["lag1"], ["vmnic4", "vmnic5"])
+    back = d.doc_to_host(H, doc)
+    assert back.dv_switches["dvs-prod"] == dataclasses.replace(host.dv_switches["dvs-prod"], uuid="")  # uuid: vCenter's
+    # a new dvPortgroup of that switch plans from the document alone (fabric_validate), and the section declares nothing
+    plan_doc = dict(DOC, vmknics=[dict(DOC["vmknics"][0], mtu=9000)])
+    p = plan_host(back, d.doc_to_desired(H, dict(plan_doc, dv_switches=doc["dv_switches"])))
+    assert ("add", "dv_portgroup", "dvs-prod/iSCSI-A-dv") in [(a.op, a.kind, a.name) for a in p.actions]
+    assert d.doc_to_desired(H, {"dv_switches": doc["dv_switches"]}).dv_portgroups == ()
