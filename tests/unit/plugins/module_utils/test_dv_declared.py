@@ -109,19 +109,19 @@ def test_vmknic_with_dvswitch_moves_vlan_and_teaming_to_the_dvportgroup():
     params = {"portgroup": "iSCSI-A-dv", "dvswitch": "dvs-prod", "vlan": 20, "state": "present",
               "ip": {"address": "10.10.20.11", "netmask": "255.255.255.0"},
               "teaming": {"active": ["dvUplink1"], "unused": ["dvUplink2"]}}
-    (desired,) = vmknic_desired(params, (H,), False).values()
+    desired = vmknic_desired(params, (H,), False)[H]
     (vmk,) = desired.vmks
     (dv,) = desired.dv_portgroups
     assert (vmk.dvswitch, vmk.vswitch, vmk.vlan, vmk.teaming.is_omitted) == ("dvs-prod", OMIT, OMIT, True)
     assert (dv.name, dv.dvs, dv.vlan) == ("iSCSI-A-dv", "dvs-prod", 20)
     assert (dv.teaming.active, dv.teaming.unused) == (("dvUplink1",), ("dvUplink2",))
-    (gone,) = vmknic_desired(dict(params, state="absent"), (H,), False).values()
+    gone = vmknic_desired(dict(params, state="absent"), (H,), False)[H]
     assert gone.dv_portgroups == () and gone.vmks[0].dvswitch == "dvs-prod"  # the dvPortgroup stays
 
 
 def test_replica_with_dvswitch_and_both_switch_kinds_refused():
     params = {"portgroup": "Replica-dv", "dvswitch": "dvs-prod", "ip": {"address": "10.10.40.11", "netmask": "255.255.255.0"}}
-    (desired,) = replica_desired(params, (H,), False).values()
+    desired = replica_desired(params, (H,), False)[H]
     assert desired.vmks[0].purpose == "replica" and desired.dv_portgroups[0].name == "Replica-dv"
     with pytest.raises(ArgumentError, match="^dvswitch: give vswitch .* or dvswitch .*, not both"):
         replica_desired(dict(params, vswitch="vSwitch2"), (H,), False)
