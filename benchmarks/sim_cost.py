@@ -34,12 +34,13 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "simulator"))
+sys.path.insert(0, os.path.join(ROOT, ".venv", "collections"))  # the collection, as `make venv` links it
 
 from pyVim.connect import Disconnect, SmartConnect  # noqa: E402
 from pyVmomi import SoapAdapter, vim, vmodl  # noqa: E402
-from vsphere_sim.launcher import SimProcess  # noqa: E402
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import HOST_PROPS  # noqa: E402
+from vsphere_sim.launcher import SimProcess  # noqa: E402
 
 LAB = os.path.join(ROOT, "tests", "simulator", "inventories", "lab.yml")
 PC = vmodl.query.PropertyCollector

@@ -89,7 +89,7 @@ class Memo:
     def __init__(self, generation: int) -> None:
         self.generation = generation
         self.values: dict[tuple[Any, ...], Any] = {}
-        self.ids: set[int] = set()  # id() of every value in ``values``
+        self.ids: set[int] = set()  # id() of every data object and array in ``values``
         self.xml: dict[tuple[Any, ...], str] = {}
 
 
@@ -200,7 +200,8 @@ class Simulator:
         except KeyError:
             pass
         value = memo.values[key] = build()
-        memo.ids.add(id(value))
+        if isinstance(value, (VmomiSupport.DataObject, list)):
+            memo.ids.add(id(value))
         return value
 
     def current_memo(self) -> Memo:
