@@ -320,9 +320,9 @@ def measure(run: Run, lab: Lab) -> dict[str, Any]:
             result["state"] = check_state(sim, lab, run.expected) if result["ok"] else "the playbook failed"
             result["pass"] = result["ok"] and not result["state"]
             out[phase] = result
-            print("   %-8s %s  %d calls, %d writes, %.1f s%s" % (phase, "ok  " if result["pass"] else "FAIL", result["calls"],
-                                                              result["writes"], result["wall_s"],
-                                                              "" if result["pass"] else ": " + result["state"]), flush=True)
+            problem = "" if result["pass"] else ": " + result["state"]
+            print("   %-8s %s  %d calls, %d writes, %.1f s%s" % (
+                phase, "ok  " if result["pass"] else "FAIL", result["calls"], result["writes"], result["wall_s"], problem), flush=True)
     return out
 
 
@@ -413,9 +413,9 @@ def targets(hosts: int, runs: list[dict[str, Any]], minimum: int, probes: dict[s
         best_wall = min(b["converge"]["wall_s"] for b in bases)
         ok = m["pass"] and all(b["converge"]["pass"] for b in bases) and ratio(best_calls, m["calls"]) >= 10 \
             and ratio(best_wall, m["wall_s"]) >= 4
-        out.append(verdict(name, ok, "%.1fx fewer calls (%d vs the fewest of community.vmware, %d), %.1fx less wall "
-                                     "(%.1f s vs the fastest, %.1f s)" % (ratio(best_calls, m["calls"]), m["calls"], best_calls,
-                                                                        ratio(best_wall, m["wall_s"]), m["wall_s"], best_wall)))
+        detail = "%.1fx fewer calls (%d vs the fewest of community.vmware, %d), %.1fx less wall (%.1f s vs the fastest, %.1f s)" % (
+            ratio(best_calls, m["calls"]), m["calls"], best_calls, ratio(best_wall, m["wall_s"]), m["wall_s"], best_wall)
+        out.append(verdict(name, ok, detail))
     else:
         out.append(verdict(name, None, "both runs are needed (--only all)"))
     if probes:

@@ -123,7 +123,7 @@ class Lab:
 def per_call_ms(pid: int, call: Callable[[], None], repeat: int) -> float:
     call()  # warm: first-use costs (type caches) are not per-call costs
     before = cpu_seconds(pid)
-    for _ in range(repeat):
+    for _call in range(repeat):
         call()
     return (cpu_seconds(pid) - before) * 1000.0 / repeat
 

@@ -110,7 +110,7 @@ def test_iscsi_compliance_follows_a_teaming_change_after_a_warm_query(si, hosts)
         ip=V.IpConfig(dhcp=False, ipAddress="10.10.20.31", subnetMask="255.255.255.0"), mtu=9000))
     cm.storageSystem.UpdateSoftwareInternetScsiEnabled(True)
     cm.iscsiManager.BindVnic("vmhba64", device)
-    for _ in range(2):
+    for _query in range(2):
         (bound,) = cm.iscsiManager.QueryBoundVnics("vmhba64")
         assert not bound.complianceStatus.reason
     two = V.NetworkPolicy(nicTeaming=V.NetworkPolicy.NicTeamingPolicy(
