@@ -266,13 +266,13 @@ def run_playbook(sim: SimProcess, run: Run, lab: Lab, collections: str, workdir:
                SSL_CERT_FILE=sim.ca_file, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     cmd = [os.path.join(BIN, "ansible-playbook"), "-i", inventory, play] + (["-f", str(run.forks)] if run.forks else [])
     sim.reset_stats()
-    start = time.monotonic()
+    start, cpu = time.monotonic(), sim.cpu_seconds()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=7200, check=False)
-    wall = time.monotonic() - start
+    wall, cpu = time.monotonic() - start, sim.cpu_seconds() - cpu
     stats = sim.stats()
     recap = proc.stdout.rsplit("PLAY RECAP", 1)[-1]
     calls = stats["calls"]
-    return {"ok": proc.returncode == 0, "wall_s": round(wall, 2), "calls": stats["total"], "writes": stats["writes"],
+    return {"ok": proc.returncode == 0, "wall_s": round(wall, 2), "sim_cpu_s": round(cpu, 2), "calls": stats["total"], "writes": stats["writes"],
             "logins": calls.get("Login", 0), "reads": sum(calls.get(m, 0) for m in READS),
             "changed": sum(int(m[0]) for m in RECAP.findall(recap)), "by_method": calls,
             "tail": "" if proc.returncode == 0 else proc.stdout[-3000:]}
@@ -420,9 +420,11 @@ def targets(hosts: int, runs: list[dict[str, Any]], minimum: int, probes: dict[s
         out.append(verdict(name, None, "both runs are needed (--only all)"))
     if probes:
         small, large = probes["single host, demo"], probes["single host, lab"]
-        out.append(verdict("a single-host task costs the same in a 4-host and a 64-host inventory",
-                           small["pass"] and large["pass"] and small["calls"] == large["calls"],
-                           "%d calls (demo) vs %d calls (lab)" % (small["calls"], large["calls"])))
+        out.append(verdict("a single-host task costs the same in a 4-host and a 64-host inventory (calls equal, simulator CPU "
+                           "within 1.5x + 50 ms)", small["pass"] and large["pass"] and small["calls"] == large["calls"]
+                           and large["sim_cpu_s"] <= 1.5 * small["sim_cpu_s"] + 0.05,
+                           "%d calls, %.2f s simulator CPU, %.1f s wall (demo) vs %d calls, %.2f s, %.1f s (lab)" % (
+                               small["calls"], small["sim_cpu_s"], small["wall_s"], large["calls"], large["sim_cpu_s"], large["wall_s"])))
         four = probes.get("4 hosts") or (ours["converge"] if ours and hosts == 4 else None)
         big = ours["converge"] if ours and hosts == 64 else None
         if four and big:
@@ -443,7 +445,8 @@ def probe(hosts: int, latency: int, scope_all: bool = False) -> dict[str, Any]:
         h = lab.hosts[0]
         tasks = [{"name": "one host", "vmkfabric.vsphere.host_fabric": {"esxi_hostname": h, "state": "merged", "config": {h: lab.fabric[h]}}}]
         expected = {h: lab.fabric[h]}
-    run = Run("probe", "fabric", "vmkfabric.vsphere", "one task", tasks, expected, latency, rerun=False)
+    name = "probe: host_fabric %s of the %d-host inventory" % ("per cluster" if scope_all else "on the first host", hosts)
+    run = Run(name, "fabric", "vmkfabric.vsphere", "one task", tasks, expected, latency, rerun=False)
     return measure(run, lab)["converge"]
 
 
@@ -453,16 +456,16 @@ def probe(hosts: int, latency: int, scope_all: bool = False) -> dict[str, Any]:
 
 
 def table(result: dict[str, Any]) -> str:
-    lines = ["| run | tool | mode | ms/call | phase | calls | writes | reads | logins | wall s | state |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| run | tool | mode | ms/call | phase | calls | writes | reads | logins | wall s | simulator CPU s | state |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in result["runs"]:
         for phase in ("converge", "rerun"):
             if phase in r:
                 m = r[phase]
-                lines.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %.1f | %s |" % (
+                lines.append("| %s | %s | %s | %d | %s | %s | %s | %s | %s | %.1f | %.2f | %s |" % (
                     r["scenario"], r["tool"], r["mode"], r["latency_ms"], "no-op rerun" if phase == "rerun" else phase,
                     format(m["calls"], ","), format(m["writes"], ","), format(m["reads"], ","), format(m["logins"], ","),
-                    m["wall_s"], "PASS" if m["pass"] else "FAIL"))
+                    m["wall_s"], m["sim_cpu_s"], "PASS" if m["pass"] else "FAIL"))
     return "\n".join(lines)
 
 
@@ -474,7 +477,8 @@ def markdown(result: dict[str, Any]) -> str:
              table(result), "", "Minimum call count of the host_fabric converge: %s." % result["minimum"]["how"], ""]
     if result.get("probes"):
         parts += ["Probes (host_fabric converge, %d ms/call): %s." % (result["latency_ms"], "; ".join(
-            "%s: %d calls, %.1f s" % (k, v["calls"], v["wall_s"]) for k, v in result["probes"].items())), ""]
+            "%s: %d calls, %.1f s, simulator CPU %.2f s" % (k, v["calls"], v["wall_s"], v["sim_cpu_s"])
+            for k, v in result["probes"].items())), ""]
     parts += ["Targets:", ""] + ["- %s %s: %s" % (t["result"], t["target"], t["detail"]) for t in result["targets"]]
     return "\n".join(parts) + "\n"
 

@@ -3,7 +3,7 @@
 Starts the simulator on the 64-host lab inventory (no added latency), converges the reference
 fabric's iSCSI part on one cluster's hosts with plain pyVmomi calls (so the reads below see
 bound vmks and sessions), then measures the simulator process's CPU time (user + system, from
-/proc/<pid>/stat) over repeated calls and prints milliseconds of server CPU per call:
+``SimProcess.cpu_seconds``) over repeated calls and prints milliseconds of server CPU per call:
 
 - ``RetrievePropertiesEx`` with the collection's host properties (``_reader.HOST_PROPS``),
   traversal from the root folder (64 hosts) and from one cluster (32 hosts);
@@ -44,14 +44,6 @@ from vsphere_sim.launcher import SimProcess  # noqa: E402
 
 LAB = os.path.join(ROOT, "tests", "simulator", "inventories", "lab.yml")
 PC = vmodl.query.PropertyCollector
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid`` (all its threads)."""
-    with open("/proc/%d/stat" % pid, encoding="ascii") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
 def host_spec(start: Any) -> Any:
@@ -120,12 +112,12 @@ class Lab:
         self.retrieve_cluster()
 
 
-def per_call_ms(pid: int, call: Callable[[], None], repeat: int) -> float:
+def per_call_ms(sim: SimProcess, call: Callable[[], None], repeat: int) -> float:
     call()  # warm: first-use costs (type caches) are not per-call costs
-    before = cpu_seconds(pid)
+    before = sim.cpu_seconds()
     for _call in range(repeat):
         call()
-    return (cpu_seconds(pid) - before) * 1000.0 / repeat
+    return (sim.cpu_seconds() - before) * 1000.0 / repeat
 
 
 def main() -> int:
@@ -137,7 +129,6 @@ def main() -> int:
     with open(args.inventory, encoding="utf-8") as fh:
         creds = yaml.safe_load(fh)["credentials"]
     with SimProcess(args.inventory) as sim:
-        assert sim.proc is not None
         si = SmartConnect(host="127.0.0.1", port=sim.port, user=creds["username"], pwd=creds["password"],
                           sslContext=ssl.create_default_context(cafile=sim.ca_file))
         try:
@@ -150,7 +141,7 @@ def main() -> int:
                     ("UpdateNetworkConfig + RetrievePropertiesEx of 32 hosts", lab.write_then_read, max(1, args.repeat // 2))]
             print("%-58s %10s" % ("call (simulator CPU per call)", "ms"))
             for name, call, repeat in rows:
-                print("%-58s %10.1f" % (name, per_call_ms(sim.proc.pid, call, repeat)))
+                print("%-58s %10.1f" % (name, per_call_ms(sim, call, repeat)))
         finally:
             Disconnect(si)
     if args.profile:
