@@ -248,6 +248,7 @@ class Simulator:
             time.sleep(injected["latency_ms"] / 1000.0)
         with self.lock:
             generation = self.generation
+            self._memo_on = False  # a waiting WaitForUpdates left it on; a test mutation below must not use the memo
             self.calls[info.wsdl_name] += 1
             if injected.get("action") == "drop":
                 raise DropConnection()
