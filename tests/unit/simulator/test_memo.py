@@ -146,3 +146,31 @@ def test_memo_builds_once_per_generation_and_only_while_a_read_is_served():
     assert sim.memo(("k",), build) is first and len(built) == 3
     sim.changed()
     assert sim.memo(("k",), build) is not first and len(built) == 4
+
+
+def test_a_repeated_read_is_answered_with_the_same_bytes_and_a_write_changes_them(si, hosts, sim):
+    """The XML kept per generation is the XML a fresh serialisation gives (the first answer computes it)."""
+    import ssl  # pylint: disable=import-outside-toplevel
+    import urllib.request  # pylint: disable=import-outside-toplevel
+
+    from pyVmomi import SoapAdapter, VmomiSupport  # pylint: disable=import-outside-toplevel
+    version = VmomiSupport.versionMap["vim25/8.0.3.0"]
+    stub = SoapAdapter.SoapStubAdapterBase(version=version)
+    stub.requestContext = {}
+    host = hosts["esx04.lab.local"]
+    spec = PC.FilterSpec(objectSet=[PC.ObjectSpec(obj=host)],
+                         propSet=[PC.PropertySpec(type=vim.HostSystem, pathSet=["config.network", "config.virtualNicManagerInfo"])])
+    body = stub.SerializeRequest(si.content.propertyCollector, PC._GetMethodInfo("RetrievePropertiesEx"),  # pylint: disable=protected-access
+                                 [[spec], PC.RetrieveOptions()])
+
+    def answer():
+        request = urllib.request.Request(sim.url, data=body, method="POST", headers={
+            "Content-Type": "text/xml", "SOAPAction": '"urn:vim25/8.0.3.0"', "Cookie": si._stub.cookie})  # pylint: disable=protected-access
+        with urllib.request.urlopen(request, context=ssl.create_default_context(cafile=sim.ca_file), timeout=30) as resp:
+            return resp.read()
+
+    first = answer()
+    assert answer() == first and b"<name>config.network</name>" in first
+    host.configManager.networkSystem.UpdateVirtualNic("vmk0", V.VirtualNic.Specification(mtu=1600))
+    changed = answer()
+    assert changed != first and b"<mtu>1600</mtu>" in changed and b"<mtu>1600</mtu>" not in first
