@@ -26,7 +26,7 @@ help:
 	@echo "make demo   - start the simulator with a 4-host cluster, converge it, show the fabric and write its report"
 	@echo "make test   - sanity, unit, simulator, functional, compat and molecule tests, lint"
 	@echo "make compat - smoke set on ansible-core $(ANSIBLE_OLDEST) (Python 3.11) and $(ANSIBLE_NEWEST) (Python >= 3.12)"
-	@echo "make bench  - performance comparison (not part of make test)"
+	@echo "make bench  - performance comparison and targets, BENCH_HOSTS=4 (demo) or 64 (lab) (not part of make test)"
 	@echo "make report-screenshot - regenerate docs/images/fabric-report.png with the browser test"
 	@echo "make property - the property-based differential test with PROPERTY_EXAMPLES (200) examples"
 	@echo "make integration-real - opt-in run against a lab vCenter (see README, never in CI)"
@@ -140,9 +140,14 @@ PROPERTY_EXAMPLES ?= 200
 property: venv
 	VMKFABRIC_PROPERTY_EXAMPLES=$(PROPERTY_EXAMPLES) $(PYTEST) -q tests/functional/test_property.py --hypothesis-show-statistics
 
+# make bench BENCH_HOSTS=4|64 [BENCH_LATENCY_MS=20] [BENCH_ARGS="--only ours"]: benchmarks/bench_converge.py
+BENCH_HOSTS ?= 4
+BENCH_LATENCY_MS ?= 20
+BENCH_ARGS ?=
 bench: venv
 	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
-	$(BIN)/python benchmarks/bench_converge.py --out benchmarks/results/latest.json
+	$(BIN)/python benchmarks/bench_converge.py --hosts $(BENCH_HOSTS) --latency-ms $(BENCH_LATENCY_MS) $(BENCH_ARGS) \
+	  --out benchmarks/results/latest.json
 
 clean:
 	rm -rf $(VENV) $(COMPAT) $(SANITY_HOME) tests/output .demo

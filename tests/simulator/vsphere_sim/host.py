@@ -111,6 +111,7 @@ def _unique(refs: Any, array: Any) -> Any:
 
 class Cluster(MO):
     WSDL, PYTYPE = "ClusterComputeResource", vim.ClusterComputeResource
+    STATE_PROPS = True
 
     def __init__(self, sim: Simulator, moid: str, name: str, parent: MO) -> None:
         super().__init__(sim, moid)
@@ -162,6 +163,7 @@ class ComputeResource(Cluster):
 class HostSystem(MO):
     WSDL, PYTYPE = "HostSystem", vim.HostSystem
     WRITES = frozenset({"ReconfigureHostForDAS_Task"})
+    STATE_PROPS = True
 
     def __init__(self, sim: Simulator, moid: str, model: HostModel, parent: MO, managers: dict[str, MO]) -> None:
         super().__init__(sim, moid)
@@ -225,15 +227,20 @@ class HostSystem(MO):
         if member == "virtualNicManagerInfo":
             return vnic_manager_info(self.model)
         if member == "storageDevice":
-            return self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo()
+            return self._storage_device()
+        if member == "product":
+            return self.sim.about(self.model.version)
         return None
+
+    def _storage_device(self) -> Any:
+        return self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo()
 
     def p_config(self) -> Any:
         """HostConfigInfo; the services, advanced settings and clock come from the host's managers when it has them."""
         m = self.managers
         config = vim.host.ConfigInfo(host=self.ref, product=self.sim.about(self.model.version),
                                      network=network_info(self.model), virtualNicManagerInfo=vnic_manager_info(self.model),
-                                     storageDevice=self.model.storage.device_info() if self.model.storage else vim.host.StorageDeviceInfo(),
+                                     storageDevice=self._storage_device(),
                                      hyperThread=vim.host.CpuSchedulerSystem.HyperThreadScheduleInfo(available=True, active=True, config=True),
                                      adminDisabled=False)
         if "serviceSystem" in m:

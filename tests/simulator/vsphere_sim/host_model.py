@@ -17,6 +17,7 @@ from typing import Any, Protocol, cast
 
 from pyVmomi import VmomiSupport, vim
 
+from .base import clone
 from .state import Simulator
 
 NIC_TYPES_80 = ("vmotion", "faultToleranceLogging", "vSphereReplication", "vSphereReplicationNFC", "management", "vsan",
@@ -86,16 +87,16 @@ def empty_pg_policy() -> Any:
 def merge(override: Any, base: Any) -> Any:
     """Leaf-by-leaf merge of a (partial) data object over a complete one; nicOrder as a unit."""
     if override is None:
-        return copy.deepcopy(base)
+        return clone(base)
     if base is None:
-        return copy.deepcopy(override)
-    out = copy.deepcopy(base)
+        return clone(override)
+    out = clone(base)
     for prop in base._GetPropertyList():
         mine = getattr(override, prop.name, None)
         if mine is None or (isinstance(mine, list) and not mine and prop.name not in ("activeNic", "standbyNic")):
             continue
         if prop.name == "nicOrder" or not isinstance(mine, VmomiSupport.DataObject):
-            setattr(out, prop.name, copy.deepcopy(mine))
+            setattr(out, prop.name, clone(mine))
         else:
             setattr(out, prop.name, merge(mine, getattr(base, prop.name)))
     return out
@@ -155,7 +156,12 @@ def detached_teaming(conn: Any, switch: str | None = None) -> dict[str, Any]:
 
 def effective_teaming(host: HostModel, device: str) -> dict[str, Any]:
     """Effective teaming of a vmk (for the iSCSI compliance checks): on a vSS port group, or on a
-    dvPortgroup as its switch resolves it (``lag``: an active LAG, several uplinks by definition)."""
+    dvPortgroup as its switch resolves it (``lag``: an active LAG, several uplinks by definition).
+    Shared until the next change: callers must not modify it."""
+    return host.sim.memo(("teaming", host.name, device), lambda: _effective_teaming(host, device))
+
+
+def _effective_teaming(host: HostModel, device: str) -> dict[str, Any]:
     vnic = host.vnics[device]
     conn = vnic.spec.distributedVirtualPort
     if conn is not None:
@@ -178,6 +184,11 @@ def pnic_pci(host: HostModel, device: str) -> str | None:
 
 
 def network_info(host: HostModel) -> Any:
+    """``config.network`` (shared until the next change: callers must not modify it)."""
+    return host.sim.memo(("network_info", host.name), lambda: _network_info(host))
+
+
+def _network_info(host: HostModel) -> Any:
     pnics = [vim.host.PhysicalNic(device=d, key="key-vim.host.PhysicalNic-%s" % d, driver=drv, mac=mac, pci=pnic_pci(host, d),
                                   linkSpeed=vim.host.PhysicalNic.LinkSpeedDuplex(speedMb=speed, duplex=True) if speed else None,
                                   wakeOnLanSupported=False, spec=_pnic_spec(speed), autoNegotiateSupported=False,
@@ -189,24 +200,24 @@ def network_info(host: HostModel) -> Any:
         switches.append(vim.host.VirtualSwitch(
             name=name, key="key-vim.host.VirtualSwitch-%s" % name, numPorts=1536, numPortsAvailable=1536 - 4 * len(pgs),
             mtu=spec.mtu or 1500, portgroup=["key-vim.host.PortGroup-%s" % pg.name for pg in pgs],
-            pnic=["key-vim.host.PhysicalNic-%s" % n for n in bridge_nics(spec)], spec=copy.deepcopy(spec)))
+            pnic=["key-vim.host.PhysicalNic-%s" % n for n in bridge_nics(spec)], spec=clone(spec)))
     portgroups = []
     for pg in host.portgroups.values():
         ports = [vim.host.PortGroup.Port(key="key-vim.host.PortGroup.Port-%d" % (100 + v.key_no), mac=[v.mac], type="host")
                  for v in vnics_on(host, pg.name)]
         portgroups.append(vim.host.PortGroup(key="key-vim.host.PortGroup-%s" % pg.name, vswitch="key-vim.host.VirtualSwitch-%s" % pg.vswitchName,
-                                             port=ports, spec=copy.deepcopy(pg), computedPolicy=computed_policy(host, pg)))
-    vnics = [vim.host.VirtualNic(device=d, key="key-vim.host.VirtualNic-%s" % d, portgroup=v.portgroup, spec=copy.deepcopy(v.spec),
+                                             port=ports, spec=clone(pg), computedPolicy=computed_policy(host, pg)))
+    vnics = [vim.host.VirtualNic(device=d, key="key-vim.host.VirtualNic-%s" % d, portgroup=v.portgroup, spec=vnic_spec(host, d),
                                  port="key-vim.host.PortGroup.Port-%d" % (100 + v.key_no) if v.portgroup else None)
              for d, v in sorted(host.vnics.items(), key=lambda kv: int(kv[0][3:]))]
-    route = copy.deepcopy(host.route)
+    route = clone(host.route)
     # the default stack carries the host's DNS and default route; the dedicated stacks have their own (empty) ones
-    stacks = [vim.host.NetStackInstance(key=k, name=k, dnsConfig=copy.deepcopy(host.dns) if k == NETSTACKS[0] else EMPTY_DNS,
-                                        ipRouteConfig=copy.deepcopy(route) if k == NETSTACKS[0] else vim.host.IpRouteConfig(),
+    stacks = [vim.host.NetStackInstance(key=k, name=k, dnsConfig=clone(host.dns) if k == NETSTACKS[0] else EMPTY_DNS,
+                                        ipRouteConfig=clone(route) if k == NETSTACKS[0] else vim.host.IpRouteConfig(),
                                         requestedMaxNumberOfConnections=11000, congestionControlAlgorithm="newreno", ipV6Enabled=False)
               for k in NETSTACKS]
     return vim.host.NetworkInfo(vswitch=switches, portgroup=portgroups, pnic=pnics, vnic=vnics, netStackInstance=stacks,
-                                proxySwitch=proxy_switches(host), dnsConfig=copy.deepcopy(host.dns),
+                                proxySwitch=proxy_switches(host), dnsConfig=clone(host.dns),
                                 ipRouteConfig=route, atBootIpV6Enabled=False, ipV6Enabled=False)
 
 
@@ -242,23 +253,34 @@ class Vnic:
         self.key_no = next(self._numbers)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Vnic:
-        clone = Vnic.__new__(Vnic)
-        clone.portgroup, clone.spec, clone.mac, clone.key_no = self.portgroup, copy.deepcopy(self.spec, memo), self.mac, self.key_no
-        return clone
+        copied = Vnic.__new__(Vnic)
+        copied.portgroup, copied.spec, copied.mac, copied.key_no = self.portgroup, copy.deepcopy(self.spec, memo), self.mac, self.key_no
+        return copied
 
 
 def vnics_on(host: HostModel, pgname: str) -> list[Vnic]:
     return [v for v in host.vnics.values() if v.portgroup == pgname]
 
 
+def vnic_spec(host: HostModel, device: str) -> Any:
+    """A copy of a vmk's spec, shared by every entry that reports it (``config.network`` and each
+    nic type of ``virtualNicManagerInfo``), so its XML is written once per state generation."""
+    return host.sim.memo(("vnic spec", host.name, device), lambda: clone(host.vnics[device].spec))
+
+
 def vnic_manager_info(host: HostModel) -> Any:
+    """``config.virtualNicManagerInfo`` (shared until the next change: callers must not modify it)."""
+    return host.sim.memo(("vnic_manager_info", host.name), lambda: _vnic_manager_info(host))
+
+
+def _vnic_manager_info(host: HostModel) -> Any:
     configs = []
     for nic_type in host.nic_types():
         candidates = [d for d, v in sorted(host.vnics.items()) if is_candidate(v, nic_type)]
         configs.append(vim.host.VirtualNicManager.NetConfig(
             nicType=nic_type, multiSelectAllowed=True,
             candidateVnic=[vim.host.VirtualNic(device=d, key="%s.key-vim.host.VirtualNic-%s" % (nic_type, d), portgroup=host.vnics[d].portgroup,
-                                               spec=copy.deepcopy(host.vnics[d].spec)) for d in candidates],
+                                               spec=vnic_spec(host, d)) for d in candidates],
             selectedVnic=["%s.key-vim.host.VirtualNic-%s" % (nic_type, d) for d in sorted(selected_of(host, nic_type))]))
     return vim.host.VirtualNicManagerInfo(netConfig=configs)
 

@@ -85,6 +85,13 @@ class SimProcess:
     def disarm_faults(self) -> None:
         self._control("DELETE", "/_sim/faults")
 
+    def cpu_seconds(self) -> float:
+        """The CPU time (user + system, all threads) the simulator process has used so far (Linux /proc)."""
+        assert self.proc is not None
+        with open("/proc/%d/stat" % self.proc.pid, encoding="ascii") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()

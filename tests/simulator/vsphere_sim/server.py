@@ -125,7 +125,7 @@ class Handler(BaseHTTPRequestHandler):
             except soap.SoapRequestError as err:
                 raise vmodl.fault.InvalidRequest(msg=str(err)) from None
             result = sim.dispatch(ctx, info, this, params)
-            payload = soap.serialize_response(info, result, version)
+            payload = soap.serialize_response(info, result, version, sim.current_memo())
             self._send(200, payload, "text/xml; charset=utf-8", ctx.new_cookie)
         except DropConnection:
             self.close_connection = True

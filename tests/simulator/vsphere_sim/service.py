@@ -202,6 +202,12 @@ class PropertyCollector(MO):
                 self._traverse(child, list(spec.selectSet or []), named, seen, visited)
 
     def _content(self, mo: MO, propsets: list[Any]) -> Any | None:
+        if not mo.STATE_PROPS:
+            return self._build_content(mo, propsets)
+        key = ("content", mo.moid, tuple((ps.type, ps.all, tuple(ps.pathSet or [])) for ps in propsets))
+        return self.sim.memo(key, lambda: self._build_content(mo, propsets))
+
+    def _build_content(self, mo: MO, propsets: list[Any]) -> Any | None:
         wanted: list[str] = []
         matched = False
         for ps in propsets:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.parsers import expat
 
 from pyVmomi import SoapAdapter, VmomiSupport, vmodl
+
+if TYPE_CHECKING:  # types only: state imports this module
+    from .state import Memo
 
 NS_VIM = "urn:vim25"
 
@@ -172,12 +175,38 @@ def _envelope(inner: str) -> bytes:
     return (SoapAdapter.XML_HEADER + "\n" + SoapAdapter.SOAP_START + inner + SoapAdapter.SOAP_END).encode("utf-8")
 
 
-def serialize_response(info: MethodInfo, result: Any, version: Any) -> bytes:
-    """``<MethodResponse xmlns="urn:vim25"><returnval>...`` for the negotiated version."""
+class _Serializer(SoapAdapter.SoapSerializer):
+    """pyVmomi's serializer, reusing the XML of values the simulator computed once in this state
+    generation (``state.Memo``): a value read again before the next change costs no serialisation."""
+
+    def __init__(self, writer: Any, version: Any, nsmap: dict[str, str], memo: Memo | None) -> None:
+        super().__init__(writer, version, nsmap)
+        self.memo = memo
+
+    def _Serialize(self, val: Any, info: Any, defNS: str) -> None:  # noqa: N802,N803 (pyVmomi's names)
+        memo = self.memo
+        if memo is None or self.outermostAttrs or id(val) not in memo.ids:
+            super()._Serialize(val, info, defNS)
+            return
+        key = (id(val), info.name, info.type, info.flags, info.version, defNS, self.version)
+        text = memo.xml.get(key)
+        if text is None:
+            writer, self.writer = self.writer, io.StringIO()
+            try:
+                super()._Serialize(val, info, defNS)
+                text = memo.xml[key] = self.writer.getvalue()
+            finally:
+                self.writer = writer
+        self.writer.write(text)
+
+
+def serialize_response(info: MethodInfo, result: Any, version: Any, memo: Memo | None = None) -> bytes:
+    """``<MethodResponse xmlns="urn:vim25"><returnval>...`` for the negotiated version; values of
+    ``memo`` (the state generation the result was computed in) reuse their XML."""
     out = io.StringIO()
     nsmap = dict(SoapAdapter.SOAP_NSMAP)
     nsmap[NS_VIM] = ""
-    serializer = SoapAdapter.SoapSerializer(out, version, nsmap)
+    serializer = _Serializer(out, version, nsmap, memo)
     serializer.outermostAttrs = ""
     if result is not None:
         serializer.Serialize(result, VmomiSupport.Object(name="returnval", type=info.result, version=version, flags=info.result_flags))

@@ -26,8 +26,11 @@ if TYPE_CHECKING:  # types only: these modules import this one
 
 NEWEST = VmomiSupport.versionMap["vim25/8.0.3.0"]
 _M = TypeVar("_M", bound="MO")
+_V = TypeVar("_V")
 
 UNAUTHENTICATED = frozenset({"RetrieveServiceContent", "Login", "CurrentTime"})
+READS = ("Retrieve", "ContinueRetrieve", "Fetch", "Query", "WaitForUpdates", "CheckForUpdates")
+"""Methods whose names start with these only read the state: only they are served from the memo."""
 STATE_FORMAT = "vsphere_sim-state-1"
 HOSTS = "hosts"  # the section saved at the top level of the file; the others go under "sections"
 # --state sections: key -> (dump(sim) -> JSON-able, load(sim, data))
@@ -78,6 +81,18 @@ class CallContext:
         self.sim.sessions.pop(self.session_key, None)
 
 
+class Memo:
+    """Values computed from the state in one state generation (``Simulator.generation``), and the
+    XML their serialisation gave (``soap.serialize_response``). A change starts a new Memo, so a
+    value is never served across a write; the Memo keeps every value alive, so ``id`` identifies it."""
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.values: dict[tuple[Any, ...], Any] = {}
+        self.ids: set[int] = set()  # id() of every data object and array in ``values``
+        self.xml: dict[tuple[Any, ...], str] = {}
+
+
 class Simulator:
     def __init__(self, credentials: tuple, state_file: str | None = None, latency_ms: int = 0) -> None:
         self.lock = threading.RLock()
@@ -108,6 +123,8 @@ class Simulator:
         self.current_session = ""  # the caller of the call being served (properties that differ per session)
         self.content_extras: dict[str, MO] = {}  # further ServiceContent managers: property name -> object
         self.derived: dict[Any, Any] = {}  # objects that follow the hosts (standard networks, LUN datastores), by key
+        self._memo = Memo(0)
+        self._memo_on = False  # True only while a method that reads (READS) is served
 
     # -- registry -----------------------------------------------------------------------
     def next_id(self, prefix: str) -> str:
@@ -168,9 +185,39 @@ class Simulator:
         self._dirty = True
         self.generation += 1
 
+    # -- memo of computed values ----------------------------------------------------------
+    def memo(self, key: tuple[Any, ...], build: Callable[[], _V]) -> _V:
+        """``build()``, computed once per state generation while a reading method is served
+        (any other method, or code outside a call, always builds: it may be half-way through a
+        change). Callers must not modify what they get: it is shared until the next change."""
+        if not self._memo_on:
+            return build()
+        memo = self._memo
+        if memo.generation != self.generation:
+            memo = self._memo = Memo(self.generation)
+        try:
+            return memo.values[key]
+        except KeyError:
+            pass
+        value = memo.values[key] = build()
+        if isinstance(value, (VmomiSupport.DataObject, list)):
+            memo.ids.add(id(value))
+        return value
+
+    def current_memo(self) -> Memo:
+        """The memo of the current generation (what a response may reuse serialised XML from)."""
+        return self._memo
+
     # -- property paths -----------------------------------------------------------------
     def read_path(self, mo: MO, path: str) -> Any:
-        """``config.network`` style paths; lists come back as their declared array type."""
+        """``config.network`` style paths; lists come back as their declared array type. Only what
+        the path names is built (``MO.part``), once per state generation when the object's
+        properties follow the saved state (``MO.STATE_PROPS``)."""
+        if mo.STATE_PROPS:
+            return self.memo(("path", mo.moid, path), lambda: self._read_path(mo, path))
+        return self._read_path(mo, path)
+
+    def _read_path(self, mo: MO, path: str) -> Any:
         first, *rest = path.split(".")
         owner_type: Any = type(mo.ref)
         decl = VmomiSupport.GetPropertyInfo(owner_type, first).type if _has_prop(owner_type, first) else None
@@ -179,7 +226,7 @@ class Simulator:
             decl = VmomiSupport.GetPropertyInfo(decl, rest[0]).type
             value, rest = part, rest[1:]
         else:
-            value = mo.prop(first)
+            value = mo.cached_prop(first)
         for name in rest:
             if value is None:
                 return None
@@ -201,6 +248,7 @@ class Simulator:
             time.sleep(injected["latency_ms"] / 1000.0)
         with self.lock:
             generation = self.generation
+            self._memo_on = False  # a waiting WaitForUpdates left it on; a test mutation below must not use the memo
             self.calls[info.wsdl_name] += 1
             if injected.get("action") == "drop":
                 raise DropConnection()
@@ -225,13 +273,20 @@ class Simulator:
             return result
 
     def _invoke(self, ctx: CallContext, info: MethodInfo, this: Any, params: dict[str, Any]) -> Any:
+        self._memo_on = info.wsdl_name.startswith(READS)
+        try:
+            return self._invoke_method(ctx, info, this, params)
+        finally:
+            self._memo_on = False
+
+    def _invoke_method(self, ctx: CallContext, info: MethodInfo, this: Any, params: dict[str, Any]) -> Any:
         mo = self.lookup(this)
         method = getattr(mo, "m_" + info.wsdl_name, None)
         if method is None and info.wsdl_name != "Fetch":
             raise vmodl.fault.MethodNotFound(receiver=this, method=info.wsdl_name)
         check_params(info, params, ctx.version)
         if info.wsdl_name == "Fetch":
-            value = mo.prop(params["prop"])
+            value = mo.cached_prop(params["prop"])
             if type(value) is list:  # pylint: disable=unidiomatic-typecheck
                 value = VmomiSupport.GetPropertyInfo(type(mo.ref), params["prop"]).type(value)
             return value

@@ -119,6 +119,10 @@ class StorageSystem(MO):
 
     # -- read side -----------------------------------------------------------------------
     def device_info(self) -> Any:
+        """``config.storageDevice`` (shared until the next change: callers must not modify it)."""
+        return self.sim.memo(("device_info", self.moid), self._device_info)
+
+    def _device_info(self) -> Any:
         scsi_luns, scsi_topology, multipath = luns.topology(self)
         return vim.host.StorageDeviceInfo(hostBusAdapter=[self._hba(a) for a in self.adapters.values()],
                                           softwareInternetScsiEnabled=self.enabled, scsiLun=scsi_luns, scsiTopology=scsi_topology,
@@ -127,33 +131,41 @@ class StorageSystem(MO):
     def p_storageDeviceInfo(self) -> Any:
         return self.device_info()
 
+    def _target_values(self, own: dict[str, Any], parent: dict[str, Any]) -> tuple[list[Any], dict[str, Any]]:
+        """A target's ``advancedOptions`` and the effective values it passes on; targets with the
+        same values share one list (serialised once per state generation)."""
+        key = ("iscsi target values", tuple(sorted(own.items())), tuple(sorted(parent.items())))
+        return self.sim.memo(key, lambda: _values(own, parent)[0]), dict(parent, **own)
+
     def _hba(self, a: Adapter) -> Any:
+        defs = self.sim.memo(("iscsi option defs",), option_defs)  # one list for every adapter and target
+        digest = self.sim.memo(("iscsi target digest",), lambda: _digest(True))
         defaults = {k: v[3] for k, v in OPTIONS.items()}
         adapter_values, adapter_eff = _values(a.own, defaults)
         for value in adapter_values:
             value.isInherited = value.key not in a.own  # adapter level: inherited = the host default
         sends, statics = [], []
         for (addr, port), own in sorted(a.send.items()):
-            values, eff = _values(own, adapter_eff)
+            values, eff = self._target_values(own, adapter_eff)
             auth = dict(a.auth, **a.target_auth.get((addr, port), {}))
-            sends.append(HBA.SendTarget(address=addr, port=port, supportedAdvancedOptions=option_defs(), advancedOptions=values,
+            sends.append(HBA.SendTarget(address=addr, port=port, supportedAdvancedOptions=defs, advancedOptions=values,
                                         authenticationProperties=_auth_api(auth, a.target_auth.get((addr, port), {})),
-                                        digestProperties=_digest(True), parent=a.device))
+                                        digestProperties=digest, parent=a.device))
             for key, parent in sorted(a.discovered.items()):
                 if parent == (addr, port):
-                    svalues = _values(a.discovered_own.get(key, {}), eff)[0]
+                    svalues = self._target_values(a.discovered_own.get(key, {}), eff)[0]
                     sown = a.target_auth.get(key, {})
                     statics.append(HBA.StaticTarget(address=key[0], port=key[1], iScsiName=key[2], discoveryMethod="sendTargetMethod",
-                                                    supportedAdvancedOptions=option_defs(), advancedOptions=svalues,
+                                                    supportedAdvancedOptions=defs, advancedOptions=svalues,
                                                     authenticationProperties=_auth_api(dict(auth, **sown), sown),
-                                                    digestProperties=_digest(True), parent="%s:%d" % (addr, port)))
+                                                    digestProperties=digest, parent="%s:%d" % (addr, port)))
         for key, own in sorted(a.static.items()):
-            values = _values(own, adapter_eff)[0]
+            values = self._target_values(own, adapter_eff)[0]
             sown = a.target_auth.get(key, {})
             statics.append(HBA.StaticTarget(address=key[0], port=key[1], iScsiName=key[2], discoveryMethod="staticMethod",
-                                            supportedAdvancedOptions=option_defs(), advancedOptions=values,
+                                            supportedAdvancedOptions=defs, advancedOptions=values,
                                             authenticationProperties=_auth_api(dict(a.auth, **sown), sown),
-                                            digestProperties=_digest(True), parent=a.device))
+                                            digestProperties=digest, parent=a.device))
         return HBA(
             key="key-vim.host.InternetScsiHba-%s" % a.device, device=a.device, bus=0, pci=pnic_pci(self.host, a.pnic) if a.pnic else None,
             status="online" if self.enabled or not a.software else "offline",
@@ -174,7 +186,7 @@ class StorageSystem(MO):
                                               defaultGatewaySettable=False, primaryDnsServerAddressSettable=False,
                                               alternateDnsServerAddressSettable=False),
             ipProperties=HBA.IPProperties(dhcpConfigurationEnabled=False),
-            supportedAdvancedOptions=option_defs(), advancedOptions=adapter_values, iScsiName=a.iqn, iScsiAlias=a.alias,
+            supportedAdvancedOptions=defs, advancedOptions=adapter_values, iScsiName=a.iqn, iScsiAlias=a.alias,
             configuredSendTarget=sends, configuredStaticTarget=statics)
 
     # -- software iSCSI --------------------------------------------------------------------
