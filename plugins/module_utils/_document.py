@@ -13,6 +13,12 @@ returns per host under ``gathered``::
     portgroups: [{name, vswitch, vlan, teaming, protected?}]
     vmknics:    [{device, portgroup, vswitch, ip, mtu, netstack, services, gateway?, dv_portgroup?, purpose?, protected?}]
     dv_portgroups: [{key, name, dvs, vlan, teaming, lags, uplinks}]   (only when a vmk is on one)
+    iscsi:      [{adapter, software, enabled, iqn, alias, bindings, send_targets, static_targets, options,
+                  chap?, mutual_chap?}]   (targets: {address, port, iscsi_name?, discovered_from?, options, chap?, mutual_chap?})
+
+``chap`` / ``mutual_chap`` are ``{type, name}`` as read (a target's only when it does not inherit it, an
+adapter's only when not prohibited without a name); a plan document may add ``secret``, which is never
+written back into a document.
 
 ``teaming`` holds any of ``policy``, ``active``, ``standby``, ``unused``, ``failback``,
 ``notify_switches``, ``failure_detection``; ``ip`` is ``{address, netmask}`` or ``{dhcp: true}``.

@@ -215,7 +215,7 @@ def test_rule_passes(rule, host_fn, specs, flags):
 
 
 def test_every_rule_has_a_firing_and_a_passing_case():
-    from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_chap as chap
+    from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_iscsi_chap as chap
     from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_iscsi as iscsi
     ids = {r.rule for r in v.RULES if r.scope == v.HOST}  # cross-host rules: test_validator_xh.py and below
     # SF-7, TP-4 and SF-5 fire only on hand-made plans: see their own tests; SF-6 needs an

@@ -39,7 +39,10 @@ MUTUAL = "Mutu4l-Never-Shown"
 SEND = ("10.10.20.100", 3260, "")
 
 
-def with_chap(host: Host, chap: Chap = Chap(), mutual: Chap = Chap(), send: Chap | None = None) -> Host:
+NO_CHAP = Chap()
+
+
+def with_chap(host: Host, chap: Chap = NO_CHAP, mutual: Chap = NO_CHAP, send: Chap | None = None) -> Host:
     """``host`` with vmhba64's CHAP (and, with ``send``, its send target's own one-way CHAP)."""
     adapter = dataclasses.replace(host.iscsi["vmhba64"], chap=chap, mutual_chap=mutual)
     if send is not None:
