@@ -171,3 +171,15 @@ def test_host_fabric_sets_target_chap_and_refuses_a_missing_secret(converged: di
                                             "chap": {"type": "required", "name": "new"}}]}]}
     refused = play.run({"vmkfabric.vsphere.host_fabric": {"esxi_hostname": HOSTS[0], "config": {HOSTS[0]: fresh}}}, check=True)
     assert refused[0].get("failed") and "CH-1" in refused[0]["msg"] and refused.writes == 0
+
+
+def test_fabric_validate_masks_document_secrets_and_refuses_mutual_without_required() -> None:
+    """Offline: a plan document with CHAP secrets; the CH-2 refusal names the rule, and no output carries a secret."""
+    from conftest import run_in_process  # pylint: disable=import-error
+    doc = {"iscsi": [{"software": True, "enabled": True,
+                      "chap": {"type": "preferred", "name": "esx", "secret": SECRETS["initiator"]},
+                      "mutual_chap": {"type": "required", "name": "array", "secret": SECRETS["mutual"]}}]}
+    result = run_in_process("fabric_validate", {"config": {HOSTS[0]: doc}})
+    assert result.get("failed") and "CH-2" in result["msg"], result
+    text = json.dumps(result)
+    assert SECRETS["initiator"] not in text and SECRETS["mutual"] not in text
