@@ -28,7 +28,7 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import options_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import chap_to_doc, options_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERITED_CHAP,
@@ -307,16 +307,11 @@ def plan_iscsi(observed: Host, net_after: Host, desired: Desired) -> tuple[dict[
 
 
 def chap_fields(level: IscsiAdapter | IscsiTarget) -> dict[str, Any]:
-    """The CHAP a level holds, as plan fields (``chap.type``, ``chap.name``, ``mutual_chap.*``): nothing for an
-    inherited direction, nor for an adapter's default (prohibited, no name). A secret to write shows only as
-    ``chap.secret: written``, never its value."""
-    out: dict[str, Any] = {}
-    for prefix, c in (("chap", level.chap), ("mutual_chap", level.mutual_chap)):
-        default = isinstance(level, IscsiAdapter) and c.held == ("prohibited", "")
-        if c.held is not None and not default:
-            out.update({prefix + ".type": c.type, prefix + ".name": c.name})
-        if c.secret is not None:
-            out[prefix + ".secret"] = "written"
+    """The CHAP a level holds as plan fields (``chap.type``, ``chap.name``, ``mutual_chap.*``: what the document
+    shows, ``chap_to_doc``). A secret to write shows only as ``chap.secret: written``, never its value."""
+    out = {"%s.%s" % (direction, k): v for direction, entry in chap_to_doc(level).items() for k, v in entry.items()}
+    out.update({direction + ".secret": "written" for direction, c in (("chap", level.chap), ("mutual_chap", level.mutual_chap))
+                if c.secret is not None})
     return out
 
 
