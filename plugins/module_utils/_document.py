@@ -293,7 +293,7 @@ class _DocTarget(NamedTuple):
 
 def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
     entry = mapping(path, value, TARGET_KEYS[:-1] if observed else TARGET_KEYS,
-                     ("address", "iscsi_name") if static else ("address",))
+                    ("address", "iscsi_name") if static else ("address",))
     explicit = _options(path + ".options", entry.get("options"))
     profile = entry.get("profile")
     own: dict[str, Any] = {}

@@ -46,6 +46,7 @@ try:
 except ImportError:  # pragma: no cover - the module wrapper reports the missing library
     pass
 
+
 def failure_detection_from_api(criteria: Any) -> str | None:
     if criteria is None or criteria.checkBeacon is None:
         return None
@@ -430,5 +431,3 @@ def host_from_api(name: str, props: Mapping[str, Any], bound: Mapping[str, list[
                 portgroups=portgroups, vmks=vmks, nic_types=offered, iscsi=iscsi_from_api(props, bound or {}),
                 dv_portgroups=dv_portgroups_for_host(net, network or {}),
                 dv_switches=dv_switches_for_host(net, network or {}), **extra)
-
-

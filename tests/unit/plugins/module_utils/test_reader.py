@@ -29,7 +29,7 @@ def test_teaming_unset_leaves_stay_inherited():
 
 def test_teaming_names_and_inverted_failback():
     t = _from_api.teaming_from_api(fx.teaming(policy="loadbalance_ip", active=["a", "b"], standby=["c"], rolling=True,
-                                            notify=False, beacon=True))
+                                              notify=False, beacon=True))
     assert t == Teaming(policy="iphash", active=("a", "b"), standby=("c",), failback=False, notify_switches=False,
                         failure_detection="beacon_probing")
 
@@ -398,8 +398,8 @@ def test_distributed_port_groups_come_with_the_inventory_shape():
 def test_host_that_is_no_member_gets_no_distributed_port_groups():
     props = _host_props("esx02.lab.local")
     network = _from_api.distributed_from_api({"dvs-1": fx.dv_switch()},
-                                           {"dvportgroup-10": fx.dv_portgroup("dvportgroup-10", "p", 1, fx.dv_teaming(
-                                               active=["lag1"]))})
+                                             {"dvportgroup-10": fx.dv_portgroup("dvportgroup-10", "p", 1, fx.dv_teaming(
+                                                 active=["lag1"]))})
     assert _from_api.host_from_api("esx02.lab.local", props, None, (), network).dv_portgroups == {}
 
 
