@@ -149,7 +149,7 @@ def chap_after(current: Chap, spec: Field[ChapSpec], always: bool) -> Chap:
 
 def writes_secret(a: IscsiAdapter) -> bool:
     """True when R writes a CHAP secret anywhere on adapter ``a`` (its level or a target's)."""
-    levels = [a, *a.send_targets.values(), *a.static_targets.values()]
+    levels: list[IscsiAdapter | IscsiTarget] = [a, *a.send_targets.values(), *a.static_targets.values()]
     return any(level.chap.secret is not None or level.mutual_chap.secret is not None for level in levels)
 
 
@@ -232,8 +232,9 @@ class _IscsiDraft:
             current = sends.get(t.key)
             own = dict(current.own) if current and not spec.exact else {}
             own.update(t.options)
+            chap, mutual = self._target_chap(current, t, spec)
             sends[t.key] = IscsiTarget(address=t.address, port=t.port, own=own, values=_merged(own, adapter.values),
-                                       **self._target_chap(current, t, spec))
+                                       chap=chap, mutual_chap=mutual)
             for key, static in list(statics.items()):
                 if static.discovered_from == t.portal and key not in listed_statics:
                     reset = {k: v for k, v in static.own.items() if k not in t.options}
@@ -248,9 +249,10 @@ class _IscsiDraft:
             own.update(t.options)
             parent = next((s for s in sends.values() if current is not None and s.portal == current.discovered_from), None)
             base = parent.values if parent is not None else adapter.values
+            chap, mutual = self._target_chap(current, t, spec)
             statics[t.key] = IscsiTarget(address=t.address, port=t.port, iqn=t.iqn,
                                          discovered_from=current.discovered_from if current else "",
-                                         own=own, values=_merged(own, base), **self._target_chap(current, t, spec))
+                                         own=own, values=_merged(own, base), chap=chap, mutual_chap=mutual)
         if spec.purge_targets:
             for key in [k for k in sends if k not in listed_sends]:
                 self._drop_send(sends, statics, key)
@@ -261,11 +263,11 @@ class _IscsiDraft:
         return dataclasses.replace(adapter, send_targets=sends, static_targets=statics)
 
     @staticmethod
-    def _target_chap(current: IscsiTarget | None, t: TargetSpec, spec: IscsiSpec) -> dict[str, Chap]:
-        """A declared target's CHAP in R: a new target inherits unless it declares its own."""
+    def _target_chap(current: IscsiTarget | None, t: TargetSpec, spec: IscsiSpec) -> tuple[Chap, Chap]:
+        """A declared target's (one-way, mutual) CHAP in R: a new target inherits unless it declares its own."""
         always = spec.update_secret == "always"
-        return {"chap": chap_after(current.chap if current else INHERITED_CHAP, t.chap, always),
-                "mutual_chap": chap_after(current.mutual_chap if current else INHERITED_CHAP, t.mutual_chap, always)}
+        return (chap_after(current.chap if current else INHERITED_CHAP, t.chap, always),
+                chap_after(current.mutual_chap if current else INHERITED_CHAP, t.mutual_chap, always))
 
     @staticmethod
     def _drop_send(sends: dict[TargetKey, IscsiTarget], statics: dict[TargetKey, IscsiTarget], key: TargetKey) -> None:
