@@ -14,7 +14,8 @@ Invariants
 - Advanced options go on the send target (``isInherited`` false) so the static targets it
   discovers inherit them. For every key the task sets on a send target, a value held by one of
   its discovered static targets is reset to inherited (the documented cascade); a static target
-  the task declares itself keeps the values declared for it (an explicit exception).
+  the task declares itself keeps the values declared for it (an explicit exception). CHAP
+  (``chap``, ``mutual_chap``) declared on a send target cascades the same way, per direction.
 - A vmk that stays bound is never changed in place: with ``allow_path_disruption`` the plan
   unbinds it before the network change and binds it again afterwards (remove + add binding
   actions of the same name); without the flag R keeps the change and rule SF-3 refuses it.
@@ -238,7 +239,10 @@ class _IscsiDraft:
             for key, static in list(statics.items()):
                 if static.discovered_from == t.portal and key not in listed_statics:
                     reset = {k: v for k, v in static.own.items() if k not in t.options}
-                    statics[key] = dataclasses.replace(static, own=reset, values=_merged(reset, sends[t.key].values))
+                    statics[key] = dataclasses.replace(  # CHAP the send target declares cascades the same way
+                        static, own=reset, values=_merged(reset, sends[t.key].values),
+                        chap=INHERITED_CHAP if is_set(t.chap) else static.chap,
+                        mutual_chap=INHERITED_CHAP if is_set(t.mutual_chap) else static.mutual_chap)
         for t in spec.static_targets:
             if t.state == "absent":
                 if t.key in statics and not statics[t.key].discovered_from:

@@ -248,6 +248,20 @@ def test_target_chap_is_one_call_per_target_keeping_the_other_direction_inherite
     assert all(t.chap.inherited for t in statics.values())  # discovered targets keep inheriting from the send target
 
 
+def test_send_target_chap_cascades_to_discovered_static_targets_like_options() -> None:
+    host = b.iscsi_host()
+    adapter = host.iscsi["vmhba64"]
+    statics = {k: dataclasses.replace(t, chap=Chap("required", "own")) for k, t in adapter.static_targets.items()}
+    host = dataclasses.replace(host, iscsi={"vmhba64": dataclasses.replace(adapter, static_targets=statics)})
+    plan, calls = _chap_calls(host, send_chap(ChapSpec("required", "tgt", SECRET)))
+    assert all(t.chap.inherited for t in plan.after.iscsi["vmhba64"].static_targets.values())
+    reset = [dict(c.kwargs) for c in calls if dict(c.kwargs)["targetSet"].staticTargets]
+    assert len(reset) == 2 and all(k["authenticationProperties"].chapInherited is True for k in reset)
+    assert all(k["authenticationProperties"].chapSecret is None for k in reset)
+    edits = [a for a in plan.actions if a.kind == "static_target"]
+    assert [a.changes for a in edits] == [{"chap.type": ("required", None), "chap.name": ("own", None)}] * 2
+
+
 def test_a_target_without_chap_keeps_inheriting() -> None:
     plan, calls = _chap_calls(b.iscsi_host(), IscsiSpec(send_targets=(TargetSpec("10.10.20.100", options={"LoginTimeout": 30}),)))
     assert not calls and plan.after.iscsi["vmhba64"].send_targets[SEND].chap.inherited
