@@ -13,6 +13,12 @@ returns per host under ``gathered``::
     portgroups: [{name, vswitch, vlan, teaming, protected?}]
     vmknics:    [{device, portgroup, vswitch, ip, mtu, netstack, services, gateway?, dv_portgroup?, purpose?, protected?}]
     dv_portgroups: [{key, name, dvs, vlan, teaming, lags, uplinks}]   (only when a vmk is on one)
+    iscsi:      [{adapter, software, enabled, iqn, alias, bindings, send_targets, static_targets, options,
+                  chap?, mutual_chap?}]   (targets: {address, port, iscsi_name?, discovered_from?, options, chap?, mutual_chap?})
+
+``chap`` / ``mutual_chap`` are ``{type, name}`` as read (a target's only when it does not inherit it, an
+adapter's only when not prohibited without a name); a plan document may add ``secret``, which is never
+written back into a document.
 
 ``teaming`` holds any of ``policy``, ``active``, ``standby``, ``unused``, ``failback``,
 ``notify_switches``, ``failure_detection``; ``ip`` is ``{address, netmask}`` or ``{dhcp: true}``.
@@ -49,11 +55,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fields import b
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     DVS_POLICIES,
     FAILURE_DETECTION,
+    INHERITED_CHAP,
     OMIT,
     POLICIES,
     PURPOSES,
     Binding,
     BindingSpec,
+    Chap,
     Desired,
     DvPortgroup,
     DvPortgroupSpec,
@@ -73,12 +81,14 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VmkSpec,
     VSwitch,
     VSwitchSpec,
+    is_set,
     target_key,
     vmk_number,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
     address_problem,
     binding_specs,
+    chap_pair,
     check_unique,
     checked_profile,
     name_problem,
@@ -92,8 +102,9 @@ OBSERVED_SECTIONS = ("dv_switches",)
 """Sections that describe what a host reports and declare nothing (accepted in a plan, not compared)."""
 DV_SWITCH_KEYS = ("name", "max_mtu", "teaming", "lags", "uplinks")
 ISCSI_KEYS = ("adapter", "software", "enabled", "iqn", "alias", "bindings", "send_targets", "static_targets", "options",
-              "protected")
-TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options", "profile")
+              "chap", "mutual_chap", "protected")
+ISCSI_OBSERVED = ISCSI_KEYS[:ISCSI_KEYS.index("options") + 1]  # what host_to_doc always writes for an adapter
+TARGET_KEYS = ("address", "port", "iscsi_name", "discovered_from", "options", "chap", "mutual_chap", "profile")
 TEAMING_KEYS = ("policy", "active", "standby", "unused", "failback", "notify_switches", "failure_detection")
 VSWITCH_KEYS = ("name", "uplinks", "mtu", "teaming", "protected")
 PORTGROUP_KEYS = ("name", "vswitch", "vlan", "teaming", "protected")
@@ -325,6 +336,8 @@ class _DocTarget(NamedTuple):
     target: IscsiTarget
     explicit: Mapping[str, Any]
     profile: str | None
+    chap: Any = OMIT  # Field[ChapSpec]
+    mutual_chap: Any = OMIT
 
 
 def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
@@ -341,11 +354,18 @@ def _target(path: str, value: Any, static: bool, observed: bool) -> _DocTarget:
     problem = None if observed else address_problem(address)
     if problem:
         raise _error(path + ".address", problem)
+    chap, mutual = chap_pair(path, entry)
     target = IscsiTarget(address=address,
                          port=integer(path + ".port", entry.get("port", 3260), 1, 65535),
                          iqn=text(path + ".iscsi_name", entry["iscsi_name"]) if static else "",
-                         discovered_from=str(entry.get("discovered_from") or ""), own=own, values=dict(own))
-    return _DocTarget(target, explicit, profile)
+                         discovered_from=str(entry.get("discovered_from") or ""), own=own, values=dict(own),
+                         chap=_held_chap(chap, INHERITED_CHAP), mutual_chap=_held_chap(mutual, INHERITED_CHAP))
+    return _DocTarget(target, explicit, profile, chap, mutual)
+
+
+def _held_chap(spec: Any, absent: Chap) -> Chap:
+    """A document's CHAP as observed state (the secret, if any, is not state ESXi reports)."""
+    return Chap(type=spec.type, name=spec.name if is_set(spec.name) else "") if is_set(spec) else absent
 
 
 def _bindings(path: str, value: Any, observed: bool) -> tuple[BindingSpec, ...]:
@@ -360,7 +380,8 @@ def _iscsi_entries(path: str, items: Any, observed: bool) -> list[Mapping[str, A
     out: list[Mapping[str, Any]] = []
     for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
-        entry = dict(mapping(where, item, ISCSI_KEYS, ISCSI_KEYS[:-1] if observed else ()))
+        entry = dict(mapping(where, item, ISCSI_KEYS, ISCSI_OBSERVED if observed else ()))
+        entry["chap"], entry["mutual_chap"] = chap_pair(where, entry)
         for key in ("software", "enabled", "protected"):
             if entry.get(key) is not None:
                 boolean("%s.%s" % (where, key), entry[key])
@@ -383,13 +404,14 @@ def _adapter_of(entry: Mapping[str, Any]) -> IscsiAdapter:
                         iqn=entry["iqn"] or "", alias=entry["alias"] or "", own=own, values=dict(own),
                         send_targets={target_key(t.target): t.target for t in entry["send_targets"]},
                         static_targets={target_key(t.target): t.target for t in entry["static_targets"]},
-                        bindings={str(b.vmk): Binding(str(b.vmk)) for b in entry["bindings"]})
+                        bindings={str(b.vmk): Binding(str(b.vmk)) for b in entry["bindings"]},
+                        chap=_held_chap(entry["chap"], Chap()), mutual_chap=_held_chap(entry["mutual_chap"], Chap()))
 
 
 def _iscsi_spec(entry: Mapping[str, Any]) -> IscsiSpec:
     def spec(t: _DocTarget, index: int) -> TargetSpec:
         return TargetSpec(address=t.target.address, port=t.target.port, iqn=t.target.iqn, options=dict(t.target.own),
-                          explicit=dict(t.explicit), profile=t.profile, index=index)
+                          explicit=dict(t.explicit), profile=t.profile, index=index, chap=t.chap, mutual_chap=t.mutual_chap)
     return IscsiSpec(
         adapter=entry["adapter"] if entry.get("adapter") else OMIT,
         software=entry["enabled"] if entry.get("software") and entry.get("enabled") is not None else OMIT,
@@ -399,6 +421,8 @@ def _iscsi_spec(entry: Mapping[str, Any]) -> IscsiSpec:
         send_targets=tuple(spec(t, j) for j, t in enumerate(entry["send_targets"])),
         static_targets=tuple(spec(t, j) for j, t in enumerate(entry["static_targets"]) if not t.target.discovered_from),
         adapter_options=dict(entry["options"]),
+        chap=entry["chap"],
+        mutual_chap=entry["mutual_chap"],
     )
 
 
@@ -752,6 +776,18 @@ def _target_doc(t: IscsiTarget) -> dict[str, Any]:
     if t.discovered_from:
         doc["discovered_from"] = t.discovered_from
     doc["options"] = options_to_doc(t.own)
+    doc.update(chap_to_doc(t))
+    return doc
+
+
+def chap_to_doc(level: IscsiAdapter | IscsiTarget) -> dict[str, Any]:
+    """``chap`` / ``mutual_chap`` a level holds: type and name as read (ESXi never reports a secret, so the
+    document shows none); nothing for an inherited direction or an adapter's default (prohibited, no name)."""
+    doc: dict[str, Any] = {}
+    for key, c in (("chap", level.chap), ("mutual_chap", level.mutual_chap)):
+        if c.held is None or (isinstance(level, IscsiAdapter) and c.held == ("prohibited", "")):
+            continue
+        doc[key] = {"type": c.type, "name": c.name} if c.name else {"type": c.type}
     return doc
 
 
@@ -767,4 +803,5 @@ def iscsi_to_doc(a: IscsiAdapter) -> dict[str, Any]:
         "send_targets": [_target_doc(t) for _k, t in sorted(a.send_targets.items())],
         "static_targets": [_target_doc(t) for _k, t in sorted(a.static_targets.items())],
         "options": options_to_doc(a.own),
+        **chap_to_doc(a),
     }

@@ -58,7 +58,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitchSpec,
     is_set,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args, update_secret
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import match_vmk
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered", "rendered")
@@ -347,4 +347,7 @@ def host_fabric_desired(params: Mapping[str, Any], hosts: Mapping[str, Host], cl
     config = check_config(state, params.get("config"))
     check_scope(state, config, tuple(hosts))
     flags = flags_from_args(params)
-    return {h: fabric_desired(state, host, config.get(h), flags) for h, host in hosts.items()}
+    secrets = update_secret(params)
+    out = {h: fabric_desired(state, host, config.get(h), flags) for h, host in hosts.items()}
+    return {h: dataclasses.replace(d, iscsi=tuple(dataclasses.replace(s, update_secret=secrets) for s in d.iscsi))
+            for h, d in out.items()}

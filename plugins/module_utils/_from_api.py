@@ -25,6 +25,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_FROM_API,
     POLICY_FROM_API,
     Binding,
+    Chap,
     DvPortgroup,
     DvSwitch,
     Host,
@@ -314,12 +315,26 @@ def _options(values: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return effective, own
 
 
+def chap_from_api(auth: Any, mutual: bool = False, target: bool = False) -> Chap:
+    """One CHAP direction of ``authenticationProperties`` (no secret: ESXi never returns it). On a
+    target an unset ``chapInherited`` / ``mutualChapInherited`` counts as inherited."""
+    prefix = "mutualChap" if mutual else "chap"
+    if auth is None:
+        return Chap(inherited=target)
+    level = getattr(auth, prefix + "AuthenticationType", None) or "chapProhibited"
+    inherited = getattr(auth, prefix + "Inherited", None)
+    return Chap(type=level[len("chap"):].lower(), name=getattr(auth, prefix + "Name", None) or "",
+                inherited=target and inherited is not False)
+
+
 def target_from_api(t: Any, static: bool) -> IscsiTarget:
     values, own = _options(t.advancedOptions)
     parent = getattr(t, "parent", None) or ""
     discovered = static and getattr(t, "discoveryMethod", None) == "sendTargetMethod" and ":" in parent
+    auth = getattr(t, "authenticationProperties", None)
     return IscsiTarget(address=t.address, port=t.port or 3260, iqn=(t.iScsiName or "") if static else "",
-                       discovered_from=parent if discovered else "", values=values, own=own)
+                       discovered_from=parent if discovered else "", values=values, own=own,
+                       chap=chap_from_api(auth, target=True), mutual_chap=chap_from_api(auth, mutual=True, target=True))
 
 
 def _live_portals(topology: Any) -> dict[str, frozenset[str]]:
@@ -360,7 +375,8 @@ def adapter_from_api(hba: Any, enabled: bool, bound: list[Any], live: frozenset[
         iqn=hba.iScsiName or "", alias=hba.iScsiAlias or "", binding_support=hba.networkBindingSupport or "optional",
         option_defs=defs, values=values, own=own,
         send_targets={target_key(t): t for t in sends}, static_targets={target_key(t): t for t in statics},
-        bindings=bindings, live_portals=live)
+        bindings=bindings, live_portals=live, chap=chap_from_api(getattr(hba, "authenticationProperties", None)),
+        mutual_chap=chap_from_api(getattr(hba, "authenticationProperties", None), mutual=True))
 
 
 def _network_pnics(props: Mapping[str, Any]) -> list[Any]:

@@ -14,7 +14,8 @@ Invariants
 - Advanced options go on the send target (``isInherited`` false) so the static targets it
   discovers inherit them. For every key the task sets on a send target, a value held by one of
   its discovered static targets is reset to inherited (the documented cascade); a static target
-  the task declares itself keeps the values declared for it (an explicit exception).
+  the task declares itself keeps the values declared for it (an explicit exception). CHAP
+  (``chap``, ``mutual_chap``) declared on a send target cascades the same way, per direction.
 - A vmk that stays bound is never changed in place: with ``allow_path_disruption`` the plan
   unbinds it before the network change and binds it again afterwards (remove + add binding
   actions of the same name); without the flag R keeps the change and rule SF-3 refuses it.
@@ -28,19 +29,24 @@ import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import options_to_doc
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import chap_to_doc, options_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    INHERITED_CHAP,
     Action,
     ActionKind,
     Binding,
     BindingSpec,
+    Chap,
+    ChapSpec,
     Desired,
+    Field,
     Host,
     IscsiAdapter,
     IscsiSpec,
     IscsiTarget,
     TargetKey,
+    TargetSpec,
     is_set,
     vmk_number,
 )
@@ -129,6 +135,25 @@ def changed_bound_vmks(observed: Host, after: Host) -> dict[str, tuple[str, list
 # ---------------------------------------------------------------------------------------
 
 
+def chap_after(current: Chap, spec: Field[ChapSpec], always: bool) -> Chap:
+    """One CHAP direction of one level in R: ``current`` when not declared; else the declared level
+    and name (the name held when none is given), carrying the secret to write when the level or
+    name changes, or on every run with ``update_secret: always``."""
+    if not is_set(spec):
+        return current
+    name = spec.name if is_set(spec.name) else ("" if current.inherited else current.name)
+    new = Chap(type=spec.type, name=name)
+    write = always or new.held != current.held
+    secret = spec.secret if write and spec.secret and spec.type != "prohibited" else None
+    return dataclasses.replace(new, secret=secret)
+
+
+def writes_secret(a: IscsiAdapter) -> bool:
+    """True when R writes a CHAP secret anywhere on adapter ``a`` (its level or a target's)."""
+    levels: list[IscsiAdapter | IscsiTarget] = [a, *a.send_targets.values(), *a.static_targets.values()]
+    return any(level.chap.secret is not None or level.mutual_chap.secret is not None for level in levels)
+
+
 def _merged(own: Mapping[str, Any], parent: Mapping[str, Any]) -> dict[str, Any]:
     values = dict(parent)
     values.update(own)
@@ -160,6 +185,9 @@ class _IscsiDraft:
             adapter = dataclasses.replace(adapter, iqn=spec.iqn)
         if is_set(spec.alias):
             adapter = dataclasses.replace(adapter, alias=spec.alias)
+        always = spec.update_secret == "always"
+        adapter = dataclasses.replace(adapter, chap=chap_after(adapter.chap, spec.chap, always),
+                                      mutual_chap=chap_after(adapter.mutual_chap, spec.mutual_chap, always))
         if spec.adapter_options or spec.exact:
             own = {} if spec.exact else dict(adapter.own)
             own.update(spec.adapter_options)
@@ -205,11 +233,16 @@ class _IscsiDraft:
             current = sends.get(t.key)
             own = dict(current.own) if current and not spec.exact else {}
             own.update(t.options)
-            sends[t.key] = IscsiTarget(address=t.address, port=t.port, own=own, values=_merged(own, adapter.values))
+            chap, mutual = self._target_chap(current, t, spec)
+            sends[t.key] = IscsiTarget(address=t.address, port=t.port, own=own, values=_merged(own, adapter.values),
+                                       chap=chap, mutual_chap=mutual)
             for key, static in list(statics.items()):
                 if static.discovered_from == t.portal and key not in listed_statics:
                     reset = {k: v for k, v in static.own.items() if k not in t.options}
-                    statics[key] = dataclasses.replace(static, own=reset, values=_merged(reset, sends[t.key].values))
+                    statics[key] = dataclasses.replace(  # CHAP the send target declares cascades the same way
+                        static, own=reset, values=_merged(reset, sends[t.key].values),
+                        chap=INHERITED_CHAP if is_set(t.chap) else static.chap,
+                        mutual_chap=INHERITED_CHAP if is_set(t.mutual_chap) else static.mutual_chap)
         for t in spec.static_targets:
             if t.state == "absent":
                 if t.key in statics and not statics[t.key].discovered_from:
@@ -220,9 +253,10 @@ class _IscsiDraft:
             own.update(t.options)
             parent = next((s for s in sends.values() if current is not None and s.portal == current.discovered_from), None)
             base = parent.values if parent is not None else adapter.values
+            chap, mutual = self._target_chap(current, t, spec)
             statics[t.key] = IscsiTarget(address=t.address, port=t.port, iqn=t.iqn,
                                          discovered_from=current.discovered_from if current else "",
-                                         own=own, values=_merged(own, base))
+                                         own=own, values=_merged(own, base), chap=chap, mutual_chap=mutual)
         if spec.purge_targets:
             for key in [k for k in sends if k not in listed_sends]:
                 self._drop_send(sends, statics, key)
@@ -231,6 +265,13 @@ class _IscsiDraft:
         if spec.rescan and (set(sends), set(statics)) != before:
             self.rescan.add(adapter.device)
         return dataclasses.replace(adapter, send_targets=sends, static_targets=statics)
+
+    @staticmethod
+    def _target_chap(current: IscsiTarget | None, t: TargetSpec, spec: IscsiSpec) -> tuple[Chap, Chap]:
+        """A declared target's (one-way, mutual) CHAP in R: a new target inherits unless it declares its own."""
+        always = spec.update_secret == "always"
+        return (chap_after(current.chap if current else INHERITED_CHAP, t.chap, always),
+                chap_after(current.mutual_chap if current else INHERITED_CHAP, t.mutual_chap, always))
 
     @staticmethod
     def _drop_send(sends: dict[TargetKey, IscsiTarget], statics: dict[TargetKey, IscsiTarget], key: TargetKey) -> None:
@@ -271,8 +312,19 @@ def plan_iscsi(observed: Host, net_after: Host, desired: Desired) -> tuple[dict[
 # ---------------------------------------------------------------------------------------
 
 
+def chap_fields(level: IscsiAdapter | IscsiTarget) -> dict[str, Any]:
+    """The CHAP a level holds as plan fields (``chap.type``, ``chap.name``, ``mutual_chap.*``: what the document
+    shows, ``chap_to_doc``). A secret to write shows only as ``chap.secret: written``, never its value."""
+    out = {"%s.%s" % (direction, k): v for direction, entry in chap_to_doc(level).items() for k, v in entry.items()}
+    out.update({direction + ".secret": "written" for direction, c in (("chap", level.chap), ("mutual_chap", level.mutual_chap))
+                if c.secret is not None})
+    return out
+
+
 def _opts(t: IscsiTarget | None) -> dict[str, Any]:
-    return options_to_doc(t.own) if t is not None else {}
+    if t is None:
+        return {}
+    return dict(options_to_doc(t.own), **chap_fields(t))
 
 
 def _option_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, tuple[Any, Any]]:
@@ -292,13 +344,14 @@ def _target_actions(host: str, device: str, kind: ActionKind, old: Mapping[Targe
         elif b is None:
             if not a.discovered_from:  # discovered targets go with their send target
                 yield Action(host, "remove", kind, name, {})
-        elif a.own != b.own:
+        elif _opts(a) != _opts(b):
             yield Action(host, "edit", kind, name, _option_changes(_opts(a), _opts(b)))
 
 
 def _adapter_fields(a: IscsiAdapter) -> dict[str, Any]:
     fields: dict[str, Any] = {"iqn": a.iqn, "alias": a.alias}
     fields.update({"options." + k: v for k, v in options_to_doc(a.own).items()})
+    fields.update(chap_fields(a))
     return fields
 
 
@@ -307,7 +360,7 @@ def iscsi_actions(observed: Host, after: Mapping[str, IscsiAdapter], rescan: set
     host = observed.name
     for device in sorted(set(observed.iscsi) | set(after)):
         old, new = observed.iscsi.get(device), after.get(device)
-        if new is None or old == new and device not in rescan and not any(d == device for d, _v in rebind):
+        if new is None or old == new and not writes_secret(new) and device not in rescan and not any(d == device for d, _v in rebind):
             continue
         usable_before = old is not None and old.enabled
         if new.enabled and not usable_before:

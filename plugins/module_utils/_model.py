@@ -268,6 +268,36 @@ class Vmk:
         return vmk_number(self.device)
 
 
+# --- iSCSI CHAP (one-way and mutual) ---------------------------------------------------
+
+CHAP_TYPES = ("prohibited", "discouraged", "preferred", "required")
+"""CHAP security levels, API ``chapProhibited`` ... ``chapRequired`` without the prefix."""
+
+
+@dataclass(frozen=True)
+class Chap:
+    """One CHAP direction (one-way, or mutual) of an adapter or a target as ESXi reports it: level
+    and name, never the secret. ``inherited``: a target takes it from the level above (its send
+    target for a discovered static target, else the adapter); its ``type``/``name`` are then the
+    effective ones and not compared (``held``).
+
+    ``secret`` is set only in a plan's predicted state, on a level whose secret the applier writes;
+    it is never compared, printed or put in a document."""
+
+    type: str = "prohibited"
+    name: str = ""
+    inherited: bool = False
+    secret: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def held(self) -> tuple[str, str] | None:
+        """What idempotence compares: (type, name) held at this level, None when inherited."""
+        return None if self.inherited else (self.type, self.name)
+
+
+INHERITED_CHAP = Chap(inherited=True)
+
+
 @dataclass(frozen=True)
 class IscsiTarget:
     """A send target (``iqn`` empty) or a static target of an iSCSI adapter.
@@ -283,6 +313,8 @@ class IscsiTarget:
     discovered_from: str = ""  # "address:port" of the send target that discovered it
     values: Mapping[str, Any] = field(default_factory=dict)
     own: Mapping[str, Any] = field(default_factory=dict)
+    chap: Chap = INHERITED_CHAP
+    mutual_chap: Chap = INHERITED_CHAP
 
     @property
     def portal(self) -> str:
@@ -324,6 +356,8 @@ class IscsiAdapter:
     static_targets: Mapping[TargetKey, IscsiTarget] = field(default_factory=dict)
     bindings: Mapping[str, Binding] = field(default_factory=dict)  # vmk -> binding, in binding order
     live_portals: frozenset[str] = frozenset()  # target addresses that carry paths to devices
+    chap: Chap = Chap()
+    mutual_chap: Chap = Chap()
 
     @property
     def bound(self) -> tuple[str, ...]:
@@ -511,6 +545,16 @@ class BindingSpec:
 
 
 @dataclass(frozen=True)
+class ChapSpec:
+    """A declared ``chap`` / ``mutual_chap``: ``name`` OMIT keeps the name held; ``secret`` None = none given
+    (the one held is kept). The secret never appears in a repr, a plan, a finding or a message."""
+
+    type: str
+    name: Field[str] = OMIT
+    secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
 class TargetSpec:
     """One declared send target (``iqn`` empty) or static target.
 
@@ -526,6 +570,8 @@ class TargetSpec:
     explicit: Mapping[str, Any] = field(default_factory=dict)
     profile: str | None = None
     index: int = 0  # position in the task's list (error messages)
+    chap: Field[ChapSpec] = OMIT
+    mutual_chap: Field[ChapSpec] = OMIT
 
     @property
     def key(self) -> TargetKey:
@@ -556,6 +602,10 @@ class IscsiSpec:
     exact: bool = False
     """``host_fabric`` replaced/overridden: the adapter's and each listed target's own options
     become exactly the declared ones (the others revert to inherited) instead of merging."""
+    chap: Field[ChapSpec] = OMIT
+    mutual_chap: Field[ChapSpec] = OMIT
+    update_secret: str = "on_create"
+    """``on_create``: a secret is written only where the CHAP level or name changes; ``always``: every run."""
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Vmk,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._parallel import DEFAULT_WORKERS
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import chap_secrets
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import Progress
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, reread
@@ -130,12 +131,14 @@ def fabric_module(argument_spec: Mapping[str, Any], flags: Sequence[str] = (),
     spec.update(argument_spec)
     spec.update({name: dict(FLAG_ARGSPEC[name]) for name in flags})
     groups = [("esxi_hostname", "cluster")] + [tuple(g) for g in one_of]
-    return FabricModule(
+    module = FabricModule(
         argument_spec=spec,
         mutually_exclusive=groups,
         required_one_of=groups,
         supports_check_mode=True,
     )
+    module.no_log_values.update(chap_secrets(module.params))  # CHAP secrets nested in a document: masked too
+    return module
 
 
 def selection_of(params: Mapping[str, Any]) -> Selection:

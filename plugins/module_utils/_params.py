@@ -20,6 +20,7 @@ from typing import Any
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fields import ipv4, netmask
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
+    CHAP_TYPES,
     DVS_POLICIES,
     FAILURE_DETECTION,
     FLAG_NAMES,
@@ -28,6 +29,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     PURPOSES,
     BindingSpec,
+    ChapSpec,
     Desired,
     DvPortgroupSpec,
     Field,
@@ -322,6 +324,88 @@ def on_switch(spec: VmkSpec, params: Mapping[str, Any]) -> tuple[VmkSpec, tuple[
 
 PROFILE_NAMES = tuple(sorted(PROFILES))
 
+# CHAP (vSphere Storage guide, "Set Up CHAP for iSCSI Adapter"): the name at most 511 characters,
+# the secret at most 255; outgoing (one-way) and incoming (mutual) CHAP use different secrets.
+CHAP_LIMITS = {"name": 511, "secret": 255}
+CHAP_KEYS = ("type", "name", "secret")
+UPDATE_SECRET = ("on_create", "always")
+
+
+CHAP_ARGSPEC: dict[str, Any] = {
+    "type": {"type": "str", "required": True, "choices": list(CHAP_TYPES)},
+    "name": {"type": "str"},
+    "secret": {"type": "str", "no_log": True},
+}
+"""The argument spec of a ``chap`` / ``mutual_chap`` option (the modules' and the targets')."""
+UPDATE_SECRET_ARGSPEC: dict[str, Any] = {"type": "str", "choices": list(UPDATE_SECRET), "default": "on_create"}
+
+
+def chap_options() -> dict[str, Any]:
+    """``chap`` and ``mutual_chap`` options for an argument spec."""
+    return {key: {"type": "dict", "options": dict(CHAP_ARGSPEC)} for key in ("chap", "mutual_chap")}
+
+
+def chap_spec(field_name: str, value: Any, host: str | None = None) -> Field[ChapSpec]:
+    """A ``chap`` / ``mutual_chap`` dict -> ChapSpec (None -> OMIT). Errors name ``field_name`` and
+    never show the secret."""
+    if value is None:
+        return OMIT
+    if not isinstance(value, Mapping):
+        raise _arg_error(field_name, "must be a dict with type, name and secret", host)
+    unknown = sorted(set(value) - set(CHAP_KEYS))
+    if unknown:
+        raise _arg_error(field_name, "unknown key(s) %s; use %s" % (", ".join(map(str, unknown)), ", ".join(CHAP_KEYS)), host)
+    level = value.get("type")
+    if level not in CHAP_TYPES:
+        raise _arg_error(field_name + ".type", "must be one of %s, got %r" % (", ".join(CHAP_TYPES), level), host)
+    checked: dict[str, str] = {}
+    for key in ("name", "secret"):
+        given = value.get(key)
+        if given is None:
+            continue
+        shown = "" if key == "secret" else ", got %r" % (given,)
+        if not isinstance(given, str) or not given or any(ord(c) < 0x20 or ord(c) == 0x7F for c in given):
+            raise _arg_error("%s.%s" % (field_name, key), "must be a non-empty string without control characters%s"
+                             % shown, host)
+        if len(given) > CHAP_LIMITS[key]:
+            raise _arg_error("%s.%s" % (field_name, key), "at most %d characters for a CHAP %s (ESXi limit), got %d"
+                             % (CHAP_LIMITS[key], key, len(given)), host)
+        checked[key] = given
+    return ChapSpec(type=level, name=checked.get("name", OMIT), secret=checked.get("secret"))
+
+
+def chap_pair(where: str, item: Mapping[str, Any], host: str | None = None) -> tuple[Field[ChapSpec], Field[ChapSpec]]:
+    """``chap`` and ``mutual_chap`` of one level (``where``: the option path, "" at the top)."""
+    prefix = where + "." if where else ""
+    chap = chap_spec(prefix + "chap", item.get("chap"), host)
+    mutual = chap_spec(prefix + "mutual_chap", item.get("mutual_chap"), host)
+    if is_set(chap) and is_set(mutual) and chap.secret and chap.secret == mutual.secret:
+        raise _arg_error(prefix + "mutual_chap.secret", "must differ from chap.secret: one-way and mutual CHAP "
+                         "use different secrets", host)
+    return chap, mutual
+
+
+def update_secret(params: Mapping[str, Any]) -> str:
+    value = params.get("update_secret") or "on_create"
+    if value not in UPDATE_SECRET:
+        raise _arg_error("update_secret", "must be one of %s, got %r" % (", ".join(UPDATE_SECRET), value))
+    return str(value)
+
+
+def chap_secrets(value: Any) -> set[str]:
+    """Every CHAP secret anywhere in module arguments (for ``no_log_values``: the fabric document's
+    nested secrets are not declared options, so the argument spec cannot mark them)."""
+    found: set[str] = set()
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if key in ("chap", "mutual_chap") and isinstance(item, Mapping) and isinstance(item.get("secret"), str):
+                found.add(item["secret"])
+            found |= chap_secrets(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found |= chap_secrets(item)
+    return found
+
 
 def binding_specs(items: Any, field_name: str = "bindings") -> tuple[BindingSpec, ...]:
     """``bindings``: vmk names (``vmk1``) or ``{vmk: vmk1}`` / ``{portgroup: iSCSI-A}`` items.
@@ -391,8 +475,9 @@ def _target_specs(items: Any, field_name: str, default_profile: str | None, stat
         options: dict[str, Any] = dict(PROFILES[profile].values) if profile else {}
         options.update(explicit)
         state = item.get("state") or "present"
+        chap, mutual = chap_pair(where, item)
         spec = TargetSpec(address=address, port=int(port), iqn=iqn, state=state, options=options, explicit=explicit,
-                          profile=profile, index=i)
+                          profile=profile, index=i, chap=chap, mutual_chap=mutual)
         if spec.key in seen:
             raise _arg_error(where, "%s is listed twice (also %s[%d])" % (spec.portal, field_name, seen[spec.key]))
         seen[spec.key] = i
@@ -411,6 +496,7 @@ def iscsi_adapter_desired(params: Mapping[str, Any], hosts: tuple[str, ...], clu
     """``iscsi_adapter`` module arguments -> one Desired per host in scope."""
     state = params.get("software_iscsi")
     bindings = params.get("bindings")
+    chap, mutual = chap_pair("", params)
     spec = IscsiSpec(
         adapter=_adapter_field(params),
         software=OMIT if state is None else state == "enabled",
@@ -418,6 +504,9 @@ def iscsi_adapter_desired(params: Mapping[str, Any], hosts: tuple[str, ...], clu
         alias=_opt(params.get("alias")),
         bindings=OMIT if bindings is None else binding_specs(bindings),
         purge_bindings=bool(params.get("purge_bindings")),
+        chap=chap,
+        mutual_chap=mutual,
+        update_secret=update_secret(params),
     )
     if spec.purge_bindings and bindings is None:
         raise _arg_error("purge_bindings", "needs bindings: the complete list of vmks that stay bound")
@@ -444,6 +533,7 @@ def iscsi_target_desired(params: Mapping[str, Any], hosts: tuple[str, ...], clus
         purge_targets=bool(params.get("purge")),
         adapter_options=adapter_options,
         rescan=params.get("rescan", True) is not False,
+        update_secret=update_secret(params),
     )
     flags = flags_from_args(params)
     return {h: Desired(host=h, iscsi=(spec,), flags=flags) for h in hosts}

@@ -31,6 +31,7 @@ from typing import Any
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Desired, Finding, Host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import (
+    _ch,
     _ip,
     _mh,
     _mtu,
@@ -61,6 +62,7 @@ __all__ = [
 ]
 
 RULES: tuple[Rule, ...] = (_ts.RULES + _mtu.RULES + _ns.RULES + _mh.RULES + _ip.RULES + _sf.RULES + _pb.RULES + _tp.RULES
+                           + _ch.RULES
                            + _mv.RULES + _pr.RULES + _xh.RULES)
 """The one rule table: every family's rows."""
 

@@ -10,6 +10,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import FabricError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._offline import FAIL_ON, run
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import chap_secrets
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._policies import HAS_JMESPATH, JMESPATH_IMPORT_ERROR
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import FLAG_RULES, one_line
 
@@ -25,6 +26,7 @@ ARGUMENT_SPEC.update({name: {"type": "bool", "default": False} for name in FLAG_
 def main() -> None:
     # No connection options: this module never talks to vCenter/ESXi (see the module docs).
     module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    module.no_log_values.update(chap_secrets(module.params))  # CHAP secrets nested in the documents: masked too
     if module.params["policies"] and not HAS_JMESPATH:
         module.fail_json(msg=missing_required_lib("jmespath"), exception=JMESPATH_IMPORT_ERROR)
     try:

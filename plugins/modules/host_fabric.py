@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import STATES
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import FLAG_ARGSPEC, fabric_module, run_fabric
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import UPDATE_SECRET_ARGSPEC
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": list(STATES), "default": "merged"},
     "config": {"type": "dict"},
+    "update_secret": UPDATE_SECRET_ARGSPEC,
 }
 
 

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import iscsi_adapter_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import UPDATE_SECRET_ARGSPEC, chap_options, iscsi_adapter_desired
 
 ARGUMENT_SPEC = {
     "software_iscsi": {"type": "str", "choices": ["enabled", "disabled"]},
@@ -16,6 +16,8 @@ ARGUMENT_SPEC = {
     "alias": {"type": "str"},
     "bindings": {"type": "list", "elements": "raw"},
     "purge_bindings": {"type": "bool", "default": False},
+    "update_secret": UPDATE_SECRET_ARGSPEC,
+    **chap_options(),
 }
 
 FLAGS = ("allow_path_disruption", "allow_routed_port_binding")

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import PROFILE_NAMES, iscsi_target_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import PROFILE_NAMES, UPDATE_SECRET_ARGSPEC, chap_options, iscsi_target_desired
 
 OPTIONS = {
     "login_timeout": {"type": "int"},
@@ -17,7 +17,7 @@ OPTIONS = {
 }
 
 TARGET = dict(OPTIONS, address={"type": "str", "required": True}, port={"type": "int", "default": 3260},
-              state={"type": "str", "choices": ["present", "absent"], "default": "present"})
+              state={"type": "str", "choices": ["present", "absent"], "default": "present"}, **chap_options())
 
 ARGUMENT_SPEC = {
     "adapter": {"type": "str"},
@@ -29,6 +29,7 @@ ARGUMENT_SPEC = {
     "adapter_options": {"type": "dict", "options": OPTIONS},
     "purge": {"type": "bool", "default": False},
     "rescan": {"type": "bool", "default": True},
+    "update_secret": UPDATE_SECRET_ARGSPEC,
 }
 
 FLAGS = ("allow_path_disruption", "allow_routed_port_binding", "allow_adapter_level_params", "allow_profile_deviation")

@@ -178,12 +178,13 @@ class Playbook:
         return path
 
     def run(self, *tasks: dict[str, Any], check: bool = False, diff: bool = False,
-            defaults: dict[str, Any] | None = None, env: dict[str, str] | None = None) -> Run:
+            defaults: dict[str, Any] | None = None, env: dict[str, str] | None = None, verbose: bool = False) -> Run:
         path = self._write(list(tasks), defaults or {})
         out = os.path.join(self.workdir, "results-%d.json" % self.count)
         cmd = [os.path.join(BIN, "ansible-playbook"), "-i", LOCALHOST, path]
         cmd += ["--check"] if check else []
         cmd += ["--diff"] if diff else []
+        cmd += ["-vvv"] if verbose else []
         self.sim.reset_stats()
         proc = subprocess.run(cmd, env=self.env(**(env or {})), capture_output=True, text=True, timeout=300,
                               check=False)

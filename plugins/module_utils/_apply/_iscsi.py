@@ -26,13 +26,14 @@ Invariants
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import guarded
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, DriftError, TransientError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Action,
+    Chap,
     Host,
     IscsiAdapter,
     IscsiTarget,
@@ -58,7 +59,7 @@ class Call:
     target: str  # "storage" (HostStorageSystem) or "iscsi" (IscsiManager)
     method: str
     adapter: str
-    kwargs: tuple[tuple[str, Any], ...] = ()
+    kwargs: tuple[tuple[str, Any], ...] = field(default=(), repr=False)  # may carry a CHAP secret: never printed
 
     def describe(self, adapter: str | None = None, vmk: str | None = None) -> str:
         """``Method(adapter)``, ``BindVnic(adapter, vmk)`` for (un)bindings; ``adapter``/``vmk``:
@@ -93,6 +94,44 @@ def param_values(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[An
         elif key not in after:
             out.append(vim.host.InternetScsiHba.ParamValue(key=key, isInherited=True))
     return out
+
+
+def _auth(level: IscsiAdapter | IscsiTarget, target: bool) -> Any:
+    """AuthenticationProperties for one level as R holds it: both directions, each inherited or held; a
+    secret only where R writes one (left unset, ESXi keeps the secret it holds)."""
+    props = vim.host.InternetScsiHba.AuthenticationProperties(chapAuthEnabled=level.chap.type != "prohibited")
+    for prefix, c in (("chap", level.chap), ("mutualChap", level.mutual_chap)):
+        if target:
+            setattr(props, prefix + "Inherited", c.inherited)
+        if not c.inherited:
+            setattr(props, prefix + "AuthenticationType", "chap" + c.type.capitalize())
+            setattr(props, prefix + "Name", c.name)
+            if c.secret is not None:
+                setattr(props, prefix + "Secret", c.secret)
+    return props
+
+
+def _auth_changed(old: IscsiAdapter | IscsiTarget | None, new: IscsiAdapter | IscsiTarget) -> bool:
+    """R changes the CHAP a level holds, or writes a secret there."""
+    before = (old.chap, old.mutual_chap) if old is not None else (Chap(inherited=True), Chap(inherited=True))
+    return (before[0].held != new.chap.held or before[1].held != new.mutual_chap.held
+            or new.chap.secret is not None or new.mutual_chap.secret is not None)
+
+
+def _auth_calls(device: str, kind: str, old: Mapping[TargetKey, IscsiTarget],
+                new: Mapping[TargetKey, IscsiTarget]) -> list[Call]:
+    """One UpdateInternetScsiAuthenticationProperties per target whose CHAP R changes (secrets differ per target)."""
+    calls = []
+    for key, target in sorted(new.items()):
+        if not _auth_changed(old.get(key), target):
+            continue
+        if kind == "send_target":
+            target_set = vim.host.InternetScsiHba.TargetSet(sendTargets=[_send(target)])
+        else:
+            target_set = vim.host.InternetScsiHba.TargetSet(staticTargets=[_static(target)])
+        calls.append(Call("storage", "UpdateInternetScsiAuthenticationProperties", device,
+                          (("authenticationProperties", _auth(target, True)), ("targetSet", target_set))))
+    return calls
 
 
 def _option_calls(device: str, kind: str, old: Mapping[TargetKey, IscsiTarget],
@@ -169,6 +208,9 @@ def build_calls(actions: Sequence[Action], observed: Host, after: Host) -> tuple
                 values = param_values(old.own if old else {}, new.own)
                 if values:
                     post.append(Call("storage", "UpdateInternetScsiAdvancedOptions", device, (("options", values),)))
+                if any(k.startswith(("chap.", "mutual_chap.")) for k in a.changes):
+                    post.append(Call("storage", "UpdateInternetScsiAuthenticationProperties", device,
+                                     (("authenticationProperties", _auth(new, False)),)))
         for a in mine:
             if a.kind == "binding" and a.op == "add" and a.name.startswith(device + ":"):
                 post.append(Call("iscsi", "BindVnic", device, (("vnicDevice", a.name.split(":", 1)[1]),)))
@@ -183,6 +225,8 @@ def build_calls(actions: Sequence[Action], observed: Host, after: Host) -> tuple
                              (("targets", [_static(t) for t in added_statics]),)))
         post.extend(_option_calls(device, "send_target", old_sends, new.send_targets))
         post.extend(_option_calls(device, "static_target", old_statics, new.static_targets))
+        post.extend(_auth_calls(device, "send_target", old_sends, new.send_targets))
+        post.extend(_auth_calls(device, "static_target", old_statics, new.static_targets))
         if any(a.op == "rescan" and a.name == device for a in mine):
             post.append(Call("storage", "RescanHba", device))
     return pre, post
@@ -225,6 +269,13 @@ def checked(host: str, method: str, fn: Callable[..., Any], done: list[str], **k
                         **dict(err.details, changed=True)) from err
 
 
+def _chap_drift(got: IscsiAdapter | IscsiTarget, want: IscsiAdapter | IscsiTarget) -> list[tuple[str, Any, Any]]:
+    """(direction, held, planned) where the level and name read back differ from R (never a secret)."""
+    return [(name, g.held or "inherited", w.held or "inherited")
+            for name, g, w in (("chap", got.chap, want.chap), ("mutual_chap", got.mutual_chap, want.mutual_chap))
+            if g.held != w.held]
+
+
 def verify(host: str, planned: Mapping[str, IscsiAdapter], observed: Mapping[str, IscsiAdapter],
            adapters: Mapping[str, str]) -> None:
     """Read-back checks after apply: bound vmks compliant (PB-12), send-target values held (TP)."""
@@ -240,11 +291,14 @@ def verify(host: str, planned: Mapping[str, IscsiAdapter], observed: Mapping[str
         for vmk in want.bindings:
             if vmk not in got.bindings:
                 problems.append("%s is not bound to %s" % (vmk, got.device))
+        problems.extend("%s of %s holds %s, planned %s" % (name, got.device, b, a) for name, b, a in _chap_drift(got, want))
         for key, target in want.send_targets.items():
             held = got.send_targets.get(key)
             if held is None:
                 problems.append("send target %s is missing on %s" % (target.portal, got.device))
                 continue
+            problems.extend("%s of send target %s on %s holds %s, planned %s" % (name, target.portal, got.device, b, a)
+                            for name, b, a in _chap_drift(held, target))
             wrong = {k: v for k, v in target.own.items() if held.own.get(k) != v}
             if wrong:
                 problems.append("send target %s on %s holds %s, planned %s" % (

@@ -315,13 +315,20 @@ class StorageSystem(MO):
                                       inherit_mutual=bool(props.mutualChapInherited)) for key in keys}
         for key, own in updated.items():  # every level checked before any is stored: all or nothing
             where = adapter.device if key is None else "%s target %s" % (adapter.device, ":".join(str(k) for k in key))
-            _check_mutual(own if key is None else dict(adapter.auth, **own), where)
+            _check_mutual(own if key is None else dict(self._parent_auth(adapter, key), **own), where)
         for key, own in updated.items():
             if key is None:
                 adapter.auth = own
             else:
                 adapter.target_auth[key] = own
         self.sim.changed()
+
+    @staticmethod
+    def _parent_auth(adapter: Adapter, key: tuple[Any, ...]) -> dict[str, Any]:
+        """The CHAP a target inherits: a SendTargets-discovered static target's from its send target
+        (which may inherit from the adapter), any other target's from the adapter."""
+        parent = adapter.discovered.get(key)
+        return dict(adapter.auth, **adapter.target_auth.get(parent, {})) if parent else adapter.auth
 
     def _target_keys(self, adapter: Adapter, target_set: Any) -> list[tuple[Any, ...]]:
         """The keys of the targets a TargetSet names (NotFound for one that is not configured)."""

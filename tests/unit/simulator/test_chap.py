@@ -86,3 +86,28 @@ def test_bad_type_unknown_target_and_unknown_adapter_are_faults(storage):
             "vmhba64", chap(chapInherited=False), targets(sendTargets=[HBA.SendTarget(address="10.10.20.199", port=3260)]))
     with pytest.raises(vim.fault.NotFound):
         storage.UpdateInternetScsiAuthenticationProperties("vmhba99", chap())
+
+
+def test_a_discovered_static_target_checks_mutual_chap_against_its_send_target(storage):
+    """Its one-way CHAP comes from the send target, not the adapter: mutual CHAP is allowed when the send
+    target requires CHAP although the adapter only prefers it, and refused in the opposite case."""
+    send = targets(sendTargets=[HBA.SendTarget(address=PORTAL, port=3260)])
+    storage.UpdateInternetScsiAuthenticationProperties("vmhba64", chap(kind="chapPreferred"))  # mutual prohibited
+    storage.UpdateInternetScsiAuthenticationProperties("vmhba64", chap(name="array-a", chapInherited=False,
+                                                                       mutualChapInherited=True), send)
+    storage.RescanHba("vmhba64")
+    static = next(s for s in hba(storage).configuredStaticTarget if s.parent == "%s:3260" % PORTAL)
+    one = targets(staticTargets=[HBA.StaticTarget(address=static.address, port=static.port, iScsiName=static.iScsiName)])
+    mutual = HBA.AuthenticationProperties(chapAuthEnabled=True, chapInherited=True, mutualChapInherited=False,
+                                          mutualChapAuthenticationType="chapRequired", mutualChapName="arr", mutualChapSecret="m-1")
+    storage.UpdateInternetScsiAuthenticationProperties("vmhba64", mutual, one)  # send target requires CHAP: allowed
+    auth = next(s for s in hba(storage).configuredStaticTarget if s.iScsiName == static.iScsiName
+                and s.address == static.address).authenticationProperties
+    assert (auth.chapInherited, auth.chapAuthenticationType, auth.mutualChapInherited) == (True, "chapRequired", False)
+    storage.UpdateInternetScsiAuthenticationProperties(  # back: the send target inherits again, the static target its mutual
+        "vmhba64", HBA.AuthenticationProperties(chapAuthEnabled=False, chapInherited=True, mutualChapInherited=True), one)
+    storage.UpdateInternetScsiAuthenticationProperties(
+        "vmhba64", HBA.AuthenticationProperties(chapAuthEnabled=False, chapInherited=True, mutualChapInherited=True), send)
+    with pytest.raises(vim.fault.HostConfigFault):  # now its one-way CHAP is the adapter's preferred
+        storage.UpdateInternetScsiAuthenticationProperties("vmhba64", mutual, one)
+    storage.UpdateInternetScsiAuthenticationProperties("vmhba64", chap())  # the module's state back to required

@@ -422,3 +422,25 @@ def test_dv_teaming_and_vlan_conversion():
     pvlan = vim.dvs.VmwareDistributedVirtualSwitch.PvlanSpec(inherited=False, pvlanId=201)
     assert _from_api.dv_vlan_from_api(SimpleNamespace(vlan=pvlan)) == 201
     assert _from_api.dv_vlan_from_api(SimpleNamespace(vlan=None)) == 0
+
+
+def test_chap_is_read_per_level_with_inheritance_and_no_secret():
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._from_api import adapter_from_api
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Chap
+    auth = HBA.AuthenticationProperties
+    send = HBA.SendTarget(address="10.10.20.100", port=3260, authenticationProperties=auth(
+        chapAuthEnabled=True, chapAuthenticationType="chapPreferred", chapName="tgt", chapInherited=False,
+        mutualChapAuthenticationType="chapRequired", mutualChapName="array", mutualChapInherited=True))
+    static = HBA.StaticTarget(address="10.10.20.101", port=3260, iScsiName="iqn.2010-06.com.example:a",
+                              discoveryMethod="sendTargetMethod", parent="10.10.20.100:3260")  # no properties: inherited
+    hba = HBA(device="vmhba64", key="k64", isSoftwareBased=True, iScsiName="iqn.1998-01.com.vmware:esx01-1",
+              authenticationProperties=auth(chapAuthEnabled=True, chapAuthenticationType="chapRequired", chapName="esx",
+                                            mutualChapAuthenticationType="chapRequired", mutualChapName="array"),
+              configuredSendTarget=[send], configuredStaticTarget=[static])
+    adapter = adapter_from_api(hba, True, [], None)
+    assert (adapter.chap, adapter.mutual_chap) == (Chap("required", "esx"), Chap("required", "array"))
+    target = adapter.send_targets[("10.10.20.100", 3260, "")]
+    assert target.chap == Chap("preferred", "tgt") and target.mutual_chap.inherited
+    (discovered,) = adapter.static_targets.values()
+    assert discovered.chap.inherited and discovered.mutual_chap.inherited
+    assert adapter_from_api(HBA(device="vmhba65", key="k", isSoftwareBased=True), True, [], None).chap == Chap()

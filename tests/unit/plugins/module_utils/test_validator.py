@@ -220,12 +220,13 @@ def test_rule_passes(rule, host_fn, specs, flags):
 
 
 def test_every_rule_has_a_firing_and_a_passing_case():
+    from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_iscsi_chap as chap
     from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_iscsi as iscsi
     ids = {r.rule for r in v.RULES if r.scope == v.HOST}  # cross-host rules: test_validator_xh.py and below
     # SF-7, TP-4 and SF-5 fire only on hand-made plans: see their own tests; SF-6 needs an
     # authoritative Desired (host_fabric overridden): test_fabric.py has both cases
-    assert ids <= {row[0] for row in BAD + iscsi.BAD + mv_pr.BAD} | {"SF-7", "TP-4", "SF-5", "SF-6"}
-    assert ids <= {row[0] for row in GOOD + iscsi.GOOD + mv_pr.GOOD} | {"SF-6"}
+    assert ids <= {row[0] for row in BAD + iscsi.BAD + mv_pr.BAD + chap.BAD} | {"SF-7", "TP-4", "SF-5", "SF-6"}
+    assert ids <= {row[0] for row in GOOD + iscsi.GOOD + mv_pr.GOOD + chap.GOOD} | {"SF-6"}
 
 
 def test_rule_table_shape():
