@@ -39,8 +39,10 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import ALL_SECTIONS, check_document, doc_to_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._doc_shape import ALL_SECTIONS, check_document
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import doc_to_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import update_secret
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     INHERIT,
     OMIT,
@@ -58,7 +60,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitchSpec,
     is_set,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args, update_secret
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import flags_from_args
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import match_vmk
 
 STATES = ("merged", "replaced", "overridden", "deleted", "gathered", "rendered")

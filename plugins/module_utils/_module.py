@@ -43,6 +43,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
     FabricError,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import check_config, host_fabric_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import chap_secrets
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     FAILURE_DETECTION,
     POLICIES,
@@ -53,7 +54,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Vmk,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._parallel import DEFAULT_WORKERS
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import chap_secrets
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, plan_host
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._progress import Progress
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import Observation, Selection, read, reread

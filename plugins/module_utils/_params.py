@@ -20,7 +20,6 @@ from typing import Any
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fields import ipv4, netmask
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
-    CHAP_TYPES,
     DVS_POLICIES,
     FAILURE_DETECTION,
     FLAG_NAMES,
@@ -28,23 +27,16 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     NETSTACK_TO_API,
     OMIT,
     PURPOSES,
-    BindingSpec,
-    ChapSpec,
     Desired,
     DvPortgroupSpec,
     Field,
     Flags,
     IpSpec,
-    IscsiSpec,
-    TargetKey,
-    TargetSpec,
     TeamingSpec,
     VmkSpec,
     VSwitchSpec,
-    is_set,
     vmk_number,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import OPTION_KEYS, PROFILES, canonical_profile
 
 # ---------------------------------------------------------------------------------------
 # Module arguments -> Desired (one per host)
@@ -54,7 +46,7 @@ _TEAMING_SCALARS = ("policy", "failback", "notify_switches", "failure_detection"
 _TEAMING_INHERITABLE = _TEAMING_SCALARS + ("order",)
 
 
-def _arg_error(field_name: str, message: str, host: str | None = None) -> ArgumentError:
+def arg_error(field_name: str, message: str, host: str | None = None) -> ArgumentError:
     return ArgumentError(field_name, message, host)
 
 
@@ -71,7 +63,7 @@ def teaming_from_args(args: Mapping[str, Any] | None, prefix: str = "teaming",
         return TeamingSpec()
     inherit = args.get("inherit")
     if inherit and not allow_inherit:
-        raise _arg_error(prefix + ".inherit", "a vSwitch has no parent to inherit from")
+        raise arg_error(prefix + ".inherit", "a vSwitch has no parent to inherit from")
     names: tuple[str, ...]
     if inherit is True:
         names = _TEAMING_INHERITABLE
@@ -81,8 +73,8 @@ def teaming_from_args(args: Mapping[str, Any] | None, prefix: str = "teaming",
         names = tuple(inherit)
         bad = sorted(set(names) - set(_TEAMING_INHERITABLE))
         if bad:
-            raise _arg_error(prefix + ".inherit", "unknown field(s) %s; choose from %s"
-                             % (", ".join(bad), ", ".join(_TEAMING_INHERITABLE)))
+            raise arg_error(prefix + ".inherit", "unknown field(s) %s; choose from %s"
+                            % (", ".join(bad), ", ".join(_TEAMING_INHERITABLE)))
     values: dict[str, Any] = {}
     conflicts = []
     for name in _TEAMING_SCALARS:
@@ -99,21 +91,21 @@ def teaming_from_args(args: Mapping[str, Any] | None, prefix: str = "teaming",
         values.update(active=tuple(active), standby=tuple(standby or ()),
                       unused=OMIT if unused is None else tuple(unused))
     elif standby is not None or unused is not None:
-        raise _arg_error(prefix + ".active", "required when standby or unused is given: "
-                         "a failover order is always written whole (active, standby, unused)")
+        raise arg_error(prefix + ".active", "required when standby or unused is given: "
+                        "a failover order is always written whole (active, standby, unused)")
     if values.get("policy") not in (OMIT, INHERIT) and values["policy"] not in DVS_POLICIES:
-        raise _arg_error(prefix + ".policy", "must be one of %s, got %r"
-                         % (", ".join(DVS_POLICIES), values["policy"]))
+        raise arg_error(prefix + ".policy", "must be one of %s, got %r"
+                        % (", ".join(DVS_POLICIES), values["policy"]))
     fd = values.get("failure_detection")
     if fd not in (OMIT, INHERIT) and fd not in FAILURE_DETECTION:
-        raise _arg_error(prefix + ".failure_detection", "must be one of %s, got %r"
-                         % (", ".join(FAILURE_DETECTION), fd))
+        raise arg_error(prefix + ".failure_detection", "must be one of %s, got %r"
+                        % (", ".join(FAILURE_DETECTION), fd))
     return TeamingSpec(conflicts=tuple(conflicts), **values)
 
 
-def _check_range(field_name: str, value: int | None, low: int, high: int) -> None:
+def check_range(field_name: str, value: int | None, low: int, high: int) -> None:
     if value is not None and not low <= value <= high:
-        raise _arg_error(field_name, "must be between %d and %d, got %d" % (low, high, value))
+        raise arg_error(field_name, "must be between %d and %d, got %d" % (low, high, value))
 
 
 # ESXi's limits on names: a vSwitch name is at most 32 characters (HostNetworkConfig); a
@@ -141,7 +133,7 @@ def name_problem(kind: str, name: Any) -> str | None:
 def check_name(field_name: str, kind: str, name: Any, host: str | None = None) -> str:
     problem = name_problem(kind, name)
     if problem:
-        raise _arg_error(field_name, problem, host)
+        raise arg_error(field_name, problem, host)
     return str(name)
 
 
@@ -170,7 +162,7 @@ def host_address(field_name: str, address: Any, netmask: str | None, host: str |
     text = ipv4(field_name, address, host)
     problem = address_problem(text, netmask)
     if problem:
-        raise _arg_error(field_name, problem, host)
+        raise arg_error(field_name, problem, host)
     return text
 
 
@@ -182,27 +174,27 @@ def ip_for_hosts(ip: Mapping[str, Any] | None, hosts: tuple[str, ...],
         return {h: OMIT for h in hosts}
     if ip.get("dhcp"):
         if ip.get("address") or ip.get("addresses"):
-            raise _arg_error("ip.dhcp", "cannot be combined with ip.address or ip.addresses")
+            raise arg_error("ip.dhcp", "cannot be combined with ip.address or ip.addresses")
         return {h: IpSpec(dhcp=True) for h in hosts}
     addresses = ip.get("addresses")
     if addresses is not None and ip.get("address"):
-        raise _arg_error("ip.address", "give ip.address (one host) or ip.addresses (per host), not both")
+        raise arg_error("ip.address", "give ip.address (one host) or ip.addresses (per host), not both")
     if addresses is None:
         if ip.get("address") is None:
-            raise _arg_error("ip.address", "required unless ip.dhcp or ip.addresses is given")
+            raise arg_error("ip.address", "required unless ip.dhcp or ip.addresses is given")
         if cluster_mode and len(hosts) > 1:
-            raise _arg_error("ip.addresses", "a cluster needs one address per host, "
-                             "e.g. ip: {netmask: 255.255.255.0, addresses: {esx01.lab.local: 10.0.0.11}}")
+            raise arg_error("ip.addresses", "a cluster needs one address per host, "
+                            "e.g. ip: {netmask: 255.255.255.0, addresses: {esx01.lab.local: 10.0.0.11}}")
         addresses = {h: ip["address"] for h in hosts}
     unknown = sorted(set(addresses) - set(hosts))
     if unknown:
-        raise _arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
+        raise arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
     result: dict[str, Field[IpSpec]] = {}
     for h in hosts:
         if h not in addresses:
-            raise _arg_error("ip.addresses", "no address given for this host", h)
+            raise arg_error("ip.addresses", "no address given for this host", h)
         if ip.get("netmask") is None:
-            raise _arg_error("ip.netmask", "required with a static address", h)
+            raise arg_error("ip.netmask", "required with a static address", h)
         mask = netmask("ip.netmask", ip["netmask"], h)
         result[h] = IpSpec(address=host_address("ip.address", addresses[h], mask, h), netmask=mask)
     return result
@@ -214,15 +206,15 @@ def flags_from_args(params: Mapping[str, Any]) -> Flags:
 
 def vmknic_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
     """``vmknic`` module arguments -> one Desired per host in scope."""
-    _check_range("vlan", params.get("vlan"), 0, 4095)
+    check_range("vlan", params.get("vlan"), 0, 4095)
     if params.get("mtu") is not None and params["mtu"] < 1280:
-        raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
+        raise arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
     netstack = params.get("netstack")
     if netstack is not None and netstack not in NETSTACK_TO_API:
-        raise _arg_error("netstack", "must be one of %s" % ", ".join(NETSTACK_TO_API))
+        raise arg_error("netstack", "must be one of %s" % ", ".join(NETSTACK_TO_API))
     purpose = params.get("purpose") or "general"
     if purpose not in PURPOSES:
-        raise _arg_error("purpose", "must be one of %s" % ", ".join(PURPOSES))
+        raise arg_error("purpose", "must be one of %s" % ", ".join(PURPOSES))
     teaming = teaming_from_args(params.get("teaming"))
     _check_switch_names(params)
     device = params.get("device")
@@ -236,13 +228,13 @@ def vmknic_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mo
     for h in hosts:
         spec = VmkSpec(
             portgroup=params["portgroup"],
-            vswitch=_opt(params.get("vswitch")),
+            vswitch=opt(params.get("vswitch")),
             state=params.get("state") or "present",
-            device=_opt(params.get("device")),
-            vlan=_opt(params.get("vlan")),
+            device=opt(params.get("device")),
+            vlan=opt(params.get("vlan")),
             ip=ips[h],
-            mtu=_opt(params.get("mtu")),
-            netstack=_opt(netstack),
+            mtu=opt(params.get("mtu")),
+            netstack=opt(netstack),
             services=OMIT if services is None else frozenset(services),
             teaming=teaming,
             purpose=purpose,
@@ -255,7 +247,7 @@ def vmknic_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mo
 def vswitch_desired(params: Mapping[str, Any], hosts: tuple[str, ...]) -> dict[str, Desired]:
     """``vswitch`` module arguments -> one Desired per host in scope."""
     if params.get("mtu") is not None and params["mtu"] < 1280:
-        raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
+        raise arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
     check_name("name", "vswitch", params["name"])
     uplinks = params.get("uplinks")
     if uplinks is not None:
@@ -264,14 +256,14 @@ def vswitch_desired(params: Mapping[str, Any], hosts: tuple[str, ...]) -> dict[s
         name=params["name"],
         state=params.get("state") or "present",
         uplinks=OMIT if uplinks is None else tuple(uplinks),
-        mtu=_opt(params.get("mtu")),
+        mtu=opt(params.get("mtu")),
         teaming=teaming_from_args(params.get("teaming"), allow_inherit=False),
     )
     flags = flags_from_args(params)
     return {h: Desired(host=h, vswitches=(spec,), flags=flags) for h in hosts}
 
 
-def _opt(value: Any) -> Any:
+def opt(value: Any) -> Any:
     return OMIT if value is None else value
 
 
@@ -279,7 +271,7 @@ def check_unique(field_name: str, names: Any, host: str | None = None) -> None:
     """A list of names (uplinks) with none given twice: ESXi refuses the order only at write time."""
     twice = sorted({n for n in names if list(names).count(n) > 1})
     if twice:
-        raise _arg_error(field_name, "lists %s more than once" % ", ".join(map(str, twice)), host)
+        raise arg_error(field_name, "lists %s more than once" % ", ".join(map(str, twice)), host)
 
 
 def check_device(field_name: str, device: Any, host: str | None = None) -> str:
@@ -287,7 +279,7 @@ def check_device(field_name: str, device: Any, host: str | None = None) -> str:
     try:
         vmk_number(str(device))
     except ValueError:
-        raise _arg_error(field_name, "must be a vmk device name such as vmk1, got %r" % (device,), host) from None
+        raise arg_error(field_name, "must be a vmk device name such as vmk1, got %r" % (device,), host) from None
     return str(device)
 
 
@@ -296,9 +288,9 @@ def _check_switch_names(params: Mapping[str, Any]) -> None:
     name is vCenter's to check); ``vswitch`` and ``dvswitch`` exclude each other."""
     if params.get("dvswitch") is not None:
         if params.get("vswitch") is not None:
-            raise _arg_error("dvswitch", "give vswitch (a standard port group) or dvswitch (a dvPortgroup), not both")
+            raise arg_error("dvswitch", "give vswitch (a standard port group) or dvswitch (a dvPortgroup), not both")
         if not isinstance(params["dvswitch"], str) or not params["dvswitch"].strip():
-            raise _arg_error("dvswitch", "must name a distributed switch, got %r" % (params["dvswitch"],))
+            raise arg_error("dvswitch", "must name a distributed switch, got %r" % (params["dvswitch"],))
         return
     if params.get("portgroup") is not None:
         check_name("portgroup", "portgroup", params["portgroup"])
@@ -316,227 +308,6 @@ def on_switch(spec: VmkSpec, params: Mapping[str, Any]) -> tuple[VmkSpec, tuple[
     dv_spec = DvPortgroupSpec(name=spec.portgroup, dvs=dvs, vlan=spec.vlan, teaming=spec.teaming)
     vmk = dataclasses.replace(spec, vswitch=OMIT, dvswitch=dvs, vlan=OMIT, teaming=TeamingSpec())
     return vmk, (dv_spec,) if spec.state == "present" else ()
-
-
-# ---------------------------------------------------------------------------------------
-# iSCSI module arguments -> Desired
-# ---------------------------------------------------------------------------------------
-
-PROFILE_NAMES = tuple(sorted(PROFILES))
-
-# CHAP (vSphere Storage guide, "Set Up CHAP for iSCSI Adapter"): the name at most 511 characters,
-# the secret at most 255; outgoing (one-way) and incoming (mutual) CHAP use different secrets.
-CHAP_LIMITS = {"name": 511, "secret": 255}
-CHAP_KEYS = ("type", "name", "secret")
-UPDATE_SECRET = ("on_create", "always")
-
-
-CHAP_ARGSPEC: dict[str, Any] = {
-    "type": {"type": "str", "required": True, "choices": list(CHAP_TYPES)},
-    "name": {"type": "str"},
-    "secret": {"type": "str", "no_log": True},
-}
-"""The argument spec of a ``chap`` / ``mutual_chap`` option (the modules' and the targets')."""
-UPDATE_SECRET_ARGSPEC: dict[str, Any] = {"type": "str", "choices": list(UPDATE_SECRET), "default": "on_create"}
-
-
-def chap_options() -> dict[str, Any]:
-    """``chap`` and ``mutual_chap`` options for an argument spec."""
-    return {key: {"type": "dict", "options": dict(CHAP_ARGSPEC)} for key in ("chap", "mutual_chap")}
-
-
-def chap_spec(field_name: str, value: Any, host: str | None = None) -> Field[ChapSpec]:
-    """A ``chap`` / ``mutual_chap`` dict -> ChapSpec (None -> OMIT). Errors name ``field_name`` and
-    never show the secret."""
-    if value is None:
-        return OMIT
-    if not isinstance(value, Mapping):
-        raise _arg_error(field_name, "must be a dict with type, name and secret", host)
-    unknown = sorted(set(value) - set(CHAP_KEYS))
-    if unknown:
-        raise _arg_error(field_name, "unknown key(s) %s; use %s" % (", ".join(map(str, unknown)), ", ".join(CHAP_KEYS)), host)
-    level = value.get("type")
-    if level not in CHAP_TYPES:
-        raise _arg_error(field_name + ".type", "must be one of %s, got %r" % (", ".join(CHAP_TYPES), level), host)
-    checked: dict[str, str] = {}
-    for key in ("name", "secret"):
-        given = value.get(key)
-        if given is None:
-            continue
-        shown = "" if key == "secret" else ", got %r" % (given,)
-        if not isinstance(given, str) or not given or any(ord(c) < 0x20 or ord(c) == 0x7F for c in given):
-            raise _arg_error("%s.%s" % (field_name, key), "must be a non-empty string without control characters%s"
-                             % shown, host)
-        if len(given) > CHAP_LIMITS[key]:
-            raise _arg_error("%s.%s" % (field_name, key), "at most %d characters for a CHAP %s (ESXi limit), got %d"
-                             % (CHAP_LIMITS[key], key, len(given)), host)
-        checked[key] = given
-    return ChapSpec(type=level, name=checked.get("name", OMIT), secret=checked.get("secret"))
-
-
-def chap_pair(where: str, item: Mapping[str, Any], host: str | None = None) -> tuple[Field[ChapSpec], Field[ChapSpec]]:
-    """``chap`` and ``mutual_chap`` of one level (``where``: the option path, "" at the top)."""
-    prefix = where + "." if where else ""
-    chap = chap_spec(prefix + "chap", item.get("chap"), host)
-    mutual = chap_spec(prefix + "mutual_chap", item.get("mutual_chap"), host)
-    if is_set(chap) and is_set(mutual) and chap.secret and chap.secret == mutual.secret:
-        raise _arg_error(prefix + "mutual_chap.secret", "must differ from chap.secret: one-way and mutual CHAP "
-                         "use different secrets", host)
-    return chap, mutual
-
-
-def update_secret(params: Mapping[str, Any]) -> str:
-    value = params.get("update_secret") or "on_create"
-    if value not in UPDATE_SECRET:
-        raise _arg_error("update_secret", "must be one of %s, got %r" % (", ".join(UPDATE_SECRET), value))
-    return str(value)
-
-
-def chap_secrets(value: Any) -> set[str]:
-    """Every CHAP secret anywhere in module arguments (for ``no_log_values``: the fabric document's
-    nested secrets are not declared options, so the argument spec cannot mark them)."""
-    found: set[str] = set()
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            if key in ("chap", "mutual_chap") and isinstance(item, Mapping) and isinstance(item.get("secret"), str):
-                found.add(item["secret"])
-            found |= chap_secrets(item)
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            found |= chap_secrets(item)
-    return found
-
-
-def binding_specs(items: Any, field_name: str = "bindings") -> tuple[BindingSpec, ...]:
-    """``bindings``: vmk names (``vmk1``) or ``{vmk: vmk1}`` / ``{portgroup: iSCSI-A}`` items.
-    Errors name ``field_name[i]`` (the module option, or a document path)."""
-    if not isinstance(items, (list, tuple)):
-        raise _arg_error(field_name, "must be a list, got %r" % (items,))
-    out = []
-    for i, item in enumerate(items):
-        where = "%s[%d]" % (field_name, i)
-        if isinstance(item, str):
-            item = {"vmk": item}
-        if not isinstance(item, Mapping):
-            raise _arg_error(where, "must be a vmk name or a dict with vmk or portgroup, got %r" % (item,))
-        unknown = sorted(set(item) - {"vmk", "portgroup"})
-        if unknown:
-            raise _arg_error(where, "unknown key(s) %s; use vmk or portgroup" % ", ".join(unknown))
-        vmk, pg = item.get("vmk"), item.get("portgroup")
-        if bool(vmk) == bool(pg):
-            raise _arg_error(where, "give exactly one of vmk or portgroup")
-        if vmk is not None:
-            try:
-                vmk_number(str(vmk))
-            except ValueError:
-                raise _arg_error(where + ".vmk", "%r is not a vmk device name (vmkN)" % (vmk,)) from None
-        out.append(BindingSpec(vmk=str(vmk) if vmk else None, portgroup=str(pg) if pg else None))
-    seen: dict[BindingSpec, int] = {}
-    for i, b in enumerate(out):
-        if b in seen:
-            raise _arg_error("%s[%d]" % (field_name, i), "%s is listed twice (also %s[%d])"
-                             % (b.describe(), field_name, seen[b]))
-        seen[b] = i
-    return tuple(out)
-
-
-def checked_profile(name: Any, field_name: str) -> str:
-    """The canonical name of vendor profile ``name``; ArgumentError naming ``field_name`` if unknown."""
-    if not isinstance(name, str) or canonical_profile(name) not in PROFILES:
-        raise _arg_error(field_name, "unknown profile %r; choose from %s" % (name, ", ".join(PROFILE_NAMES)))
-    return canonical_profile(name)
-
-
-def _explicit_options(item: Mapping[str, Any]) -> dict[str, Any]:
-    return {OPTION_KEYS[name]: item[name] for name in OPTION_KEYS if item.get(name) is not None}
-
-
-def _target_specs(items: Any, field_name: str, default_profile: str | None, static: bool) -> tuple[TargetSpec, ...]:
-    out = []
-    seen: dict[TargetKey, int] = {}
-    for i, item in enumerate(items or ()):
-        where = "%s[%d]" % (field_name, i)
-        address = host_address(where + ".address", item.get("address"), None, None)
-        port = item.get("port")
-        if port is None:
-            port = 3260
-        elif isinstance(port, bool) or not isinstance(port, int):
-            raise _arg_error(where + ".port", "must be an integer TCP port, got %r" % (port,))
-        _check_range(where + ".port", port, 1, 65535)
-        iqn = ""
-        if static:
-            iqn = str(item.get("iscsi_name") or "")
-            if not iqn.startswith(("iqn.", "eui.", "naa.")):
-                raise _arg_error(where + ".iscsi_name", "required for a static target: the target's iqn./eui./naa. name")
-        profile = item.get("profile") or default_profile
-        if profile is not None:
-            profile = checked_profile(profile, where + ".profile" if item.get("profile") else "profile")
-        explicit = _explicit_options(item)
-        options: dict[str, Any] = dict(PROFILES[profile].values) if profile else {}
-        options.update(explicit)
-        state = item.get("state") or "present"
-        chap, mutual = chap_pair(where, item)
-        spec = TargetSpec(address=address, port=int(port), iqn=iqn, state=state, options=options, explicit=explicit,
-                          profile=profile, index=i, chap=chap, mutual_chap=mutual)
-        if spec.key in seen:
-            raise _arg_error(where, "%s is listed twice (also %s[%d])" % (spec.portal, field_name, seen[spec.key]))
-        seen[spec.key] = i
-        out.append(spec)
-    return tuple(out)
-
-
-def _adapter_field(params: Mapping[str, Any]) -> Field[str]:
-    adapter = params.get("adapter")
-    if adapter is not None and not str(adapter).startswith("vmhba"):
-        raise _arg_error("adapter", "%r is not an adapter device name (vmhbaN)" % (adapter,))
-    return _opt(adapter)
-
-
-def iscsi_adapter_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
-    """``iscsi_adapter`` module arguments -> one Desired per host in scope."""
-    state = params.get("software_iscsi")
-    bindings = params.get("bindings")
-    chap, mutual = chap_pair("", params)
-    spec = IscsiSpec(
-        adapter=_adapter_field(params),
-        software=OMIT if state is None else state == "enabled",
-        iqn=_opt(params.get("iqn")),
-        alias=_opt(params.get("alias")),
-        bindings=OMIT if bindings is None else binding_specs(bindings),
-        purge_bindings=bool(params.get("purge_bindings")),
-        chap=chap,
-        mutual_chap=mutual,
-        update_secret=update_secret(params),
-    )
-    if spec.purge_bindings and bindings is None:
-        raise _arg_error("purge_bindings", "needs bindings: the complete list of vmks that stay bound")
-    if is_set(spec.iqn) and not str(spec.iqn).startswith(("iqn.", "eui.")):
-        raise _arg_error("iqn", "must start with iqn. or eui., got %r" % (spec.iqn,))
-    flags = flags_from_args(params)
-    return {h: Desired(host=h, iscsi=(spec,), flags=flags) for h in hosts}
-
-
-def iscsi_target_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
-    """``iscsi_target`` module arguments -> one Desired per host in scope."""
-    profile = params.get("profile")
-    if profile is not None:
-        checked_profile(profile, "profile")
-    sends = _target_specs(params.get("send_targets"), "send_targets", profile, static=False)
-    statics = _target_specs(params.get("static_targets"), "static_targets", None, static=True)
-    adapter_options = _explicit_options(params.get("adapter_options") or {})
-    if not sends and not statics and not adapter_options and not params.get("purge"):
-        raise _arg_error("send_targets", "nothing to manage: give send_targets, static_targets or adapter_options")
-    spec = IscsiSpec(
-        adapter=_adapter_field(params),
-        send_targets=sends,
-        static_targets=statics,
-        purge_targets=bool(params.get("purge")),
-        adapter_options=adapter_options,
-        rescan=params.get("rescan", True) is not False,
-        update_secret=update_secret(params),
-    )
-    flags = flags_from_args(params)
-    return {h: Desired(host=h, iscsi=(spec,), flags=flags) for h in hosts}
 
 
 # ---------------------------------------------------------------------------------------
@@ -559,24 +330,24 @@ def vmotion_portgroups(params: Mapping[str, Any], count: int | None) -> tuple[st
     """The set's port group names: ``portgroups`` as given, else ``<portgroup_prefix>-1..N``."""
     explicit, prefix = params.get("portgroups"), params.get("portgroup_prefix")
     if explicit is not None and prefix is not None:
-        raise _arg_error("portgroups", "give portgroups or portgroup_prefix, not both")
+        raise arg_error("portgroups", "give portgroups or portgroup_prefix, not both")
     if explicit is not None:
         names = tuple(explicit)
         if count is not None and len(names) != count:
-            raise _arg_error("portgroups", "lists %d port group(s) for %d uplinks; give one per uplink"
-                             % (len(names), count))
+            raise arg_error("portgroups", "lists %d port group(s) for %d uplinks; give one per uplink"
+                            % (len(names), count))
         if len(names) < 2:
-            raise _arg_error("portgroups", "a multi-NIC vMotion set needs at least 2 port groups")
+            raise arg_error("portgroups", "a multi-NIC vMotion set needs at least 2 port groups")
         for i, n in enumerate(names):
             check_name("portgroups[%d]" % i, "portgroup", n)
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise _arg_error("portgroups", "each vmk needs its own, non-empty port group name (repeated: %s)"
-                             % (", ".join(dupes) or "''"))
+            raise arg_error("portgroups", "each vmk needs its own, non-empty port group name (repeated: %s)"
+                            % (", ".join(dupes) or "''"))
         return names
     if count is None:
-        raise _arg_error("uplinks", "required to name the port groups %s-1..N (or give portgroups)"
-                         % (prefix or VMOTION_PREFIX))
+        raise arg_error("uplinks", "required to name the port groups %s-1..N (or give portgroups)"
+                        % (prefix or VMOTION_PREFIX))
     names = tuple("%s-%d" % (prefix or VMOTION_PREFIX, i + 1) for i in range(count))
     for n in names:
         check_name("portgroup_prefix", "portgroup", n)
@@ -590,29 +361,29 @@ def _vmotion_addresses(ip: Mapping[str, Any] | None, hosts: tuple[str, ...],
     example = "ip: {netmask: 255.255.255.0, addresses: {%s: [%s]}}" % (
         hosts[0] if hosts else "esx01.lab.local", ", ".join("10.20.0.%d" % (10 + 100 * i) for i in range(count)))
     if not ip or ip.get("addresses") is None:
-        raise _arg_error("ip.addresses", "required with state=present, one list of %d addresses per host, e.g. %s"
-                         % (count, example))
+        raise arg_error("ip.addresses", "required with state=present, one list of %d addresses per host, e.g. %s"
+                        % (count, example))
     if ip.get("netmask") is None:
-        raise _arg_error("ip.netmask", "required with ip.addresses")
+        raise arg_error("ip.netmask", "required with ip.addresses")
     addresses = ip["addresses"]
     if isinstance(addresses, (list, tuple)):
         if len(hosts) != 1:
-            raise _arg_error("ip.addresses", "a cluster needs one list per host, e.g. %s" % example)
+            raise arg_error("ip.addresses", "a cluster needs one list per host, e.g. %s" % example)
         addresses = {hosts[0]: addresses}
     if not isinstance(addresses, Mapping):
-        raise _arg_error("ip.addresses", "must map each host to a list of addresses, e.g. %s" % example)
+        raise arg_error("ip.addresses", "must map each host to a list of addresses, e.g. %s" % example)
     unknown = sorted(set(addresses) - set(hosts))
     if unknown:
-        raise _arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
+        raise arg_error("ip.addresses", "%s not in scope (hosts: %s)" % (", ".join(unknown), ", ".join(hosts)))
     out: dict[str, tuple[IpSpec, ...]] = {}
     for h in hosts:
         given = addresses.get(h)
         if given is None:
-            raise _arg_error("ip.addresses", "no address list given for this host", h)
+            raise arg_error("ip.addresses", "no address list given for this host", h)
         if isinstance(given, str) or not isinstance(given, (list, tuple)):
-            raise _arg_error("ip.addresses", "must be a list of %d addresses (one per uplink), got %r" % (count, given), h)
+            raise arg_error("ip.addresses", "must be a list of %d addresses (one per uplink), got %r" % (count, given), h)
         if len(given) != count:
-            raise _arg_error("ip.addresses", "%d address(es) given, %d needed (one per uplink)" % (len(given), count), h)
+            raise arg_error("ip.addresses", "%d address(es) given, %d needed (one per uplink)" % (len(given), count), h)
         mask = netmask("ip.netmask", ip["netmask"], h)
         out[h] = tuple(IpSpec(address=host_address("ip.addresses", a, mask, h), netmask=mask) for a in given)
     return out
@@ -620,7 +391,7 @@ def _vmotion_addresses(ip: Mapping[str, Any] | None, hosts: tuple[str, ...],
 
 def _check_vmk_mtu(params: Mapping[str, Any]) -> None:
     if params.get("mtu") is not None and params["mtu"] < 1280:
-        raise _arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
+        raise arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
 
 
 def vmotion_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
@@ -633,36 +404,36 @@ def vmotion_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
     removes the set's vmks and port groups. ``cluster_mode`` only shapes error messages."""
     del cluster_mode  # addresses are always per host for a set
     state = params.get("state") or "present"
-    _check_range("vlan", params.get("vlan"), 0, 4095)
+    check_range("vlan", params.get("vlan"), 0, 4095)
     _check_vmk_mtu(params)
     netstack = params.get("netstack") or "default"
     if netstack not in VMOTION_NETSTACKS:
-        raise _arg_error("netstack", "must be one of %s" % ", ".join(VMOTION_NETSTACKS))
+        raise arg_error("netstack", "must be one of %s" % ", ".join(VMOTION_NETSTACKS))
     uplinks: tuple[str, ...] | None = None
     if params.get("uplinks") is not None:
         uplinks = tuple(params["uplinks"])
         if len(uplinks) < 2:
-            raise _arg_error("uplinks", "a multi-NIC vMotion set needs at least 2 uplinks, got %d" % len(uplinks))
+            raise arg_error("uplinks", "a multi-NIC vMotion set needs at least 2 uplinks, got %d" % len(uplinks))
         dupes = sorted({n for n in uplinks if uplinks.count(n) > 1})
         if dupes:
-            raise _arg_error("uplinks", "lists %s more than once; each vmk needs its own active NIC" % ", ".join(dupes))
+            raise arg_error("uplinks", "lists %s more than once; each vmk needs its own active NIC" % ", ".join(dupes))
     elif state == "present":
-        raise _arg_error("uplinks", "required with state=present (at least 2 NICs of the vSwitch)")
+        raise arg_error("uplinks", "required with state=present (at least 2 NICs of the vSwitch)")
     names = vmotion_portgroups(params, len(uplinks) if uplinks else None)
     if params.get("vswitch") is not None:
         check_name("vswitch", "vswitch", params["vswitch"])
     flags = flags_from_args(params)
     dvs = params.get("dvswitch")
     if dvs is not None and params.get("vswitch") is not None:
-        raise _arg_error("dvswitch", "give vswitch (standard port groups) or dvswitch (dvPortgroups), not both")
-    switch: dict[str, Any] = {"dvswitch": dvs} if dvs is not None else {"vswitch": _opt(params.get("vswitch"))}
+        raise arg_error("dvswitch", "give vswitch (standard port groups) or dvswitch (dvPortgroups), not both")
+    switch: dict[str, Any] = {"dvswitch": dvs} if dvs is not None else {"vswitch": opt(params.get("vswitch"))}
     if state == "absent":
         gone = tuple(VmkSpec(portgroup=n, state="absent", purpose="vmotion", **switch) for n in names)
         return {h: Desired(host=h, vmks=gone, flags=flags) for h in hosts}
     nics = uplinks or ()
     ips = _vmotion_addresses(params.get("ip"), hosts, len(nics))
     services: Field[frozenset[str]] = frozenset({VMOTION_SERVICE}) if netstack == "default" else OMIT
-    vlan = _opt(params.get("vlan"))
+    vlan = opt(params.get("vlan"))
     dv_specs: tuple[DvPortgroupSpec, ...] = ()
     if dvs is not None:  # the order and the VLAN belong to the (switch-wide) dvPortgroups
         dv_specs = tuple(DvPortgroupSpec(name=names[i], dvs=dvs, vlan=vlan, teaming=mirrored_teaming(nics, i),
@@ -672,7 +443,7 @@ def vmotion_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
     for h in hosts:
         specs = tuple(
             VmkSpec(portgroup=names[i], vlan=OMIT if dvs is not None else vlan, ip=ips[h][i],
-                    mtu=_opt(params.get("mtu")), netstack=netstack, services=services,
+                    mtu=opt(params.get("mtu")), netstack=netstack, services=services,
                     teaming=TeamingSpec() if dvs is not None else mirrored_teaming(nics, i), purpose="vmotion",
                     **switch)
             for i in range(len(nics)))
@@ -692,12 +463,12 @@ def replica_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
     as declared so that rule PR-4 can refuse it with the fix; ``shared_with_vmotion`` selects
     rules PR-6/PR-7 instead of the isolation checks PR-2/PR-3 for the vMotion subnet."""
     state = params.get("state") or "present"
-    _check_range("vlan", params.get("vlan"), 0, 4095)
+    check_range("vlan", params.get("vlan"), 0, 4095)
     _check_vmk_mtu(params)
     _check_switch_names(params)
     ip = params.get("ip")
     if ip and ip.get("dhcp"):
-        raise _arg_error("ip.dhcp", "the replica network is isolated and non-routed: give a static ip.address")
+        raise arg_error("ip.dhcp", "the replica network is isolated and non-routed: give a static ip.address")
     ips = ip_for_hosts(ip, hosts, cluster_mode) if state == "present" else {h: OMIT for h in hosts}
     gateway = params.get("gateway")
     services = params.get("services")
@@ -707,11 +478,11 @@ def replica_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
     for h in hosts:
         spec = VmkSpec(
             portgroup=params["portgroup"],
-            vswitch=_opt(params.get("vswitch")),
+            vswitch=opt(params.get("vswitch")),
             state=state,
-            vlan=_opt(params.get("vlan")),
+            vlan=opt(params.get("vlan")),
             ip=ips[h],
-            mtu=_opt(params.get("mtu")),
+            mtu=opt(params.get("mtu")),
             services=OMIT if services is None else frozenset(services),
             teaming=teaming,
             purpose="replica",

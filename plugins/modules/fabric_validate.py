@@ -9,8 +9,8 @@ from __future__ import annotations
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import FabricError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import chap_secrets
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._offline import FAIL_ON, run
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import chap_secrets
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._policies import HAS_JMESPATH, JMESPATH_IMPORT_ERROR
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import FLAG_RULES, one_line
 

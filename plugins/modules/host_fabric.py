@@ -7,8 +7,8 @@
 from __future__ import annotations
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import STATES
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import UPDATE_SECRET_ARGSPEC
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import FLAG_ARGSPEC, fabric_module, run_fabric
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import UPDATE_SECRET_ARGSPEC
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "choices": list(STATES), "default": "merged"},

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import UPDATE_SECRET_ARGSPEC, chap_options, iscsi_adapter_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import UPDATE_SECRET_ARGSPEC, chap_options, iscsi_adapter_desired
 
 ARGUMENT_SPEC = {
     "software_iscsi": {"type": "str", "choices": ["enabled", "disabled"]},

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import PROFILE_NAMES, UPDATE_SECRET_ARGSPEC, chap_options, iscsi_target_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._module import fabric_module, run_converge
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import PROFILE_NAMES, UPDATE_SECRET_ARGSPEC, chap_options, iscsi_target_desired
 
 OPTIONS = {
     "login_timeout": {"type": "int"},

@@ -12,10 +12,10 @@ import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._fabric import fabric_desired
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import iscsi_target_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import OMIT, Flags
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
     address_problem,
-    iscsi_target_desired,
     name_problem,
     replica_desired,
     vmknic_desired,

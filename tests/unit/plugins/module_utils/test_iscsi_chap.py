@@ -17,6 +17,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validato
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._iscsi import build_calls, verify
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._document import doc_to_desired, doc_to_host, host_to_doc
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError, DriftError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import chap_secrets, iscsi_adapter_desired, iscsi_target_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     OMIT,
     Chap,
@@ -24,11 +25,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Host,
     IscsiSpec,
     TargetSpec,
-)
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
-    chap_secrets,
-    iscsi_adapter_desired,
-    iscsi_target_desired,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b

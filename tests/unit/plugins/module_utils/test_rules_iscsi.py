@@ -15,6 +15,7 @@ import pytest
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _validator as v
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import iscsi_adapter_desired, iscsi_target_desired
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Binding,
     BindingSpec,
@@ -23,10 +24,6 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     IscsiSpec,
     TargetSpec,
     Teaming,
-)
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._params import (
-    iscsi_adapter_desired,
-    iscsi_target_desired,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import plan_host
 from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import builders as b
