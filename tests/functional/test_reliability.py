@@ -37,9 +37,9 @@ INVENTORY = DEMO_INVENTORY
 CONVERGE = {"vmkfabric.vsphere.host_fabric": {"cluster": "Cluster-A", "config": CONFIG}}
 
 
-def converge(sim: Any) -> dict[str, Any]:
+def converge(sim: Any, **extra: Any) -> dict[str, Any]:
     """The reference fabric as one host_fabric task, run in process (the playbook path is tested elsewhere)."""
-    return run_in_process("host_fabric", dict(connection(sim), cluster="Cluster-A", config=CONFIG))
+    return run_in_process("host_fabric", dict(connection(sim), cluster="Cluster-A", config=CONFIG, **extra))
 
 
 def gather(sim: Any) -> dict[str, Any]:
@@ -55,7 +55,9 @@ def clean(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         return gather(sim)
 
 
-# (method, nth): one write step of each kind in the reference converge; nth > 1 lands mid-run
+# (method, nth): one write step of each kind in the reference converge; nth > 1 lands mid-run. The hosts are
+# written one after the other (parallel_hosts: 1) so that the nth call is on a known host; a failure while
+# hosts are written in parallel is tested in test_parallel_hosts.py.
 WRITE_STEPS = [("UpdateNetworkConfig", 2), ("SelectVnicForNicType", 3), ("UpdateSoftwareInternetScsiEnabled", 1),
                ("BindVnic", 5), ("AddInternetScsiSendTargets", 4), ("UpdateInternetScsiAdvancedOptions", 2)]
 
@@ -65,7 +67,7 @@ def test_a_dropped_connection_at_a_write_step_is_reported_and_the_rerun_converge
     with own_sim(INVENTORY, str(tmp_path)) as sim:
         sim.arm_fault({"method": method, "nth": nth, "action": "drop"})
         try:
-            result = converge(sim)
+            result = converge(sim, parallel_hosts=1)
         finally:
             sim.disarm_faults()
         stats = sim.stats()
