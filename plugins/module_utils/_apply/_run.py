@@ -33,17 +33,16 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import O
 def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress: Progress
               ) -> tuple[dict[str, dict[str, str]], dict[str, dict[str, str]], dict[str, str]]:
     """Write the switch-wide dvPortgroups once (creates and edits first, removals last), then the changed
-    hosts in name order, ``s.parallel``
-    at a time, in three passes: (1) each host's iSCSI removals, its one UpdateNetworkConfig and its
-    service tags; (2) software iSCSI on where the plans enable it, then one read for all the new
-    adapters (their names are the host's choice); (3) each host's iSCSI additions. ``progress``
-    records every confirmed call (``_progress``), so a failure reports per host what was done; after
-    a failure no host starts a new step, and the hosts writing at that moment finish the call in
-    flight.
+    hosts in name order, ``s.parallel`` at a time, in three passes: (1) each host's iSCSI removals, its
+    one UpdateNetworkConfig and its service tags; (2) software iSCSI on where the plans enable it, then
+    one read for all the new adapters (their names are the host's choice); (3) each host's iSCSI
+    additions. ``progress`` records every confirmed call (``_progress``), so a failure reports per host
+    what was done; after a failure no host starts a new step, and the hosts writing at that moment
+    finish the call in flight.
 
-    A run's first host write is its first host's all-or-nothing UpdateNetworkConfig where it
-    has one: a run that lost a race to a concurrent one (which created the same port groups or
-    vmks after this run's SF-10 re-read) stops at that call having written nothing.
+    A host's first write is its all-or-nothing UpdateNetworkConfig where it has one: a run that lost
+    a race to a concurrent one (which created the same port groups or vmks after this run's SF-10
+    re-read) stops at that call having written nothing on that host.
 
     Returns (host -> {planned vmk: real vmk}, host -> {planned adapter: real adapter}, planned ->
     real dvPortgroup key) for what was written; only hosts with iSCSI calls appear in the second map.
