@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ArgumentError
@@ -207,8 +207,7 @@ def flags_from_args(params: Mapping[str, Any]) -> Flags:
 def vmknic_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mode: bool) -> dict[str, Desired]:
     """``vmknic`` module arguments -> one Desired per host in scope."""
     check_range("vlan", params.get("vlan"), 0, 4095)
-    if params.get("mtu") is not None and params["mtu"] < 1280:
-        raise arg_error("mtu", "must be at least 1280 (ESXi's minimum), got %d" % params["mtu"])
+    _check_vmk_mtu(params)
     netstack = params.get("netstack")
     if netstack is not None and netstack not in NETSTACK_TO_API:
         raise arg_error("netstack", "must be one of %s" % ", ".join(NETSTACK_TO_API))
@@ -222,23 +221,23 @@ def vmknic_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_mo
         check_device("device", device)
     ips = ip_for_hosts(params.get("ip"), hosts, cluster_mode) if params.get("state", "present") == "present" \
         else {h: OMIT for h in hosts}
+    return vmk_per_host(params, hosts, ips, teaming, lambda h: {
+        "device": opt(params.get("device")), "netstack": opt(netstack), "purpose": purpose})
+
+
+def vmk_per_host(params: Mapping[str, Any], hosts: tuple[str, ...], ips: Mapping[str, Field[IpSpec]],
+                 teaming: TeamingSpec, extra: Callable[[str], dict[str, Any]]) -> dict[str, Desired]:
+    """The Desired of a one-vmk module (``vmknic``, ``replica_vmknic``) on every host: the fields both modules
+    share (port group, switch, state, VLAN, the host's address, MTU, services, teaming) plus ``extra(host)``,
+    on its standard port group or, with ``dvswitch``, on a dvPortgroup (``on_switch``)."""
     services = params.get("services")
     flags = flags_from_args(params)
     out: dict[str, Desired] = {}
     for h in hosts:
-        spec = VmkSpec(
-            portgroup=params["portgroup"],
-            vswitch=opt(params.get("vswitch")),
-            state=params.get("state") or "present",
-            device=opt(params.get("device")),
-            vlan=opt(params.get("vlan")),
-            ip=ips[h],
-            mtu=opt(params.get("mtu")),
-            netstack=opt(netstack),
-            services=OMIT if services is None else frozenset(services),
-            teaming=teaming,
-            purpose=purpose,
-        )
+        spec = VmkSpec(portgroup=params["portgroup"], vswitch=opt(params.get("vswitch")),
+                       state=params.get("state") or "present", vlan=opt(params.get("vlan")), ip=ips[h],
+                       mtu=opt(params.get("mtu")), services=OMIT if services is None else frozenset(services),
+                       teaming=teaming, **extra(h))
         vmk, dv_specs = on_switch(spec, params)
         out[h] = Desired(host=h, vmks=(vmk,), flags=flags, dv_portgroups=dv_specs)
     return out
@@ -285,7 +284,8 @@ def check_device(field_name: str, device: Any, host: str | None = None) -> str:
 
 def _check_switch_names(params: Mapping[str, Any]) -> None:
     """``portgroup`` and ``vswitch`` of a vmk module, when given, are names ESXi accepts (a dvPortgroup's
-    name is vCenter's to check); ``vswitch`` and ``dvswitch`` exclude each other."""
+    name is vCenter's to check); ``vswitch`` and ``dvswitch`` exclude each other. ``vmotion_multinic`` has
+    no ``portgroup``: only its switch names are checked."""
     if params.get("dvswitch") is not None:
         if params.get("vswitch") is not None:
             raise arg_error("dvswitch", "give vswitch (a standard port group) or dvswitch (a dvPortgroup), not both")
@@ -420,12 +420,9 @@ def vmotion_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
     elif state == "present":
         raise arg_error("uplinks", "required with state=present (at least 2 NICs of the vSwitch)")
     names = vmotion_portgroups(params, len(uplinks) if uplinks else None)
-    if params.get("vswitch") is not None:
-        check_name("vswitch", "vswitch", params["vswitch"])
+    _check_switch_names(params)
     flags = flags_from_args(params)
     dvs = params.get("dvswitch")
-    if dvs is not None and params.get("vswitch") is not None:
-        raise arg_error("dvswitch", "give vswitch (standard port groups) or dvswitch (dvPortgroups), not both")
     switch: dict[str, Any] = {"dvswitch": dvs} if dvs is not None else {"vswitch": opt(params.get("vswitch"))}
     if state == "absent":
         gone = tuple(VmkSpec(portgroup=n, state="absent", purpose="vmotion", **switch) for n in names)
@@ -471,24 +468,7 @@ def replica_desired(params: Mapping[str, Any], hosts: tuple[str, ...], cluster_m
         raise arg_error("ip.dhcp", "the replica network is isolated and non-routed: give a static ip.address")
     ips = ip_for_hosts(ip, hosts, cluster_mode) if state == "present" else {h: OMIT for h in hosts}
     gateway = params.get("gateway")
-    services = params.get("services")
     teaming = teaming_from_args(params.get("teaming"))
-    flags = flags_from_args(params)
-    out: dict[str, Desired] = {}
-    for h in hosts:
-        spec = VmkSpec(
-            portgroup=params["portgroup"],
-            vswitch=opt(params.get("vswitch")),
-            state=state,
-            vlan=opt(params.get("vlan")),
-            ip=ips[h],
-            mtu=opt(params.get("mtu")),
-            services=OMIT if services is None else frozenset(services),
-            teaming=teaming,
-            purpose="replica",
-            gateway=OMIT if gateway is None else host_address("gateway", gateway, None, h),
-            shared_with_vmotion=bool(params.get("shared_with_vmotion")),
-        )
-        vmk, dv_specs = on_switch(spec, params)
-        out[h] = Desired(host=h, vmks=(vmk,), flags=flags, dv_portgroups=dv_specs)
-    return out
+    return vmk_per_host(params, hosts, ips, teaming, lambda h: {
+        "purpose": "replica", "gateway": OMIT if gateway is None else host_address("gateway", gateway, None, h),
+        "shared_with_vmotion": bool(params.get("shared_with_vmotion"))})
