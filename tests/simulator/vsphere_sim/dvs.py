@@ -288,6 +288,24 @@ class DistributedSwitch(_TaskObject):
         st.next_port += 1
         return vim.dvs.PortConnection(switchUuid=self.uuid, portgroupKey=pg.moid, portKey=key, connectionCookie=1000 + int(key))
 
+    def edit_proxy_switch(self, host: HostModel, backing: Any) -> None:
+        if host.name not in self.state.members:
+            raise vim.fault.NotFound(msg="%s is not a member of %s" % (host.name, self.name))
+        if backing is None:
+            return
+        try:
+            self.state.members[host.name] = self._pnics_from_backing(host.name, backing, check_owner=False)
+        except vim.fault.ResourceNotAvailable as fault:
+            raise vim.fault.HostConfigFault(msg=fault.msg) from None  # UpdateNetworkConfig declares no ResourceNotAvailable [INF]
+
+    def member_pnics(self, host: HostModel) -> dict[str, str] | None:
+        pnics = self.state.members.get(host.name)
+        return dict(pnics) if pnics is not None else None
+
+    def restore_member_pnics(self, host: HostModel, pnics: dict[str, str] | None) -> None:
+        if pnics is not None:
+            self.state.members[host.name] = pnics
+
     def vmk_teaming(self, host: HostModel, conn: Any) -> dict[str, Any]:
         """Effective teaming of a vmk on a dvPortgroup, in host pnics: dvUplink names map through the
         member's pnic backing; a LAG maps to the pnics on its ports and sets ``lag``."""
@@ -456,15 +474,16 @@ class DistributedSwitch(_TaskObject):
         if member.backing is not None:
             st.members[host] = self._pnics_from_backing(host, member.backing)
 
-    def _pnics_from_backing(self, host: str, backing: Any) -> dict[str, str]:
-        """The backing is the member's complete pnic set; an unset uplinkPortKey takes the first free dvUplink."""
+    def _pnics_from_backing(self, host: str, backing: Any, check_owner: bool = True) -> dict[str, str]:
+        """The backing is the member's complete pnic set; an unset uplinkPortKey takes the first free dvUplink.
+        ``check_owner`` False: the caller checks that no other switch uses the pnics (after its other changes)."""
         model, st = self.sim.hosts[host], self.state
         by_key = {k: n for (h, n), k in st.ports.items() if h == host}
         pnics: dict[str, str] = {}
         for spec in getattr(backing, "pnicSpec", None) or []:
             if spec.pnicDevice not in model.pnics:
                 raise vim.fault.NotFound(msg="physical NIC %s not found on %s" % (spec.pnicDevice, host))
-            owner = pnic_owner(self.sim, model, spec.pnicDevice, ignore=self)
+            owner = pnic_owner(self.sim, model, spec.pnicDevice, ignore=self) if check_owner else None
             if owner is not None:
                 raise vim.fault.ResourceInUse(type=vim.host.PhysicalNic, name=spec.pnicDevice,
                                               msg="%s is already used by %s" % (spec.pnicDevice, owner))

@@ -51,10 +51,15 @@ class HostModel:
 
     # -- snapshots for all-or-nothing updates -----------------------------------------------
     def snapshot(self) -> tuple[Any, ...]:
-        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route))
+        """The host's networking and its pnic backing on every distributed switch it is a member of."""
+        members = [(sw, sw.member_pnics(self)) for sw in distributed_switches(self.sim)]
+        return copy.deepcopy((self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route)), members
 
     def restore(self, snap: tuple[Any, ...]) -> None:
-        self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route = snap
+        own, members = snap
+        self.vswitches, self.portgroups, self.vnics, self.selected, self.dns, self.route = own
+        for sw, pnics in members:
+            sw.restore_member_pnics(self, pnics)
 
 
 def bridge_nics(spec: Any) -> list[str]:
@@ -128,6 +133,16 @@ class HostSwitch(Protocol):
     def vmk_teaming(self, host: HostModel, conn: Any) -> dict[str, Any]:
         """The effective teaming of a vmk on ``conn``, in host pnics (see ``effective_teaming``)."""
 
+    def edit_proxy_switch(self, host: HostModel, backing: Any) -> None:
+        """UpdateNetworkConfig's proxySwitch edit: ``backing`` is the member's complete pnic set; which
+        switch owns a pnic is left to the caller, checked once the whole call is applied."""
+
+    def member_pnics(self, host: HostModel) -> dict[str, str] | None:
+        """A copy of the member's {pnic: uplink port name}; None when ``host`` is not a member."""
+
+    def restore_member_pnics(self, host: HostModel, pnics: dict[str, str] | None) -> None:
+        """Put back what ``member_pnics`` returned (rollback of a failed host change)."""
+
 
 def distributed_switches(sim: Simulator) -> list[HostSwitch]:
     """The distributed switches in the registry."""
@@ -141,6 +156,12 @@ def switch_by_uuid(sim: Simulator, uuid: str | None) -> HostSwitch | None:
 def proxy_switches(host: HostModel) -> list[Any]:
     """``config.network.proxySwitch``: the host's proxy switch of each distributed switch it is a member of."""
     return [ps for ps in (sw.proxy_switch_of(host) for sw in distributed_switches(host.sim)) if ps is not None]
+
+
+def pnic_owners(host: HostModel, pnic: str) -> list[str]:
+    """Every vSwitch and distributed switch of ``host`` whose uplinks include ``pnic`` (at most one on a valid host)."""
+    return ([n for n, s in host.vswitches.items() if pnic in bridge_nics(s)]
+            + [sw.name for sw in distributed_switches(host.sim) if sw.uses_pnic(host, pnic)])
 
 
 def other_pnic_owner(host: HostModel, pnic: str) -> str | None:

@@ -24,6 +24,7 @@ from .host_model import (
     network_config,
     network_info,
     other_pnic_owner,
+    pnic_owners,
     stack_of,
     switch_by_uuid,
     vnic_manager_info,
@@ -41,6 +42,7 @@ class NetworkSystem(MO):
     def __init__(self, sim: Simulator, moid: str, host: HostModel) -> None:
         super().__init__(sim, moid)
         self.host = host
+        self.owners_at_end = False  # during UpdateNetworkConfig: which switch owns a pnic is checked at the end
 
     def p_networkInfo(self) -> Any:
         return network_info(self.host)
@@ -154,6 +156,20 @@ class NetworkSystem(MO):
 
     # -- UpdateNetworkConfig ---------------------------------------------------------------
     def apply_config(self, config: Any, mode: str) -> Any:
+        """Every item, then the pnic owners once, on the state at the end of the call: a pnic may leave a
+        vSwitch bridge and join a proxy switch (or back) in one call whatever the order of the items [INF]."""
+        self.owners_at_end = True
+        try:
+            result = self._apply_items(config, mode)
+        finally:
+            self.owners_at_end = False
+        for pnic in sorted(self.host.pnics):
+            owners = pnic_owners(self.host, pnic)
+            if len(owners) > 1:
+                raise vim.fault.ResourceInUse(type=vim.host.PhysicalNic, name=pnic, msg="%s would be used by %s" % (pnic, " and ".join(owners)))
+        return result
+
+    def _apply_items(self, config: Any, mode: str) -> Any:
         added: list[str] = []
         if mode == "replace":
             self._replace_prune(config)
@@ -164,9 +180,11 @@ class NetworkSystem(MO):
             ops[_op(pg.changeOperation)].append(("portgroup", pg))
         for vn in config.vnic or []:
             ops[_op(vn.changeOperation)].append(("vnic", vn))
+        for ps in config.proxySwitch or []:
+            ops[_op(ps.changeOperation)].append(("proxySwitch", ps))
         for kind, item in ops["add"] + ops["edit"]:
             self._apply_one(kind, item, mode, added)
-        for kind, item in sorted(ops["remove"], key=lambda ki: ("vnic", "portgroup", "vswitch").index(ki[0])):
+        for kind, item in sorted(ops["remove"], key=lambda ki: ("proxySwitch", "vnic", "portgroup", "vswitch").index(ki[0])):
             self._apply_one(kind, item, mode, added)
         if config.dnsConfig is not None:
             self.set_dns(config.dnsConfig)
@@ -176,7 +194,9 @@ class NetworkSystem(MO):
 
     def _apply_one(self, kind: str, item: Any, mode: str, added: list[str]) -> None:
         op = _op(item.changeOperation) if mode == "modify" or item.changeOperation else "add"
-        if kind == "vswitch":
+        if kind == "proxySwitch":
+            self.edit_proxy(item, op)
+        elif kind == "vswitch":
             {"add": lambda: self.add_switch(item.name, item.spec), "edit": lambda: self.edit_switch(item.name, item.spec),
              "remove": lambda: self.remove_switch(item.name)}[op]()
         elif kind == "portgroup":
@@ -200,7 +220,7 @@ class NetworkSystem(MO):
         keep_sw = {s.name for s in config.vswitch or []}
         for name in [n for n in self.host.vswitches if n not in keep_sw]:
             self.remove_switch(name)
-        for item in list(config.vswitch or []) + list(config.portgroup or []) + list(config.vnic or []):
+        for item in list(config.vswitch or []) + list(config.portgroup or []) + list(config.vnic or []) + list(config.proxySwitch or []):
             item.changeOperation = "edit" if self._exists(item) else "add"
 
     def _exists(self, item: Any) -> bool:
@@ -208,7 +228,21 @@ class NetworkSystem(MO):
             return item.name in self.host.vswitches
         if isinstance(item, vim.host.PortGroup.Config):
             return item.spec.name in self.host.portgroups
+        if isinstance(item, vim.host.HostProxySwitch.Config):
+            switch = switch_by_uuid(self.sim, item.uuid)
+            return switch is not None and switch.proxy_switch_of(self.host) is not None
         return item.device in self.host.vnics
+
+    def edit_proxy(self, item: Any, op: str) -> None:
+        """The pnics of the host's proxy switch (``spec.backing``: the complete set, as in a
+        ReconfigureDvs_Task host member backing). A host joins or leaves a distributed switch only
+        through vCenter, so add and remove are refused [INF]."""
+        if op != "edit":
+            raise vim.fault.HostConfigFault(msg="proxy switch %s: a host joins or leaves a distributed switch only through vCenter" % item.uuid)
+        switch = switch_by_uuid(self.sim, item.uuid)
+        if switch is None:
+            raise vim.fault.NotFound(msg="distributed switch %s not found" % item.uuid)
+        switch.edit_proxy_switch(self.host, item.spec.backing if item.spec is not None else None)
 
     # -- vSwitch -------------------------------------------------------------------------
     def _check_switch_spec(self, name: str, spec: Any, adding: bool = False) -> None:
@@ -228,7 +262,7 @@ class NetworkSystem(MO):
                     raise invalid("spec.bridge.nicDevice", "physical NIC %s not found" % nic)
                 raise vim.fault.NotFound(msg="physical NIC %s not found" % nic)
             owner = next((n for n, s in self.host.vswitches.items() if n != name and nic in bridge_nics(s)), None) or other_pnic_owner(self.host, nic)
-            if owner is not None:
+            if owner is not None and not self.owners_at_end:
                 raise vim.fault.ResourceInUse(type=vim.host.PhysicalNic, name=nic, msg="%s is already used by %s" % (nic, owner))
         if spec.policy is not None:
             self._check_policy(spec.policy, bridge, "spec.policy", spec)
