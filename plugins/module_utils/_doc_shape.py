@@ -40,7 +40,8 @@ ALL_SECTIONS = SECTIONS + ("iscsi", "dv_portgroups")
 
 
 OBSERVED_SECTIONS = ("dv_switches",)
-"""Sections that describe what a host reports and declare nothing (accepted in a plan, not compared)."""
+"""Sections that describe what a host reports (in a plan only their ``uplinks`` declare something: the pnics behind
+each uplink of a distributed switch; ``max_mtu``, ``teaming`` and ``lags`` are accepted and not compared)."""
 
 
 DV_SWITCH_KEYS = ("name", "max_mtu", "teaming", "lags", "uplinks")
@@ -190,7 +191,8 @@ def check_document(path: str, doc: Any, observed: bool = False) -> dict[str, lis
     top = mapping(path, doc if doc is not None else {}, ALL_SECTIONS + OBSERVED_SECTIONS)
     out: dict[str, list[Mapping[str, Any]]] = {"iscsi": _iscsi_entries("%s.iscsi" % path, top.get("iscsi"), observed),
                                                "dv_portgroups": _dv_entries("%s.dv_portgroups" % path, top.get("dv_portgroups"), observed),
-                                               "dv_switches": _dv_switch_entries("%s.dv_switches" % path, top.get("dv_switches"))}
+                                               "dv_switches": _dv_switch_entries("%s.dv_switches" % path, top.get("dv_switches"),
+                                                                                 observed)}
     for section in SECTIONS:
         items = _list("%s.%s" % (path, section), top.get(section))
         out[section] = [_entry(section, "%s.%s[%d]" % (path, section, i), item, observed)
@@ -256,18 +258,20 @@ def _uplink_map(where: str, uplinks: Any) -> None:
         names("%s.%s" % (where, name), pnics)
 
 
-def _dv_switch_entries(path: str, items: Any) -> list[Mapping[str, Any]]:
+def _dv_switch_entries(path: str, items: Any, observed: bool = True) -> list[Mapping[str, Any]]:
     """The ``dv_switches`` section (``dv_switch_to_doc``'s shape: what the host reports of each distributed switch
-    its listed dvPortgroups belong to), values checked."""
+    its listed dvPortgroups belong to), values checked; a plan needs only ``name`` (and ``uplinks`` to declare)."""
     out = []
     for i, item in enumerate(_list(path, items)):
         where = "%s[%d]" % (path, i)
-        entry = mapping(where, item, DV_SWITCH_KEYS, DV_SWITCH_KEYS)
+        entry = mapping(where, item, DV_SWITCH_KEYS, DV_SWITCH_KEYS if observed else ("name",))
         text(where + ".name", entry["name"])
-        integer(where + ".max_mtu", entry["max_mtu"], MIN_MTU)
-        _teaming(where + ".teaming", entry["teaming"], DVS_POLICIES)
-        names(where + ".lags", entry["lags"])
-        _uplink_map(where + ".uplinks", entry["uplinks"])
+        if entry.get("max_mtu") is not None:
+            integer(where + ".max_mtu", entry["max_mtu"], MIN_MTU)
+        if entry.get("teaming") is not None:
+            _teaming(where + ".teaming", entry["teaming"], DVS_POLICIES)
+        names(where + ".lags", entry.get("lags") or [])
+        _uplink_map(where + ".uplinks", entry.get("uplinks") or {})
         out.append(entry)
     _unique(path.rpartition(".")[0], "dv_switches", out, "name")
     return out

@@ -14,7 +14,7 @@ returns per host under ``gathered``::
     portgroups: [{name, vswitch, vlan, teaming, protected?}]
     vmknics:    [{device, portgroup, vswitch, ip, mtu, netstack, services, gateway?, dv_portgroup?, purpose?, protected?}]
     dv_portgroups: [{key, name, dvs, vlan, teaming, effective_teaming, lags, uplinks}]   (those the vmks are on)
-    dv_switches: [{name, max_mtu, teaming, lags, uplinks}]   (their switches; observed only, never compared)
+    dv_switches: [{name, max_mtu, teaming, lags, uplinks}]   (their switches; a plan declares only uplinks)
     iscsi:      [{adapter, software, enabled, iqn, alias, bindings, send_targets, static_targets, options,
                   chap?, mutual_chap?}]   (targets: {address, port, iscsi_name?, discovered_from?, options, chap?, mutual_chap?})
 
@@ -33,6 +33,10 @@ are the dvPortgroup's and the distributed switch's names and ``dv_portgroup`` it
 uplink / LAG names, the switch's ``lags``, and ``uplinks``: each uplink or LAG name -> this host's
 pnics). When the distributed switch could not be read (ESXi without vCenter) ``portgroup`` and
 ``vswitch`` are "". A plan may name the switch of such a vmknic with ``dvswitch`` instead.
+
+In a plan, ``dv_switches[].uplinks`` declares this host's pnics behind each listed uplink (``[]`` frees it; a LAG
+only as read); a pnic declared there leaves its vSwitch, and a vmknic entry that names a dvPortgroup for a vmk on a
+standard port group (by ``device``) migrates it in place - and back.
 
 Invariants
 - Every shape error is an ``ArgumentError`` whose field is the full path of the offending
@@ -68,6 +72,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     DvPortgroup,
     DvPortgroupSpec,
     DvSwitch,
+    DvSwitchSpec,
     Flags,
     Host,
     Ip,
@@ -192,7 +197,11 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
             ip=Ip(dhcp=bool(ip.get("dhcp")), address=ip.get("address"), netmask=ip.get("netmask")),
             mtu=entry["mtu"], netstack=entry["netstack"], services=frozenset(entry["services"]),
             gateway=entry.get("gateway"))
-    nics = {n for sw in vswitches.values() for n in sw.uplinks} | set(pnics)
+    dv_switches = {e["name"]: DvSwitch(name=e["name"], max_mtu=e["max_mtu"], teaming=_observed_teaming(e["teaming"]),
+                                       lags=tuple(e["lags"]), uplinks={n: tuple(p) for n, p in e["uplinks"].items()})
+                   for e in sections["dv_switches"]}
+    nics = {n for sw in vswitches.values() for n in sw.uplinks} | set(pnics) \
+        | {p for ds in dv_switches.values() for held in ds.uplinks.values() for p in held}
     used_services: frozenset[str] = frozenset(s for v in vmks.values() for s in v.services)
     used_stacks: frozenset[str] = frozenset(v.netstack for v in vmks.values())
     return Host(
@@ -205,9 +214,7 @@ def doc_to_host(name: str, doc: Any, root: str = "gathered", pnics: Iterable[str
         netstacks=frozenset(netstacks) if netstacks is not None else DEFAULT_NETSTACKS | used_stacks,
         iscsi={e["adapter"]: _adapter_of(e) for e in sections["iscsi"]},
         dv_portgroups=dv_portgroups,
-        dv_switches={e["name"]: DvSwitch(name=e["name"], max_mtu=e["max_mtu"], teaming=_observed_teaming(e["teaming"]),
-                                         lags=tuple(e["lags"]), uplinks={n: tuple(p) for n, p in e["uplinks"].items()})
-                     for e in sections["dv_switches"]},
+        dv_switches=dv_switches,
     )
 
 
@@ -307,7 +314,9 @@ def doc_to_desired(name: str, doc: Any, flags: Flags | None = None, root: str = 
     return Desired(host=name, vswitches=vswitches, vmks=tuple(vmks), flags=flags or Flags(),
                    iscsi=tuple(_iscsi_spec(e) for e in sections["iscsi"]),
                    dv_portgroups=tuple(_dv_spec("%s.dv_portgroups[%d]" % (path, i), e)
-                                       for i, e in enumerate(sections["dv_portgroups"])))
+                                       for i, e in enumerate(sections["dv_portgroups"])),
+                   dv_switches=tuple(DvSwitchSpec(e["name"], {n: tuple(p) for n, p in (e.get("uplinks") or {}).items()})
+                                     for e in sections["dv_switches"] if e.get("uplinks")))
 
 
 def _dv_vmk_spec(where: str, entry: Mapping[str, Any]) -> VmkSpec:

@@ -48,6 +48,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     TargetKey,
     TargetSpec,
     is_set,
+    migrated,
     vmk_number,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import ESXI_OPTION_DEFS
@@ -103,7 +104,9 @@ def bound_changes(observed: Host, after: Host, device: str) -> list[str]:
         return []
     if new is None:
         return ["removed"]
-    out = [name for name in ("ip", "mtu", "netstack", "portgroup", "vswitch") if getattr(old, name) != getattr(new, name)]
+    # a move between a standard and a distributed switch is a migration, checked path by path (rules MG-1, MG-2)
+    fields = ("ip", "mtu", "netstack") if migrated(old, new) else ("ip", "mtu", "netstack", "portgroup", "vswitch")
+    out = [name for name in fields if getattr(old, name) != getattr(new, name)]
     old_pg, new_pg = observed.portgroups.get(old.portgroup), after.portgroups.get(new.portgroup)
     if old_pg is not None and new_pg is not None:
         old_sw, new_sw = observed.vswitches.get(old_pg.vswitch), after.vswitches.get(new_pg.vswitch)

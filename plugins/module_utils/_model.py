@@ -267,6 +267,16 @@ class Vmk:
     def number(self) -> int:
         return vmk_number(self.device)
 
+    @property
+    def distributed(self) -> bool:
+        """On a port of a distributed switch (else on a standard port group)."""
+        return bool(self.dv_portgroup)
+
+
+def migrated(before: Vmk, after: Vmk) -> bool:
+    """The vmk moves between a standard port group and a dvPortgroup (in place: same device, IP, tags)."""
+    return before.distributed != after.distributed
+
 
 # --- iSCSI CHAP (one-way and mutual) ---------------------------------------------------
 
@@ -491,6 +501,20 @@ class DvPortgroupSpec:
 
 
 @dataclass(frozen=True)
+class DvSwitchSpec:
+    """A host's physical NICs behind uplinks of a distributed switch it is a member of (its proxy switch).
+
+    ``uplinks`` maps each declared uplink name (``dvUplink1``) to the pnics behind it (at most one; () frees
+    the uplink); unlisted uplinks and the LAGs are left as they are. A pnic declared here leaves the standard
+    switch it is on, and a pnic a vSwitch declares in its ``uplinks`` leaves the distributed switch: a move
+    (with the vmks that move with it, one path at a time where bound iSCSI vmks depend on it).
+    """
+
+    name: str
+    uplinks: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class VmkSpec:
     """One vmk and its standard port group. Identity: ``device`` if given, else the
     port group (a vSS port group carries at most one vmk). With ``dvswitch`` set,
@@ -618,6 +642,7 @@ class Desired:
     flags: Flags = Flags()
     iscsi: tuple[IscsiSpec, ...] = ()
     dv_portgroups: tuple[DvPortgroupSpec, ...] = ()
+    dv_switches: tuple[DvSwitchSpec, ...] = ()
     authoritative: bool = False
     """``host_fabric`` overridden: objects the document does not list are removed (rule SF-6
     guards what must never go that way)."""
@@ -630,8 +655,8 @@ class Desired:
 # Plan and findings (produced by _planner / _validator, consumed by _apply / _module)
 # ---------------------------------------------------------------------------------------
 
-ActionKind = Literal["dv_portgroup", "vswitch", "portgroup", "vmk", "service", "adapter", "binding", "send_target",
-                     "static_target"]
+ActionKind = Literal["dv_portgroup", "vswitch", "uplink", "portgroup", "vmk", "service", "adapter", "binding",
+                     "send_target", "static_target"]
 ActionOp = Literal["add", "edit", "remove", "select", "deselect", "rescan"]
 
 
@@ -641,7 +666,11 @@ class Action:
 
     ``changes`` maps a field name to ``(before, after)`` in canonical (document) form;
     for ``add`` before is None, for ``remove`` after is None. ``name`` is the object's
-    name (vSwitch, port group, vmk device, or ``vmkN:service`` for service actions).
+    name (vSwitch, port group, vmk device, ``vmkN:service`` for service actions, ``<switch>/<uplink>`` for
+    the pnics behind an uplink of a distributed switch).
+
+    ``step`` numbers the network writes of a migration (1, 2, ...: one UpdateNetworkConfig each, with a
+    read-back of the moved iSCSI path in between); 0 = the host's network changes are one write.
     """
 
     host: str
@@ -649,16 +678,17 @@ class Action:
     kind: ActionKind
     name: str
     changes: Mapping[str, tuple[Any, Any]] = field(default_factory=dict)
+    step: int = 0
 
     def describe(self) -> str:
         parts = ", ".join(
             "%s: %s -> %s" % (k, _short(b), _short(a)) for k, (b, a) in sorted(self.changes.items())
         )
-        text = "%s %s %s" % (self.op, self.kind, self.name)
+        text = "%s%s %s %s" % ("step %d: " % self.step if self.step else "", self.op, self.kind, self.name)
         return "%s (%s)" % (text, parts) if parts else text
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "host": self.host,
             "op": self.op,
             "kind": self.kind,
@@ -666,6 +696,9 @@ class Action:
             "changes": {k: {"before": b, "after": a} for k, (b, a) in sorted(self.changes.items())},
             "summary": self.describe(),
         }
+        if self.step:
+            out["step"] = self.step
+        return out
 
 
 def _short(value: Any) -> str:

@@ -40,6 +40,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Desired,
     DvPortgroup,
     DvPortgroupSpec,
+    DvSwitch,
+    DvSwitchSpec,
     Host,
     Ip,
     PortGroup,
@@ -50,6 +52,8 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitch,
     VSwitchSpec,
     is_set,
+    migrated,
+    vmk_number,
 )
 
 ORDER: tuple[tuple[str, str], ...] = (
@@ -61,6 +65,7 @@ ORDER: tuple[tuple[str, str], ...] = (
     ("edit", "dv_portgroup"),
     ("add", "vswitch"),
     ("edit", "vswitch"),
+    ("edit", "uplink"),
     ("add", "portgroup"),
     ("edit", "portgroup"),
     ("add", "vmk"),
@@ -94,12 +99,28 @@ NEW_VMK_MTU = 1500
 
 
 @dataclass(frozen=True)
+class Stage:
+    """One network write of a migration that moves bound iSCSI vmks between a standard and a distributed
+    switch: the host's network state after it, and the one path it moves (``vmk``, bound to ``adapter``,
+    with the ``pnics`` it needs), read back before the next write."""
+
+    state: Host
+    adapter: str
+    vmk: str
+    pnics: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
-    """The plan of one host: ordered actions and the resulting state R."""
+    """The plan of one host: ordered actions and the resulting state R.
+
+    ``stages`` are the intermediate network states of a migration, one bound iSCSI path at a time (actions
+    ``step`` 1..n); the last write (step n + 1) leads from the last stage to R. () = one network write."""
 
     host: str
     actions: tuple[Action, ...]
     after: Host
+    stages: tuple[Stage, ...] = ()
 
     @property
     def changed(self) -> bool:
@@ -207,6 +228,7 @@ class _Draft:
         self.portgroups: dict[str, PortGroup] = dict(observed.portgroups)
         self.vmks: dict[str, Vmk] = dict(observed.vmks)
         self.dv_portgroups: dict[str, DvPortgroup] = dict(observed.dv_portgroups)
+        self.dv_switches: dict[str, DvSwitch] = dict(observed.dv_switches)
         self.recreated: set[str] = set()
         self.allocated: set[str] = set()
 
@@ -254,6 +276,87 @@ class _Draft:
             del self.portgroups[pg_name]
         del self.vswitches[name]
 
+    # -- physical NICs: on a vSwitch's bridge or behind an uplink of a distributed switch ------
+
+    def dv_uplinks(self, spec: DvSwitchSpec) -> None:
+        """Put the declared pnics behind the declared uplinks of one distributed switch (the host's proxy
+        switch); LAG membership is not managed (a LAG listed as read is accepted)."""
+        switch = self.dv_switches.get(spec.name)
+        if switch is None:
+            raise self.error("dv_switches", "%r is not a distributed switch this host is a member of (member of: %s)"
+                             % (spec.name, ", ".join(sorted(self.dv_switches)) or "none"))
+        uplinks = dict(switch.uplinks)
+        for name, pnics in spec.uplinks.items():
+            where = "dv_switches.%s.uplinks.%s" % (spec.name, name)
+            held = switch.uplinks.get(name, ())
+            if name in switch.lags:
+                if tuple(pnics) != held:
+                    raise self.error(where, "LAG membership is not managed by this collection (%s has [%s]); list the "
+                                     "LAG as read or leave it out" % (name, ", ".join(held)))
+                continue
+            if name not in switch.uplinks:
+                known = ", ".join(switch.uplink_names) or "none"
+                raise self.error(where, "not an uplink of %s (uplinks: %s)" % (spec.name, known))
+            if len(pnics) > 1:
+                raise self.error(where, "an uplink carries one physical NIC, got %s" % ", ".join(pnics))
+            unknown = [p for p in pnics if p not in self.observed.pnics]
+            if unknown:
+                raise self.error(where, "%s is not a physical NIC of this host (NICs: %s)"
+                                 % (unknown[0], ", ".join(sorted(self.observed.pnics)) or "none"))
+            uplinks[name] = tuple(pnics)
+        seen: dict[str, str] = {}
+        for name, pnics in uplinks.items():
+            for pnic in pnics:
+                if seen.setdefault(pnic, name) != name:
+                    raise self.error("dv_switches.%s.uplinks" % spec.name, "%s is behind both %s and %s; a physical NIC "
+                                     "backs one uplink" % (pnic, seen[pnic], name))
+        self.dv_switches[spec.name] = dataclasses.replace(switch, uplinks=uplinks)
+
+    def settle_pnics(self) -> None:
+        """A pnic is on one switch: one declared behind a distributed switch's uplink leaves the vSwitch (or other
+        distributed switch) it is on - a migration. The way back is explicit: free the uplink (``[]``) and list the
+        pnic in the vSwitch's ``uplinks`` (a pnic a vSwitch claims while another switch holds it is rule TS-2). A pnic
+        declared on a vSwitch and a distributed switch is an error."""
+        on_vss = {pnic: sw.name for sw in self.desired.vswitches if sw.state == "present" and is_set(sw.uplinks)
+                  for pnic in sw.uplinks}
+        declared: dict[str, str] = {}
+        for dv_spec in self.desired.dv_switches:
+            for pnic in (p for held in dv_spec.uplinks.values() for p in held):
+                other = on_vss.get(pnic) or declared.get(pnic, dv_spec.name)
+                if other != dv_spec.name:
+                    raise self.error("dv_switches.%s.uplinks" % dv_spec.name, "%s is also declared on %s; a physical "
+                                     "NIC is on one switch" % (pnic, other))
+                declared[pnic] = dv_spec.name
+        for pnic, owner in sorted(declared.items()):
+            self.release(pnic, keep=owner)
+
+    def release(self, pnic: str, keep: str = "") -> None:
+        """Take ``pnic`` off every switch but ``keep``: out of a vSwitch's bridge (and its failover orders, as the
+        API does) or from behind a distributed switch's uplink."""
+        for sw in list(self.vswitches.values()):
+            if sw.name != keep and pnic in sw.uplinks:
+                self.edit_vswitch(sw, VSwitchSpec(name=sw.name, uplinks=tuple(n for n in sw.uplinks if n != pnic)))
+        for ds in list(self.dv_switches.values()):
+            if ds.name != keep and any(pnic in held for held in ds.uplinks.values()):
+                self.dv_switches[ds.name] = dataclasses.replace(
+                    ds, uplinks={n: tuple(p for p in held if p != pnic) for n, held in ds.uplinks.items()})
+
+    def place(self, pnic: str, where: tuple[str, ...] | None, after: Host) -> None:
+        """Put ``pnic`` where R has it (``pnic_places``): behind its uplink, or into its vSwitch's bridge in R's
+        order (the vSwitch as R has it, with only the NICs already moved)."""
+        if where is None:
+            return
+        if where[0] == "dvs":
+            ds = self.dv_switches[where[1]]
+            self.dv_switches[ds.name] = dataclasses.replace(
+                ds, uplinks=dict(ds.uplinks, **{where[2]: ds.uplinks.get(where[2], ()) + (pnic,)}))
+            return
+        target, current = after.vswitches[where[1]], self.vswitches.get(where[1])
+        have = set(current.uplinks) if current is not None else set()
+        uplinks = tuple(n for n in target.uplinks if n in have or n == pnic)
+        self.vswitches[target.name] = dataclasses.replace(
+            target, uplinks=uplinks, teaming=drop_nics(target.teaming, frozenset(target.uplinks) - set(uplinks)))
+
     # -- dvPortgroups (switch-wide; the host's view of them) ------------------------------
 
     def dv_portgroup(self, spec: DvPortgroupSpec) -> None:
@@ -299,10 +402,11 @@ class _Draft:
         or remove. A vmk never moves between a standard and a distributed switch here."""
         pg = next((p for p in self.dv_portgroups.values() if p.dvs == spec.dvswitch and p.name == spec.portgroup), None)
         current = match_vmk(dataclasses.replace(self.observed, vmks=self.vmks, dv_portgroups=self.dv_portgroups), spec)
-        if current is not None and (pg is None or current.dv_portgroup != pg.key):
+        migrating = current is not None and not current.distributed and pg is not None and spec.state == "present"
+        if current is not None and not migrating and (pg is None or current.dv_portgroup != pg.key):
             where = "port group %s" % current.portgroup if current.portgroup else "another dvPortgroup"
-            raise self.error("dvswitch", "%s is on %s, not on dvPortgroup %s of %s; this module does not move a vmk "
-                             "between port groups: remove it (state: absent) and add it again"
+            raise self.error("dvswitch", "%s is on %s, not on dvPortgroup %s of %s; a vmk moves in place only between "
+                             "a standard port group and a dvPortgroup: remove it (state: absent) and add it again"
                              % (current.device, where, spec.portgroup, spec.dvswitch))
         if spec.state == "absent":
             if current is not None:
@@ -322,7 +426,7 @@ class _Draft:
                                     mtu=spec.mtu if is_set(spec.mtu) else NEW_VMK_MTU, netstack=netstack,
                                     services=_services(spec, netstack, frozenset()), dv_portgroup=pg.key)
             return
-        self._edit_fields(current, spec, "", "")
+        self._edit_fields(current, spec, "", "", pg.key)  # from a standard port group: migrated in place
 
     # -- vmks and their port groups -------------------------------------------------------
 
@@ -388,7 +492,9 @@ class _Draft:
         """Declared fields replace; a netstack change recreates only with allow_recreate."""
         self._edit_fields(current, spec, pg.name, pg.vswitch)
 
-    def _edit_fields(self, current: Vmk, spec: VmkSpec, portgroup: str, vswitch: str) -> None:
+    def _edit_fields(self, current: Vmk, spec: VmkSpec, portgroup: str, vswitch: str, dv_portgroup: str = "") -> None:
+        """Declared fields replace; the vmk is put on ``portgroup`` of ``vswitch`` or on dvPortgroup ``dv_portgroup``
+        (a vmk crossing between the two kinds keeps its device, IP, bindings and tags: a migration)."""
         netstack, services = current.netstack, current.services
         if is_set(spec.netstack) and spec.netstack != current.netstack and self.desired.flags.allow_recreate:
             netstack = spec.netstack
@@ -396,7 +502,7 @@ class _Draft:
             if netstack in DEDICATED_STACKS:
                 services = frozenset()  # a recreated vmk on a dedicated stack carries its service implicitly
         self.vmks[current.device] = dataclasses.replace(
-            current, portgroup=portgroup, vswitch=vswitch,
+            current, portgroup=portgroup, vswitch=vswitch, dv_portgroup=dv_portgroup,
             ip=spec.ip.as_ip() if is_set(spec.ip) else current.ip,
             mtu=spec.mtu if is_set(spec.mtu) else current.mtu,
             netstack=netstack,
@@ -418,14 +524,19 @@ class _Draft:
     # -- R --------------------------------------------------------------------------------
 
     def freeze(self) -> Host:
-        """R: the drafted maps, each changed port group's effective teaming recomputed."""
+        """R: the drafted maps, each changed port group's effective teaming recomputed, each dvPortgroup's
+        uplink map (this host's pnics behind each uplink) following its switch's."""
         for name, pg in list(self.portgroups.items()):
             sw = self.vswitches.get(pg.vswitch)
             if sw is None or not self._teaming_moved(pg, sw):
                 continue
             self.portgroups[name] = dataclasses.replace(pg, effective=pg.override.merged_over(sw.teaming))
+        for key, dv in list(self.dv_portgroups.items()):
+            ds = self.dv_switches.get(dv.dvs)
+            if ds is not None and dv.uplinks != ds.uplinks:
+                self.dv_portgroups[key] = dataclasses.replace(dv, uplinks=dict(ds.uplinks))
         return dataclasses.replace(self.observed, vswitches=self.vswitches, portgroups=self.portgroups,
-                                   vmks=self.vmks, dv_portgroups=self.dv_portgroups)
+                                   vmks=self.vmks, dv_portgroups=self.dv_portgroups, dv_switches=self.dv_switches)
 
     def _teaming_moved(self, pg: PortGroup, sw: VSwitch) -> bool:
         """True when the port group is new or its override or its switch's teaming changed."""
@@ -499,7 +610,7 @@ def dv_action_name(pg: DvPortgroup) -> str:
 
 def diff_fields(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, tuple[Any, Any]]:
     """``{field: (before, after)}`` in canonical form, only for fields that differ (None = absent)."""
-    names = list(after or before or {})
+    names = list(after or {}) + [n for n in before or {} if n not in (after or {})]
     changes: dict[str, tuple[Any, Any]] = {}
     for name in names:
         old = None if before is None else before.get(name)
@@ -549,6 +660,97 @@ def _service_actions(observed: Host, after: Host, recreated: set[str]) -> Iterat
                          {"selected": (True, False)})
 
 
+def _uplink_actions(observed: Host, after: Host) -> Iterator[Action]:
+    """The pnics behind each uplink of a distributed switch (this host's proxy switch) that R changes."""
+    for name, ds in sorted(after.dv_switches.items()):
+        before = observed.dv_switches.get(name)
+        for uplink in ds.uplink_names:
+            old, new = before.uplinks.get(uplink, ()) if before is not None else (), ds.uplinks.get(uplink, ())
+            if old != new:
+                yield Action(observed.name, "edit", "uplink", "%s/%s" % (name, uplink), {"pnics": (list(old), list(new))})
+
+
+def network_actions(before: Host, after: Host, recreated: set[str], step: int = 0) -> list[Action]:
+    """The host-level network actions from ``before`` to ``after`` (vSwitches, uplinks of distributed switches,
+    port groups, vmks, service tags), numbered ``step``; dvPortgroups are switch-wide and not among them."""
+    actions = list(_object_actions(before.name, "vswitch", dict(before.vswitches), dict(after.vswitches), vswitch_fields))
+    actions.extend(_uplink_actions(before, after))
+    actions.extend(_object_actions(before.name, "portgroup", dict(before.portgroups), dict(after.portgroups),
+                                   portgroup_fields))
+    actions.extend(_vmk_actions(before, after, recreated))
+    actions.extend(_service_actions(before, after, recreated))
+    return [dataclasses.replace(a, step=step) for a in actions] if step else actions
+
+
+# ---------------------------------------------------------------------------------------
+# Migration between a standard and a distributed switch, one bound iSCSI path at a time
+# ---------------------------------------------------------------------------------------
+
+
+def pnic_places(host: Host) -> dict[str, tuple[str, ...]]:
+    """pnic -> where it is: ``("vss", vSwitch)`` or ``("dvs", switch, uplink or LAG name)``."""
+    out: dict[str, tuple[str, ...]] = {}
+    for sw in host.vswitches.values():
+        out.update((pnic, ("vss", sw.name)) for pnic in sw.uplinks)
+    for ds in host.dv_switches.values():
+        out.update((pnic, ("dvs", ds.name, name)) for name, held in ds.uplinks.items() for pnic in held)
+    return out
+
+
+def vmk_pnics(host: Host, vmk: Vmk) -> tuple[str, ...]:
+    """The pnics a vmk's traffic can use in ``host``: behind its port group's active and standby uplinks."""
+    dv = host.dv_portgroup_of(vmk)
+    if dv is not None:
+        return dv.pnics_of(tuple(dv.teaming.active or ()) + tuple(dv.teaming.standby or ()))
+    pg = host.portgroups.get(vmk.portgroup)
+    sw = host.vswitches.get(pg.vswitch) if pg is not None else None
+    if pg is None or sw is None:
+        return ()
+    eff = pg.override.merged_over(sw.teaming)
+    return tuple(n for n in tuple(eff.active or ()) + tuple(eff.standby or ()) if n in sw.uplinks)
+
+
+def moved_paths(observed: Host, after: Host) -> list[tuple[str, str]]:
+    """(adapter, vmk) of every vmk bound in O that stays bound in R and moves between a standard port group and a
+    dvPortgroup, by vmk number."""
+    out = []
+    for device in sorted(observed.vmks, key=vmk_number):
+        new, adapter = after.vmks.get(device), observed.bound_to(device)
+        kept = adapter is not None and device in getattr(after.iscsi.get(adapter.device), "bindings", {})
+        if new is not None and adapter is not None and kept and migrated(observed.vmks[device], new):
+            out.append((adapter.device, device))
+    return out
+
+
+def migration_stages(observed: Host, after: Host) -> tuple[Stage, ...]:
+    """One stage per moved bound iSCSI path: the vmk and the pnics it needs in R that are still to move, on top of
+    the stage before (the dvPortgroups as R has them: they are written before any host). () when no bound vmk
+    moves (then every network change is one all-or-nothing write)."""
+    paths = moved_paths(observed, after)
+    if not paths:
+        return ()
+    before, goal = pnic_places(observed), pnic_places(after)
+    to_move = {p for p in set(before) | set(goal) if before.get(p) != goal.get(p)}
+    state = dataclasses.replace(observed, dv_portgroups=after.dv_portgroups)
+    stages = []
+    for adapter, device in paths:
+        need = tuple(p for p in vmk_pnics(after, after.vmks[device]) if p in to_move)
+        to_move -= set(need)
+        draft = _Draft(state, Desired(host=observed.name))
+        for pnic in need:
+            draft.release(pnic)
+            draft.place(pnic, goal.get(pnic), after)
+        draft.vmks[device] = vmk = after.vmks[device]
+        if not vmk.distributed:  # back to a standard port group: the port group (and its vSwitch) as R has them
+            pg = after.portgroups[vmk.portgroup]
+            draft.portgroups[pg.name] = pg
+            if pg.vswitch not in draft.vswitches:
+                draft.place("", ("vss", pg.vswitch), after)
+        state = draft.freeze()
+        stages.append(Stage(state=state, adapter=adapter, vmk=device, pnics=need))
+    return tuple(stages)
+
+
 def action_key(action: Action) -> tuple[int, tuple[Any, ...], int]:
     """Safe-order key: group of ``ORDER``, natural name order (vmk2 before vmk10), removes first."""
     group = ORDER.index((action.op, action.kind))
@@ -563,13 +765,19 @@ def action_key(action: Action) -> tuple[int, tuple[Any, ...], int]:
     return group, name_key, 0 if action.op == "remove" else 1
 
 
+HOST_NETWORK = (ORDER.index(("add", "vswitch")), ORDER.index(("remove", "vswitch")))
+"""The groups of ``ORDER`` a host's network writes are made of (numbered by ``Action.step`` in a migration)."""
+
+
 def order_actions(actions: list[Action], recreated: set[str]) -> tuple[Action, ...]:
-    """Sort into the safe order; the remove of a recreated vmk directly precedes its add."""
-    def key(action: Action) -> tuple[int, tuple[Any, ...], int]:
+    """Sort into the safe order, a migration's network writes step by step; the remove of a recreated vmk
+    directly precedes its add."""
+    def key(action: Action) -> tuple[int, int, int, tuple[Any, ...], int]:
         group, name_key, tie = action_key(action)
         if action.kind == "vmk" and action.op == "remove" and action.name in recreated:
             group = ORDER.index(("add", "vmk"))
-        return group, name_key, tie
+        block = 0 if group < HOST_NETWORK[0] else 2 if group > HOST_NETWORK[1] else 1
+        return block, action.step, group, name_key, tie
     return tuple(sorted(actions, key=key))
 
 
@@ -587,6 +795,9 @@ def plan_host(observed: Host, desired: Desired) -> Plan:
     for dv_spec in desired.dv_portgroups:
         if dv_spec.state == "present":
             draft.dv_portgroup(dv_spec)
+    for ds_spec in desired.dv_switches:
+        draft.dv_uplinks(ds_spec)
+    draft.settle_pnics()
     for vmk_spec in desired.vmks:
         draft.vmk(vmk_spec)
     for dv_spec in desired.dv_portgroups:
@@ -599,16 +810,14 @@ def plan_host(observed: Host, desired: Desired) -> Plan:
     actions: list[Action] = list(_object_actions(
         observed.name, "dv_portgroup", {dv_action_name(p): p for p in observed.dv_portgroups.values()},
         {dv_action_name(p): p for p in after.dv_portgroups.values()}, dv_portgroup_fields))
-    actions.extend(_object_actions(observed.name, "vswitch", dict(observed.vswitches), dict(after.vswitches),
-                                   vswitch_fields))
-    actions.extend(_object_actions(observed.name, "portgroup", dict(observed.portgroups), dict(after.portgroups),
-                                   portgroup_fields))
-    actions.extend(_vmk_actions(observed, after, draft.recreated))
-    actions.extend(_service_actions(observed, after, draft.recreated))
     if desired.iscsi or observed.iscsi:
         iscsi, iscsi_actions = plan_iscsi(observed, after, desired)
         after = dataclasses.replace(after, iscsi=iscsi)
         actions.extend(iscsi_actions)
+    stages = migration_stages(observed, after)
+    chain = [observed] + [s.state for s in stages] + [after]
+    for step in range(len(chain) - 1):
+        actions.extend(network_actions(chain[step], chain[step + 1], draft.recreated, step + 1 if stages else 0))
     if not actions:
         after = observed
-    return Plan(host=observed.name, actions=order_actions(actions, draft.recreated), after=after)
+    return Plan(host=observed.name, actions=order_actions(actions, draft.recreated), after=after, stages=stages)

@@ -55,7 +55,7 @@ else:
     HAS_JMESPATH = True
     JMESPATH_IMPORT_ERROR = None
 
-RESERVED_FAMILIES = ("TS", "MTU", "NS", "MH", "IP", "PB", "TP", "CH", "MV", "PR", "XH", "SF")
+RESERVED_FAMILIES = ("TS", "MTU", "NS", "MH", "IP", "PB", "TP", "CH", "MG", "MV", "PR", "XH", "SF")
 """Built-in rule families: a site policy may not use these as its ID family."""
 
 POLICY_KEYS = ("id", "severity", "query", "message", "fix")

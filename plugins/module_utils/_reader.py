@@ -98,6 +98,7 @@ class RawHost:
     vswitch_specs: dict[str, Any] = field(default_factory=dict)  # name -> HostVirtualSwitchSpec
     portgroup_specs: dict[str, Any] = field(default_factory=dict)  # name -> HostPortGroupSpec
     vnic_specs: dict[str, Any] = field(default_factory=dict)  # device -> HostVirtualNicSpec
+    proxy_switches: dict[str, Any] = field(default_factory=dict)  # distributed switch uuid -> HostProxySwitch
     storage_device: Any = None  # HostStorageDeviceInfo, when read
     software_enabled: bool = False
     hbas: dict[str, Any] = field(default_factory=dict)  # device -> HostInternetScsiHba (targets for the applier)
@@ -490,6 +491,7 @@ def raw_from_api(name: str, ref: Any, props: Mapping[str, Any]) -> RawHost:
         vswitch_specs={vs.name: vs.spec for vs in (net.vswitch or [])},
         portgroup_specs={pg.spec.name: pg.spec for pg in (net.portgroup or [])},
         vnic_specs={v.device: v.spec for v in (net.vnic or [])},
+        proxy_switches={p.dvsUuid: p for p in (getattr(net, "proxySwitch", None) or [])},
         storage_device=props.get("config.storageDevice"),
         hbas={h.device: h for h in props.get("config.storageDevice.hostBusAdapter") or []
               if isinstance(h, vim.host.InternetScsiHba)},

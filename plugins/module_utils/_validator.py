@@ -33,6 +33,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import De
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules import (
     _ch,
     _ip,
+    _mg,
     _mh,
     _mtu,
     _mv,
@@ -62,7 +63,7 @@ __all__ = [
 ]
 
 RULES: tuple[Rule, ...] = (_ts.RULES + _mtu.RULES + _ns.RULES + _mh.RULES + _ip.RULES + _sf.RULES + _pb.RULES + _tp.RULES
-                           + _ch.RULES
+                           + _ch.RULES + _mg.RULES
                            + _mv.RULES + _pr.RULES + _xh.RULES)
 """The one rule table: every family's rows."""
 

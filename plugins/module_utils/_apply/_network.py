@@ -7,8 +7,11 @@
 Private to this collection. Imports pyVmomi (guarded in ``_client``).
 
 Invariants
-- Every vSwitch, port-group and vmk action of one host goes into ONE
+- Every vSwitch, uplink (proxy switch), port-group and vmk action of one host goes into ONE
   ``UpdateNetworkConfig(changeMode="modify")``; service (de)selections follow, one call each.
+  A migration that moves bound iSCSI vmks is the exception: one UpdateNetworkConfig per step
+  (``Plan.stages``: one vmk with the NICs it needs), each path read back with QueryBoundVnics
+  before the next step, then the last write to R.
 - Values come from the planner's predicted ``after`` host; what is written is only what differs
   from the observed host. Edits start from the observed spec (``RawHost``) so security,
   shaping, offload and any field the model does not carry are written back unchanged.
@@ -22,7 +25,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +43,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Vmk,
     VSwitch,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import Plan, Stage
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._reader import RawHost
 
 try:
@@ -51,16 +56,35 @@ SERVICE_CALLS = {"select": "SelectVnicForNicType", "deselect": "DeselectVnicForN
 
 @dataclass
 class HostBatch:
-    """Everything one host needs: the network config (or None) and the service calls after it."""
+    """Everything one network write of a host needs: the network config (or None) and the service calls after it."""
 
     host: str
     config: Any = None  # vim.host.NetworkConfig
     added: list[str] = field(default_factory=list)  # planned devices of vmk adds, in config order
     services: list[tuple[str, str, str]] = field(default_factory=list)  # (op, planned device, nicType)
+    label: str = "UpdateNetworkConfig"  # its step label (``host_steps``)
 
     @property
     def calls(self) -> int:
         return (1 if self.config is not None else 0) + len(self.services)
+
+
+@dataclass(frozen=True)
+class PathCheck:
+    """The read-back after one step of a migration: ``vmk`` bound to ``adapter`` must be compliant and, when it
+    carried sessions before (``was`` active or lastActive), carry them again."""
+
+    adapter: str
+    vmk: str
+    moved: str  # what the step moved, for messages: ``vmk1 with vmnic2``
+    was: str
+    left: str  # what is not moved yet, for messages
+
+
+LIVE_PATHS = ("active", "lastActive")
+PATH_ATTEMPTS = 12
+PATH_DELAY = 5.0
+"""A moved path may need a few seconds to log in again: QueryBoundVnics is asked up to 12 times, 5 s apart."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -169,14 +193,18 @@ def vmk_add(after: Vmk, port: tuple[str, str] | None = None) -> Any:
     return vim.host.VirtualNic.Config(changeOperation="add", device=after.device, portgroup=after.portgroup, spec=spec)
 
 
-def vmk_edit(after: Vmk, before: Vmk) -> Any:
-    """Only the changed fields; a netstack change is never an edit (the planner recreates)."""
+def vmk_edit(after: Vmk, before: Vmk, port: tuple[str, str] | None = None) -> Any:
+    """Only the changed fields; a netstack change is never an edit (the planner recreates). A vmk migrated to a
+    dvPortgroup gets ``port`` = (switch uuid, dvPortgroup key) as its distributedVirtualPort (``portgroup`` empty, as
+    the API wants it); one migrated back names its standard port group."""
     spec = vim.host.VirtualNic.Specification()
     if after.ip != before.ip:
         spec.ip = ip_config(after.ip)
     if after.mtu != before.mtu:
         spec.mtu = after.mtu
-    if after.portgroup != before.portgroup:
+    if port is not None and after.dv_portgroup != before.dv_portgroup:
+        spec.distributedVirtualPort = vim.dvs.PortConnection(switchUuid=port[0], portgroupKey=port[1])
+    elif after.portgroup != before.portgroup:
         spec.portgroup = after.portgroup
     return vim.host.VirtualNic.Config(changeOperation="edit", device=before.device, portgroup=after.portgroup,
                                       spec=spec)
@@ -232,9 +260,35 @@ def _add_vmk(cfg: Any, batch: HostBatch, a: Action, observed: Host, after: Host,
         cfg.vnic.append(vmk_add(vmk, _dv_port(after, vmk, keys)))
         batch.added.append(a.name)
     elif a.op == "edit":
-        cfg.vnic.append(vmk_edit(after.vmks[a.name], observed.vmks[a.name]))
+        vmk = after.vmks[a.name]
+        cfg.vnic.append(vmk_edit(vmk, observed.vmks[a.name], _dv_port(after, vmk, keys)))
     else:
         cfg.vnic.append(vmk_remove(observed.vmks[a.name]))
+
+
+def _add_uplinks(cfg: Any, names: Sequence[str], after: Host, raw: RawHost) -> None:
+    """One proxy-switch edit per distributed switch whose uplinks changed: the member's complete pnic backing on
+    that switch, as R has it for the uplinks (LAG ports kept as read)."""
+    for dvs in sorted({n.split("/", 1)[0] for n in names}):
+        switch = after.dv_switches[dvs]
+        proxy = raw.proxy_switches.get(switch.uuid)
+        if proxy is None:
+            raise ApplyError("%s: the host's proxy switch of %s was not read; nothing was changed on this host"
+                             % (after.name, dvs), host=after.name)
+        port_key = {kv.value: kv.key for kv in proxy.uplinkPort or []}
+        port_name = {key: name for name, key in port_key.items()}
+        held = list(getattr(getattr(proxy.spec, "backing", None), "pnicSpec", None) or [])
+        group = next((p.uplinkPortgroupKey for p in held if p.uplinkPortgroupKey), None)
+        specs = [copy.deepcopy(p) for p in held if port_name.get(p.uplinkPortKey) not in switch.uplink_names]
+        for name in switch.uplink_names:
+            if name not in port_key:
+                raise ApplyError("%s: uplink %s of %s has no port on this host; nothing was changed on this host"
+                                 % (after.name, name, dvs), host=after.name)
+            specs += [vim.dvs.HostMember.PnicSpec(pnicDevice=pnic, uplinkPortKey=port_key[name], uplinkPortgroupKey=group)
+                      for pnic in switch.uplinks.get(name, ())]
+        cfg.proxySwitch.append(vim.host.HostProxySwitch.Config(
+            changeOperation="edit", uuid=switch.uuid,
+            spec=vim.host.HostProxySwitch.Specification(backing=vim.dvs.HostMember.PnicBacking(pnicSpec=specs))))
 
 
 def parse_service(name: str) -> tuple[str, str]:
@@ -250,6 +304,7 @@ def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: Raw
     dvPortgroup actions themselves are switch-wide (``_apply._dvs``) and not part of the batch."""
     batch = HostBatch(host=observed.name)
     cfg = vim.host.NetworkConfig()
+    _add_uplinks(cfg, [a.name for a in actions if a.kind == "uplink"], after, raw)
     for a in actions:
         if a.kind == "vswitch":
             _add_vswitch(cfg, a, observed, after, raw)
@@ -260,9 +315,63 @@ def build_batch(actions: Sequence[Action], observed: Host, after: Host, raw: Raw
         elif a.kind == "service":
             device, nic_type = parse_service(a.name)
             batch.services.append((a.op, device, nic_type))
-    if cfg.vswitch or cfg.portgroup or cfg.vnic:
+    if cfg.vswitch or cfg.portgroup or cfg.vnic or cfg.proxySwitch:
         batch.config = cfg
     return batch
+
+
+def build_batches(plan: Plan, observed: Host, raw: RawHost, keys: Mapping[str, str] | None = None) -> list[HostBatch]:
+    """Pure: the host's network writes - one batch, or for a migration one per step (``plan.stages``, then the last
+    one to R), each built on the specs the step before writes."""
+    chain = [observed] + [s.state for s in plan.stages] + [plan.after]
+    out = []
+    for step in range(len(chain) - 1):
+        number = step + 1 if plan.stages else 0
+        batch = build_batch([a for a in plan.actions if a.step == number], chain[step], chain[step + 1], raw, keys)
+        if number:
+            moving = plan.stages[step] if step < len(plan.stages) else None
+            batch.label = "UpdateNetworkConfig(step %d%s)" % (number, ": " + moved(moving) if moving else "")
+        raw = _written(raw, batch.config)
+        out.append(batch)
+    return out
+
+
+def moved(stage: Stage) -> str:
+    """``vmk1 with vmnic2``: what one step of a migration moves."""
+    return stage.vmk + (" with " + ", ".join(stage.pnics) if stage.pnics else "")
+
+
+def path_checks(plan: Plan, observed: Host) -> list[PathCheck]:
+    """The read-back after each step of a migration but the last."""
+    out = []
+    for n, stage in enumerate(plan.stages):
+        rest = plan.stages[n + 1:]
+        out.append(PathCheck(stage.adapter, stage.vmk, moved(stage),
+                             observed.iscsi[stage.adapter].bindings[stage.vmk].path,
+                             ", ".join(moved(s) for s in rest) + (" and the rest of the plan" if rest else "the rest of the plan")))
+    return out
+
+
+def _written(raw: RawHost, cfg: Any) -> RawHost:
+    """``raw`` with the vSwitch, port-group and proxy-switch specs ``cfg`` writes (what the next step edits)."""
+    if cfg is None:
+        return raw
+    vswitches, portgroups, proxies = dict(raw.vswitch_specs), dict(raw.portgroup_specs), dict(raw.proxy_switches)
+    for item in cfg.vswitch:
+        if item.changeOperation == "remove":
+            vswitches.pop(item.name, None)
+        else:
+            vswitches[item.name] = item.spec
+    for item in cfg.portgroup:
+        if item.changeOperation == "remove":
+            portgroups.pop(item.spec.name, None)
+        else:
+            portgroups[item.spec.name] = item.spec
+    for item in cfg.proxySwitch:
+        proxy = copy.deepcopy(proxies[item.uuid])
+        proxy.spec = item.spec
+        proxies[item.uuid] = proxy
+    return dataclasses.replace(raw, vswitch_specs=vswitches, portgroup_specs=portgroups, proxy_switches=proxies)
 
 
 def device_map(planned: Sequence[str], result: Any) -> dict[str, str]:
@@ -273,19 +382,24 @@ def device_map(planned: Sequence[str], result: Any) -> dict[str, str]:
     return dict(zip(planned, real, strict=True))
 
 
-def host_steps(batch: HostBatch, pre: Sequence[Call], post: Sequence[Call]) -> list[str]:
+def host_steps(batches: HostBatch | Sequence[HostBatch], pre: Sequence[Call], post: Sequence[Call],
+               checks: Sequence[PathCheck] = ()) -> list[str]:
     """The labels ``apply_host`` gives its calls, in order, before any is made (planned names)."""
-    steps = [c.describe() for c in pre] + (["UpdateNetworkConfig"] if batch.config is not None else [])
-    steps += ["%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, device) for op, device, nic_type in batch.services]
+    steps = [c.describe() for c in pre]
+    for n, batch in enumerate([batches] if isinstance(batches, HostBatch) else batches):
+        steps += [batch.label] if batch.config is not None else []
+        steps += ["%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, device) for op, device, nic_type in batch.services]
+        steps += ["QueryBoundVnics(%s: %s)" % (checks[n].adapter, checks[n].vmk)] if n < len(checks) else []
     return steps + [c.describe() for c in post]
 
 
-def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: Sequence[Call] = (),
-               adapters: dict[str, str] | None = None, done: list[str] | None = None) -> dict[str, str]:
-    """Write one host: iSCSI removals (``pre``), the network batch, service tags, then iSCSI
-    additions (``post``, see ``apply_post``). Returns planned -> real vmk device names of new
-    vmks; ``adapters`` receives planned -> real iSCSI adapter names; ``done`` receives a label
-    per confirmed call (``host_steps``' order).
+def apply_host(batches: HostBatch | Sequence[HostBatch], raw: RawHost, pre: Sequence[Call] = (), post: Sequence[Call] = (),
+               adapters: dict[str, str] | None = None, done: list[str] | None = None,
+               checks: Sequence[PathCheck] = (), sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
+    """Write one host: iSCSI removals (``pre``), its network write(s) with their service tags - a migration's steps
+    one after the other, each moved iSCSI path read back (``checks``) before the next - then iSCSI additions
+    (``post``, see ``apply_post``). Returns planned -> real vmk device names of new vmks; ``adapters`` receives
+    planned -> real iSCSI adapter names; ``done`` receives a label per confirmed call (``host_steps``' order).
 
     Faults become ApplyError naming the host, the call, the fault and the calls already
     applied on this host (see ``_client.guarded``).
@@ -294,18 +408,50 @@ def apply_host(batch: HostBatch, raw: RawHost, pre: Sequence[Call] = (), post: S
     adapters = {} if adapters is None else adapters
     done = [] if done is None else done
     run_calls(pre, raw, adapters, done)
-    if batch.config is not None:
-        result = checked(batch.host, "UpdateNetworkConfig", raw.network_system.UpdateNetworkConfig, done,
-                         config=batch.config, changeMode="modify")
-        devices = device_map(batch.added, result)
-        done.append("UpdateNetworkConfig")
-    for op, device, nic_type in batch.services:
-        method = raw.vnic_manager.SelectVnic if op == "select" else raw.vnic_manager.DeselectVnic
-        real = devices.get(device, device)
-        checked(batch.host, SERVICE_CALLS[op], method, done, nicType=nic_type, device=real)
-        done.append("%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, real))
+    for n, batch in enumerate([batches] if isinstance(batches, HostBatch) else batches):
+        if batch.config is not None:
+            result = checked(batch.host, "UpdateNetworkConfig", raw.network_system.UpdateNetworkConfig, done,
+                             config=batch.config, changeMode="modify")
+            devices.update(device_map(batch.added, result))
+            done.append(batch.label)
+        for op, device, nic_type in batch.services:
+            method = raw.vnic_manager.SelectVnic if op == "select" else raw.vnic_manager.DeselectVnic
+            real = devices.get(device, device)
+            checked(batch.host, SERVICE_CALLS[op], method, done, nicType=nic_type, device=real)
+            done.append("%s(%s, %s)" % (SERVICE_CALLS[op], nic_type, real))
+        if n < len(checks):
+            verify_path(batch.host, raw, checks[n], done, sleep)
     apply_post(raw, post, devices, adapters, done)
     return devices
+
+
+def verify_path(host: str, raw: RawHost, check: PathCheck, done: list[str],
+                sleep: Callable[[float], None] = time.sleep) -> None:
+    """After one step of a migration: the moved vmk is still bound, compliant, and carries sessions again if it did
+    before (QueryBoundVnics, polled a bounded number of times while only the path is not back yet). Otherwise
+    the run stops on this host, naming what moved and what did not."""
+    port, reasons, path = None, [], "notUsed"
+    for attempt in range(PATH_ATTEMPTS):
+        ports = checked(host, "QueryBoundVnics", raw.iscsi_manager.QueryBoundVnics, done, iScsiHbaName=check.adapter)
+        port = next((p for p in ports or [] if p.vnicDevice == check.vmk), None)
+        reasons = [getattr(r, "_wsdlName", type(r).__name__) for r in
+                   getattr(getattr(port, "complianceStatus", None), "reason", None) or []]
+        path = getattr(port, "pathStatus", None) or "notUsed"
+        if port is not None and not reasons and (check.was not in LIVE_PATHS or path in LIVE_PATHS):
+            done.append("QueryBoundVnics(%s: %s)" % (check.adapter, check.vmk))
+            return
+        if port is None or reasons or attempt == PATH_ATTEMPTS - 1:
+            break
+        sleep(PATH_DELAY)
+    if port is None:
+        what = "%s is no longer bound to %s" % (check.vmk, check.adapter)
+    elif reasons:
+        what = "%s is not compliant on %s (%s)" % (check.vmk, check.adapter, ", ".join(reasons))
+    else:
+        what = "%s has no active path on %s (pathStatus %s, was %s; waited %d s)" % (
+            check.vmk, check.adapter, path, check.was, int(PATH_DELAY * (PATH_ATTEMPTS - 1)))
+    raise ApplyError("%s: after moving %s, %s; the run stopped on this host before moving %s (already applied on %s: "
+                     "%s)" % (host, check.moved, what, check.left, host, ", ".join(done)), host=host, changed=True)
 
 
 def apply_post(raw: RawHost, post: Sequence[Call], devices: Mapping[str, str], adapters: dict[str, str],

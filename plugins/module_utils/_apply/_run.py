@@ -7,7 +7,8 @@
 Private to this collection. Imports no pyVmomi itself (the appliers next to it do).
 
 Order (``apply_all``): the switch-wide dvPortgroup writes once per vCenter (``_dvs``), then per host its
-iSCSI removals, its one all-or-nothing ``UpdateNetworkConfig`` and its service tags (``_network``), then
+iSCSI removals, its one all-or-nothing ``UpdateNetworkConfig`` (a migration of bound iSCSI vmks: one per step,
+each moved path read back before the next) and its service tags (``_network``), then
 software iSCSI on for every host that needs it with one read for the new adapters, then the iSCSI additions
 (``_iscsi``). ``read_back`` re-reads the iSCSI state of the hosts that got iSCSI calls and checks it against
 the plan. Every confirmed call is recorded in ``_progress`` so a failure reports, per host, what was done.
@@ -20,7 +21,13 @@ from collections.abc import Mapping
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._dvs import apply_switches, remove_portgroups
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._iscsi import Call, build_calls, enables_software, run_calls, verify
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._network import apply_host, apply_post, build_batch, host_steps
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._network import (
+    apply_host,
+    apply_post,
+    build_batches,
+    host_steps,
+    path_checks,
+)
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import Session
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import ApplyError, StateReadError
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Host
@@ -49,9 +56,10 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress:
     """
     calls = {h: build_calls(p.actions, obs.hosts[h], p.after) for h, p in plans.items() if p.changed}
     # pure; a host that cannot be written fails here, before any write
-    batches = {h: build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h]) for h in calls}
+    batches = {h: build_batches(plans[h], obs.hosts[h], obs.raw[h]) for h in calls}
+    checks = {h: path_checks(plans[h], obs.hosts[h]) for h in calls}
     for h, (pre, post) in calls.items():
-        progress.planned[h] = host_steps(batches[h], pre, sorted(post, key=lambda c: not enables_software(c)))
+        progress.planned[h] = host_steps(batches[h], pre, sorted(post, key=lambda c: not enables_software(c)), checks[h])
         progress.of(h)
     progress.attempted = True
     keys = apply_switches(plans, {h: obs.hosts[h].dv_portgroups for h in plans}, obs.network, s, progress.of(VCENTER))
@@ -60,8 +68,8 @@ def apply_all(plans: Mapping[str, Plan], obs: Observation, s: Session, progress:
 
     def network(h: str) -> dict[str, str]:
         # new vmks attach to the keys vCenter gave this run's dvPortgroups: rebuilt only when there are any
-        batch = build_batch(plans[h].actions, obs.hosts[h], plans[h].after, obs.raw[h], keys) if keys else batches[h]
-        return apply_host(batch, obs.raw[h], calls[h][0], (), adapters.get(h, {}), progress.of(h))
+        batch = build_batches(plans[h], obs.hosts[h], obs.raw[h], keys) if keys else batches[h]
+        return apply_host(batch, obs.raw[h], calls[h][0], (), adapters.get(h, {}), progress.of(h), checks[h])
 
     devices = dict(zip(hosts, each(hosts, network, s.parallel, progress.stop, progress.record), strict=True))
     for h, found in enable_software(s, obs, calls, progress).items():

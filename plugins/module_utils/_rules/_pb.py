@@ -82,7 +82,7 @@ def pg_label(host: Host, vmk: Vmk) -> str:
     return "dvPortgroup %s on %s" % (dv.name, dv.dvs) if dv is not None else "port group %s" % vmk.portgroup
 
 
-def _active_standby(host: Host, vmk: Vmk) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def active_standby(host: Host, vmk: Vmk) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """A(pg) and S(pg) restricted to the bridge (what the host's compliance check sees). On a
     distributed port group: the host pnics behind the active / standby uplinks and LAGs."""
     dv = host.dv_portgroup_of(vmk)
@@ -106,7 +106,7 @@ def pb1_bound_vmk_one_active(case: Case) -> Iterator[Finding]:
                               "connect through vCenter so the dvPortgroup's failover order can be checked, or bind "
                               "a vmk on a standard port group with one active uplink")
                 continue
-            active, _standby = _active_standby(r, vmk)
+            active, _standby = active_standby(r, vmk)
             if dv is not None:
                 if len(active) != 1 and not dv.lags_in(tuple(dv.teaming.active or ())):  # an active LAG: PB-9
                     yield finding("PB-1", case.host, bound_obj(r, vmk, adapter.device),
@@ -128,7 +128,7 @@ def pb2_bound_vmk_no_standby(case: Case) -> Iterator[Finding]:
     r = case.after
     for adapter, members in bound_sets(r):
         for vmk in members:
-            active, standby = _active_standby(r, vmk)
+            active, standby = active_standby(r, vmk)
             dv = r.dv_portgroup_of(vmk)
             if standby and dv is not None:
                 yield finding("PB-2", case.host, bound_obj(r, vmk, adapter.device),
@@ -158,7 +158,7 @@ def pb4_fewer_than_two_paths(case: Case) -> Iterator[Finding]:
     """Fewer than two distinct active uplinks among an adapter's bound vmks."""
     r = case.after
     for adapter, members in bound_sets(r):
-        uplinks = {_active_standby(r, v)[0][:1] for v in members}
+        uplinks = {active_standby(r, v)[0][:1] for v in members}
         if len({u for u in uplinks if u}) < 2:
             yield finding("PB-4", case.host, hba_obj(adapter.device),
                           "%s bound (%s) on %d distinct NIC(s)" % (counted(len(members), "vmk"),
@@ -173,7 +173,7 @@ def pb5_shared_active_uplink(case: Case) -> Iterator[Finding]:
     for adapter, members in bound_sets(r):
         by_nic: dict[str, list[str]] = defaultdict(list)
         for vmk in members:
-            active = _active_standby(r, vmk)[0]
+            active = active_standby(r, vmk)[0]
             if len(active) == 1:
                 by_nic[active[0]].append(vmk.device)
         for nic, devices in sorted(by_nic.items()):
@@ -284,7 +284,7 @@ def pb10_dependent_adapter_own_uplink(case: Case) -> Iterator[Finding]:
         if adapter.software or not adapter.pnics:
             continue  # an unknown NIC of a dependent adapter is SF-9, never a pass
         for vmk in members:
-            active = _active_standby(r, vmk)[0]
+            active = active_standby(r, vmk)[0]
             if len(active) == 1 and active[0] not in adapter.pnics:
                 yield finding("PB-10", case.host, bound_obj(r, vmk, adapter.device),
                               "active uplink %s is not %s, the NIC of dependent adapter %s"
@@ -326,7 +326,7 @@ def pb12_host_reports_noncompliant(case: Case) -> Iterator[Finding]:
         for vmk, binding in adapter.bindings.items():
             if not binding.compliance or after is None or vmk not in after.bindings or vmk not in r.vmks:
                 continue
-            if vmk in o.vmks and _active_standby(o, o.vmks[vmk]) == _active_standby(r, r.vmks[vmk]):
+            if vmk in o.vmks and active_standby(o, o.vmks[vmk]) == active_standby(r, r.vmks[vmk]):
                 yield finding("PB-12", case.host, bound_obj(r, r.vmks[vmk], device),
                               "the host reports %s non-compliant: %s" % (vmk, ", ".join(binding.compliance)),
                               "fix the teaming of port group %s (one active uplink, the others unused) with "

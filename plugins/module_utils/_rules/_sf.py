@@ -24,11 +24,13 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     TeamingSpec,
     Vmk,
     is_set,
+    migrated,
     vmk_number,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import (
     TEAMING_FIELDS,
     match_vmk,
+    pnic_places,
     wants_recreate,
 )
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import (
@@ -64,9 +66,12 @@ def _show(name: str, value: Any) -> str:
 
 
 def _vmk_diff(before: Vmk, after: Vmk) -> list[str]:
-    """``field old -> new`` for every field SF-1 protects that differs."""
+    """``field old -> new`` for every field SF-1 protects that differs (a migration between a standard and a
+    distributed switch is rule MG-3's)."""
     out = []
-    for name in ("ip", "mtu", "netstack", "portgroup", "vswitch", "services"):
+    names = ("ip", "mtu", "netstack", "services") if migrated(before, after) else \
+        ("ip", "mtu", "netstack", "portgroup", "vswitch", "services")
+    for name in names:
         old, new = getattr(before, name), getattr(after, name)
         if old != new:
             out.append("%s %s -> %s" % (name, _show(name, old), _show(name, new)))
@@ -196,7 +201,8 @@ def _declared_vmks(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None
             allowed[("vmk", device)].add(ANY)
             allowed[("service", device)].add(ANY)
             continue
-        allowed[("vmk", device)].update({"portgroup", "vswitch"} | {n for n in ("ip", "mtu") if is_set(getattr(spec, n))})
+        allowed[("vmk", device)].update({"portgroup", "vswitch", "dv_portgroup"}
+                                        | {n for n in ("ip", "mtu") if is_set(getattr(spec, n))})
         if is_set(spec.services):
             allowed[("service", device)].add(ANY)
 
@@ -211,6 +217,24 @@ def _declared_dv_portgroups(case: Case, allowed: dict[tuple[str, str], set[str]]
         else:
             fields.update({"vlan"} if is_set(spec.vlan) else set())
             fields.update(_declared_teaming(spec.teaming))
+
+
+def _declared_dv_switches(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None:
+    """Declared uplinks of a distributed switch; a pnic declared there leaves the switch that holds it in O (its
+    bridge and failover orders, as the API does, or the other distributed switch's uplink)."""
+    o = case.observed
+    places = pnic_places(o)
+    for spec in case.desired.dv_switches:
+        for uplink, pnics in spec.uplinks.items():
+            allowed[("uplink", "%s/%s" % (spec.name, uplink))].add(ANY)
+            for where in (places.get(p) for p in pnics):
+                if where is not None and where[0] == "vss":
+                    allowed[("vswitch", where[1])].update(("uplinks", "teaming.active", "teaming.standby"))
+                    for pg in o.portgroups.values():
+                        if pg.vswitch == where[1]:
+                            allowed[("portgroup", pg.name)].update(("teaming.active", "teaming.standby"))
+                elif where is not None and where[1] != spec.name:
+                    allowed[("uplink", "%s/%s" % where[1:])].add(ANY)
 
 
 def _declared_iscsi(case: Case, allowed: dict[tuple[str, str], set[str]]) -> None:
@@ -241,6 +265,7 @@ def sf7_undeclared_write(case: Case) -> Iterator[Finding]:
     _declared_vswitch(case, allowed)
     _declared_vmks(case, allowed)
     _declared_dv_portgroups(case, allowed)
+    _declared_dv_switches(case, allowed)
     _declared_iscsi(case, allowed)
     for action in case.plan.actions:
         name = action.name.partition(":")[0] if action.kind == "service" else action.name

@@ -21,6 +21,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     DvPortgroup,
     DvPortgroupSpec,
     DvSwitch,
+    DvSwitchSpec,
     Flags,
     Host,
     Ip,
@@ -37,6 +38,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     VSwitch,
     VSwitchSpec,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import overlay
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._profiles import ESXI_OPTION_DEFS
 
 H = "esx01.lab.local"
@@ -176,11 +178,13 @@ def team(**kwargs: Any) -> TeamingSpec:
 
 
 def desired(*specs: Any, host: str = H, **flags: bool) -> Desired:
-    """A Desired of VmkSpecs, VSwitchSpecs, IscsiSpecs and DvPortgroupSpecs (in any mix) with the named flags set."""
+    """A Desired of VmkSpecs, VSwitchSpecs, IscsiSpecs, DvPortgroupSpecs and DvSwitchSpecs (in any mix) with the named
+    flags set."""
     return Desired(host=host, vswitches=tuple(s for s in specs if isinstance(s, VSwitchSpec)),
                    vmks=tuple(s for s in specs if isinstance(s, VmkSpec)), flags=Flags(**flags),
                    iscsi=tuple(s for s in specs if isinstance(s, IscsiSpec)),
-                   dv_portgroups=tuple(s for s in specs if isinstance(s, DvPortgroupSpec)))
+                   dv_portgroups=tuple(s for s in specs if isinstance(s, DvPortgroupSpec)),
+                   dv_switches=tuple(s for s in specs if isinstance(s, DvSwitchSpec)))
 
 
 ARRAY_IQN = "iqn.2010-06.com.purestorage:flasharray.1a2b"
@@ -209,3 +213,29 @@ def bare_iscsi_host(name: str = H) -> Host:
     host = iscsi_host(name, bind=(), live=False)
     adapter = dataclasses.replace(host.iscsi["vmhba64"], send_targets={}, static_targets={})
     return dataclasses.replace(host, iscsi={"vmhba64": adapter})
+
+
+FREE_UPLINKS = {"dvUplink1": (), "dvUplink2": (), "lag1": ("vmnic4", "vmnic5")}
+
+
+def vss_fabric_on_dvs_member(name: str = H, path: str = "active") -> Host:
+    """iscsi_host (vmk1 on Base-A -> vmnic2, vmk2 on Base-B -> vmnic3, both bound, ``path``) as a member of dvs-prod
+    whose dvUplink1/2 have no NIC yet (lag1 on vmnic4+5), with dvPortgroups iSCSI-A-dv (active dvUplink1) and
+    iSCSI-B-dv (active dvUplink2): the state before a vSS -> vDS migration."""
+    host = with_dv_switch(iscsi_host(name, path=path), uplinks=FREE_UPLINKS)
+    switch = host.dv_switches["dvs-prod"].teaming
+    for key, pg_name, active in (("dvportgroup-21", "iSCSI-A-dv", "dvUplink1"), ("dvportgroup-22", "iSCSI-B-dv", "dvUplink2")):
+        host = with_dv_portgroup(host, key, pg_name, uplinks=FREE_UPLINKS)
+        own = Teaming(policy="failover_explicit", active=(active,), standby=())  # the rest inherited from the switch
+        pg = dataclasses.replace(host.dv_portgroups[key], own=own, teaming=overlay(own, switch))
+        host = dataclasses.replace(host, dv_portgroups=dict(host.dv_portgroups, **{key: pg}))
+    return host
+
+
+def migration_specs(crossed: bool = False) -> tuple[Any, ...]:
+    """vmnic2 -> dvUplink1, vmnic3 -> dvUplink2 (``crossed``: the other way round), vmk1 -> iSCSI-A-dv and vmk2 ->
+    iSCSI-B-dv by device."""
+    first, second = ("vmnic3", "vmnic2") if crossed else ("vmnic2", "vmnic3")
+    return (DvSwitchSpec("dvs-prod", {"dvUplink1": (first,), "dvUplink2": (second,)}),
+            VmkSpec(portgroup="iSCSI-A-dv", dvswitch="dvs-prod", device="vmk1"),
+            VmkSpec(portgroup="iSCSI-B-dv", dvswitch="dvs-prod", device="vmk2"))

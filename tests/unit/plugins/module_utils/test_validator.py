@@ -221,12 +221,13 @@ def test_rule_passes(rule, host_fn, specs, flags):
 
 def test_every_rule_has_a_firing_and_a_passing_case():
     from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_iscsi_chap as chap
+    from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_migration as mg
     from ansible_collections.vmkfabric.vsphere.tests.unit.plugins.module_utils import test_rules_iscsi as iscsi
     ids = {r.rule for r in v.RULES if r.scope == v.HOST}  # cross-host rules: test_validator_xh.py and below
     # SF-7, TP-4 and SF-5 fire only on hand-made plans: see their own tests; SF-6 needs an
     # authoritative Desired (host_fabric overridden): test_fabric.py has both cases
-    assert ids <= {row[0] for row in BAD + iscsi.BAD + mv_pr.BAD + chap.BAD} | {"SF-7", "TP-4", "SF-5", "SF-6"}
-    assert ids <= {row[0] for row in GOOD + iscsi.GOOD + mv_pr.GOOD + chap.GOOD} | {"SF-6"}
+    assert ids <= {row[0] for row in BAD + iscsi.BAD + mv_pr.BAD + chap.BAD + mg.BAD} | {"SF-7", "TP-4", "SF-5", "SF-6"}
+    assert ids <= {row[0] for row in GOOD + iscsi.GOOD + mv_pr.GOOD + chap.GOOD + mg.GOOD} | {"SF-6"}
 
 
 def test_rule_table_shape():
@@ -239,7 +240,7 @@ def test_rule_table_shape():
         "TS-4": "allow_no_active_uplink", "NS-1": "allow_recreate", "IP-5": "physical_etherchannel_confirmed",
         "SF-2": "allow_management_path_change", "PB-7": "allow_routed_port_binding",
         "TP-3": "allow_adapter_level_params", "TP-5": "allow_profile_deviation", "SF-4": "allow_path_disruption",
-        "SF-11": "allow_path_disruption"}
+        "SF-11": "allow_path_disruption", "MG-2": "allow_path_disruption", "MG-3": "allow_management_path_change"}
 
 
 def test_each_rule_and_its_row_live_in_the_file_of_its_family():

@@ -119,11 +119,24 @@ def test_an_unknown_uplink_name_lists_the_switch_uplinks():
         plan_of(member(), uplinks=["dvUplink1", "dvUplink7"])
 
 
-def test_a_vmk_on_a_standard_port_group_is_never_moved_to_the_switch():
+def test_a_vmk_on_a_standard_port_group_named_by_device_migrates_in_place():
     host = b.with_vmk(b.with_portgroup(b.with_vswitch(member()), "vMotion-A"), "vmk1", "vMotion-A", "10.31.0.11")
     desired = vmotion_desired(params(), (H,), False)[H]
     desired = dataclasses.replace(desired, vmks=(dataclasses.replace(desired.vmks[0], device="vmk1"), desired.vmks[1]))
-    with pytest.raises(ArgumentError, match="vmk1 is on port group vMotion-A.*remove it"):
+    plan = plan_host(host, desired)
+    vmk1 = plan.after.vmks["vmk1"]
+    assert (vmk1.portgroup, vmk1.vswitch, plan.after.dv_portgroups[vmk1.dv_portgroup].name) == ("", "", "vMotion-DV-1")
+    assert vmk1.ip == host.vmks["vmk1"].ip  # same device, same address
+    edit = next(a for a in plan.actions if a.kind == "vmk" and a.name == "vmk1")
+    assert edit.op == "edit" and edit.changes["portgroup"] == ("vMotion-A", None) and edit.changes["vswitch"][1] is None
+    assert plan.stages == ()  # not bound: one network write
+
+
+def test_a_vmk_on_another_dvportgroup_is_not_moved_between_dvportgroups():
+    host = plan_host(member(), vmotion_desired(params(), (H,), False)[H]).after
+    desired = vmotion_desired(params(portgroup_prefix="vMotion-X"), (H,), False)[H]
+    desired = dataclasses.replace(desired, vmks=(dataclasses.replace(desired.vmks[0], device="vmk1"), desired.vmks[1]))
+    with pytest.raises(ArgumentError, match="vmk1 is on another dvPortgroup.*remove it"):
         plan_host(host, desired)
 
 

@@ -36,6 +36,7 @@ class FakePlan:
     host: str
     actions: list
     after: object
+    stages: tuple = ()
 
     @property
     def changed(self):
