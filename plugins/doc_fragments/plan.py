@@ -72,8 +72,9 @@ options:
 options:
   allow_management_path_change:
     description:
-      - Accept changes to a switch or port group that carries a management vmk (rule SF-2 becomes a warning).
-        Never lifts the protection of vmk0 and management vmks themselves (rule SF-1).
+      - Accept changes to a switch or port group that carries a management vmk (rule SF-2 becomes a warning), and the
+        migration of a management vmk between a standard and a distributed switch (rule MG-3). Never lifts the
+        protection of vmk0 and management vmks themselves against any other change (rule SF-1).
     type: bool
     default: false
   physical_etherchannel_confirmed:
@@ -92,6 +93,8 @@ options:
       - Accept a step that unbinds a vmk or removes a target that carries active storage paths (rule SF-4 becomes a
         warning), and let a change to a bound vmk unbind, change and rebind it (rule SF-3). Removing the last active
         path to storage is refused even with this flag.
+      - Also accept migrating a bound vmk that carries the last active path to storage between a standard and a
+        distributed switch (rule MG-2): the host has no path while it moves.
     type: bool
     default: false
   allow_routed_port_binding:

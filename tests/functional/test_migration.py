@@ -144,6 +144,37 @@ def test_check_mode_shows_the_order_and_writes_nothing(on_vss, playbook):
                      (2, "vmk", "vmk2"), (3, "vmk", "vmk3"), (3, "vmk", "vmk4"), (3, "vmk", "vmk5")], steps
 
 
+def _bad_inputs(gathered):
+    """(document of esx01, the rule or field its refusal names) for each bad migration input."""
+    doc = migration_doc(gathered)
+
+    def with_pg(name, **teaming):
+        return dict(doc, dv_portgroups=[dict(p, teaming=dict(p["teaming"], **teaming)) if p["name"] == name else p
+                                        for p in doc["dv_portgroups"]])
+    crossed = dict(doc, dv_switches=[{"name": DVS, "uplinks": {"dvUplink1": ["vmnic3"], "dvUplink2": ["vmnic2"]}}])
+    mgmt = dict(doc, dv_portgroups=doc["dv_portgroups"] + [{"name": "Mgmt-dv", "dvs": DVS}],
+                vmknics=doc["vmknics"] + [{"device": "vmk0", "portgroup": "Mgmt-dv", "dvswitch": DVS}])
+    nowhere = dict(doc, vmknics=[dict(v, portgroup="Nope-dv") if v["device"] == "vmk1" else v for v in doc["vmknics"]])
+    return [
+        (with_pg("iSCSI-A-dv", active=["lag1"], unused=["dvUplink1", "dvUplink2"]), "PB-9"),  # a bound vmk on a LAG
+        (with_pg("iSCSI-A-dv", standby=["dvUplink2"], unused=["lag1"]), "PB-2"),  # a standby dvUplink under it
+        (with_pg("iSCSI-A-dv", active=["lag1"], standby=["dvUplink1"], unused=["dvUplink2"]), "IP-6"),
+        (dict(doc, dv_switches=[{"name": DVS, "uplinks": {"dvUplink7": ["vmnic2"]}}]), "dv_switches.dvs-prod.uplinks.dvUplink7"),
+        (dict(doc, dv_switches=[{"name": "dvs-nope", "uplinks": {"dvUplink1": ["vmnic2"]}}]), "dvs-nope"),
+        (nowhere, "Nope-dv"),
+        (crossed, "MG-1"),
+        (mgmt, "MG-3"),
+    ]
+
+
+def test_bad_migration_inputs_are_refused_naming_rule_or_field_with_zero_writes(on_vss, playbook):
+    cases = _bad_inputs(on_vss[HOSTS[0]])
+    run = playbook.run(*[fabric({HOSTS[0]: doc}, {"esxi_hostname": HOSTS[0]}) for doc, _what in cases])
+    assert run.writes == 0 and "Traceback" not in run.stdout, run.stdout
+    for result, (_doc, what) in zip(run.results, cases, strict=True):
+        assert result.get("failed") and what in result["msg"], (what, result.get("msg"))
+
+
 def test_a_fault_after_the_first_path_leaves_one_compliant_path_on_each_switch(on_vss, playbook, sim):
     before, _pnics, _bound = network(sim, HOSTS[0])
     sim.arm_fault({"method": "UpdateNetworkConfig", "nth": 2, "fault": "HostConfigFault", "host": HOSTS[0]})

@@ -71,8 +71,8 @@ def mg2_migrates_the_last_path(case: Case) -> Iterator[Finding]:
                       "the plan migrates %s, which carries the last active path to storage (pathStatus lastActive%s): "
                       "while it moves the host has no path" % (
                           device, "; %s has no active path" % ", ".join(down) if down else ""),
-                      "bring the other path back first (%s), then migrate; or set allow_path_disruption: true to "
-                      "accept the outage" % (", ".join(down) or "bind a second vmk"))
+                      "bring the other path back first (%s), then migrate; or set allow_path_disruption: true "
+                      "(host_fabric) to accept the outage" % (", ".join(down) or "bind a second vmk"))
 
 
 def mg3_migrates_management(case: Case) -> Iterator[Finding]:
