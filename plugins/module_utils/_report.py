@@ -128,6 +128,8 @@ def action_objects(action: Mapping[str, Any], host: Host) -> list[str]:
         return ["vmk:%s" % name.split(":", 1)[0]]
     if kind == "binding":
         return ["binding:" + name, "vmk:%s" % name.rsplit(":", 1)[-1]]
+    if kind == "uplink":  # the NICs put behind an uplink of a distributed switch
+        return ["nic:%s" % p for p in ((action.get("changes") or {}).get("pnics") or {}).get("after") or []]
     return []
 
 

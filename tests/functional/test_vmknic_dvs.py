@@ -116,3 +116,29 @@ def test_bad_input_is_refused_with_no_write(converged, playbook, changes, field_
     run = playbook.run(vmknic(portgroup="iSCSI-X-dv", **changes))
     assert run[0].get("failed") and field_or_rule in run[0]["msg"], run[0].get("msg")
     assert run.writes == 0 and "Traceback" not in run.stdout
+
+
+def test_a_vmk_named_by_device_migrates_to_the_dvportgroup_and_back_in_place(converged, playbook, sim):
+    """A vMotion vmk created on vSwitch0, moved by device onto a dvPortgroup and back: same device and IP, one
+    UpdateNetworkConfig per host each way, no vmk removed or added."""
+    std = {"vmkfabric.vsphere.vmknic": {
+        "cluster": "Cluster-V", "vswitch": "vSwitch0", "portgroup": "vMotion-S", "vlan": 30, "purpose": "vmotion",
+        "services": ["vmotion"], "ip": {"netmask": NETMASK, "addresses": {HOSTS[0]: "10.30.0.11", HOSTS[1]: "10.30.0.12"}}}}
+    created = playbook.run(std)
+    assert not created[0].get("failed"), created.stdout
+    device = next(v["device"] for v in created[0]["after"][HOSTS[0]]["vmknics"] if v["portgroup"] == "vMotion-S")
+    on_dv = playbook.run(vmknic(portgroup="vMotion-DV", purpose="vmotion", device=device, ip=None, mtu=None,
+                                teaming={"active": ["dvUplink1"], "standby": ["dvUplink2"], "unused": ["lag1"]},
+                                vlan=30, cluster=None, esxi_hostname=HOSTS[0]))
+    assert not on_dv[0].get("failed"), on_dv.stdout
+    assert on_dv.calls["UpdateNetworkConfig"] == 1 and not on_dv.calls.get("RemoveVirtualNic")
+    key = dvportgroup(sim, "vMotion-DV")[0]
+    assert vmks_on(sim, key)[HOSTS[0]] == [(device, "10.30.0.11", 1500)]
+    (moved,) = [a for a in on_dv[0]["plan"] if a["kind"] == "vmk"]
+    assert moved["op"] == "edit" and moved["changes"]["portgroup"] == {"before": "vMotion-S", "after": None}
+    back = playbook.run({"vmkfabric.vsphere.vmknic": {"esxi_hostname": HOSTS[0], "vswitch": "vSwitch0",
+                                                      "portgroup": "vMotion-S", "device": device}})
+    assert not back[0].get("failed") and back.calls["UpdateNetworkConfig"] == 1, back.stdout
+    assert vmks_on(sim, key)[HOSTS[0]] == []
+    vmk = next(v for v in back[0]["after"][HOSTS[0]]["vmknics"] if v["device"] == device)
+    assert (vmk["portgroup"], vmk["ip"]["address"], vmk["services"]) == ("vMotion-S", "10.30.0.11", ["vmotion"])

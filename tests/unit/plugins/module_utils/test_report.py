@@ -273,3 +273,10 @@ def test_a_write_error_is_reported_with_its_cause(tmp_path):
     with pytest.raises(ArgumentError, match=r"^dest: cannot write /proc/fabric-report\.html: "):
         run(params(tmp_path, dest="/proc/fabric-report.html"), check_mode=False)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_nic_put_behind_a_dvuplink_is_marked():
+    from ansible_collections.vmkfabric.vsphere.plugins.module_utils._report import action_objects
+    action = {"host": H1, "op": "edit", "kind": "uplink", "name": "dvs-prod/dvUplink1", "step": 1,
+              "changes": {"pnics": {"before": [], "after": ["vmnic2"]}}}
+    assert action_objects(action, b.demo_host(H1)) == ["nic:vmnic2"]
