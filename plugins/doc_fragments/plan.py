@@ -94,7 +94,7 @@ options:
         warning), and let a change to a bound vmk unbind, change and rebind it (rule SF-3). Removing the last active
         path to storage is refused even with this flag.
       - Also accept migrating a bound vmk that carries the last active path to storage between a standard and a
-        distributed switch (rule MG-2): the host has no path while it moves.
+        distributed switch (rule MG-2) - the host has no path while it moves.
     type: bool
     default: false
   allow_routed_port_binding:
