@@ -351,10 +351,14 @@ class _Draft:
             self.dv_switches[ds.name] = dataclasses.replace(
                 ds, uplinks=dict(ds.uplinks, **{where[2]: ds.uplinks.get(where[2], ()) + (pnic,)}))
             return
-        target, current = after.vswitches[where[1]], self.vswitches.get(where[1])
+        self.vswitch_as_in(after, where[1], (pnic,))
+
+    def vswitch_as_in(self, after: Host, name: str, joining: tuple[str, ...] = ()) -> None:
+        """vSwitch ``name`` as R has it, with only the NICs it already has here plus ``joining`` (in R's order)."""
+        target, current = after.vswitches[name], self.vswitches.get(name)
         have = set(current.uplinks) if current is not None else set()
-        uplinks = tuple(n for n in target.uplinks if n in have or n == pnic)
-        self.vswitches[target.name] = dataclasses.replace(
+        uplinks = tuple(n for n in target.uplinks if n in have or n in joining)
+        self.vswitches[name] = dataclasses.replace(
             target, uplinks=uplinks, teaming=drop_nics(target.teaming, frozenset(target.uplinks) - set(uplinks)))
 
     # -- dvPortgroups (switch-wide; the host's view of them) ------------------------------
@@ -398,8 +402,9 @@ class _Draft:
             self.dv_portgroups.pop(current.key, None)
 
     def dv_vmk(self, spec: VmkSpec) -> None:
-        """A vmk on a dvPortgroup of ``spec.dvswitch``: add, edit (ip, mtu, netstack, services)
-        or remove. A vmk never moves between a standard and a distributed switch here."""
+        """A vmk on a dvPortgroup of ``spec.dvswitch``: add, edit (ip, mtu, netstack, services) or remove; a vmk
+        the spec names by device on a standard port group is migrated to it in place. A vmk never moves between
+        two dvPortgroups here."""
         pg = next((p for p in self.dv_portgroups.values() if p.dvs == spec.dvswitch and p.name == spec.portgroup), None)
         current = match_vmk(dataclasses.replace(self.observed, vmks=self.vmks, dv_portgroups=self.dv_portgroups), spec)
         migrating = current is not None and not current.distributed and pg is not None and spec.state == "present"
@@ -745,7 +750,7 @@ def migration_stages(observed: Host, after: Host) -> tuple[Stage, ...]:
             pg = after.portgroups[vmk.portgroup]
             draft.portgroups[pg.name] = pg
             if pg.vswitch not in draft.vswitches:
-                draft.place("", ("vss", pg.vswitch), after)
+                draft.vswitch_as_in(after, pg.vswitch)
         state = draft.freeze()
         stages.append(Stage(state=state, adapter=adapter, vmk=device, pnics=need))
     return tuple(stages)

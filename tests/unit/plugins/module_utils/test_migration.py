@@ -128,6 +128,23 @@ def test_moving_back_to_the_standard_switch_is_one_path_at_a_time_too():
     assert not [f.render() for f in findings(on_dvs(), *back) if f.is_error]
 
 
+def test_moving_back_onto_a_new_vswitch_creates_it_in_the_first_step_with_only_the_nic_that_moved():
+    host = on_dvs()
+    host = dataclasses.replace(host, vswitches={k: v for k, v in host.vswitches.items() if k != "vSwitch1"},
+                               portgroups={k: v for k, v in host.portgroups.items() if v.vswitch != "vSwitch1"})
+    back = (DvSwitchSpec("dvs-prod", {"dvUplink1": (), "dvUplink2": ()}),
+            VSwitchSpec("vSwitch2", uplinks=("vmnic2", "vmnic3"), mtu=9000),
+            VmkSpec(portgroup="Back-A", vswitch="vSwitch2", device="vmk1", teaming=b.team(active=["vmnic2"])),
+            VmkSpec(portgroup="Back-B", vswitch="vSwitch2", device="vmk2", teaming=b.team(active=["vmnic3"])))
+    p = plan(host, *back)
+    first = p.stages[0].state
+    assert first.vswitches["vSwitch2"].uplinks == ("vmnic2",) and first.vswitches["vSwitch2"].mtu == 9000
+    assert first.vmks["vmk1"].portgroup == "Back-A" and "Back-B" not in first.portgroups
+    assert [(a.step, a.op, a.kind, a.name) for a in p.actions if a.kind in ("vswitch", "portgroup")][:2] == [
+        (1, "add", "vswitch", "vSwitch2"), (1, "add", "portgroup", "Back-A")]
+    assert not [f.render() for f in findings(host, *back) if f.is_error]
+
+
 def test_migration_does_not_count_as_changing_a_bound_vmk_in_place():
     host = b.vss_fabric_on_dvs_member()
     assert "SF-3" not in rules(host, *b.migration_specs())
