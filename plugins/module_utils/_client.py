@@ -223,7 +223,7 @@ def _dispatching(base: Any) -> Any:
 
 def _fast_deserializer(base: Any) -> Any:
     DataObject, ManagedObject = VmomiSupport.DataObject, VmomiSupport.ManagedObject
-    plans: dict[Any, dict[tuple[type, str], Any]] = {}  # API version -> (parent class, tag) -> plan
+    plans: dict[Any, dict[type, dict[str, Any]]] = {}  # API version -> parent class -> tag -> plan
     slow = (type, VmomiSupport.ManagedMethod, VmomiSupport.binary, VmomiSupport.datetime)
 
     def factory(cls: Any) -> Callable[[], Any]:
@@ -269,10 +269,12 @@ def _fast_deserializer(base: Any) -> Any:
             stack = self.stack
             if not attr and stack:
                 top = stack[-1]
-                key = (type(top), tag)
-                plan = self._plans.get(key, False)
+                by_tag = self._plans.get(type(top))
+                if by_tag is None:
+                    by_tag = self._plans[type(top)] = {}
+                plan = by_tag.get(tag, False)
                 if plan is False:
-                    plan = self._plans[key] = self._plan(top, tag)
+                    plan = by_tag[tag] = self._plan(top, tag)
                 if plan is not None:
                     self.data = ""
                     stack.append(plan[0]())
