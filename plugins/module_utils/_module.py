@@ -24,13 +24,14 @@ prediction, with the device names the host really gave new vmks after a real run
 from __future__ import annotations
 
 import dataclasses
+import gc
 import traceback
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._run import apply_all, read_back, rekey_dv
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._client import (
     CONNECTION_ARGSPEC,
     HAS_PYVMOMI,
@@ -182,6 +183,26 @@ def run_gather(module: AnsibleModule) -> None:
 
 def _run(module: AnsibleModule, work: Callable[[], dict[str, Any]]) -> None:
     """The single exit point: every FabricError (and anything unexpected) becomes one message."""
+    with _collector_paused():
+        _run_work(module, work)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for the run, restored after it (for callers in the same process).
+    The read of 32 hosts makes ~10^5 pyVmomi objects that live until the run ends; every collection walked
+    them all again and freed nothing (~0.2 s of a 32-host no-op run). The run's garbage is freed by reference
+    counting as before; what a cycle holds waits for the next collection after the run."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _run_work(module: AnsibleModule, work: Callable[[], dict[str, Any]]) -> None:
     if not HAS_PYVMOMI:
         module.fail_json(msg=missing_required_lib("pyVmomi"))
     if module.params.get("validate_certs") is False:
@@ -246,7 +267,15 @@ def converge(module: AnsibleModule, desired_fn: DesiredFn | None, observed_fn: O
         _refuse_or_warn(module, findings)
         if module.check_mode or dry_run:
             return result_of(module, obs, plans, findings, {}, predicted=True)
+        if not any(p.changed for p in plans.values()):
+            return result_of(module, obs, plans, findings, {})  # nothing to write: what apply_all would return
         _check_unchanged(s, obs, {h: cases[i] for i, h in enumerate(names)}, plans)
+        # imported on the write path only: a run that writes nothing does not load the applier (~45 ms per task)
+        from ansible_collections.vmkfabric.vsphere.plugins.module_utils._apply._run import (  # pylint: disable=import-outside-toplevel
+            apply_all,
+            read_back,
+            rekey_dv,
+        )
         progress = Progress()
         try:
             devices, adapters, keys = apply_all(plans, obs, s, progress)

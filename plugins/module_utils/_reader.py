@@ -47,7 +47,6 @@ except ImportError:  # pragma: no cover - the module wrapper reports the missing
 
 HOST_PROPS: tuple[str, ...] = (
     "name",
-    "parent",
     "config.product",
     "config.network",
     "config.virtualNicManagerInfo",
@@ -59,8 +58,9 @@ HOST_PROPS: tuple[str, ...] = (
     "config.storageDevice.softwareInternetScsiEnabled",
     "config.storageDevice.scsiTopology",
 )
-"""Every host property the pipeline needs, read in the one round trip. The iSCSI adapters come
-with it so that every module (not only the iSCSI ones) sees which vmks are bound (SF-3)."""
+"""Every host property the pipeline needs, read in the one round trip, and nothing it does not convert
+(pinned by test_reader). The iSCSI adapters come with it so that every module (not only the iSCSI ones)
+sees which vmks are bound (SF-3)."""
 STORAGE_PROPS: tuple[str, ...] = ("config.storageDevice",)
 CLUSTER_PROPS: tuple[str, ...] = ("name", "host")
 DVS_PROPS: tuple[str, ...] = ("name", "uuid", "config.uplinkPortPolicy", "config.defaultPortConfig", "config.maxMtu")

@@ -6,13 +6,14 @@
 
 from __future__ import annotations
 
+import datetime
 import http.client
 import socket
 import ssl
 
 import pytest
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
-from pyVmomi import vim, vmodl
+from pyVmomi import SoapAdapter, VmomiSupport, vim, vmodl
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils import _client
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import (
@@ -162,3 +163,73 @@ def test_session_logs_out_even_when_the_body_fails(monkeypatch):
             assert s.content == "content"
             raise RuntimeError("boom")
     assert calls == ["login", "logout"]
+
+
+# --------------------------------------------------------------------------- the faster deserializer
+
+class _Stub:
+    """What SoapDeserializer needs of a stub: its API version (and, for managed objects, itself)."""
+
+    version = "vim.version.v8_0_3_0"
+
+
+def _answer(result, result_type, method="RetrievePropertiesEx"):
+    """``result`` as a server's SOAP answer to ``method``."""
+    nsmap = dict(SoapAdapter.SOAP_NSMAP)
+    nsmap["urn:vim25"] = ""
+    body = SoapAdapter.Serialize(result, VmomiSupport.Object(name="returnval", type=result_type, version=_Stub.version, flags=0),
+                                 _Stub.version, nsmap)
+    body = body.decode("utf-8") if isinstance(body, bytes) else body
+    return (SoapAdapter.XML_HEADER + "\n" + SoapAdapter.SOAP_START + '<%sResponse xmlns="urn:vim25">%s</%sResponse>'
+            % (method, body, method) + SoapAdapter.SOAP_END).encode("utf-8")
+
+
+def _read_back(data, result_type, fast):
+    stub = _Stub()
+    if fast:
+        _client.fast_answers(stub)
+    return SoapAdapter.SoapResponseDeserializer(stub).Deserialize(data, result_type)
+
+
+def test_fast_answers_are_the_objects_pyvmomi_builds():
+    """Missing properties with their faults, a task's error, enums, booleans, numbers, dates, arrays and
+    managed object references: the fast path and pyVmomi's give objects that serialize alike."""
+    PC = vmodl.query.PropertyCollector
+    nic = vim.host.VirtualNic(device="vmk1", key="key-vim.host.VirtualNic-vmk1", portgroup="iSCSI-A", spec=vim.host.VirtualNic.Specification(
+        ip=vim.host.IpConfig(dhcp=False, ipAddress="10.0.0.1", subnetMask="255.255.255.0"), mtu=9000, tsoEnabled=True))
+    policy = vim.host.NetworkPolicy(nicTeaming=vim.host.NetworkPolicy.NicTeamingPolicy(
+        policy="failover_explicit", rollingOrder=False, nicOrder=vim.host.NetworkPolicy.NicOrderPolicy(activeNic=["vmnic2"], standbyNic=[])))
+    task = vim.TaskInfo(key="task-1", task=vim.Task("task-1"), state="error", cancelled=False, cancelable=False,
+                        descriptionId="x", reason=vim.TaskReasonUser(userName="administrator"),
+                        queueTime=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
+                        error=vim.fault.DuplicateName(name="dvpg", object=vim.dvs.DistributedVirtualPortgroup("dvportgroup-1")))
+    result = PC.RetrieveResult(objects=[
+        PC.ObjectContent(obj=vim.HostSystem("host-1"), propSet=[
+            vmodl.DynamicProperty(name="config.network", val=vim.host.NetworkInfo(vnic=[nic], portgroup=[vim.host.PortGroup(
+                key="key-vim.host.PortGroup-iSCSI-A", spec=vim.host.PortGroup.Specification(
+                    name="iSCSI-A", vlanId=20, vswitchName="vSwitch1", policy=policy), computedPolicy=policy)])),
+            vmodl.DynamicProperty(name="config.storageDevice.softwareInternetScsiEnabled", val=True)],
+            missingSet=[PC.MissingProperty(path="config.storageDevice.scsiTopology",
+                                           fault=vim.fault.NoPermission(privilegeId="Host.Config.Storage", object=vim.HostSystem("host-1")))]),
+        PC.ObjectContent(obj=vim.Task("task-1"), propSet=[vmodl.DynamicProperty(name="info", val=task)])])
+    data = _answer(result, PC.RetrieveResult)
+    slow, fast = _read_back(data, PC.RetrieveResult, False), _read_back(data, PC.RetrieveResult, True)
+    assert SoapAdapter.Serialize(fast, version=_Stub.version) == SoapAdapter.Serialize(slow, version=_Stub.version)
+    missing = fast.objects[0].missingSet[0]
+    assert isinstance(missing.fault, vim.fault.NoPermission) and missing.fault.privilegeId == "Host.Config.Storage"
+    info = fast.objects[1].propSet[0].val
+    assert isinstance(info.error, vim.fault.DuplicateName) and info.state == vim.TaskInfo.State.error
+    assert info.queueTime == slow.objects[1].propSet[0].val.queueTime
+    net = fast.objects[0].propSet[0].val
+    assert net.portgroup[0].spec.policy.nicTeaming.nicOrder.activeNic == ["vmnic2"] and net.vnic[0].spec.mtu == 9000
+    assert net.vnic[0].spec.ip.dhcp is False and net.portgroup[0].spec.policy.nicTeaming.rollingOrder is False
+
+
+def test_a_bad_value_fails_as_it_does_in_pyvmomi():
+    data = _answer(vim.host.IpConfig(dhcp=True, ipAddress="10.0.0.1"), vim.host.IpConfig, "Probe").replace(
+        b"<dhcp>true</dhcp>", b"<dhcp>perhaps</dhcp>")
+    with pytest.raises(TypeError) as slow:
+        _read_back(data, vim.host.IpConfig, False)
+    with pytest.raises(TypeError) as fast:
+        _read_back(data, vim.host.IpConfig, True)
+    assert str(fast.value) == str(slow.value)

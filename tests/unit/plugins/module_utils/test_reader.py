@@ -98,6 +98,19 @@ def test_filter_spec_traverses_from_the_root_folder():
     assert shape[vim.HostSystem] == ["name"]  # the shape of a vCenter's inventory: names only
 
 
+def test_the_host_paths_read_are_the_ones_the_pipeline_converts():
+    """The one read asks for exactly these paths (each one costs parse time at every run): the names, the
+    version, the network, the service tags, the managers the writes go to, and the iSCSI adapters, their
+    state and paths, which every module reads so that the bound vmks are always known (rules SF-3, MH-1, PB-*)."""
+    assert _reader.HOST_PROPS == (
+        "name", "config.product", "config.network", "config.virtualNicManagerInfo",
+        "configManager.networkSystem", "configManager.virtualNicManager", "configManager.storageSystem",
+        "configManager.iscsiManager", "config.storageDevice.hostBusAdapter",
+        "config.storageDevice.softwareInternetScsiEnabled", "config.storageDevice.scsiTopology")
+    assert set(_reader.REQUIRED_PROPS) <= set(_reader.HOST_PROPS)
+    assert {p for p in _reader.ISCSI_PROPS if p.startswith("config.storageDevice.")} <= set(_reader.HOST_PROPS)
+
+
 def test_hosts_spec_reads_exactly_the_given_hosts_without_traversal():
     spec = _reader.hosts_spec([vim.HostSystem("host-2"), vim.HostSystem("host-7")], _reader.HOST_PROPS + _reader.STORAGE_PROPS)
     assert [(o.obj._moId, o.skip, list(o.selectSet or [])) for o in spec.objectSet] == [("host-2", False, []), ("host-7", False, [])]
