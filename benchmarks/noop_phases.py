@@ -170,13 +170,13 @@ def main() -> int:
         converge = bench.run_playbook(sim, run, lab, COLLECTIONS[0], tmp)
         assert converge["ok"], converge["tail"]
         play = os.path.join(tmp, "play.yml")
-        runs = [timeline(sim, lab, play, tmp) for _ in range(options.repeat)]
+        runs = [timeline(sim, lab, play, tmp) for _attempt in range(options.repeat)]
         print("no-op rerun, 64 hosts, %d ms per call, %d runs (median, min - max):" % (options.latency_ms, len(runs)))
         for key in runs[0]:
             values = [r[key] for r in runs]
             print("  %-40s %6.2f  (%.2f - %.2f)" % (key, statistics.median(values), min(values), max(values)))
         path = payload(sim, lab, play, tmp)
-        found = [phases(path, sim, lab) for _ in range(options.repeat)]
+        found = [phases(path, sim, lab) for _attempt in range(options.repeat)]
         print("one module run (32 hosts), in-process from its payload (median, min - max):")
         for key in found[0]:
             values = [f[key] for f in found]
