@@ -63,13 +63,18 @@ def pyvmomi(sim: Any) -> Iterator[Any]:
         Disconnect(si)
 
 
-def find(si: Any, kind: Any, name: str) -> Any:
-    """The managed object of type ``kind`` named ``name`` (a container view over the inventory)."""
+def objects(si: Any, kind: Any) -> list[Any]:
+    """Every managed object of type ``kind`` in the inventory (a container view, destroyed after)."""
     view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [kind], True)
     try:
-        return next(mo for mo in view.view if mo.name == name)
+        return list(view.view)
     finally:
         view.DestroyView()
+
+
+def find(si: Any, kind: Any, name: str) -> Any:
+    """The managed object of type ``kind`` named ``name``."""
+    return next(mo for mo in objects(si, kind) if mo.name == name)
 
 
 @contextlib.contextmanager

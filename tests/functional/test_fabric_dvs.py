@@ -11,7 +11,7 @@ vmk uses it (SF-12)."""
 from __future__ import annotations
 
 import pytest
-from conftest import own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import objects, own_sim, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import NETMASK, dvs_inventory
 
@@ -72,8 +72,7 @@ def switch_state(sim):
     """dvPortgroup name -> (vlan, active, standby); host -> bound vmks of its software adapter."""
     from pyVmomi import vim
     with pyvmomi(sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.DistributedVirtualSwitch], True)
-        (dvs,) = view.view
+        (dvs,) = objects(si, vim.DistributedVirtualSwitch)
         pgs = {}
         for pg in dvs.portgroup:
             if pg.config.uplink:
@@ -81,7 +80,7 @@ def switch_state(sim):
             order = pg.config.defaultPortConfig.uplinkTeamingPolicy.uplinkPortOrder
             pgs[pg.name] = (pg.config.defaultPortConfig.vlan.vlanId, list(order.activeUplinkPort or []),
                             list(order.standbyUplinkPort or []))
-        hosts = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True).view
+        hosts = objects(si, vim.HostSystem)
         bound = {h.name: sorted(p.vnicDevice for p in h.configManager.iscsiManager.QueryBoundVnics(iScsiHbaName="vmhba64"))
                  for h in hosts}
         return pgs, bound

@@ -80,11 +80,10 @@ def test_send_target_values_are_inherited_by_discovered_static_targets(converged
 
 def test_static_targets_read_back_inherited_values(converged, sim):
     """Straight from the simulator with pyVmomi: LoginTimeout 30 / DelayedAck false, isInherited true."""
-    from conftest import pyvmomi  # pylint: disable=import-error
+    from conftest import objects, pyvmomi  # pylint: disable=import-error
     from pyVmomi import vim
     with pyvmomi(sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
-        for host in view.view:
+        for host in objects(si, vim.HostSystem):
             (hba,) = [a for a in host.config.storageDevice.hostBusAdapter if isinstance(a, vim.host.InternetScsiHba)]
             adapter_values = {o.key: o.value for o in hba.advancedOptions}
             assert adapter_values["LoginTimeout"] == 5 and adapter_values["DelayedAck"] is True
@@ -178,11 +177,10 @@ def test_simulator_refuses_a_standby_binding_that_slipped_past_validation(bad_ru
     """Defence in depth: the "standby" case's vmk (iSCSI-D on esx02, active vmnic2 + standby vmnic3)
     was refused by PB-2 above without a BindVnic; bound directly, the host's own compliance check
     refuses it too."""
-    from conftest import pyvmomi  # pylint: disable=import-error
+    from conftest import find, pyvmomi  # pylint: disable=import-error
     from pyVmomi import vim
     with pyvmomi(sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
-        host = next(h for h in view.view if h.name == HOSTS[1])
+        host = find(si, vim.HostSystem, HOSTS[1])
         vmk = next(v.device for v in host.config.network.vnic if v.portgroup == "iSCSI-D")
         with pytest.raises(vim.fault.IscsiFaultVnicHasMultipleUplinks):
             host.configManager.iscsiManager.BindVnic(iScsiHbaName="vmhba64", vnicDevice=vmk)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import DEMO, SIM_DIR, Playbook, pyvmomi  # pylint: disable=import-error
+from conftest import DEMO, SIM_DIR, Playbook, objects, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import HOSTS, C
 
@@ -102,8 +102,7 @@ def test_converge_writes_chap_once_per_level(converged: dict[str, Any], chap_sim
 def test_esxi_reports_levels_and_inheritance_but_no_secret(converged: dict[str, Any], chap_sim: Any) -> None:
     from pyVmomi import vim
     with pyvmomi(chap_sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
-        for host in view.view:
+        for host in objects(si, vim.HostSystem):
             (hba,) = [a for a in host.config.storageDevice.hostBusAdapter
                       if isinstance(a, vim.host.InternetScsiHba) and a.isSoftwareBased]
             assert hba.authenticationProperties.chapAuthenticationType == "chapRequired"

@@ -20,7 +20,7 @@ import os
 
 import pytest
 import yaml
-from conftest import own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import find, own_sim, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import DEMO_INVENTORY
 
@@ -73,8 +73,7 @@ def network(sim, host):
     (vmk -> (compliant, pathStatus)) of one host, read with plain pyVmomi."""
     from pyVmomi import vim
     with pyvmomi(sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
-        mo = next(h for h in view.view if h.name == host)
+        mo = find(si, vim.HostSystem, host)
         net = mo.config.network
         dvpgs = {pg.key: pg.name for pg in mo.network if isinstance(pg, vim.dvs.DistributedVirtualPortgroup)}
         selected = {}

@@ -10,7 +10,7 @@ one UpdateNetworkConfig, the rerun writes nothing, ``inherit`` returns leaves to
 from __future__ import annotations
 
 import pytest
-from conftest import own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import objects, own_sim, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import NETMASK, dvs_inventory
 
@@ -37,8 +37,7 @@ def dvportgroup(sim, name):
     standby, inherited), beacon (value, inherited))."""
     from pyVmomi import vim
     with pyvmomi(sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.DistributedVirtualSwitch], True)
-        (dvs,) = view.view
+        (dvs,) = objects(si, vim.DistributedVirtualSwitch)
         pg = next(p for p in dvs.portgroup if p.name == name)
         setting = pg.config.defaultPortConfig
         team = setting.uplinkTeamingPolicy
@@ -51,10 +50,9 @@ def dvportgroup(sim, name):
 def vmks_on(sim, key):
     from pyVmomi import vim
     with pyvmomi(sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
         return {h.name: [(v.device, v.spec.ip.ipAddress, v.spec.mtu) for v in h.config.network.vnic
                          if v.spec.distributedVirtualPort and v.spec.distributedVirtualPort.portgroupKey == key]
-                for h in view.view}
+                for h in objects(si, vim.HostSystem)}
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ a LAG or an unknown uplink is refused with zero writes; absent removes the vmks 
 from __future__ import annotations
 
 import pytest
-from conftest import PerHost, own_sim, pyvmomi  # pylint: disable=import-error
+from conftest import PerHost, objects, own_sim, pyvmomi  # pylint: disable=import-error
 
 from ansible_collections.vmkfabric.vsphere.tests.functional.fabric import READ, dvs_inventory
 
@@ -41,17 +41,15 @@ def state(sim):
     """(dvPortgroup name -> (key, vlan, active, standby)), host -> {vmk: (portgroupKey, address, mtu)}."""
     from pyVmomi import vim
     with pyvmomi(sim) as si:
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.DistributedVirtualSwitch], True)
-        (dvs,) = view.view
+        (dvs,) = objects(si, vim.DistributedVirtualSwitch)
         pgs = {}
         for pg in dvs.portgroup:
             setting = pg.config.defaultPortConfig
             order = setting.uplinkTeamingPolicy.uplinkPortOrder
             pgs[pg.name] = (pg.key, getattr(setting.vlan, "vlanId", None), list(order.activeUplinkPort or []),
                             list(order.standbyUplinkPort or []))
-        view = si.content.viewManager.CreateContainerView(si.content.rootFolder, [vim.HostSystem], True)
         hosts = {}
-        for host in view.view:
+        for host in objects(si, vim.HostSystem):
             hosts[host.name] = {v.device: (v.spec.distributedVirtualPort.portgroupKey if v.spec.distributedVirtualPort else None,
                                            v.spec.ip.ipAddress, v.spec.mtu) for v in host.config.network.vnic}
         return pgs, hosts
