@@ -702,17 +702,20 @@ def pnic_places(host: Host) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def vmk_pnics(host: Host, vmk: Vmk) -> tuple[str, ...]:
-    """The pnics a vmk's traffic can use in ``host``: behind its port group's active and standby uplinks."""
+def active_standby(host: Host, vmk: Vmk) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The host pnics behind a vmk's active and standby uplinks (what the host's binding compliance check sees):
+    on a standard port group its effective order restricted to the bridge; on a distributed port group the pnics
+    behind the active / standby uplinks and LAGs."""
     dv = host.dv_portgroup_of(vmk)
     if dv is not None:
-        return dv.pnics_of(tuple(dv.teaming.active or ()) + tuple(dv.teaming.standby or ()))
+        return dv.pnics_of(tuple(dv.teaming.active or ())), dv.pnics_of(tuple(dv.teaming.standby or ()))
     pg = host.portgroups.get(vmk.portgroup)
     sw = host.vswitches.get(pg.vswitch) if pg is not None else None
-    if pg is None or sw is None:
-        return ()
-    eff = pg.override.merged_over(sw.teaming)
-    return tuple(n for n in tuple(eff.active or ()) + tuple(eff.standby or ()) if n in sw.uplinks)
+    if pg is None:
+        return (), ()
+    eff = pg.override.merged_over(sw.teaming) if sw is not None else pg.effective
+    bridge = set(sw.uplinks) if sw is not None else set()
+    return (tuple(n for n in eff.active or () if n in bridge), tuple(n for n in eff.standby or () if n in bridge))
 
 
 def moved_paths(observed: Host, after: Host) -> list[tuple[str, str]]:
@@ -739,7 +742,8 @@ def migration_stages(observed: Host, after: Host) -> tuple[Stage, ...]:
     state = dataclasses.replace(observed, dv_portgroups=after.dv_portgroups)
     stages = []
     for adapter, device in paths:
-        need = tuple(p for p in vmk_pnics(after, after.vmks[device]) if p in to_move)
+        active, standby = active_standby(after, after.vmks[device])
+        need = tuple(p for p in active + standby if p in to_move)
         to_move -= set(need)
         draft = _Draft(state, Desired(host=observed.name))
         for pnic in need:

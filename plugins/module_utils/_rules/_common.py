@@ -211,6 +211,19 @@ def bound_sets(host: Host) -> Iterator[tuple[IscsiAdapter, list[Vmk]]]:
             yield adapter, sorted(members, key=lambda v: v.number)
 
 
+def unbound_by_plan(case: Case) -> set[tuple[str, str]]:
+    """(adapter, vmk) of every binding the plan removes: unbinds, and the bindings of adapters it removes."""
+    out = set()
+    for a in case.plan.actions:
+        if a.kind == "binding" and a.op == "remove":
+            device, _sep, vmk = a.name.partition(":")
+            out.add((device, vmk))
+        if a.kind == "adapter" and a.op == "remove":
+            adapter = case.observed.iscsi.get(a.name)
+            out.update((a.name, vmk) for vmk in (adapter.bindings if adapter else ()))
+    return out
+
+
 def by_number(vmks: Iterable[Vmk]) -> list[Vmk]:
     return sorted(vmks, key=lambda v: v.number)
 

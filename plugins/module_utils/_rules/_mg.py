@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import Finding, migrated
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import moved_paths
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import active_standby, moved_paths
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import (
     ERROR,
     HOST,
@@ -26,18 +26,19 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     Rule,
     finding,
     name_list,
+    unbound_by_plan,
     vmk_obj,
 )
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._pb import active_standby, bound_obj, pg_label
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._pb import bound_obj, pg_label
 
 MIGRATE_GUIDE = "vSphere Networking, Migrate VMkernel Adapters to a vSphere Distributed Switch"
 
 
 def _bound_during(case: Case) -> list[tuple[str, str]]:
     """(adapter, vmk) bound in O and not unbound by the plan: the paths the network steps run under."""
-    unbound = {a.name for a in case.plan.actions if a.kind == "binding" and a.op == "remove"}
+    unbound = unbound_by_plan(case)
     return [(device, vmk) for device, adapter in sorted(case.observed.iscsi.items()) for vmk in adapter.bindings
-            if "%s:%s" % (device, vmk) not in unbound and vmk in case.observed.vmks]
+            if (device, vmk) not in unbound and vmk in case.observed.vmks]
 
 
 def mg1_step_breaks_a_path(case: Case) -> Iterator[Finding]:

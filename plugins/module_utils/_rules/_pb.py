@@ -21,6 +21,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._model import (
     Vmk,
     is_set,
 )
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._planner import active_standby
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common import (
     ERROR,
     HOST,
@@ -80,17 +81,6 @@ def pg_label(host: Host, vmk: Vmk) -> str:
     """``port group iSCSI-A`` or ``dvPortgroup dvpg-prod-lacp on dvs-prod`` (for messages)."""
     dv = host.dv_portgroup_of(vmk)
     return "dvPortgroup %s on %s" % (dv.name, dv.dvs) if dv is not None else "port group %s" % vmk.portgroup
-
-
-def active_standby(host: Host, vmk: Vmk) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """A(pg) and S(pg) restricted to the bridge (what the host's compliance check sees). On a
-    distributed port group: the host pnics behind the active / standby uplinks and LAGs."""
-    dv = host.dv_portgroup_of(vmk)
-    if dv is not None:
-        return dv.pnics_of(tuple(dv.teaming.active or ())), dv.pnics_of(tuple(dv.teaming.standby or ()))
-    eff, sw = effective_of(host, vmk)
-    bridge = set(sw.uplinks) if sw else set()
-    return (tuple(n for n in eff.active or () if n in bridge), tuple(n for n in eff.standby or () if n in bridge))
 
 
 def pb1_bound_vmk_one_active(case: Case) -> Iterator[Finding]:

@@ -47,6 +47,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._rules._common i
     name_list,
     pg_obj,
     sw_obj,
+    unbound_by_plan,
     vmk_obj,
     vmks_carried,
 )
@@ -319,21 +320,9 @@ def sf8_drops_relied_uplink(case: Case) -> Iterator[Finding]:
 # ---------------------------------------------------------------------------------------
 
 
-def _unbound_by_plan(case: Case) -> set[tuple[str, str]]:
-    out = set()
-    for a in case.plan.actions:
-        if a.kind == "binding" and a.op == "remove":
-            device, _sep, vmk = a.name.partition(":")
-            out.add((device, vmk))
-        if a.kind == "adapter" and a.op == "remove":
-            adapter = case.observed.iscsi.get(a.name)
-            out.update((a.name, vmk) for vmk in (adapter.bindings if adapter else ()))
-    return out
-
-
 def sf3_bound_vmk_changed_in_place(case: Case) -> Iterator[Finding]:
     """A bound vmk (or its teaming/uplink) changed while it stays bound."""
-    unbound = _unbound_by_plan(case)
+    unbound = unbound_by_plan(case)
     for vmk, (device, changes) in sorted(changed_bound_vmks(case.observed, case.after).items()):
         if (device, vmk) in unbound:
             continue
@@ -345,7 +334,7 @@ def sf3_bound_vmk_changed_in_place(case: Case) -> Iterator[Finding]:
 def _last_live(case: Case) -> Iterator[tuple[str, str, str]]:
     """(object, what, path) for each path the plan takes away: unbinds and target removals."""
     o = case.observed
-    for device, vmk in sorted(_unbound_by_plan(case)):
+    for device, vmk in sorted(unbound_by_plan(case)):
         adapter = o.iscsi.get(device)
         binding = adapter.bindings.get(vmk) if adapter else None
         if binding is not None:
