@@ -28,7 +28,8 @@ notes:
   - "Every run reads the selected hosts, plans the change, validates the plan of ALL hosts together against the
     safety rules and only then writes. Any error finding refuses the whole run: nothing is written on any host,
     the task fails with RV(refused) and RV(findings), also in check mode. Warnings are reported as Ansible warnings
-    and in RV(findings)."
+    and in RV(findings); a rule found more than five times in one run is one Ansible warning (how many, on which
+    hosts, the first finding), and every finding stays in RV(findings)."
   - "Just before the first write, the hosts about to be written are read again (one PropertyCollector call for all
     of them, plus C(QueryBoundVnics) per iSCSI adapter where the plan touches iSCSI or a vmk that might be bound).
     If anything the plan depends on changed since the first read, the run is refused with rule SF-10 and nothing

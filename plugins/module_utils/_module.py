@@ -70,6 +70,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator impor
     refusals,
     render,
     validate,
+    warning_lines,
 )
 
 SELECTION_ARGSPEC: dict[str, dict[str, Any]] = {
@@ -334,8 +335,8 @@ def _refuse_or_warn(module: AnsibleModule, findings: list[Finding]) -> None:
         also = "; also refused by %s" % ", ".join(others) if others else ""  # every rule ID is in the one line
         raise _Refused("%s %s%s" % (headline, one_line(errors[0].as_dict()), also),
                        refused=[f.as_dict() for f in errors], findings=[f.as_dict() for f in findings])
-    for f in findings:
-        module.warn(one_line(f.as_dict()))
+    for line in warning_lines([f.as_dict() for f in findings]):
+        module.warn(line)
 
 
 # ---------------------------------------------------------------------------------------

@@ -151,6 +151,30 @@ def one_line(f: Mapping[str, Any]) -> str:
     return "[%s] host=%s object=%s: %s; change: %s" % (f["rule"], f["host"], f["object"], f["found"], f["change"])
 
 
+WARN_EACH_UP_TO = 5
+"""A rule with more warnings than this in one run is reported as one Ansible warning (how many, on which
+hosts, the first one); every finding stays in the result's ``findings``."""
+
+
+def warning_lines(findings: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The Ansible warnings of a run's findings (``Finding.as_dict()``): one line per finding, except that a
+    rule found more than ``WARN_EACH_UP_TO`` times is one line (160 jumbo-frame reminders on 32 hosts are
+    one warning, not a screen of them)."""
+    by_rule: dict[str, list[Mapping[str, Any]]] = {}
+    for f in findings:
+        by_rule.setdefault(f["rule"], []).append(f)
+    lines: list[str] = []
+    for rule, group in by_rule.items():
+        if len(group) <= WARN_EACH_UP_TO:
+            lines.extend(one_line(f) for f in group)
+            continue
+        hosts = list(dict.fromkeys(f["host"] for f in group))
+        shown = ", ".join(hosts[:3]) + (" and %d more" % (len(hosts) - 3) if len(hosts) > 3 else "")
+        lines.append("[%s] %d findings on %s (%s), each one in the result's findings; the first: %s"
+                     % (rule, len(group), counted(len(hosts), "host"), shown, one_line(group[0])[len(rule) + 3:]))
+    return lines
+
+
 def render(findings: Sequence[Finding]) -> str:
     """The text form of a refusal: a headline, then every finding."""
     errors = len(refusals(findings))

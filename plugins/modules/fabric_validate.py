@@ -12,7 +12,7 @@ from ansible_collections.vmkfabric.vsphere.plugins.module_utils._errors import F
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._iscsi_params import chap_secrets
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._offline import FAIL_ON, run
 from ansible_collections.vmkfabric.vsphere.plugins.module_utils._policies import HAS_JMESPATH, JMESPATH_IMPORT_ERROR
-from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import FLAG_RULES, one_line
+from ansible_collections.vmkfabric.vsphere.plugins.module_utils._validator import FLAG_RULES, warning_lines
 
 ARGUMENT_SPEC = {
     "config": {"type": "dict", "required": True},
@@ -35,8 +35,8 @@ def main() -> None:
         module.fail_json(msg=err.message, changed=False)
     if failed:
         module.fail_json(msg=failed, changed=False, **result)
-    for finding in result["findings"]:
-        module.warn(one_line(finding))
+    for line in warning_lines(result["findings"]):
+        module.warn(line)
     module.exit_json(changed=False, **result)
 
 

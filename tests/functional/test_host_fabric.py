@@ -9,6 +9,7 @@ rendered; and the bad inputs refused with their rule and zero writes."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 
 import pytest
@@ -57,6 +58,10 @@ def test_one_task_converges_the_reference_fabric_with_one_login_and_one_write_pe
     assert calls["SelectVnicForNicType"] == 8  # vmotion on 2 vmks per host
     assert set(real[0]["hosts"]) == set(HOSTS) and all(real[0]["hosts"][h]["changed"] for h in HOSTS)
     assert len(real[0]["diff"]) == 4
+    # MTU-4 (jumbo frames: check the path) on the 5 jumbo vmks of each of the 4 hosts: 20 findings, one warning
+    mtu4 = [f for f in real[0]["findings"] if f["rule"] == "MTU-4"]
+    warned = [w for w in json.dumps(real[0].get("warnings")).split('"') if w.startswith("[MTU-4]")]
+    assert len(mtu4) == 20 and len(warned) == 1 and warned[0].startswith("[MTU-4] 20 findings on 4 hosts ("), warned
     for h in HOSTS:
         doc = real[0]["after"][h]
         (adapter,) = doc["iscsi"]

@@ -126,10 +126,10 @@ def xh5_array_settings_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
         if len(members) < 2:
             continue
         rows = [(case, adapter) + _send_target_signature(adapter) for case, adapter in members]
-        lists = [row[2] for row in rows]
-        ref_list = max(lists, key=lambda x: (lists.count(x), -lists.index(x)))
+        ref_list = _most_common([row[2] for row in rows])
         peers = [row[0].host for row in rows if row[2] == ref_list]
         values = [row[3] for row in rows if row[2] == ref_list]
+        refs = {portal: _most_common([v.get(portal) for v in values]) for portal in ref_list}
         for case, adapter, portals, params in rows:
             if (case.host, adapter.device) in reported:
                 continue
@@ -141,8 +141,7 @@ def xh5_array_settings_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
                               "give %s the same send_targets as %s" % (case.host, peers[0]))
                 continue
             for portal in portals:
-                column = [v.get(portal) for v in values]
-                ref = max(column, key=lambda x: (column.count(x), -column.index(x)))
+                ref = refs[portal]
                 if params.get(portal) != ref:
                     reported.add((case.host, adapter.device))
                     diff = sorted({k for k, _v in set(params[portal]) ^ set(ref or ())})
@@ -151,6 +150,11 @@ def xh5_array_settings_per_host(cases: Sequence[Case]) -> Iterator[Finding]:
                                   % (portal, ", ".join(diff)),
                                   "give send target %s the same profile/options on every host" % portal)
                     break
+
+
+def _most_common(values: list[Any]) -> Any:
+    """The value most of ``values`` have; on a tie, the one that comes first."""
+    return max(values, key=lambda x: (values.count(x), -values.index(x)))
 
 
 RULES: tuple[Rule, ...] = (

@@ -396,6 +396,34 @@ def test_render_refused_and_accepted():
     assert v.render(two).splitlines()[0] == "plan refused: 2 errors, 0 warnings (no changes made)"
 
 
+def _warnings(rule: str, hosts: int, per_host: int) -> list[dict[str, Any]]:
+    return [Finding(rule, "warning", "esx%02d" % h, "vmk:vmk%d" % i, "found %d/%d" % (h, i), "change %d/%d" % (h, i)).as_dict()
+            for h in range(1, hosts + 1) for i in range(1, per_host + 1)]
+
+
+def test_warning_lines_one_per_finding_up_to_the_limit():
+    few = _warnings("MTU-4", 1, v.WARN_EACH_UP_TO)
+    assert v.warning_lines(few) == [v.one_line(f) for f in few]
+    assert v.warning_lines([]) == []
+
+
+def test_warning_lines_fold_a_rule_found_more_often_into_one_line():
+    many = _warnings("MTU-4", 32, 5)
+    (line,) = v.warning_lines(many)
+    assert line == ("[MTU-4] 160 findings on 32 hosts (esx01, esx02, esx03 and 29 more), each one in the result's "
+                    "findings; the first: host=esx01 object=vmk:vmk1: found 1/1; change: change 1/1")
+    two_hosts = _warnings("PB-3", 2, 3)
+    assert v.warning_lines(two_hosts) == ["[PB-3] 6 findings on 2 hosts (esx01, esx02), each one in the result's "
+                                          "findings; the first: host=esx01 object=vmk:vmk1: found 1/1; change: change 1/1"]
+
+
+def test_warning_lines_fold_per_rule_in_the_order_found():
+    mixed = _warnings("XH-4", 1, 1) + _warnings("MTU-4", 3, 2) + _warnings("XH-4", 1, 1)
+    lines = v.warning_lines(mixed)
+    assert [line.split("]")[0] for line in lines] == ["[XH-4", "[XH-4", "[MTU-4"]
+    assert lines[2].startswith("[MTU-4] 6 findings on 3 hosts (esx01, esx02, esx03), ")
+
+
 def test_clean_plan_has_no_findings():
     assert v.validate([case(storage(), spec(**NEW, vlan=30, teaming={"active": ["vmnic3"], "unused": ["vmnic2"]}))]) == []
 
