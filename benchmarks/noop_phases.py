@@ -6,7 +6,9 @@ does, then:
 
 1. reruns the playbook (a no-op) ``--repeat`` times with a wrapper as the module interpreter, and prints
    when each module process ran: what is left is ansible-playbook's own time (start-up, reading the
-   playbook, building the module's payload, handling each result);
+   playbook, building the module's payload, handling each result). A wrapper is not ansible-playbook's own
+   Python, so the modules run as module processes here (as with ansible-core before 2.19), not inside
+   ansible-playbook as ``make bench`` runs them; ``--in-process`` reruns it that way too, for the total;
 2. keeps the first task's AnsiballZ payload and runs it ``--repeat`` times in this process, as the payload
    runs it (the collection imported from the payload's zip), timing its phases: imports, connection,
    the shape read, the hosts' read, the bound sets (``QueryBoundVnics``), planning and validation, the
@@ -15,7 +17,7 @@ does, then:
 ``--collections DIR``: the collection to measure (a directory holding ``ansible_collections/``; default the
 one ``make venv`` links), e.g. an export of another commit to compare.
 
-Usage: .venv/bin/python benchmarks/noop_phases.py [--latency-ms 20] [--repeat 3] [--collections DIR]
+Usage: .venv/bin/python benchmarks/noop_phases.py [--latency-ms 20] [--repeat 3] [--in-process] [--collections DIR]
 """
 
 from __future__ import annotations
@@ -85,11 +87,23 @@ def timeline(sim: Any, lab: bench.Lab, play: str, workdir: str) -> dict[str, flo
     return out
 
 
+def in_process(sim: Any, lab: bench.Lab, play: str) -> dict[str, float]:
+    """One no-op rerun as ``make bench`` runs it (the modules inside ansible-playbook): its wall time."""
+    sim.reset_stats()
+    start = time.time()
+    proc = subprocess.run([os.path.join(bench.BIN, "ansible-playbook"), "-i", bench.LOCALHOST, play],
+                          env=playbook_env(sim, lab), capture_output=True, text=True, timeout=600, check=False)
+    wall = time.time() - start
+    assert proc.returncode == 0 and sim.stats()["writes"] == 0, proc.stdout[-2000:]
+    return {"wall, modules inside ansible-playbook": wall}
+
+
 def payload(sim: Any, lab: bench.Lab, play: str, workdir: str) -> str:
     """The AnsiballZ payload of the first task of a no-op rerun (ANSIBLE_KEEP_REMOTE_FILES)."""
     keep = os.path.join(workdir, "keep")
     os.makedirs(keep, exist_ok=True)
-    subprocess.run([os.path.join(bench.BIN, "ansible-playbook"), "-i", bench.LOCALHOST, play],
+    subprocess.run([os.path.join(bench.BIN, "ansible-playbook"), "-i", bench.LOCALHOST, play,
+                    "-e", "ansible_python_interpreter=" + os.path.join(workdir, "python.sh")],  # a module process
                    env=playbook_env(sim, lab, ANSIBLE_KEEP_REMOTE_FILES="1", ANSIBLE_REMOTE_TMP=keep),
                    capture_output=True, text=True, timeout=600, check=True)
     return sorted(glob.glob(os.path.join(keep, "*", "AnsiballZ_host_fabric.py")))[0]
@@ -161,6 +175,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency-ms", type=int, default=20)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--in-process", action="store_true", help="also time each rerun as make bench runs it")
     parser.add_argument("--collections", default=bench.OURS)
     options = parser.parse_args()
     COLLECTIONS[0] = os.path.abspath(options.collections)
@@ -170,7 +185,8 @@ def main() -> int:
         converge = bench.run_playbook(sim, run, lab, COLLECTIONS[0], tmp)
         assert converge["ok"], converge["tail"]
         play = os.path.join(tmp, "play.yml")
-        runs = [timeline(sim, lab, play, tmp) for _attempt in range(options.repeat)]
+        runs = [dict(timeline(sim, lab, play, tmp), **(in_process(sim, lab, play) if options.in_process else {}))
+                for _attempt in range(options.repeat)]
         print("no-op rerun, 64 hosts, %d ms per call, %d runs (median, min - max):" % (options.latency_ms, len(runs)))
         for key in runs[0]:
             values = [r[key] for r in runs]
