@@ -71,7 +71,7 @@ notes:
     ansible-playbook's own Python (the collection's inventories set C({{ ansible_playbook_python }})) runs the module
     inside ansible-playbook's worker process for that task instead of starting a module process: the same module
     code, arguments, check/diff/no_log flags, environment and result, about half a second less per task. Another
-    interpreter, another connection, C(async) or an older ansible-core run the module as its own process."
+    interpreter, another connection, C(async), C(become) or an older ansible-core run the module as its own process."
 requirements:
   - pyVmomi >= 9.0, < 10 (the collection's requirements.txt)
 """

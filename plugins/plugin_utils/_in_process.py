@@ -16,8 +16,8 @@ inventories set: ``ansible_python_interpreter: "{{ ansible_playbook_python }}"``
 this machine, with this Python and these libraries: the action runs the module's ``main()`` here instead, in
 the worker process ansible-playbook forked for this task (so nothing it sets outlives the task), with the
 arguments, check/diff/no_log flags and environment the module process would get, and returns the result
-through the same parsing. Anything else (another interpreter, another connection, ``async``, an
-ansible-core without the pieces used here) runs the module the usual way.
+through the same parsing. Anything else (another interpreter, another connection, ``async``, ``become``,
+an ansible-core without the pieces used here) runs the module the usual way.
 """
 
 from __future__ import annotations
@@ -58,10 +58,12 @@ class InProcessAction(NormalAction):
         return result
 
     def _runs_here(self, task_vars: dict[str, Any]) -> bool:
-        """True when the module would run on this machine with this Python: local connection, no async, the
-        task's interpreter is ansible-playbook's own."""
+        """True when the module would run on this machine with this Python as this user: local connection, no
+        async, no become, the task's interpreter is ansible-playbook's own."""
         if not HAS_PROFILES or self._task.async_val or getattr(self._connection, "transport", None) != "local":
             return False
+        if self._play_context.become:
+            return False  # the module process runs as the become user; this process is ansible-playbook's user
         host_vars = task_vars
         if self._task.delegate_to:
             host_vars = (task_vars.get("ansible_delegated_vars") or {}).get(self._task.delegate_to, task_vars)

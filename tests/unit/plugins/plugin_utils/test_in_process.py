@@ -24,11 +24,12 @@ _internal.is_controller = False
 HERE = sys.executable
 
 
-def action(transport: str = "local", async_val: int = 0, delegate_to: str | None = None) -> Any:
+def action(transport: str = "local", async_val: int = 0, delegate_to: str | None = None, become: bool = False) -> Any:
     """An InProcessAction with just what ``_runs_here`` looks at (no ActionBase construction)."""
     obj = _in_process.InProcessAction.__new__(_in_process.InProcessAction)
     obj._task = SimpleNamespace(async_val=async_val, delegate_to=delegate_to)
     obj._connection = SimpleNamespace(transport=transport)
+    obj._play_context = SimpleNamespace(become=become)
     obj._templar = SimpleNamespace(template=lambda v: HERE if v == "{{ ansible_playbook_python }}" else v)
     return obj
 
@@ -48,7 +49,8 @@ def test_local_connection_with_ansible_playbooks_python_runs_here(interpreter):
     (lambda: action(), {"ansible_python_interpreter": "/usr/bin/python3.9"}),
     (lambda: action(transport="ssh"), {"ansible_python_interpreter": HERE}),
     (lambda: action(async_val=60), {"ansible_python_interpreter": HERE}),
-], ids=["discovered", "another-python", "ssh", "async"])
+    (lambda: action(become=True), {"ansible_python_interpreter": HERE}),
+], ids=["discovered", "another-python", "ssh", "async", "become"])
 def test_anything_else_runs_as_a_module_process(make, task_vars):
     assert not make()._runs_here(task_vars)
 
