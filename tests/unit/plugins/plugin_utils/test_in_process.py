@@ -45,8 +45,8 @@ def test_local_connection_with_ansible_playbooks_python_runs_here(interpreter):
 
 
 @pytest.mark.parametrize("make, task_vars", [
-    (lambda: action(), {}),  # discovered interpreter: found by running it
-    (lambda: action(), {"ansible_python_interpreter": "/usr/bin/python3.9"}),
+    (action, {}),  # discovered interpreter: found by running it
+    (action, {"ansible_python_interpreter": "/usr/bin/python3.9"}),
     (lambda: action(transport="ssh"), {"ansible_python_interpreter": HERE}),
     (lambda: action(async_val=60), {"ansible_python_interpreter": HERE}),
     (lambda: action(become=True), {"ansible_python_interpreter": HERE}),
