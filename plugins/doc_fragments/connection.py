@@ -67,11 +67,11 @@ notes:
     Platform injects, so job templates need no connection options in the task.
   - One login per task run; the session is logged out at the end, also on failure.
   - Requires pyVmomi on the host that runs the module (usually the controller, with C(delegate_to=localhost)).
-  - "With ansible-core 2.19 or later, a task whose connection is C(local) and whose C(ansible_python_interpreter) is
+  - "With ansible-core 2.19 or 2.20, a task whose connection is C(local) and whose C(ansible_python_interpreter) is
     ansible-playbook's own Python (the collection's inventories set C({{ ansible_playbook_python }})) runs the module
     inside ansible-playbook's worker process for that task instead of starting a module process: the same module
     code, arguments, check/diff/no_log flags, environment and result, about half a second less per task. Another
-    interpreter, another connection, C(async), C(become) or an older ansible-core run the module as its own process."
+    interpreter, another connection, C(async), C(become) or another ansible-core release run the module as its own process."
 requirements:
   - pyVmomi >= 9.0, < 10 (the collection's requirements.txt)
 """

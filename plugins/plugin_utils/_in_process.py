@@ -17,7 +17,7 @@ this machine, with this Python and these libraries: the action runs the module's
 the worker process ansible-playbook forked for this task (so nothing it sets outlives the task), with the
 arguments, check/diff/no_log flags and environment the module process would get, and returns the result
 through the same parsing. Anything else (another interpreter, another connection, ``async``, ``become``,
-an ansible-core without the pieces used here) runs the module the usual way.
+an ansible-core other than 2.19 and 2.20) runs the module the usual way.
 """
 
 from __future__ import annotations
@@ -32,13 +32,16 @@ from typing import Any
 
 from ansible.plugins.action import ActionBase
 from ansible.plugins.action.normal import ActionModule as NormalAction
-from ansible.vars.clean import remove_internal_keys
 
-try:  # ansible-core >= 2.19: serialization profiles for module arguments and results
+try:
+    # ansible-core 2.19 and 2.20: serialization profiles for module arguments and results, results as dicts.
+    # Older releases have no profiles, and 2.21 parses module results into its own result type: there the
+    # module runs as its own process, as it always did.
     from ansible.module_utils import basic
     from ansible.module_utils.common.json import Direction, get_module_encoder
+    from ansible.vars.clean import remove_internal_keys
     HAS_PROFILES = hasattr(basic, "_ANSIBLE_PROFILE")
-except ImportError:  # older ansible-core: the module runs as its own process
+except ImportError:
     HAS_PROFILES = False
 
 PROFILE = "legacy"
