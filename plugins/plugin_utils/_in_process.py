@@ -40,9 +40,9 @@ try:
     from ansible.module_utils import basic
     from ansible.module_utils.common.json import Direction, get_module_encoder
     from ansible.vars.clean import remove_internal_keys
-    HAS_PROFILES = hasattr(basic, "_ANSIBLE_PROFILE")
+    IN_PROCESS_SUPPORTED = hasattr(basic, "_ANSIBLE_PROFILE")  # what this module uses is all there
 except ImportError:
-    HAS_PROFILES = False
+    IN_PROCESS_SUPPORTED = False
 
 PROFILE = "legacy"
 """The serialization profile of this collection's modules (they declare none, so ansible-core uses this one)."""
@@ -63,7 +63,7 @@ class InProcessAction(NormalAction):
     def _runs_here(self, task_vars: dict[str, Any]) -> bool:
         """True when the module would run on this machine with this Python as this user: local connection, no
         async, no become, the task's interpreter is ansible-playbook's own."""
-        if not HAS_PROFILES or self._task.async_val or getattr(self._connection, "transport", None) != "local":
+        if not IN_PROCESS_SUPPORTED or self._task.async_val or getattr(self._connection, "transport", None) != "local":
             return False
         if self._play_context.become:
             return False  # the module process runs as the become user; this process is ansible-playbook's user

@@ -36,7 +36,7 @@ def action(transport: str = "local", async_val: int = 0, delegate_to: str | None
 
 @pytest.fixture(autouse=True)
 def profiles(monkeypatch):
-    monkeypatch.setattr(_in_process, "HAS_PROFILES", True)
+    monkeypatch.setattr(_in_process, "IN_PROCESS_SUPPORTED", True)
 
 
 @pytest.mark.parametrize("interpreter", [HERE, "{{ ansible_playbook_python }}", os.path.join(os.path.dirname(HERE), ".", os.path.basename(HERE))])
@@ -56,7 +56,7 @@ def test_anything_else_runs_as_a_module_process(make, task_vars):
 
 
 def test_an_ansible_core_without_serialization_profiles_runs_a_module_process(monkeypatch):
-    monkeypatch.setattr(_in_process, "HAS_PROFILES", False)
+    monkeypatch.setattr(_in_process, "IN_PROCESS_SUPPORTED", False)
     assert not action()._runs_here({"ansible_python_interpreter": HERE})
 
 
