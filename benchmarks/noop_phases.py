@@ -61,6 +61,18 @@ def playbook_env(sim: Any, lab: bench.Lab, **extra: str) -> dict[str, str]:
                 SSL_CERT_FILE=sim.ca_file, PATH=bench.BIN + os.pathsep + os.environ.get("PATH", ""), **extra)
 
 
+def rerun(sim: Any, lab: bench.Lab, play: str, *extra: str) -> tuple[float, float, dict[str, Any]]:
+    """One no-op rerun of ``play``: (start time, wall time, simulator stats); fails unless it ran and wrote nothing."""
+    sim.reset_stats()
+    start = time.time()
+    proc = subprocess.run([os.path.join(bench.BIN, "ansible-playbook"), "-i", bench.LOCALHOST, play, *extra],
+                          env=playbook_env(sim, lab), capture_output=True, text=True, timeout=600, check=False)
+    wall = time.time() - start
+    stats = sim.stats()
+    assert proc.returncode == 0 and stats["writes"] == 0, proc.stdout[-2000:]
+    return start, wall, stats
+
+
 def timeline(sim: Any, lab: bench.Lab, play: str, workdir: str) -> dict[str, float]:
     """One no-op rerun: its wall time and the start and end of each module process (seconds from the start)."""
     log = os.path.join(workdir, "modules.log")
@@ -70,14 +82,7 @@ def timeline(sim: Any, lab: bench.Lab, play: str, workdir: str) -> dict[str, flo
     os.chmod(wrapper, 0o755)
     if os.path.exists(log):
         os.remove(log)
-    sim.reset_stats()
-    start = time.time()
-    proc = subprocess.run([os.path.join(bench.BIN, "ansible-playbook"), "-i", bench.LOCALHOST, play,
-                           "-e", "ansible_python_interpreter=" + wrapper],
-                          env=playbook_env(sim, lab), capture_output=True, text=True, timeout=600, check=False)
-    wall = time.time() - start
-    stats = sim.stats()
-    assert proc.returncode == 0 and stats["writes"] == 0, proc.stdout[-2000:]
+    start, wall, stats = rerun(sim, lab, play, "-e", "ansible_python_interpreter=" + wrapper)
     with open(log, encoding="utf-8") as fh:
         spans = [tuple(float(x) - start for x in line.split()) for line in fh if line.strip()]
     out = {"wall": wall, "calls": stats["total"]}
@@ -89,13 +94,7 @@ def timeline(sim: Any, lab: bench.Lab, play: str, workdir: str) -> dict[str, flo
 
 def in_process(sim: Any, lab: bench.Lab, play: str) -> dict[str, float]:
     """One no-op rerun as ``make bench`` runs it (the modules inside ansible-playbook): its wall time."""
-    sim.reset_stats()
-    start = time.time()
-    proc = subprocess.run([os.path.join(bench.BIN, "ansible-playbook"), "-i", bench.LOCALHOST, play],
-                          env=playbook_env(sim, lab), capture_output=True, text=True, timeout=600, check=False)
-    wall = time.time() - start
-    assert proc.returncode == 0 and sim.stats()["writes"] == 0, proc.stdout[-2000:]
-    return {"wall, modules inside ansible-playbook": wall}
+    return {"wall, modules inside ansible-playbook": rerun(sim, lab, play)[1]}
 
 
 def payload(sim: Any, lab: bench.Lab, play: str, workdir: str) -> str:
